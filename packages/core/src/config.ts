@@ -1,0 +1,170 @@
+// Relay configuration: one schema, one table of defaults, validated strictly at start-up.
+// Every object in the schema has `additionalProperties: false`, so a typo in a config file
+// (`maxPayloadByte`) fails loudly with its path instead of silently falling back to a default.
+import { Ajv, type ErrorObject } from 'ajv';
+import { ErrorCode, FpsError } from './errors.js';
+import type { LogLevel } from './logger.js';
+
+export type SlowConsumerPolicy = 'drop-oldest' | 'disconnect';
+
+export interface RelayConfig {
+  listen: { host: string; port: number };
+  /** Bearer secret for the token REST calls (contract §7). */
+  masterToken: string;
+  /** This edge's region, checked against a token's `allow_regions` (contract §7). */
+  region: string;
+  /** Where the embedded token store keeps its files. */
+  dataDir: string;
+  /** With a certificate and key, the same port serves https:// and wss://. */
+  tls?: { certFile: string; keyFile: string };
+  limits: {
+    maxPayloadBytes: number;
+    maxSubscriptionsPerConnection: number;
+    maxConnections: number;
+    /** Per-connection outbound queue bound (contract §10.8: drop above ~4 MiB buffered). */
+    outboundQueueBytes: number;
+    slowConsumerPolicy: SlowConsumerPolicy;
+    /** Bytes the kernel socket may hold before deliveries go to the outbound queue instead. */
+    socketHighWaterMarkBytes: number;
+    /** REST request bodies above this get 413. */
+    maxHttpBodyBytes: number;
+  };
+  /** How long a connection told to RECONNECT keeps being served (contract §10.9). */
+  reconnectGraceMs: number;
+  /** Hard upper bound on a graceful shutdown, close handshakes included. */
+  shutdownGraceMs: number;
+  logLevel: LogLevel;
+  /** The document served at GET /v1/edges (contract §8): bare `host[:port]` strings. */
+  discovery: { edges: string[] };
+}
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? U[] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/** What a caller or a config file may give; everything but `masterToken` has a default. */
+export type RelayConfigInput = DeepPartial<Omit<RelayConfig, 'masterToken' | 'tls'>> & {
+  masterToken: string;
+  tls?: { certFile: string; keyFile: string };
+};
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** The one place defaults live. `discovery.edges` defaults to this relay's own host:port. */
+export const RELAY_DEFAULTS: Readonly<Omit<RelayConfig, 'masterToken' | 'tls' | 'discovery'>> = Object.freeze({
+  listen: { host: '127.0.0.1', port: 7700 },
+  region: 'LOCAL',
+  dataDir: '.fastpubsub/relay',
+  limits: {
+    maxPayloadBytes: 65535, // contract §5
+    maxSubscriptionsPerConnection: 1000,
+    maxConnections: 10000,
+    outboundQueueBytes: 4 * MiB, // contract §10.8
+    slowConsumerPolicy: 'drop-oldest' as SlowConsumerPolicy,
+    socketHighWaterMarkBytes: 256 * KiB,
+    maxHttpBodyBytes: 64 * KiB,
+  },
+  reconnectGraceMs: 10_000, // contract §10.9: at least 10 s
+  shutdownGraceMs: 15_000,
+  logLevel: 'info' as LogLevel,
+});
+
+const positiveInt = { type: 'integer', minimum: 1 } as const;
+const nonBlank = { type: 'string', minLength: 1, pattern: '\\S' } as const;
+
+export const relayConfigSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['masterToken'],
+  properties: {
+    listen: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { host: nonBlank, port: { type: 'integer', minimum: 0, maximum: 65535 } },
+    },
+    masterToken: { type: 'string', minLength: 1, pattern: '^\\S+$' },
+    region: nonBlank,
+    dataDir: nonBlank,
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['certFile', 'keyFile'],
+      properties: { certFile: nonBlank, keyFile: nonBlank },
+    },
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        maxPayloadBytes: { type: 'integer', minimum: 0, maximum: 65535 },
+        maxSubscriptionsPerConnection: positiveInt,
+        maxConnections: positiveInt,
+        outboundQueueBytes: { type: 'integer', minimum: 64 * KiB },
+        slowConsumerPolicy: { enum: ['drop-oldest', 'disconnect'] },
+        socketHighWaterMarkBytes: positiveInt,
+        maxHttpBodyBytes: positiveInt,
+      },
+    },
+    reconnectGraceMs: { type: 'integer', minimum: 0 },
+    shutdownGraceMs: { type: 'integer', minimum: 0 },
+    logLevel: { enum: ['debug', 'info', 'warn', 'error', 'silent'] },
+    discovery: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { edges: { type: 'array', minItems: 1, items: nonBlank } },
+    },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+const validate = ajv.compile(relayConfigSchema);
+
+/** Validates a config object (from code, a file or flags) and fills in every default. */
+export function resolveRelayConfig(input: unknown): RelayConfig {
+  if (!validate(input)) {
+    const problems = (validate.errors ?? []).map(describe);
+    throw new FpsError(ErrorCode.ConfigInvalid, `invalid relay config: ${problems.join('; ')}`, {
+      detail: problems.join('\n'),
+    });
+  }
+  const given = input as RelayConfigInput;
+  const d = RELAY_DEFAULTS;
+  const listen = { ...d.listen, ...given.listen };
+  const config: RelayConfig = {
+    listen,
+    masterToken: given.masterToken,
+    region: given.region ?? d.region,
+    dataDir: given.dataDir ?? d.dataDir,
+    limits: { ...d.limits, ...given.limits },
+    reconnectGraceMs: given.reconnectGraceMs ?? d.reconnectGraceMs,
+    shutdownGraceMs: given.shutdownGraceMs ?? d.shutdownGraceMs,
+    logLevel: given.logLevel ?? d.logLevel,
+    discovery: { edges: given.discovery?.edges ?? [`${listen.host}:${listen.port}`] },
+  };
+  if (given.tls !== undefined) config.tls = { ...given.tls };
+  return config;
+}
+
+function describe(e: ErrorObject): string {
+  const base = pointerToPath(e.instancePath);
+  const at = (key: string): string => (base === '' ? key : `${base}.${key}`);
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `${at(String(e.params['additionalProperty']))}: unknown key`;
+    case 'required':
+      return `${at(String(e.params['missingProperty']))}: is required`;
+    case 'enum':
+      return `${base || '(root)'}: must be one of ${(e.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return `${base || '(root)'}: ${e.message ?? e.keyword}`;
+  }
+}
+
+function pointerToPath(pointer: string): string {
+  if (pointer === '') return '';
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : p))
+    .join('.')
+    .replace(/\.\[/g, '[');
+}

@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ErrorCode, FpsError, RELAY_DEFAULTS, resolveRelayConfig } from '@fastpubsub/core';
+
+function problemsOf(input: unknown): string {
+  try {
+    resolveRelayConfig(input);
+  } catch (err) {
+    assert.ok(err instanceof FpsError);
+    assert.equal(err.code, ErrorCode.ConfigInvalid);
+    return err.message;
+  }
+  assert.fail('config was accepted');
+}
+
+test('defaults fill every key that is not given', () => {
+  const c = resolveRelayConfig({ masterToken: 'test-master-token-0123456789' });
+  assert.deepEqual(c.listen, { host: '127.0.0.1', port: 7700 });
+  assert.equal(c.region, 'LOCAL');
+  assert.equal(c.dataDir, '.fastpubsub/relay');
+  assert.equal(c.limits.maxPayloadBytes, 65535);
+  assert.equal(c.limits.outboundQueueBytes, 4 * 1024 * 1024);
+  assert.equal(c.limits.slowConsumerPolicy, 'drop-oldest');
+  assert.equal(c.reconnectGraceMs, 10_000);
+  assert.equal(c.logLevel, 'info');
+  assert.deepEqual(c.discovery.edges, ['127.0.0.1:7700']);
+  assert.equal(c.tls, undefined);
+});
+
+test('given values override defaults, one key at a time inside nested objects', () => {
+  const c = resolveRelayConfig({
+    masterToken: 'x'.repeat(20),
+    listen: { port: 0 },
+    limits: { slowConsumerPolicy: 'disconnect', maxSubscriptionsPerConnection: 3 },
+    tls: { certFile: 'c.pem', keyFile: 'k.pem' },
+  });
+  assert.deepEqual(c.listen, { host: '127.0.0.1', port: 0 });
+  assert.equal(c.limits.slowConsumerPolicy, 'disconnect');
+  assert.equal(c.limits.maxSubscriptionsPerConnection, 3);
+  assert.equal(c.limits.maxConnections, RELAY_DEFAULTS.limits.maxConnections);
+  assert.deepEqual(c.tls, { certFile: 'c.pem', keyFile: 'k.pem' });
+});
+
+test('an unknown key fails with its full path', () => {
+  const msg = problemsOf({ masterToken: 'x'.repeat(20), limits: { maxPayloadByte: 10 } });
+  assert.match(msg, /limits\.maxPayloadByte: unknown key/);
+  assert.match(problemsOf({ masterToken: 'x'.repeat(20), lsten: {} }), /lsten: unknown key/);
+});
+
+test('every problem is listed, not only the first', () => {
+  const msg = problemsOf({
+    listen: { port: 70000 },
+    limits: { slowConsumerPolicy: 'keep-latest' },
+    discovery: { edges: [''] },
+  });
+  assert.match(msg, /masterToken: is required/);
+  assert.match(msg, /listen\.port: must be <= 65535/);
+  assert.match(msg, /limits\.slowConsumerPolicy: must be one of "drop-oldest", "disconnect"/);
+  assert.match(msg, /discovery\.edges\[0\]/);
+});
+
+test('an empty master token or a non-object config is rejected', () => {
+  assert.match(problemsOf({ masterToken: '' }), /masterToken/);
+  assert.match(problemsOf(null), /\(root\): must be object/);
+  assert.match(problemsOf({ masterToken: 'x'.repeat(20), tls: { certFile: 'c.pem' } }), /tls\.keyFile: is required/);
+});
