@@ -1,0 +1,106 @@
+// REST on the relay's port (contract §7, §8): /ping, the master-token-guarded token calls,
+// discovery, health and Prometheus metrics. Errors are JSON `{ "error": code, "message" }`
+// with the status httpStatusFor gives the code.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode, FpsError, httpStatusFor, isFpsError, type Logger } from '@fastpubsub/core';
+import { readJsonBody } from './body.js';
+import { masterTokenChecker } from './master-auth.js';
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** The token operations the REST calls expose; bodies are validated by the implementation. */
+export interface TokenAdmin {
+  issue(body: unknown): MaybePromise<{ token: string }>;
+  refresh(body: unknown): MaybePromise<{ message: string; new_expires_at: string }>;
+  revoke(body: unknown): MaybePromise<{ message: string }>;
+}
+
+export interface HttpApiOptions {
+  masterToken: string;
+  maxBodyBytes: number;
+  tokens: TokenAdmin;
+  metrics: { text(): Promise<string>; readonly contentType: string };
+  /** The bare `host[:port]` list served at /v1/edges. */
+  edges(): readonly string[];
+  isShuttingDown(): boolean;
+  logger: Logger;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+export function createHttpApi(opts: HttpApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const isMaster = masterTokenChecker(opts.masterToken);
+
+  const admin =
+    (op: (body: unknown) => MaybePromise<object>, pick: (r: object) => object): Handler =>
+    async (req, res) => {
+      if (!isMaster(req.headers.authorization)) {
+        throw new FpsError(ErrorCode.Unauthorized, 'a valid master token is required (Authorization: Bearer <master token>)');
+      }
+      const body = await readJsonBody(req, opts.maxBodyBytes);
+      sendJson(res, 200, pick(await op(body)));
+    };
+
+  const routes: Record<string, Partial<Record<string, Handler>>> = {
+    '/ping': {
+      GET: async (_req, res) => send(res, 200, 'text/plain; charset=utf-8', 'pong'),
+    },
+    '/healthz': {
+      GET: async (_req, res) =>
+        opts.isShuttingDown() ? sendJson(res, 503, { status: 'shutting_down' }) : sendJson(res, 200, { status: 'ok' }),
+    },
+    '/metrics': {
+      GET: async (_req, res) => send(res, 200, opts.metrics.contentType, await opts.metrics.text()),
+    },
+    '/v1/edges': {
+      GET: async (_req, res) => sendJson(res, 200, { edges: opts.edges() }),
+    },
+    '/v1/get-token': {
+      // Only the token goes back: the stored record holds the secret's hash and internal fields.
+      POST: admin((b) => opts.tokens.issue(b), (r) => ({ token: (r as { token: string }).token })),
+    },
+    '/v1/refresh-token': {
+      PUT: admin((b) => opts.tokens.refresh(b), (r) => r),
+    },
+    '/v1/revoke-token': {
+      DELETE: admin((b) => opts.tokens.revoke(b), (r) => r),
+    },
+  };
+
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+    const methods = routes[path];
+    const handler = methods?.[req.method ?? 'GET'];
+    let result: Promise<void>;
+    if (methods === undefined) {
+      result = Promise.reject(new FpsError(ErrorCode.NotFound, `no route ${path}`));
+    } else if (handler === undefined) {
+      res.setHeader('Allow', Object.keys(methods).join(', '));
+      sendJson(res, 405, { error: 'method_not_allowed', message: `${req.method ?? ''} is not allowed on ${path}` });
+      return;
+    } else {
+      result = handler(req, res);
+    }
+    result.catch((err: unknown) => {
+      const fps = isFpsError(err) ? err : undefined;
+      if (fps === undefined) opts.logger.error('http handler failed', { path, err });
+      const code = fps?.code ?? ErrorCode.Internal;
+      const status = httpStatusFor(code);
+      if (status === 413) res.setHeader('Connection', 'close'); // the rest of the body is not read
+      sendJson(res, status, { error: code, message: fps?.message ?? 'internal error' });
+    });
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  send(res, status, 'application/json', JSON.stringify(value));
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}

@@ -1,0 +1,40 @@
+// Request bodies of the REST endpoints: bounded in bytes (413 past the limit, checked against
+// Content-Length up front and against the bytes actually received) and parsed as JSON (400).
+import type { IncomingMessage } from 'node:http';
+import { ErrorCode, FpsError } from '@fastpubsub/core';
+
+export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > maxBytes) {
+    return Promise.reject(new FpsError(ErrorCode.PayloadTooLarge, `request body is larger than ${maxBytes} bytes`));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.byteLength;
+      if (size > maxBytes) {
+        failed = true;
+        reject(new FpsError(ErrorCode.PayloadTooLarge, `request body is larger than ${maxBytes} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', (err) => {
+      if (!failed) reject(new FpsError(ErrorCode.BadRequest, 'request body could not be read', { cause: err }));
+      failed = true;
+    });
+    req.on('end', () => {
+      if (failed) return;
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text.trim() === '') return reject(new FpsError(ErrorCode.BadRequest, 'request body must be JSON'));
+      try {
+        resolve(JSON.parse(text) as unknown);
+      } catch {
+        reject(new FpsError(ErrorCode.BadRequest, 'request body is not valid JSON'));
+      }
+    });
+  });
+}

@@ -1,0 +1,172 @@
+// The contract v0.1 WebSocket edge: admits upgrades (auth before the 101), owns the open
+// sessions, closes a revoked token's connections and runs the graceful shutdown
+// (RECONNECT, serve during the grace period, then 1001).
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ErrorCode, httpStatusFor, isFpsError, type Logger, type RelayConfig } from '@fastpubsub/core';
+import { RECONNECT } from '@fastpubsub/wire';
+import type { SubscriptionIndex } from '../../fanout/index.js';
+import type { RelayMetrics } from '../../metrics.js';
+import type { EdgeTicket, TicketVerifier } from '../ticket.js';
+import { SUBPROTOCOL, extractToken, isWebSocketPath, offeredProtocols, rejectUpgrade } from './handshake.js';
+import { CorkBatcher } from './outbound.js';
+import { CloseCode, WsSession, type SessionContext } from './session.js';
+
+export interface WsEdgeOptions {
+  config: RelayConfig;
+  verifier: TicketVerifier;
+  index: SubscriptionIndex<WsSession>;
+  metrics: RelayMetrics;
+  logger: Logger;
+  now: () => number;
+  random: () => number;
+}
+
+// Larger than any valid publish (64 KiB payload + names), so an oversized payload is answered
+// with ERR:payload_too_large (contract §9 check 13) instead of ws closing with 1009.
+const MAX_WS_MESSAGE_BYTES = 1024 * 1024;
+
+export class WsEdge {
+  readonly #opts: WsEdgeOptions;
+  readonly #ctx: SessionContext;
+  readonly #wss: WebSocketServer;
+  readonly #sessions = new Set<WsSession>();
+  readonly #byToken = new Map<string, Set<WsSession>>();
+  readonly #unsubscribeRevoked: () => void;
+  #emptyWaiters: Array<() => void> = [];
+  #admitting = 0;
+  #nextId = 1;
+  #accepting = true;
+
+  constructor(opts: WsEdgeOptions) {
+    this.#opts = opts;
+    this.#ctx = {
+      index: opts.index,
+      metrics: opts.metrics,
+      limits: opts.config.limits,
+      batcher: new CorkBatcher(),
+      logger: opts.logger,
+      now: opts.now,
+      random: opts.random,
+    };
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      maxPayload: MAX_WS_MESSAGE_BYTES,
+      // Answer with llps.v1 only: echoing the `at.` entry would leak the token (contract §2).
+      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    });
+    this.#unsubscribeRevoked = opts.verifier.onRevoked((tokenId) => this.#onRevoked(tokenId));
+  }
+
+  get connectionCount(): number {
+    return this.#sessions.size;
+  }
+
+  /** The HTTP server's 'upgrade' handler. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy()); // a client vanishing mid-handshake is not our error
+    this.#admit(req, socket, head).catch((err: unknown) => {
+      this.#opts.logger.error('upgrade failed', { err });
+      this.#reject(socket, ErrorCode.Internal, 'internal error');
+    });
+  }
+
+  async #admit(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const { config, verifier } = this.#opts;
+    if (!isWebSocketPath(req.url)) return this.#reject(socket, ErrorCode.NotFound, 'WebSocket endpoints are /ws and /');
+    if (!this.#accepting) return this.#reject(socket, ErrorCode.ShuttingDown, 'relay is shutting down');
+    if (this.#sessions.size + this.#admitting >= config.limits.maxConnections) {
+      return this.#reject(socket, ErrorCode.RateLimited, 'too many connections');
+    }
+    if (!offeredProtocols(req).includes(SUBPROTOCOL)) {
+      return this.#reject(socket, ErrorCode.BadRequest, `Sec-WebSocket-Protocol must offer ${SUBPROTOCOL}`);
+    }
+    const origin = req.headers.origin;
+    let ticket: EdgeTicket;
+    this.#admitting++;
+    try {
+      ticket = await verifier.verify(extractToken(req), {
+        ip: req.socket.remoteAddress ?? '',
+        region: config.region,
+        ...(origin === undefined ? {} : { origin }),
+      });
+    } catch (err) {
+      if (!isFpsError(err)) throw err;
+      return this.#reject(socket, err.code, err.message);
+    } finally {
+      this.#admitting--;
+    }
+    if (!this.#accepting) return this.#reject(socket, ErrorCode.ShuttingDown, 'relay is shutting down');
+    if (socket.destroyed) return;
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, socket, ticket));
+  }
+
+  #reject(socket: Duplex, code: ErrorCode, message: string): void {
+    this.#opts.metrics.error(code);
+    rejectUpgrade(socket, httpStatusFor(code), code, message);
+  }
+
+  #open(ws: WebSocket, socket: Duplex, ticket: EdgeTicket): void {
+    const session = new WsSession(this.#ctx, this.#nextId++, ws, socket, ticket);
+    this.#sessions.add(session);
+    let peers = this.#byToken.get(ticket.tokenId);
+    if (peers === undefined) this.#byToken.set(ticket.tokenId, (peers = new Set()));
+    peers.add(session);
+    ws.on('error', (err) => this.#opts.logger.debug('websocket error', { conn: session.id, err }));
+    ws.on('close', () => {
+      session.dispose();
+      this.#sessions.delete(session);
+      const set = this.#byToken.get(ticket.tokenId);
+      set?.delete(session);
+      if (set?.size === 0) this.#byToken.delete(ticket.tokenId);
+      if (this.#sessions.size === 0) this.#notifyEmpty();
+    });
+    // A close() that began while this handshake was completing must not miss this session.
+    if (!this.#accepting) session.sendText(RECONNECT);
+  }
+
+  #onRevoked(tokenId: string): void {
+    const peers = this.#byToken.get(tokenId);
+    if (peers === undefined) return;
+    this.#opts.logger.info('closing connections of a revoked token', { tokenId, connections: peers.size });
+    for (const s of peers) s.close(CloseCode.PolicyViolation, ErrorCode.TokenRevoked);
+  }
+
+  /**
+   * Graceful stop, bounded by `drainMs + closeMs` (plus one tick for terminated sockets): stop
+   * admitting, ask every client to RECONNECT elsewhere and keep serving until they leave or
+   * `drainMs` passes, then close with 1001 and, after `closeMs`, cut off whoever is left.
+   */
+  async shutdown(drainMs: number, closeMs: number): Promise<void> {
+    this.#accepting = false;
+    this.#unsubscribeRevoked();
+    for (const s of this.#sessions) s.sendText(RECONNECT);
+    await this.#waitEmpty(drainMs);
+    for (const s of this.#sessions) s.close(CloseCode.GoingAway, ErrorCode.ShuttingDown);
+    await this.#waitEmpty(closeMs);
+    for (const s of this.#sessions) s.terminate();
+    await this.#waitEmpty(1000);
+    this.#wss.close();
+  }
+
+  #waitEmpty(ms: number): Promise<void> {
+    if (this.#sessions.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#emptyWaiters.push(done);
+    });
+  }
+
+  #notifyEmpty(): void {
+    const waiters = this.#emptyWaiters;
+    this.#emptyWaiters = [];
+    for (const w of waiters) w();
+  }
+}

@@ -1,0 +1,227 @@
+// One accepted contract-v0.1 WebSocket connection: its ticket, its writer and the handling of
+// its frames. Frames are handled synchronously, one at a time, in arrival order (contract §4
+// "Order": the SDK publishes right after SUB without waiting for OK). Bad input is answered
+// with ERR and never closes the connection (contract §10.3).
+import type { Duplex } from 'node:stream';
+import { performance } from 'node:perf_hooks';
+import type { WebSocket } from 'ws';
+import { ErrorCode, type Logger, type RelayConfig } from '@fastpubsub/core';
+import {
+  PONG,
+  decodePublish,
+  formatErr,
+  formatOk,
+  isWireError,
+  parseClientText,
+  validatePattern,
+  validateTenant,
+  type ClientText,
+} from '@fastpubsub/wire';
+import type { SubscriptionIndex } from '../../fanout/index.js';
+import type { RelayMetrics } from '../../metrics.js';
+import type { EdgeTicket } from '../ticket.js';
+import { frameText } from './frame.js';
+import { CONTROL_FRAME, Outbound, type CorkBatcher } from './outbound.js';
+import { fanOut } from './publish.js';
+
+/** Close codes this edge sends (RFC 6455 §7.4, 4000–4999 private use). */
+export const CloseCode = {
+  GoingAway: 1001,
+  PolicyViolation: 1008,
+  SlowConsumer: 4008,
+} as const;
+
+// A client that never reads would never see our close frame; cut it off after this long.
+const CLOSE_TIMEOUT_MS = 5000;
+
+export interface SessionContext {
+  readonly index: SubscriptionIndex<WsSession>;
+  readonly metrics: RelayMetrics;
+  readonly limits: RelayConfig['limits'];
+  readonly batcher: CorkBatcher;
+  readonly logger: Logger;
+  /** Wall clock (ms since epoch) for token expiry. */
+  readonly now: () => number;
+  readonly random: () => number;
+}
+
+export class WsSession {
+  readonly id: number;
+  readonly ticket: EdgeTicket;
+  readonly #ctx: SessionContext;
+  readonly #ws: WebSocket;
+  readonly #out: Outbound;
+  #closing = false;
+  #closeTimer: NodeJS.Timeout | undefined;
+
+  constructor(ctx: SessionContext, id: number, ws: WebSocket, socket: Duplex, ticket: EdgeTicket) {
+    this.#ctx = ctx;
+    this.id = id;
+    this.#ws = ws;
+    this.ticket = ticket;
+    const m = ctx.metrics;
+    this.#out = new Outbound(
+      socket,
+      {
+        queueBytes: ctx.limits.outboundQueueBytes,
+        policy: ctx.limits.slowConsumerPolicy,
+        highWaterMarkBytes: ctx.limits.socketHighWaterMarkBytes,
+      },
+      ctx.batcher,
+      {
+        onFlushed(bytes, enqueuedAtMs) {
+          if (enqueuedAtMs === CONTROL_FRAME) return;
+          m.ws.messagesOut.inc();
+          m.ws.bytesOut.inc(bytes);
+          m.observePublishToWrite((performance.now() - enqueuedAtMs) / 1000);
+        },
+        onDropped(count) {
+          m.dropped('slow_consumer', count);
+        },
+      },
+    );
+    ws.on('message', (data, isBinary) => this.#onMessage(data as Buffer, isBinary));
+  }
+
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /**
+   * Hands one delivery frame to this connection. Returns true if it reached the socket now;
+   * queued, dropped or discarded frames are accounted here.
+   */
+  deliver(frame: Uint8Array, arrivedAtMs: number): boolean {
+    if (this.#closing) return false;
+    const r = this.#out.send(frame, arrivedAtMs);
+    if (r === 'written') return true;
+    if (r === 'overflow') {
+      this.#ctx.metrics.dropped('slow_consumer');
+      this.#ctx.metrics.slowConsumerDisconnects.inc();
+      this.#ctx.logger.warn('slow consumer disconnected', { conn: this.id, tokenId: this.ticket.tokenId });
+      this.close(CloseCode.SlowConsumer, ErrorCode.SlowConsumer);
+    }
+    return false;
+  }
+
+  sendText(text: string): void {
+    if (this.#closing) return;
+    const r = this.#out.send(frameText(text), CONTROL_FRAME);
+    if (r === 'overflow') this.close(CloseCode.SlowConsumer, ErrorCode.SlowConsumer);
+  }
+
+  /**
+   * Stops deliveries at once and starts the close handshake. Subscriptions go on the next
+   * microtask, not here: a fan-out loop may still be iterating the index's match result.
+   */
+  close(code: number, reason: string): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#out.close();
+    queueMicrotask(() => this.#ctx.index.removeSink(this));
+    this.#ws.close(code, reason);
+    this.#closeTimer = setTimeout(() => this.#ws.terminate(), CLOSE_TIMEOUT_MS);
+    this.#closeTimer.unref();
+  }
+
+  /** Called once the WebSocket has closed, however that happened. */
+  dispose(): void {
+    this.#closing = true;
+    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
+    this.#out.close();
+    this.#ctx.index.removeSink(this);
+  }
+
+  terminate(): void {
+    this.#ws.terminate();
+  }
+
+  #onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.#closing) return;
+    if (isBinary) this.#onPublish(data);
+    else this.#onText(data.toString('utf8'));
+  }
+
+  #error(code: string, detail?: string): void {
+    this.#ctx.metrics.error(code);
+    this.sendText(formatErr(code, detail));
+  }
+
+  #onPublish(data: Buffer): void {
+    const arrivedAtMs = performance.now();
+    const ctx = this.#ctx;
+    ctx.metrics.ws.messagesIn.inc();
+    ctx.metrics.ws.bytesIn.inc(data.byteLength);
+    let pub;
+    try {
+      pub = decodePublish(data);
+    } catch (err) {
+      if (isWireError(err)) return this.#error(err.code);
+      throw err;
+    }
+    if (pub.payload.byteLength > ctx.limits.maxPayloadBytes) return this.#error(ErrorCode.PayloadTooLarge);
+    if (this.ticket.isExpired(ctx.now())) return this.#error(ErrorCode.TokenExpired);
+    if (!this.ticket.canPublish(pub.tenant, pub.channel)) return this.#error(ErrorCode.PermissionDenied);
+    fanOut(ctx, pub, arrivedAtMs);
+  }
+
+  #onText(text: string): void {
+    let cmd: ClientText;
+    try {
+      cmd = parseClientText(text);
+    } catch (err) {
+      if (isWireError(err)) return this.#error(err.code);
+      throw err;
+    }
+    switch (cmd.kind) {
+      case 'PING':
+        return this.sendText(PONG);
+      case 'SUB':
+        return this.#subscribe(cmd.tenant, cmd.pattern);
+      case 'UNSUB':
+        return this.#unsubscribe(cmd.tenant, cmd.pattern);
+      default: {
+        const never: never = cmd;
+        throw new Error(`unhandled command ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** Returns the error code of an invalid tenant or pattern, or undefined if both are valid. */
+  #invalidName(tenant: string, pattern: string): string | undefined {
+    try {
+      validateTenant(tenant);
+      validatePattern(pattern);
+      return undefined;
+    } catch (err) {
+      if (isWireError(err)) return err.code;
+      throw err;
+    }
+  }
+
+  #subscribe(tenant: string, pattern: string): void {
+    const ctx = this.#ctx;
+    const invalid = this.#invalidName(tenant, pattern);
+    if (invalid !== undefined) return this.#error(invalid);
+    if (this.ticket.isExpired(ctx.now())) return this.#error(ErrorCode.TokenExpired);
+    // Contract §10.1: the denial names the subscription, and no OK follows.
+    if (!this.ticket.canSubscribe(tenant, pattern)) {
+      return this.#error(ErrorCode.PermissionDenied, `SUB:${tenant}:${pattern}`);
+    }
+    if (
+      !ctx.index.has(tenant, pattern, this) &&
+      ctx.index.countFor(this) >= ctx.limits.maxSubscriptionsPerConnection
+    ) {
+      return this.#error(ErrorCode.TooManySubscriptions);
+    }
+    ctx.index.add(tenant, pattern, this);
+    this.sendText(formatOk('SUB', tenant, pattern));
+  }
+
+  #unsubscribe(tenant: string, pattern: string): void {
+    const invalid = this.#invalidName(tenant, pattern);
+    if (invalid !== undefined) return this.#error(invalid);
+    this.#ctx.index.remove(tenant, pattern, this);
+    this.sendText(formatOk('UNSUB', tenant, pattern));
+  }
+}
