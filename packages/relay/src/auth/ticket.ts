@@ -1,0 +1,47 @@
+import { CompiledGrants } from './grants.js';
+import type { TokenRecord } from './types.js';
+
+/** Per-ticket memo of scope checks; cleared when full, which keeps memory bounded and O(1). */
+const CACHE_LIMIT = 1024;
+
+/**
+ * What a connection holds after the handshake: the token's scope, checked per publish and SUB
+ * without touching the store. Grants cannot change after issue (refresh changes only the
+ * expiry), so the answers are safe to memoize for the connection's lifetime.
+ */
+export class Ticket {
+  readonly tokenId: string;
+  /** Expiry at verify time; a later refresh does not update an existing ticket. */
+  readonly expiresAtMs: number;
+  readonly #grants: CompiledGrants;
+  readonly #pub = new Map<string, boolean>();
+  readonly #sub = new Map<string, boolean>();
+
+  constructor(record: Pick<TokenRecord, 'id' | 'expiresAtMs' | 'right'>, grants?: CompiledGrants) {
+    this.tokenId = record.id;
+    this.expiresAtMs = record.expiresAtMs;
+    this.#grants = grants ?? new CompiledGrants(record.right);
+  }
+
+  canPublish(tenant: string, channel: string): boolean {
+    return memo(this.#pub, tenant, channel, () => this.#grants.canPublish(tenant, channel));
+  }
+
+  canSubscribe(tenant: string, pattern: string): boolean {
+    return memo(this.#sub, tenant, pattern, () => this.#grants.canSubscribe(tenant, pattern));
+  }
+
+  isExpired(nowMs: number): boolean {
+    return nowMs >= this.expiresAtMs;
+  }
+}
+
+function memo(cache: Map<string, boolean>, tenant: string, text: string, compute: () => boolean): boolean {
+  const key = `${tenant.length}:${tenant}${text}`;
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const v = compute();
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(key, v);
+  return v;
+}
