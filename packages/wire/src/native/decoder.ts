@@ -35,6 +35,11 @@ export class FrameDecoder<T extends number = FrameType> {
     return this.#headerFill + this.#bodyFill;
   }
 
+  /** Size of the buffer allocated for a frame spanning chunks (its declared body size), or 0. */
+  get reservedBytes(): number {
+    return this.#body?.length ?? 0;
+  }
+
   /**
    * Decodes `chunk`, returning the frames it completes. On a protocol error the frames that
    * preceded it in the same chunk are lost; use feed() to receive them before the throw.
