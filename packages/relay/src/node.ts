@@ -1,0 +1,158 @@
+// Composition root: the one place that builds a relay out of its parts (config, token store
+// and service, subscription index, metrics, the WebSocket edge and the REST api) and serves
+// them on one port, http or https. Nothing else constructs the world (STYLE.md #8).
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import {
+  ErrorCode,
+  FpsError,
+  createLogger,
+  resolveRelayConfig,
+  type Logger,
+  type RelayConfig,
+  type RelayConfigInput,
+} from '@fastpubsub/core';
+import { EmbeddedTokenStore, TokenService } from './auth/index.js';
+import { SubscriptionIndex } from './fanout/index.js';
+import { RelayMetrics } from './metrics.js';
+import { createHttpApi } from './edge/http/api.js';
+import { WsEdge } from './edge/ws/edge.js';
+import type { WsSession } from './edge/ws/session.js';
+
+export interface RelayDeps {
+  logger?: Logger;
+  /** Wall clock in ms since the epoch (token expiry); default Date.now. */
+  now?: () => number;
+  /** Uniform [0, 1) for deliver-one picks; default Math.random. */
+  random?: () => number;
+}
+
+export interface Relay {
+  readonly host: string;
+  /** The bound port (the ephemeral one when configured with port 0). */
+  readonly port: number;
+  /** `http://host:port` or `https://host:port`. */
+  readonly httpUrl: string;
+  /** `ws://host:port/ws` or `wss://host:port/ws`. */
+  readonly wsUrl: string;
+  readonly config: RelayConfig;
+  metricsText(): Promise<string>;
+  /**
+   * Graceful stop: no new connections, RECONNECT to every client, serve them for `graceMs`
+   * (default `reconnectGraceMs`, never more than `shutdownGraceMs`) or until they leave, then
+   * close with 1001. Idempotent; always settles in bounded time.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}): Promise<Relay> {
+  let config = resolveRelayConfig(input);
+  const logger = deps.logger ?? createLogger({ level: config.logLevel }, { component: 'relay' });
+  const now = deps.now ?? Date.now;
+  const random = deps.random ?? Math.random;
+  const tlsOptions = config.tls === undefined ? undefined : await readTls(config.tls);
+
+  const store = await EmbeddedTokenStore.open(config.dataDir, { now });
+  const tokens = new TokenService({ store, now });
+  await tokens.start();
+  const index = new SubscriptionIndex<WsSession>();
+  let shuttingDown = false;
+  // The edge needs the metrics and the metrics' gauges read the edge; the gauge reads happen
+  // only on scrape, long after both exist.
+  const built: { edge?: WsEdge } = {};
+  const metrics = new RelayMetrics({
+    connections: () => built.edge?.connectionCount ?? 0,
+    subscriptions: () => index.size,
+  });
+  const edge = new WsEdge({ config, verifier: tokens, index, metrics, logger, now, random });
+  built.edge = edge;
+
+  const api = createHttpApi({
+    masterToken: config.masterToken,
+    maxBodyBytes: config.limits.maxHttpBodyBytes,
+    tokens,
+    metrics,
+    edges: () => config.discovery.edges,
+    isShuttingDown: () => shuttingDown,
+    logger,
+  });
+  const server: HttpServer = tlsOptions === undefined ? createHttpServer(api) : createHttpsServer(tlsOptions, api);
+  server.on('upgrade', (req, socket, head: Buffer) => edge.handleUpgrade(req, socket, head));
+  server.on('clientError', (_err, socket) => socket.destroy());
+
+  try {
+    await listen(server, config.listen.host, config.listen.port);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const port = (server.address() as AddressInfo).port;
+  if (config.listen.port === 0) config = withBoundPort(config, port);
+
+  const host = config.listen.host;
+  const hostForUrl = host.includes(':') ? `[${host}]` : host;
+  const secure = tlsOptions !== undefined;
+  const httpUrl = `${secure ? 'https' : 'http'}://${hostForUrl}:${port}`;
+  const wsUrl = `${secure ? 'wss' : 'ws'}://${hostForUrl}:${port}/ws`;
+  logger.info('relay listening', { url: httpUrl, region: config.region, dataDir: config.dataDir });
+
+  let closing: Promise<void> | undefined;
+  const close = async (graceMs: number | undefined): Promise<void> => {
+    shuttingDown = true;
+    const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const drainMs = Math.min(graceMs ?? config.reconnectGraceMs, config.shutdownGraceMs);
+    const closeMs = Math.min(2000, Math.max(250, config.shutdownGraceMs - drainMs));
+    await edge.shutdown(drainMs, closeMs);
+    server.closeAllConnections();
+    await serverClosed;
+    await store.close();
+    logger.info('relay stopped');
+  };
+
+  return {
+    host,
+    port,
+    httpUrl,
+    wsUrl,
+    get config() {
+      return config;
+    },
+    metricsText: () => metrics.text(),
+    close: (options) => (closing ??= close(options?.graceMs)),
+  };
+}
+
+async function readTls(tls: { certFile: string; keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
+  const read = async (key: 'certFile' | 'keyFile'): Promise<Buffer> => {
+    try {
+      return await readFile(tls[key]);
+    } catch (err) {
+      throw new FpsError(ErrorCode.ConfigInvalid, `tls.${key}: cannot read ${tls[key]}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  return { cert: await read('certFile'), key: await read('keyFile') };
+}
+
+function listen(server: HttpServer, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** With port 0 the real port is known only now; the default discovery entry must carry it. */
+function withBoundPort(config: RelayConfig, port: number): RelayConfig {
+  const unbound = `${config.listen.host}:0`;
+  return {
+    ...config,
+    listen: { ...config.listen, port },
+    discovery: { edges: config.discovery.edges.map((e) => (e === unbound ? `${config.listen.host}:${port}` : e)) },
+  };
+}
