@@ -1,0 +1,37 @@
+// The one seam between the harness and a broker. The harness (publisher pacing, subscribers,
+// latency, counting) is shared; only these few calls differ between FastPubSub and NATS.
+
+export type BrokerName = 'fastpubsub' | 'nats';
+
+/** Called for every delivered message with the bytes of the frame and where the payload starts. */
+export type OnPayload = (bytes: Uint8Array, offset: number) => void;
+
+export interface Closeable {
+  close(): Promise<void>;
+}
+
+export interface Publisher extends Closeable {
+  /** Queues one publish of `payload` (the adapter copies it; the caller reuses the buffer). */
+  publish(payload: Buffer): void;
+  /** Resolves once the broker has processed everything published before this call (PING/PONG). */
+  roundTrip(): Promise<void>;
+}
+
+export interface BrokerAdapter {
+  readonly name: BrokerName;
+  /** A subscriber to the benchmark subject; resolves once the broker confirmed the subscription. */
+  subscriber(onPayload: OnPayload): Promise<Closeable>;
+  /** A subscriber that stops reading its socket right after the broker confirmed it. */
+  stalledSubscriber(): Promise<Closeable>;
+  publisher(): Promise<Publisher>;
+}
+
+/** A broker process under test, running on loopback. */
+export interface RunningBroker {
+  readonly name: BrokerName;
+  readonly pid: number;
+  readonly adapter: BrokerAdapter;
+  /** Broker output so far, for diagnosing a failure. */
+  output(): string;
+  stop(): Promise<void>;
+}
