@@ -81,9 +81,6 @@ export class WsEdge {
     if (this.#sessions.size + this.#admitting >= config.limits.maxConnections) {
       return this.#reject(socket, ErrorCode.RateLimited, 'too many connections');
     }
-    if (!offeredProtocols(req).includes(SUBPROTOCOL)) {
-      return this.#reject(socket, ErrorCode.BadRequest, `Sec-WebSocket-Protocol must offer ${SUBPROTOCOL}`);
-    }
     const origin = req.headers.origin;
     let ticket: EdgeTicket;
     this.#admitting++;
@@ -98,6 +95,10 @@ export class WsEdge {
       return this.#reject(socket, err.code, err.message);
     } finally {
       this.#admitting--;
+    }
+    // Checked after the token, so a request without any credentials always gets 401.
+    if (!offeredProtocols(req).includes(SUBPROTOCOL)) {
+      return this.#reject(socket, ErrorCode.BadRequest, `Sec-WebSocket-Protocol must offer ${SUBPROTOCOL}`);
     }
     if (!this.#accepting) return this.#reject(socket, ErrorCode.ShuttingDown, 'relay is shutting down');
     if (socket.destroyed) return;
