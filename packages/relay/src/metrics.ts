@@ -70,6 +70,8 @@ export class RelayMetrics {
       bytesIn: bytesIn.labels('ws'),
       bytesOut: bytesOut.labels('ws'),
     };
+    // Present from the first scrape, so rates and alerts work before any traffic.
+    for (const c of Object.values(this.ws)) c.inc(0);
     this.#dropped = new Counter({
       name: 'fastpubsub_dropped_messages_total',
       help: 'Messages not delivered, by reason.',
