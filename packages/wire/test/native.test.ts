@@ -165,3 +165,12 @@ test('FrameDecoder: unknown type and bad UTF-8 topic are bad_frame, also across 
   throwsCode(() => dec2.push(bad.subarray(bad.length - 1)), 'bad_frame');
   throwsCode(() => dec2.push(bytes()), 'bad_frame');
 });
+
+test('FrameDecoder fails rather than lose sync when a frame handler throws', () => {
+  const dec = new FrameDecoder();
+  const two = Uint8Array.from([...encodePing(bytes(1)), ...encodePing(bytes(2))]);
+  assert.throws(() => dec.feed(two, () => {
+    throw new Error('handler');
+  }), /handler/);
+  throwsCode(() => dec.push(bytes()), 'bad_frame');
+});

@@ -2,7 +2,7 @@
 // (STYLE.md §1). Frames wholly inside one chunk are handed out as views of that chunk; only a
 // frame that spans chunks is copied, into one buffer of exactly its declared size, allocated
 // after the header's lengths passed the limits.
-import { MAX_FRAME_PAYLOAD, isWireError, type WireError } from '../errors.js';
+import { MAX_FRAME_PAYLOAD, WireError, isWireError } from '../errors.js';
 import { decodeUtf8 } from '../utf8.js';
 import { HEADER_SIZE, isFrameType, readHeader, type Frame, type FrameType, type DecodeFrameOptions } from './frame.js';
 
@@ -53,11 +53,23 @@ export class FrameDecoder<T extends number = FrameType> {
   /**
    * Calls `onFrame` for each frame `chunk` completes, in order, then returns. Throws a
    * WireError (bad_frame, payload_too_large) after delivering every frame before the fault;
-   * the decoder then stays failed. An exception from `onFrame` propagates and does not fail
-   * the decoder, but the rest of the chunk is not decoded.
+   * the decoder then stays failed. An exception from `onFrame` propagates too; the rest of the
+   * chunk is then undecoded, so the decoder fails with bad_frame rather than lose sync.
    */
   feed(chunk: Uint8Array, onFrame: (frame: Frame<T>) => void): void {
     if (this.#error !== null) throw this.#error;
+    let completed = false;
+    try {
+      this.#feed(chunk, onFrame);
+      completed = true;
+    } finally {
+      if (!completed && this.#error === null) {
+        this.#error = new WireError('bad_frame', 'frame decoder abandoned: a frame handler threw mid-chunk');
+      }
+    }
+  }
+
+  #feed(chunk: Uint8Array, onFrame: (frame: Frame<T>) => void): void {
     let off = 0;
     const end = chunk.length;
     while (off < end) {
