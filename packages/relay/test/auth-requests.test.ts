@@ -52,6 +52,7 @@ describe('parseRfc3339', () => {
     assert.equal(parseRfc3339('2025-01-15T12:00:00.5Z'), NOW + 500);
     assert.equal(parseRfc3339('2025-01-15T12:00:00.123456789Z'), NOW + 123);
     assert.equal(parseRfc3339('2024-02-29T00:00:00Z'), Date.UTC(2024, 1, 29));
+    assert.equal(parseRfc3339('0050-01-01T00:00:00Z'), Date.parse('0050-01-01T00:00:00Z'));
   });
   for (const t of [
     '2025-01-15', '2025-01-15T12:00:00', '2025-01-15T12:00Z', '2025-13-01T00:00:00Z', '2025-02-29T00:00:00Z',

@@ -6,6 +6,7 @@
 // One process per directory: there is no lock file, the relay owns its data dir.
 
 import { createHash } from 'node:crypto';
+import { ErrorCode, FpsError } from '@fastpubsub/core';
 import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TokenStore } from './store.js';
@@ -110,7 +111,7 @@ export class EmbeddedTokenStore implements TokenStore {
     const line = encodeLine(copy);
     const run = this.#chain.then(async () => {
       const log = this.#log;
-      if (log === undefined) throw new Error('EmbeddedTokenStore is closed');
+      if (log === undefined) throw new FpsError(ErrorCode.StoreUnavailable, 'EmbeddedTokenStore is closed');
       await log.appendFile(line, 'utf8');
       await log.datasync();
       this.#records.set(copy.id, copy);

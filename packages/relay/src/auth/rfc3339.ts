@@ -23,5 +23,8 @@ export function parseRfc3339(text: string): number | undefined {
     offsetMin = (m[9] === '-' ? -1 : 1) * (oh * 60 + om);
   }
   // A leap second (:60) lands on the next minute's :00, which is what POSIX time does anyway.
-  return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
+  // setUTCFullYear, because Date.UTC maps years 0–99 to 1900–1999.
+  const d = new Date(Date.UTC(2000, month - 1, day, hour, minute, second, ms));
+  d.setUTCFullYear(year);
+  return d.getTime() - offsetMin * 60_000;
 }
