@@ -1,0 +1,42 @@
+// @fastpubsub/client — the FastPubSub SDK. This entry is browser-safe: no Node built-ins, and
+// the WebSocket comes from the global scope (or `webSocketImpl`). In Node 20 import
+// `@fastpubsub/client/node`, which supplies the `ws` package.
+import { ClientImpl, type Client } from './client.js';
+import { ClientError, withSignal } from './errors.js';
+import type { ConnectOptions } from './options.js';
+import type { Transport } from './transport.js';
+import { webSocketTransport, type WebSocketConstructor } from './transports/ws.js';
+
+export type { Client, ClientEvents, ClientState, ClientStats, PublishOptions } from './client.js';
+export type { ConnectOptions, ReconnectOptions, QueuePolicy, TokenProvider, TokenReason, TokenResult } from './options.js';
+export type { Message, Subscription, SubscribeOptions, SubscriptionStats, OverflowPolicy, Latest } from './subscription.js';
+export type { Delivery, DeliveryMode, Transport, TransportConnection, TransportEvents, OpenParams } from './transport.js';
+export type { Edge, EdgeProbe } from './endpoint.js';
+export type { WebSocketConstructor, WebSocketLike, WebSocketEventLike } from './transports/ws.js';
+export { latest } from './subscription.js';
+export { ClientError, isClientError, type ClientErrorCode } from './errors.js';
+export { parseEdge, probeEdge, probeEdges, selectFastestEdge, discoverEdges } from './endpoint.js';
+export { webSocketTransport } from './transports/ws.js';
+export { backoffDelay } from './options.js';
+
+function pickTransport(options: ConnectOptions): Transport {
+  const t = options.transport ?? 'ws';
+  if (typeof t === 'object') return t;
+  if (t === 'quic') throw new ClientError('bad_argument', "transport 'quic' is not available yet; use 'ws'");
+  if (t !== 'ws') throw new ClientError('bad_argument', `unknown transport ${JSON.stringify(t)}`);
+  const impl = options.webSocketImpl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (impl === undefined) {
+    throw new ClientError('bad_argument', 'no global WebSocket here: in Node import connect from "@fastpubsub/client/node", or pass webSocketImpl');
+  }
+  return webSocketTransport(impl);
+}
+
+/**
+ * Connects to the fastest edge and resolves once the connection is open. Rejects (and the
+ * client is closed) if the first connection fails; later losses reconnect automatically.
+ */
+export async function connect(options: ConnectOptions): Promise<Client> {
+  const client = new ClientImpl(options, pickTransport(options));
+  await withSignal(client.start(options.signal), options.signal);
+  return client;
+}

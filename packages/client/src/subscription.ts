@@ -1,0 +1,241 @@
+// Subscriptions: a bounded buffer per subscription with an overflow policy and visible drop
+// counts, consumed either as an async iterable, through a callback, or by `latest()`.
+import { ClientError, abortError } from './errors.js';
+
+export interface Message {
+  tenant: string;
+  /** The concrete channel the message was published to. */
+  channel: string;
+  /** The payload bytes; shared by every subscription the message matched: do not modify. */
+  payload: Uint8Array;
+  /** The pattern of the subscription this message is delivered to. */
+  pattern: string;
+}
+
+export type OverflowPolicy = 'drop-oldest' | 'drop-newest';
+
+export interface SubscribeOptions {
+  signal?: AbortSignal;
+  /** Callback form: called for every message instead of buffering it for the iterator. */
+  onMessage?: (message: Message) => void;
+  /** Messages buffered while the app's iterator is not consuming (default 1024). */
+  bufferSize?: number;
+  /** What to do when the buffer is full (default 'drop-oldest'). */
+  overflow?: OverflowPolicy;
+}
+
+export interface SubscriptionStats {
+  /** Messages that reached this subscription. */
+  received: number;
+  /** Messages discarded because the buffer was full (or superseded, under `latest()`). */
+  dropped: number;
+  /** Messages waiting in the buffer. */
+  buffered: number;
+}
+
+export interface Subscription extends AsyncIterable<Message> {
+  readonly tenant: string;
+  readonly pattern: string;
+  readonly stats: Readonly<SubscriptionStats>;
+  /** Stops delivery: ends the iterator and sends UNSUB when no other subscription holds the pattern. */
+  unsubscribe(): Promise<void>;
+  /** Resolves when the subscription ends: undefined after unsubscribe/close, else the error (e.g. permission_denied). */
+  closed(): Promise<Error | undefined>;
+}
+
+type Sink = (message: Message) => void;
+
+export class SubscriptionImpl implements Subscription {
+  readonly stats: SubscriptionStats = { received: 0, dropped: 0, buffered: 0 };
+  private buffer: Message[] = [];
+  private head = 0;
+  private waiter: { resolve: (r: IteratorResult<Message>) => void; reject: (e: unknown) => void } | undefined;
+  private sink: Sink | undefined;
+  private ended = false;
+  private endError: Error | undefined;
+  private readonly closedPromise: Promise<Error | undefined>;
+  private resolveClosed!: (e: Error | undefined) => void;
+  private readonly bufferSize: number;
+  private readonly overflow: OverflowPolicy;
+  private iterating = false;
+
+  constructor(
+    readonly tenant: string,
+    readonly pattern: string,
+    options: SubscribeOptions,
+    private readonly onUnsubscribe: (sub: SubscriptionImpl) => void,
+  ) {
+    this.bufferSize = Math.max(1, options.bufferSize ?? 1024);
+    this.overflow = options.overflow ?? 'drop-oldest';
+    this.closedPromise = new Promise((r) => (this.resolveClosed = r));
+    if (options.onMessage !== undefined) this.sink = options.onMessage;
+  }
+
+  /** Called by the client for each message matching this subscription. */
+  push(message: Message): void {
+    if (this.ended) return;
+    this.stats.received++;
+    if (this.sink !== undefined) return this.sink(message);
+    if (this.waiter !== undefined) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w.resolve({ value: message, done: false });
+      return;
+    }
+    if (this.buffer.length - this.head >= this.bufferSize) {
+      this.stats.dropped++;
+      if (this.overflow === 'drop-newest') return;
+      this.head++;
+    }
+    this.buffer.push(message);
+    if (this.head > 1024 && this.head * 2 > this.buffer.length) {
+      this.buffer = this.buffer.slice(this.head);
+      this.head = 0;
+    }
+    this.stats.buffered = this.buffer.length - this.head;
+  }
+
+  /** Replaces the consumer (used by `latest()`); buffered messages go to it first. */
+  setSink(sink: Sink): void {
+    if (this.iterating || this.sink !== undefined) throw new ClientError('bad_argument', 'this subscription already has a consumer');
+    this.sink = sink;
+    const pending = this.buffer.slice(this.head);
+    this.buffer = [];
+    this.head = 0;
+    this.stats.buffered = 0;
+    for (const m of pending) sink(m);
+  }
+
+  /** Ends the subscription (no UNSUB: the client did that, or the connection is gone). */
+  end(error?: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.endError = error;
+    if (this.waiter !== undefined) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      if (error !== undefined) w.reject(error);
+      else w.resolve({ value: undefined, done: true });
+    }
+    this.resolveClosed(error);
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  unsubscribe(): Promise<void> {
+    if (!this.ended) {
+      this.onUnsubscribe(this);
+      this.end();
+    }
+    return Promise.resolve();
+  }
+
+  closed(): Promise<Error | undefined> {
+    return this.closedPromise;
+  }
+
+  /** Waits for the next message; resolves done when the subscription ends. */
+  next(signal?: AbortSignal): Promise<IteratorResult<Message>> {
+    if (this.head < this.buffer.length) {
+      const value = this.buffer[this.head]!;
+      this.buffer[this.head++] = undefined as unknown as Message;
+      if (this.head === this.buffer.length) {
+        this.buffer = [];
+        this.head = 0;
+      }
+      this.stats.buffered = this.buffer.length - this.head;
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.ended) {
+      return this.endError !== undefined ? Promise.reject(this.endError) : Promise.resolve({ value: undefined, done: true });
+    }
+    if (this.waiter !== undefined) return Promise.reject(new ClientError('bad_argument', 'next() called while another next() is pending'));
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        this.waiter = undefined;
+        reject(abortError(signal));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiter = {
+        resolve: (r) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(r);
+        },
+        reject: (e) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      };
+    });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Message> {
+    if (this.sink !== undefined) throw new ClientError('bad_argument', 'a subscription with a callback (or latest()) cannot also be iterated');
+    this.iterating = true;
+    return {
+      next: () => this.next(),
+      return: async () => {
+        await this.unsubscribe();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+}
+
+/** Keeps only the newest message of a subscription: for game and UI loops that poll each frame. */
+export interface Latest {
+  /** The newest message not yet taken, if any. */
+  readonly value: Message | undefined;
+  /** Returns the newest message and forgets it (undefined if none arrived since the last take). */
+  take(): Message | undefined;
+  /** Waits for a message newer than the last one taken. */
+  next(options?: { signal?: AbortSignal }): Promise<Message>;
+  /** The subscription; its `stats.dropped` counts the superseded messages. */
+  readonly subscription: Subscription;
+}
+
+export function latest(subscription: Subscription): Latest {
+  if (!(subscription instanceof SubscriptionImpl)) throw new ClientError('bad_argument', 'latest() needs a subscription from client.subscribe()');
+  const sub = subscription;
+  let value: Message | undefined;
+  let wake: (() => void) | undefined;
+  sub.setSink((m) => {
+    if (value !== undefined) sub.stats.dropped++;
+    value = m;
+    const w = wake;
+    wake = undefined;
+    w?.();
+  });
+  const take = (): Message | undefined => {
+    const v = value;
+    value = undefined;
+    return v;
+  };
+  return {
+    get value() {
+      return value;
+    },
+    take,
+    subscription: sub,
+    async next(options?: { signal?: AbortSignal }): Promise<Message> {
+      const signal = options?.signal;
+      while (value === undefined) {
+        if (sub.isEnded) throw (await sub.closed()) ?? new ClientError('closed', 'subscription ended');
+        if (signal?.aborted) throw abortError(signal);
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            signal?.removeEventListener('abort', done);
+            resolve();
+          };
+          wake = done;
+          signal?.addEventListener('abort', done, { once: true });
+          void sub.closed().then(done);
+        });
+      }
+      return take()!;
+    },
+  };
+}

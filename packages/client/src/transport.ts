@@ -1,0 +1,60 @@
+// The transport seam. The client core (reconnect, make-before-break, de-duplication, queues,
+// tokens) talks only to these interfaces; a transport turns them into bytes. The WebSocket
+// transport (contract v0.1) lives in ./transports/ws.ts; a QUIC transport (one stream per
+// subscription) implements the same two interfaces: `subscribe` opens a stream and
+// `onSubscribed` fires when the edge accepts it, `onDelivery` carries every matching pattern.
+import type { ClientError } from './errors.js';
+import type { Edge } from './endpoint.js';
+
+export type DeliveryMode = 'broadcast' | 'one-low-latency' | 'one-random';
+
+export interface Delivery {
+  tenant: string;
+  channel: string;
+  payload: Uint8Array;
+  /** Every subscription pattern of this connection that matched, byte-identical to its SUB. */
+  patterns: string[];
+}
+
+/** What a transport reports about one open connection; called in frame order. */
+export interface TransportEvents {
+  onDelivery(delivery: Delivery): void;
+  onSubscribed(tenant: string, pattern: string): void;
+  onUnsubscribed(tenant: string, pattern: string): void;
+  onPong(): void;
+  /** An `ERR:` from the edge. `code` is the first field (`permission_denied`, `token_expired`, …). */
+  onServerError(code: string, detail: string | undefined): void;
+  /** The edge asks the client to migrate (contract §6). */
+  onReconnectRequested(): void;
+  /** The connection is gone; `error` is undefined after a local `close()`. Fires once. */
+  onClose(error: ClientError | undefined): void;
+}
+
+/** One open connection to an edge. Methods never throw on a closed connection; they no-op. */
+export interface TransportConnection {
+  subscribe(tenant: string, pattern: string): void;
+  unsubscribe(tenant: string, pattern: string): void;
+  publish(tenant: string, channel: string, payload: Uint8Array, mode: DeliveryMode): void;
+  ping(): void;
+  /** Bytes accepted but not yet handed to the network (backpressure hint). */
+  readonly bufferedAmount: number;
+  close(): void;
+}
+
+export interface OpenParams {
+  edge: Edge;
+  token: string;
+  events: TransportEvents;
+  signal?: AbortSignal;
+  /** Bound on the handshake, in milliseconds. */
+  timeoutMs: number;
+}
+
+export interface Transport {
+  readonly name: string;
+  /**
+   * Opens a connection. Rejects with a ClientError: `unauthorized` (401, the token is bad or
+   * expired), `forbidden` (403), `protocol`, `timeout`, `aborted` or `connect_failed`.
+   */
+  open(params: OpenParams): Promise<TransportConnection>;
+}
