@@ -23,6 +23,10 @@ describe('contract v0.1 conformance: messaging', () => {
     await c.unsub('t1', 'a.b.*');
     await c.unsub('t1', 'a.b.*');
     await c.unsub('t2', 'x.never');
+    // Every allowed character (contract §3: A-Za-z0-9_-~@.) is echoed byte-identically.
+    await c.sub('t1', 'a.Az09_-~@.x*');
+    await c.unsub('t1', 'a.Az09_-~@.x*');
+    await c.sub('t2', 'x.>');
     await c.expectNothing(150);
   });
 
