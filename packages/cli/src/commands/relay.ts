@@ -122,7 +122,8 @@ type ParsedFlags = Partial<Record<'listen' | 'master-token' | 'config' | 'data-d
 /** Exported for the CLI's own tests: flags and file → one config input, not yet validated. */
 export async function buildRelayInput(flags: ParsedFlags, env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
   const input: Record<string, unknown> = flags.config === undefined ? {} : await readConfigFile(flags.config);
-  const masterToken = flags['master-token'] ?? env['FASTPUBSUB_MASTER_TOKEN'];
+  const fromEnv = env['FASTPUBSUB_MASTER_TOKEN'];
+  const masterToken = flags['master-token'] ?? (fromEnv === '' ? undefined : fromEnv); // set-but-empty = unset
   if (masterToken !== undefined) input['masterToken'] = masterToken;
   if (input['masterToken'] === undefined) {
     throw new UsageError('a master token is required: --master-token TOKEN or env FASTPUBSUB_MASTER_TOKEN');
