@@ -13,6 +13,11 @@ export interface Closeable {
 export interface Publisher extends Closeable {
   /** Queues one publish of `payload` (the adapter copies it; the caller reuses the buffer). */
   publish(payload: Buffer): void;
+  /**
+   * Runs a burst of `publish` calls as one socket write where the client allows it (nats.js
+   * already coalesces the publishes of one tick; a ws socket is corked around the burst).
+   */
+  burst(fn: () => void): void;
   /** Resolves once the broker has processed everything published before this call (PING/PONG). */
   roundTrip(): Promise<void>;
 }

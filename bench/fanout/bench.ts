@@ -30,25 +30,28 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const scs = scenarios(opts.fanouts);
   const runs: RowResult[] = [];
   for (let r = 0; r < opts.repeat; r++) {
-    // Alternate which broker goes first, so drift on a noisy machine hits both alike.
-    const order = r % 2 === 0 ? opts.brokers : [...opts.brokers].reverse();
-    for (const name of order) {
-      const broker = await startBroker(name, opts);
-      try {
-        for (const sc of scs) {
+    // Fresh brokers each repeat, all started up front (an idle broker costs nothing), and each
+    // scenario run on every broker back to back, the order alternating: on a shared, noisy
+    // machine the paired rows then see nearly the same background load.
+    const brokers: RunningBroker[] = [];
+    try {
+      for (const name of opts.brokers) brokers.push(await startBroker(name, opts));
+      for (const [i, sc] of scs.entries()) {
+        const order = (r + i) % 2 === 0 ? brokers : [...brokers].reverse();
+        for (const broker of order) {
           const started = performance.now();
           let res: RowResult;
           try {
             res = await runRow(broker, sc, opts);
           } catch (err) {
-            throw new Error(`${name} ${sc.key}: ${err instanceof Error ? err.message : String(err)}\n--- broker output ---\n${broker.output().slice(-4000)}`);
+            throw new Error(`${broker.name} ${sc.key}: ${err instanceof Error ? err.message : String(err)}\n--- broker output ---\n${broker.output().slice(-4000)}`);
           }
           runs.push(res);
-          log(`[${r + 1}/${opts.repeat}] ${name.padEnd(10)} ${sc.key.padEnd(17)} ${Math.round(res.deliveredPerSec).toString().padStart(9)} msg/s  p50 ${res.p50Ms.toFixed(3)} ms  p99 ${res.p99Ms.toFixed(3)} ms  delivered ${res.delivered}${Number.isNaN(res.expected) ? '' : `/${res.expected}`}  (${Math.round(performance.now() - started)} ms)`);
+          log(`[${r + 1}/${opts.repeat}] ${broker.name.padEnd(10)} ${sc.key.padEnd(17)} ${Math.round(res.deliveredPerSec).toString().padStart(9)} msg/s  p50 ${res.p50Ms.toFixed(3)} ms  p99 ${res.p99Ms.toFixed(3)} ms  delivered ${res.delivered}${Number.isNaN(res.expected) ? '' : `/${res.expected}`}  (${Math.round(performance.now() - started)} ms)`);
         }
-      } finally {
-        await broker.stop();
       }
+    } finally {
+      await Promise.allSettled(brokers.map((b) => b.stop()));
     }
   }
   const rows: MedianRow[] = [];

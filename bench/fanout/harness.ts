@@ -116,7 +116,7 @@ export async function runRow(broker: RunningBroker, sc: Scenario, opts: RowOptio
         let n = 0;
         while (n < total) {
           const due = Math.min(total, Math.floor(((performance.now() - start) * opts.rate) / 1000) + 1);
-          while (n < due) { send(phase); n++; }
+          pub.burst(() => { while (n < due) { send(phase); n++; } });
           if (n < total) await sleep(1);
         }
         return n;
@@ -127,7 +127,7 @@ export async function runRow(broker: RunningBroker, sc: Scenario, opts: RowOptio
       let n = 0;
       while (performance.now() < end) {
         const room = Math.min(burst, opts.window - (sent - minReceived()));
-        for (let k = 0; k < room; k++) { send(phase); n++; }
+        pub.burst(() => { for (let k = 0; k < room; k++) { send(phase); n++; } });
         await yieldToIo();
       }
       return n;

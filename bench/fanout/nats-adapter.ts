@@ -52,6 +52,7 @@ function natsAdapter(url: string, port: number): BrokerAdapter {
       return {
         // nats.js keeps a reference to the data until its next flush, so hand it a copy.
         publish: (payload) => nc.publish(SUBJECT, Buffer.from(payload)),
+        burst: (fn) => fn(), // nats.js flushes once per microtask already
         roundTrip: () => nc.flush(),
         close: () => nc.close(),
       };
