@@ -1,0 +1,19 @@
+export { QuicEndpoint, type QuicEndpointEvents, type QuicHandshakeFailure } from './endpoint.js';
+export {
+  QuicConnection,
+  type QuicCloseHow,
+  type QuicCloseInfo,
+  type QuicConnectionEvents,
+  type QuicConnectionStats,
+} from './connection.js';
+export { QuicStream, type QuicStreamDirection, type QuicStreamEvents } from './stream.js';
+export { QuicError, QuicErrorCode } from './errors.js';
+export {
+  TRANSPORT_DEFAULTS,
+  type QuicConnectOptions,
+  type QuicEndpointOptions,
+  type QuicServerTlsOptions,
+  type QuicTransportOptions,
+  type SocketAddress,
+} from './options.js';
+export { generateTestPki, type TestPki } from './testing.js';

@@ -1,0 +1,136 @@
+// Public option types, their defaults (one place, with units) and strict validation.
+import { QuicError, QuicErrorCode } from './errors.js';
+import type { RawTransportOptions } from './native.js';
+
+/** Flow control, stream limits, timers, datagrams, congestion. All sizes in bytes. */
+export interface QuicTransportOptions {
+  /** Per-stream receive window. Default 256 KiB: well below the connection window, so one stalled stream can never take the whole connection's credit. */
+  streamReceiveWindow?: number;
+  /** Connection receive window (all streams together). Default 8 MiB. */
+  receiveWindow?: number;
+  /** Connection send window (unacknowledged bytes in flight, all streams). Default 8 MiB. */
+  sendWindow?: number;
+  /** Concurrent bidirectional streams the peer may open. Default 1024. */
+  maxConcurrentBidiStreams?: number;
+  /** Concurrent unidirectional streams the peer may open. Default 1024. */
+  maxConcurrentUniStreams?: number;
+  /** Keep-alive PING interval in ms; 0 disables. Default 3000. */
+  keepAliveIntervalMs?: number;
+  /** Idle timeout in ms (the lower of both sides' values applies); 0 disables. Default 10000. */
+  idleTimeoutMs?: number;
+  /** Bytes of received datagrams buffered for JS; 0 refuses datagrams. Default 1 MiB. */
+  datagramReceiveBufferSize?: number;
+  /** Bytes of outgoing datagrams buffered (oldest dropped beyond). Default 1 MiB. */
+  datagramSendBufferSize?: number;
+  /** Congestion controller. Default 'cubic'. */
+  congestion?: 'cubic' | 'newreno' | 'bbr';
+  /** Initial UDP payload size (≥ 1200); path MTU discovery raises it. Default 1200. */
+  initialMtu?: number;
+  /** Per-stream bytes buffered in Rust above which write() returns false. Default 256 KiB. */
+  sendHighWaterMark?: number;
+  /** Per-stream bytes read but not yet delivered to JS above which reading pauses. Default 256 KiB. */
+  recvHighWaterMark?: number;
+}
+
+export const TRANSPORT_DEFAULTS: Readonly<Required<QuicTransportOptions>> = Object.freeze({
+  streamReceiveWindow: 256 * 1024,
+  receiveWindow: 8 * 1024 * 1024,
+  sendWindow: 8 * 1024 * 1024,
+  maxConcurrentBidiStreams: 1024,
+  maxConcurrentUniStreams: 1024,
+  keepAliveIntervalMs: 3_000,
+  idleTimeoutMs: 10_000,
+  datagramReceiveBufferSize: 1024 * 1024,
+  datagramSendBufferSize: 1024 * 1024,
+  congestion: 'cubic',
+  initialMtu: 1200,
+  sendHighWaterMark: 256 * 1024,
+  recvHighWaterMark: 256 * 1024,
+});
+
+export interface QuicServerTlsOptions {
+  /** PEM certificate chain, leaf first. */
+  certPem: string;
+  /** PEM private key (PKCS#8, PKCS#1 or SEC1). */
+  keyPem: string;
+  /** Accepted ALPN protocols, e.g. ['fastpubsub/1']. A client offering none of them is refused. */
+  alpn: readonly string[];
+  /** PEM CA certificate(s) for mutual TLS: client certificates are verified against them during the handshake, before 'connection' is emitted. */
+  clientCaPem?: string;
+  /** With clientCaPem: refuse clients without a certificate. Default true. */
+  requireClientCert?: boolean;
+}
+
+export interface QuicEndpointOptions {
+  /** IP address to bind. Default '0.0.0.0'. */
+  host?: string;
+  /** UDP port; 0 picks a free one. Default 0. */
+  port?: number;
+  /** Accept incoming connections with this TLS identity. Without it the endpoint only connects out. */
+  server?: QuicServerTlsOptions;
+  /** Applies to every connection of this endpoint, incoming and outgoing. */
+  transport?: QuicTransportOptions;
+  /** Upper bound for close() to wait for connections to end, in ms. Default 2000. */
+  closeTimeoutMs?: number;
+}
+
+export interface QuicConnectOptions {
+  /** Server IP address or host name (resolved with dns.lookup). */
+  host: string;
+  port: number;
+  /** Name checked against the server certificate (SNI). Default: host. */
+  serverName?: string;
+  /** ALPN protocols offered, in preference order. */
+  alpn: readonly string[];
+  /** PEM CA certificate(s) trusted for the server; default: the system roots. */
+  caPem?: string;
+  /** Client certificate chain (PEM) for mutual TLS; with keyPem. */
+  certPem?: string;
+  keyPem?: string;
+  /** Abort the attempt (closes the half-open connection). */
+  signal?: AbortSignal;
+}
+
+function invalid(msg: string): never {
+  throw new QuicError(QuicErrorCode.InvalidOptions, msg);
+}
+
+const U32 = 0xffff_ffff;
+
+export function toRawTransport(o: QuicTransportOptions | undefined): RawTransportOptions | undefined {
+  if (o === undefined) return undefined;
+  const known = new Set(Object.keys(TRANSPORT_DEFAULTS));
+  for (const k of Object.keys(o)) if (!known.has(k)) invalid(`transport: unknown option '${k}'`);
+  const out: RawTransportOptions = {};
+  for (const [k, v] of Object.entries(o) as [keyof QuicTransportOptions, unknown][]) {
+    if (v === undefined) continue;
+    if (k === 'congestion') {
+      if (v !== 'cubic' && v !== 'newreno' && v !== 'bbr') invalid(`transport.congestion: '${String(v)}'`);
+      out.congestion = v;
+      continue;
+    }
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > U32) {
+      invalid(`transport.${k}: expected an integer in [0, 2^32), got ${String(v)}`);
+    }
+    out[k] = v;
+  }
+  if (out.initialMtu !== undefined && (out.initialMtu < 1200 || out.initialMtu > 65535)) invalid('transport.initialMtu: 1200..65535');
+  return out;
+}
+
+export function socketAddress(host: string, port: number): string {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) invalid(`port: ${port}`);
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+export interface SocketAddress {
+  host: string;
+  port: number;
+}
+
+export function parseSocketAddress(s: string): SocketAddress {
+  const i = s.lastIndexOf(':');
+  let host = s.slice(0, i);
+  if (host.startsWith('[')) host = host.slice(1, -1);
+  return { host, port: Number(s.slice(i + 1)) };
+}

@@ -1,0 +1,147 @@
+// A QUIC stream: bidirectional, or one direction of a unidirectional stream.
+import { EventEmitter } from 'node:events';
+import { QuicError, QuicErrorCode } from './errors.js';
+import type { NativeEndpoint } from './native.js';
+
+const EMPTY = new Uint8Array(0);
+
+export interface QuicStreamEvents {
+  /** The stream exists on the wire (locally opened streams only); `quicId` is now set. */
+  open: [];
+  /** A batch of received bytes: every chunk read since the last batch, concatenated. */
+  data: [chunk: Buffer];
+  /** The peer finished its send side cleanly; no more 'data'. */
+  end: [];
+  /** The peer reset its send side with an application code; no more 'data'. */
+  reset: [code: number];
+  /** The peer asked us to stop sending (STOP_SENDING) with an application code. */
+  stop: [code: number];
+  /** The send buffer fell below the high-water mark after write() returned false. */
+  drain: [];
+  /** Both directions are done; the stream is forgotten. `error` if it ended abnormally (open failed, connection lost). */
+  close: [error?: QuicError];
+}
+
+export type QuicStreamDirection = 'bidi' | 'uni';
+
+/**
+ * One QUIC stream. `writable` streams: write()/writev()/end()/reset(); `readable` streams:
+ * 'data'/'end'/'reset' events, pause()/resume()/stopSending(). A bidirectional stream is both.
+ */
+export class QuicStream extends EventEmitter<QuicStreamEvents> {
+  /** Binding handle (unique per endpoint). */
+  readonly id: number;
+  /** QUIC stream index within its direction/initiator class (undefined until 'open' for local streams). */
+  quicId: number | undefined;
+  readonly direction: QuicStreamDirection;
+  /** 'local' if we opened it. */
+  readonly initiator: 'local' | 'remote';
+  readonly readable: boolean;
+  readonly writable: boolean;
+  #native: NativeEndpoint;
+  #ended = false;
+  #closed = false;
+  #paused = false;
+  #error: QuicError | undefined;
+
+  /** @internal */
+  constructor(native: NativeEndpoint, id: number, direction: QuicStreamDirection, initiator: 'local' | 'remote', quicId?: number) {
+    super();
+    this.#native = native;
+    this.id = id;
+    this.direction = direction;
+    this.initiator = initiator;
+    this.quicId = quicId;
+    this.readable = direction === 'bidi' || initiator === 'remote';
+    this.writable = direction === 'bidi' || initiator === 'local';
+  }
+
+  /** True once the stream has been forgotten ('close' emitted). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes accepted by write() and not yet handed to QUIC. */
+  get writableLength(): number {
+    return this.#closed ? 0 : this.#native.buffered(this.id);
+  }
+
+  #checkWritable(): void {
+    if (!this.writable) throw new QuicError(QuicErrorCode.NotWritable, 'stream is receive-only');
+    if (this.#ended) throw new QuicError(QuicErrorCode.StreamClosed, 'write after end()/reset()');
+  }
+
+  /**
+   * Queues bytes (copied) without blocking. Returns false when the stream's send buffer is at
+   * or above its high-water mark: wait for 'drain'. Also false when the stream can no longer
+   * send (peer stopped it, connection lost): 'stop'/'close' tells which; the bytes are dropped.
+   */
+  write(chunk: Uint8Array): boolean {
+    this.#checkWritable();
+    return this.#native.write(this.id, chunk) === 1;
+  }
+
+  /** write() for many chunks in one call into the binding (they are joined into one chunk). */
+  writev(chunks: readonly Uint8Array[]): boolean {
+    this.#checkWritable();
+    if (chunks.length === 0) return this.#native.write(this.id, EMPTY) === 1;
+    return this.#native.writev(this.id, chunks as Uint8Array[]) === 1;
+  }
+
+  /** Finishes the send side cleanly after everything queued is sent (optionally writing a last chunk). */
+  end(chunk?: Uint8Array): void {
+    if (chunk !== undefined) this.write(chunk);
+    else this.#checkWritable();
+    this.#ended = true;
+    this.#native.finish(this.id);
+  }
+
+  /** Abandons the send side: queued bytes are dropped and the peer sees RESET_STREAM(code). */
+  reset(code: number): void {
+    if (!this.writable) throw new QuicError(QuicErrorCode.NotWritable, 'stream is receive-only');
+    this.#ended = true;
+    this.#native.reset(this.id, code);
+  }
+
+  /** Asks the peer to stop sending (STOP_SENDING(code)); no more 'data' is delivered. */
+  stopSending(code: number): void {
+    if (!this.readable) throw new QuicError(QuicErrorCode.NotReadable, 'stream is send-only');
+    this.#native.stopSending(this.id, code);
+  }
+
+  /** Stops reading: once the binding's receive buffer and the stream window fill, the peer is blocked on this stream only. */
+  pause(): this {
+    if (!this.#paused && this.readable) {
+      this.#paused = true;
+      this.#native.setPaused(this.id, true);
+    }
+    return this;
+  }
+
+  resume(): this {
+    if (this.#paused) {
+      this.#paused = false;
+      this.#native.setPaused(this.id, false);
+    }
+    return this;
+  }
+
+  get isPaused(): boolean {
+    return this.#paused;
+  }
+
+  /** @internal */
+  _fail(error: QuicError): void {
+    this.#error ??= error;
+  }
+
+  /** @internal */
+  _close(error?: QuicError): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ended = true;
+    const e = this.#error ?? error;
+    if (e === undefined) this.emit('close');
+    else this.emit('close', e);
+  }
+}
