@@ -36,6 +36,11 @@ export interface RunningBroker {
   readonly name: BrokerName;
   readonly pid: number;
   readonly adapter: BrokerAdapter;
+  /**
+   * The broker's own slow-consumer counter, cumulative: the relay's dropped slow_consumer
+   * messages (/metrics), nats-server's slow consumers (/varz). Proves the stall reached the broker.
+   */
+  slowConsumerCount(): Promise<number>;
   /** Broker output so far, for diagnosing a failure. */
   output(): string;
   stop(): Promise<void>;

@@ -47,7 +47,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
             throw new Error(`${broker.name} ${sc.key}: ${err instanceof Error ? err.message : String(err)}\n--- broker output ---\n${broker.output().slice(-4000)}`);
           }
           runs.push(res);
-          log(`[${r + 1}/${opts.repeat}] ${broker.name.padEnd(10)} ${sc.key.padEnd(17)} ${Math.round(res.deliveredPerSec).toString().padStart(9)} msg/s  p50 ${res.p50Ms.toFixed(3)} ms  p99 ${res.p99Ms.toFixed(3)} ms  delivered ${res.delivered}${Number.isNaN(res.expected) ? '' : `/${res.expected}`}  (${Math.round(performance.now() - started)} ms)`);
+          log(`[${r + 1}/${opts.repeat}] ${broker.name.padEnd(10)} ${sc.key.padEnd(17)} ${Math.round(res.deliveredPerSec).toString().padStart(9)} msg/s  p50 ${res.p50Ms.toFixed(3)} ms  p99 ${res.p99Ms.toFixed(3)} ms  delivered ${res.delivered}${Number.isNaN(res.expected) ? '' : `/${res.expected}`}${sc.stalled ? `  broker slow-consumer count +${res.slowConsumerDelta}` : ''}  (${Math.round(performance.now() - started)} ms)`);
         }
       }
     } finally {

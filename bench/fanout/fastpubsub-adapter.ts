@@ -36,7 +36,12 @@ export async function startRelay(opts: RelayOptions = {}): Promise<RunningBroker
     const httpUrl = m[1] ?? '';
     const wsUrl = m[2] ?? '';
     const token = await getToken(httpUrl, masterToken);
-    return { name: 'fastpubsub', pid: proc.pid, adapter: fastPubSubAdapter(wsUrl, token), output: proc.output, stop };
+    const slowConsumerCount = async (): Promise<number> => {
+      const res = await fetch(`${httpUrl}/metrics`, { signal: AbortSignal.timeout(3000) });
+      const m = /^fastpubsub_dropped_messages_total\{reason="slow_consumer"\} (\S+)$/m.exec(await res.text());
+      return m?.[1] !== undefined ? Number(m[1]) : Number.NaN;
+    };
+    return { name: 'fastpubsub', pid: proc.pid, adapter: fastPubSubAdapter(wsUrl, token), slowConsumerCount, output: proc.output, stop };
   } catch (err) {
     await stop();
     throw err;

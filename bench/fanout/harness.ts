@@ -54,6 +54,8 @@ export interface RowResult {
   maxMs: number;
   brokerCpuPercent: number;
   brokerRssMb: number;
+  /** Growth of the broker's slow-consumer counter over the row (see RunningBroker). */
+  slowConsumerDelta: number;
   /** CPU of this load-generator process over the window: near 100 means the harness is the limit. */
   genCpuPercent: number;
 }
@@ -70,6 +72,7 @@ export async function runRow(broker: RunningBroker, sc: Scenario, opts: RowOptio
   let counting = false; // max rows count only inside the window
   let lastReceiveNs = 0;
 
+  const slow0 = await broker.slowConsumerCount().catch(() => Number.NaN);
   const closeables: Closeable[] = [];
   let publisher: Publisher | undefined;
   try {
@@ -183,6 +186,7 @@ export async function runRow(broker: RunningBroker, sc: Scenario, opts: RowOptio
       counting = false;
     }
     const delivered = sum(measured);
+    const slowConsumerDelta = (await broker.slowConsumerCount().catch(() => Number.NaN)) - slow0;
     return {
       broker: broker.name,
       scenario: sc.key,
@@ -197,6 +201,7 @@ export async function runRow(broker: RunningBroker, sc: Scenario, opts: RowOptio
       maxMs: hist.count > 0 ? hist.max / 1e6 : Number.NaN,
       brokerCpuPercent: proc.cpuPercent,
       brokerRssMb: proc.peakRssBytes / (1024 * 1024),
+      slowConsumerDelta,
       genCpuPercent,
     };
   } finally {

@@ -2,7 +2,7 @@
 // at maximum throughput, plus one stalled subscriber among 10. Prints one table (medians of the
 // repeats) and the ratios, and writes them to bench/results/fanout-latest.md.
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { dirname } from 'node:path';
@@ -11,7 +11,7 @@ import type { BrokerName } from './adapter.js';
 import { type BenchOptions, runBench } from './bench.js';
 import { HEADER_BYTES } from './payload.js';
 import { findNatsServer, NATS_MISSING } from './nats-adapter.js';
-import { ratios, renderRatios, renderTable } from './report.js';
+import { ratios, renderRatios, renderStallNotes, renderTable } from './report.js';
 
 const HELP = `Usage: npm run bench:fanout -- [options]
 
@@ -22,7 +22,7 @@ const HELP = `Usage: npm run bench:fanout -- [options]
   --size B           payload bytes, >= ${HEADER_BYTES} (default 256)
   --fanout LIST      comma-separated fan-outs (default 1,10,100)
   --window N         max-throughput rows: messages ahead of the slowest subscriber (default 1000)
-  --stall-fill MB    stalled row: MB pushed through before measuring (default 8)
+  --stall-fill MB    stalled row: MB pushed through before measuring (default 16)
   --relay-queue B    relay per-subscriber outbound queue, bytes (default: the relay's)
   --only NAME        fastpubsub | nats
   --quick            CI smoke: 0.3 s rows, 0.1 s warm-up, 1 repeat, 1 MB stall fill
@@ -79,7 +79,7 @@ const opts: BenchOptions = {
   rate: num(values.rate, 'rate', 2000, 1),
   payloadBytes: Math.floor(num(values.size, 'size', 256, HEADER_BYTES)),
   window: Math.floor(num(values.window, 'window', 1000, 1)),
-  stallFillBytes: num(values['stall-fill'], 'stall-fill', quick ? 1 : 8, 0) * 1024 * 1024,
+  stallFillBytes: num(values['stall-fill'], 'stall-fill', quick ? 1 : 16, 0) * 1024 * 1024,
   drainTimeoutMs: 5000,
   relayQueueBytes: values['relay-queue'] !== undefined ? num(values['relay-queue'], 'relay-queue', 0, 1) : undefined,
   brokers,
@@ -88,9 +88,11 @@ const opts: BenchOptions = {
 };
 
 const started = new Date();
+const load0 = loadavg()[0] ?? Number.NaN;
 const result = await runBench(opts);
 const table = renderTable(result.rows);
 const ratioText = renderRatios(ratios(result.rows));
+const stallText = renderStallNotes(result.rows);
 
 let natsVersion = '-';
 const natsBin = findNatsServer();
@@ -99,9 +101,10 @@ if (natsBin !== undefined) {
 }
 const settings = `payload ${opts.payloadBytes} B; fixed rate ${opts.rate} msg/s; ${opts.durationMs / 1000} s measured after ${opts.warmupMs / 1000} s warm-up; ` +
   `max-throughput window ${opts.window} msgs; stall fill ${opts.stallFillBytes / 1048576} MB; medians of ${opts.repeat} repeat(s)`;
-const machine = `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${natsVersion}`;
+const machine = `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${natsVersion}; ` +
+  `1-min load average ${load0.toFixed(1)} at start, ${(loadavg()[0] ?? Number.NaN).toFixed(1)} at end (the benchmark itself adds about 2)`;
 
-process.stdout.write(`\n${table}\n\nRatios:\n${ratioText}\n\n${settings}\n${machine}\n`);
+process.stdout.write(`\n${table}\n\nRatios:\n${ratioText}\n\nStalled subscriber, broker side:\n${stallText}\n\n${settings}\n${machine}\n`);
 
 const out = values.out ?? (quick ? undefined : fileURLToPath(new URL('../results/fanout-latest.md', import.meta.url)));
 if (out !== undefined) {
@@ -116,6 +119,10 @@ if (out !== undefined) {
     '## Ratios',
     '',
     ratioText,
+    '',
+    '## Stalled subscriber, broker side',
+    '',
+    stallText,
     '',
     `Settings: ${settings}.`,
     '',

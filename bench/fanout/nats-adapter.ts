@@ -23,13 +23,19 @@ export async function startNats(): Promise<RunningBroker> {
   const bin = findNatsServer();
   if (bin === undefined) throw new Error(NATS_MISSING);
   const port = await freePort();
-  const proc = spawnChild(bin, ['-a', '127.0.0.1', '-p', String(port)], 'nats-server');
+  const monitor = await freePort();
+  const proc = spawnChild(bin, ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitor)], 'nats-server');
   await proc.waitForLine(/Server is ready/, 10_000);
   const url = `nats://127.0.0.1:${port}`;
   return {
     name: 'nats',
     pid: proc.pid,
     adapter: natsAdapter(url, port),
+    slowConsumerCount: async () => {
+      const res = await fetch(`http://127.0.0.1:${monitor}/varz`, { signal: AbortSignal.timeout(3000) });
+      const varz = (await res.json()) as { slow_consumers?: unknown };
+      return typeof varz.slow_consumers === 'number' ? varz.slow_consumers : Number.NaN;
+    },
     output: proc.output,
     stop: () => proc.stop(),
   };

@@ -15,6 +15,7 @@ export interface MedianRow {
   brokerCpuPercent: number;
   brokerRssMb: number;
   genCpuPercent: number;
+  slowConsumerDelta: number;
 }
 
 export function median(xs: readonly number[]): number {
@@ -40,6 +41,7 @@ export function medianRow(broker: string, scenario: Scenario, runs: readonly Row
     brokerCpuPercent: m((r) => r.brokerCpuPercent),
     brokerRssMb: m((r) => r.brokerRssMb),
     genCpuPercent: m((r) => r.genCpuPercent),
+    slowConsumerDelta: m((r) => r.slowConsumerDelta),
   };
 }
 
@@ -114,4 +116,15 @@ export function renderRatios(rs: readonly Ratio[]): string {
   return rs
     .map((r) => `- ${r.name}: ${fmt(r.value, 2)} (target ${r.target}${r.met === undefined ? '' : r.met ? ', met' : ', NOT met'})`)
     .join('\n');
+}
+
+/** What each broker's own counters say about the stalled subscriber (medians). */
+export function renderStallNotes(rows: readonly MedianRow[]): string {
+  const lines: string[] = [];
+  for (const r of rows) {
+    if (!r.scenario.stalled) continue;
+    const what = r.broker === 'nats' ? 'slow consumers counted by nats-server (/varz)' : 'messages dropped for the slow consumer by the relay (/metrics)';
+    lines.push(`- ${r.broker}, ${r.scenario.label}: ${fmt(r.slowConsumerDelta, 0)} ${what}`);
+  }
+  return lines.join('\n');
 }
