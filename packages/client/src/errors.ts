@@ -73,8 +73,12 @@ export function withSignal<T>(p: Promise<T>, signal: AbortSignal | undefined): P
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return withSignal(
     new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      signal?.addEventListener('abort', () => clearTimeout(t), { once: true });
+      const onAbort = (): void => clearTimeout(t);
+      const t = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
     }),
     signal,
   );
