@@ -138,8 +138,14 @@ export class WsSession {
 
   #onMessage(data: Buffer, isBinary: boolean): void {
     if (this.#closing) return;
-    if (isBinary) this.#onPublish(data);
-    else this.#onText(data.toString('utf8'));
+    try {
+      if (isBinary) this.#onPublish(data);
+      else this.#onText(data.toString('utf8'));
+    } catch (err) {
+      // A bug must cost one ERR reply, not the process and every other connection with it.
+      this.#ctx.logger.error('frame handling failed', { conn: this.id, err });
+      this.#error(ErrorCode.Internal);
+    }
   }
 
   #error(code: string, detail?: string): void {
