@@ -52,6 +52,8 @@ export interface Client {
   /** The edge in use (or last used). */
   readonly edge: Edge | undefined;
   readonly stats: Readonly<ClientStats>;
+  /** Bytes the active connection holds unsent (backpressure hint; 0 when disconnected). */
+  readonly bufferedAmount: number;
   on<K extends keyof ClientEvents>(event: K, listener: (e: ClientEvents[K]) => void): () => void;
   publish(tenant: string, channel: string, payload: Uint8Array | string, options?: PublishOptions): void;
   subscribe(tenant: string, pattern: string, options?: SubscribeOptions): Promise<Subscription>;
@@ -145,6 +147,10 @@ export class ClientImpl implements Client {
 
   closed(): Promise<Error | undefined> {
     return this.closedPromise;
+  }
+
+  get bufferedAmount(): number {
+    return this.active?.link?.bufferedAmount ?? 0;
   }
 
   private isClosed(): boolean {
@@ -583,7 +589,7 @@ export class ClientImpl implements Client {
     const signal = options.signal;
     while (this.state !== 'closed') {
       const conn = this.active;
-      if (this.queue.size === 0 && conn !== undefined && (conn.link?.bufferedAmount ?? 0) === 0) return;
+      if (this.queue.size === 0 && conn !== undefined && this.bufferedAmount === 0) return;
       await sleep(5, signal);
     }
     throw new ClientError('closed', 'client closed');

@@ -1,10 +1,172 @@
-// Placeholder until the 'pub' command lands; replaced by its real implementation.
-import type { Command } from '../main.js';
+// `fastpubsub pub`: publishes a message (repeated --count times, paced by --rate) or every line
+// of stdin, with progress on stderr for long runs and a summary at the end.
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { connect, isClientError, type Client, type DeliveryMode } from '@fastpubsub/client/node';
 
-export const command: Command = {
-  summary: '(not available yet)',
-  run: async () => {
-    process.stderr.write("fastpubsub: 'pub' is not available in this build\n");
+const USAGE = `Usage: fastpubsub pub --url URL --token AT [options] TENANT CHANNEL MESSAGE|-
+
+Publishes MESSAGE to CHANNEL in TENANT; with '-', publishes every line of stdin.
+
+Options:
+  --url URL         edge URL, e.g. http://127.0.0.1:7700 (or env FASTPUBSUB_URL)
+  --token AT        access token AT_… (or env FASTPUBSUB_TOKEN)
+  --count N         publish MESSAGE N times (default 1)
+  --rate R          at most R messages per second (default: as fast as possible)
+  --delivery MODE   broadcast (default) | one-low-latency | one-random
+  -q, --quiet       no progress or summary on stderr
+  -h, --help        show this help
+
+Exit codes: 0 done, 1 connection or server error, 2 usage error.
+`;
+
+const DELIVERIES: DeliveryMode[] = ['broadcast', 'one-low-latency', 'one-random'];
+const HIGH_WATER = 1 << 20; // wait for the socket to drain above 1 MiB buffered
+
+class UsageError extends Error {}
+
+interface PubArgs {
+  url: string;
+  token: string;
+  tenant: string;
+  channel: string;
+  message: string;
+  count: number;
+  rate: number | undefined;
+  delivery: DeliveryMode;
+  quiet: boolean;
+}
+
+function positiveNumber(name: string, v: string | undefined, integer: boolean): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got '${v}'`);
+  return n;
+}
+
+function parse(argv: string[], env: NodeJS.ProcessEnv): PubArgs | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        url: { type: 'string' },
+        token: { type: 'string' },
+        count: { type: 'string' },
+        rate: { type: 'string' },
+        delivery: { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) return 'help';
+  const url = v.url ?? (env['FASTPUBSUB_URL'] || undefined);
+  const token = v.token ?? (env['FASTPUBSUB_TOKEN'] || undefined);
+  if (url === undefined) throw new UsageError('missing --url (or FASTPUBSUB_URL)');
+  if (token === undefined) throw new UsageError('missing --token (or FASTPUBSUB_TOKEN)');
+  if (positionals.length !== 3) throw new UsageError(`expected TENANT CHANNEL MESSAGE|-, got ${positionals.length} argument(s)`);
+  const [tenant, channel, message] = positionals as [string, string, string];
+  const delivery = (v.delivery ?? 'broadcast') as DeliveryMode;
+  if (!DELIVERIES.includes(delivery)) throw new UsageError(`--delivery must be one of ${DELIVERIES.join(', ')}`);
+  const count = positiveNumber('count', v.count, true) ?? 1;
+  if (message === '-' && v.count !== undefined) throw new UsageError("--count does not apply to stdin ('-')");
+  return { url, token, tenant, channel, message, count, rate: positiveNumber('rate', v.rate, false), delivery, quiet: v.quiet === true };
+}
+
+class Pacer {
+  private readonly start = performance.now();
+  sent = 0;
+  private lastProgress = this.start;
+
+  constructor(
+    private readonly client: Client,
+    private readonly a: PubArgs,
+    private readonly total: number | undefined,
+  ) {}
+
+  async send(payload: string): Promise<void> {
+    if (this.a.rate !== undefined) {
+      const due = this.start + (this.sent / this.a.rate) * 1000;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    }
+    this.client.publish(this.a.tenant, this.a.channel, payload, { delivery: this.a.delivery });
+    this.sent++;
+    if (this.sent % 1024 === 0) {
+      await new Promise((r) => setImmediate(r)); // let the socket write
+      while (this.client.stats.queued === 0 && this.client.state === 'connected' && this.client.bufferedAmount > HIGH_WATER) {
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    }
+    const now = performance.now();
+    if (!this.a.quiet && now - this.lastProgress >= 1000) {
+      this.lastProgress = now;
+      const of = this.total === undefined ? '' : `/${this.total}`;
+      process.stderr.write(`pub: ${this.sent}${of} published, ${Math.round(this.sent / ((now - this.start) / 1000))} msg/s\n`);
+    }
+  }
+
+  summary(): string {
+    const s = (performance.now() - this.start) / 1000;
+    return `pub: published ${this.sent} message${this.sent === 1 ? '' : 's'} to ${this.a.tenant}:${this.a.channel} in ${s.toFixed(2)} s (${Math.round(this.sent / Math.max(s, 1e-3))} msg/s)\n`;
+  }
+}
+
+async function run(a: PubArgs): Promise<number> {
+  const ac = new AbortController();
+  const onSignal = (): void => ac.abort();
+  process.once('SIGINT', onSignal);
+  let client: Client | undefined;
+  try {
+    client = await connect({ endpoint: a.url, token: a.token, signal: ac.signal, ping: false });
+    const pacer = new Pacer(client, a, a.message === '-' ? undefined : a.count);
+    if (a.message === '-') {
+      const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+      for await (const line of lines) {
+        if (ac.signal.aborted) break;
+        await pacer.send(line);
+      }
+    } else {
+      for (let i = 0; i < a.count && !ac.signal.aborted; i++) await pacer.send(a.message);
+    }
+    await client.flush({ signal: AbortSignal.timeout(10_000) });
+    if (!a.quiet) process.stderr.write(pacer.summary());
+    return 0;
+  } catch (err) {
+    process.stderr.write(`fastpubsub pub: ${describe(err)}\n`);
     return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    await client?.close();
+  }
+}
+
+export function describe(err: unknown): string {
+  if (isClientError(err)) return `${err.message}${err.code === 'unauthorized' ? ' (check --token)' : ''}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+// Structurally main.ts's Command (importing it would be an import cycle; see relay.ts).
+export const command: { summary: string; run(argv: string[]): Promise<number> } = {
+  summary: 'publish a message, N copies or stdin lines',
+  async run(argv) {
+    let a: PubArgs | 'help';
+    try {
+      a = parse(argv, process.env);
+    } catch (err) {
+      process.stderr.write(`fastpubsub pub: ${err instanceof Error ? err.message : String(err)}\nRun 'fastpubsub pub --help' for usage.\n`);
+      return 2;
+    }
+    if (a === 'help') {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    return run(a);
   },
 };
