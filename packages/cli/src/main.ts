@@ -1,12 +1,9 @@
 // The `fastpubsub` command. Each subcommand lives in its own module under ./commands and is
 // loaded only when called, so `fastpubsub pub` never pays for the relay's imports.
 
-export interface Command {
-  /** One line for the top-level help. */
-  summary: string;
-  /** Runs the command; resolves with the process exit code. */
-  run(argv: string[]): Promise<number>;
-}
+import type { Command } from './command.js';
+
+export type { Command };
 
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   relay: () => import('./commands/relay.js'),
