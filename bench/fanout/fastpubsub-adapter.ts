@@ -24,7 +24,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<RunningBroker
   const script = fileURLToPath(new URL('./relay-process.ts', import.meta.url));
   const dataDir = mkdtempSync(join(tmpdir(), 'fps-bench-'));
   const masterToken = randomBytes(16).toString('hex');
-  const args = ['--conditions=development', '--import', 'tsx', script, '--master-token', masterToken, '--data-dir', dataDir];
+  const args = [...(process.env.FPS_RELAY_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.FPS_RELAY_PROF] : []), '--conditions=development', '--import', 'tsx', script, '--master-token', masterToken, '--data-dir', dataDir];
   if (opts.outboundQueueBytes !== undefined) args.push('--outbound-queue-bytes', String(opts.outboundQueueBytes));
   const proc = spawnChild(process.execPath, args, 'relay');
   const stop = async (): Promise<void> => {
