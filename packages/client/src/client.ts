@@ -556,16 +556,17 @@ export class ClientImpl implements Client {
     }
     if (this.active?.confirmed.has(k)) return sub;
     const e = entry;
+    let w: { resolve: () => void; reject: (e: Error) => void } | undefined;
     try {
       await withSignal(
         new Promise<void>((resolve, reject) => {
-          const w = { resolve, reject };
+          w = { resolve, reject };
           e.waiters.add(w);
-          options.signal?.addEventListener('abort', () => e.waiters.delete(w), { once: true });
         }),
         options.signal,
       );
     } catch (err) {
+      if (w !== undefined) e.waiters.delete(w);
       await sub.unsubscribe();
       throw err;
     }
