@@ -3,7 +3,7 @@
 //! concatenated buffer per batch to the event queue, pausing while JS holds more than the
 //! receive high-water mark so QUIC flow control pushes back on the peer for that stream only.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -38,6 +38,7 @@ pub struct StreamEntry {
     pub send: Option<Arc<SendState>>,
     pub recv: Option<Arc<RecvState>>,
     remaining: AtomicU8,
+    errored: AtomicBool,
 }
 
 /// Result of write(): 1 = accepted and below the high-water mark, 0 = accepted but at or above
@@ -115,6 +116,7 @@ impl StreamEntry {
             }),
             recv: recv.then(|| RecvState::new(shared.recv_hwm)),
             remaining: AtomicU8::new(u8::from(send) + u8::from(recv)),
+            errored: AtomicBool::new(false),
         });
         lock(&shared.streams).insert(id, e.clone());
         e
@@ -128,9 +130,16 @@ impl StreamEntry {
         }
     }
 
+    /// Reports an abnormal end once per stream: code 1 = open failed, 2 = connection lost.
+    pub fn error(&self, shared: &Shared, code: u32, msg: String) {
+        if !self.errored.swap(true, Ordering::AcqRel) {
+            shared.push(Ev { kind: kind::STREAM_ERROR, id: self.id, conn: self.conn, code: Some(f64::from(code)), text: Some(msg), ..Ev::default() });
+        }
+    }
+
     /// Opening failed or the connection is gone before the stream existed.
     pub fn fail(&self, shared: &Shared, msg: String) {
-        shared.push(Ev { kind: kind::STREAM_ERROR, id: self.id, conn: self.conn, text: Some(msg), ..Ev::default() });
+        self.error(shared, 1, msg);
         if let Some(s) = &self.send {
             s.mark_done();
             self.half_done(shared);
@@ -177,7 +186,11 @@ async fn writer(shared: Arc<Shared>, entry: Arc<StreamEntry>, st: Arc<SendState>
             tokio::select! {
                 _ = st.notify.notified() => continue,
                 r = &mut stopped => {
-                    if let Ok(Some(code)) = r { emit_stopped(code); }
+                    match r {
+                        Ok(Some(code)) => emit_stopped(code),
+                        Err(e) => entry.error(&shared, 2, e.to_string()),
+                        Ok(None) => {}
+                    }
                     break;
                 }
             }
@@ -204,6 +217,7 @@ async fn writer(shared: Arc<Shared>, entry: Arc<StreamEntry>, st: Arc<SendState>
                         }
                     }
                     Err(WriteError::Stopped(code)) => { emit_stopped(code); break 'outer; }
+                    Err(e @ WriteError::ConnectionLost(_)) => { entry.error(&shared, 2, e.to_string()); break 'outer; }
                     Err(_) => break 'outer,
                 },
                 _ = st.ctl.notified() => {
@@ -222,8 +236,10 @@ async fn writer(shared: Arc<Shared>, entry: Arc<StreamEntry>, st: Arc<SendState>
 
 async fn reader(shared: Arc<Shared>, entry: Arc<StreamEntry>, st: Arc<RecvState>, mut stream: quinn::RecvStream) {
     let mut bufs: Vec<Bytes> = vec![Bytes::new(); 64];
+    let mut watch_reset = true;
     loop {
-        // Wait until JS wants data and has taken what we gave it.
+        // Wait until JS wants data and has taken what we gave it. Meanwhile still notice a
+        // reset from the peer, which JS must see even while it is not reading.
         loop {
             let notified = st.notify.notified();
             if let Some(code) = *lock(&st.stop) {
@@ -234,7 +250,26 @@ async fn reader(shared: Arc<Shared>, entry: Arc<StreamEntry>, st: Arc<RecvState>
             if !st.paused.load(Ordering::Acquire) && st.pending.load(Ordering::Acquire) < st.hwm {
                 break;
             }
-            notified.await;
+            if !watch_reset {
+                notified.await;
+                continue;
+            }
+            tokio::select! {
+                _ = notified => {}
+                r = stream.received_reset() => match r {
+                    Ok(Some(code)) => {
+                        shared.push(Ev { kind: kind::RESET, id: entry.id, conn: entry.conn, code: code_of(code), ..Ev::default() });
+                        entry.half_done(&shared);
+                        return;
+                    }
+                    Err(quinn::ResetError::ConnectionLost(e)) => {
+                        entry.error(&shared, 2, e.to_string());
+                        entry.half_done(&shared);
+                        return;
+                    }
+                    _ => watch_reset = false,
+                },
+            }
         }
         let r = tokio::select! {
             r = stream.read_chunks(&mut bufs) => r,
@@ -257,6 +292,10 @@ async fn reader(shared: Arc<Shared>, entry: Arc<StreamEntry>, st: Arc<RecvState>
             }
             Err(ReadError::Reset(code)) => {
                 shared.push(Ev { kind: kind::RESET, id: entry.id, conn: entry.conn, code: code_of(code), ..Ev::default() });
+                break;
+            }
+            Err(e @ ReadError::ConnectionLost(_)) => {
+                entry.error(&shared, 2, e.to_string());
                 break;
             }
             Err(_) => break,

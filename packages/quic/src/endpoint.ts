@@ -181,7 +181,7 @@ export class QuicEndpoint extends EventEmitter<QuicEndpointEvents> implements St
     switch (ev.kind) {
       case EventKind.Data: {
         const s = this.#streams.get(ev.id);
-        if (s !== undefined && ev.data) s.emit('data', ev.data);
+        if (s !== undefined && ev.data) s._push(['data', ev.data]);
         return;
       }
       case EventKind.Drain:
@@ -210,16 +210,18 @@ export class QuicEndpoint extends EventEmitter<QuicEndpointEvents> implements St
         return;
       }
       case EventKind.Fin:
-        this.#streams.get(ev.id)?.emit('end');
+        this.#streams.get(ev.id)?._push(['end']);
         return;
       case EventKind.Reset:
-        this.#streams.get(ev.id)?.emit('reset', ev.code ?? 0);
+        this.#streams.get(ev.id)?._push(['reset', ev.code ?? 0]);
         return;
       case EventKind.Stopped:
         this.#streams.get(ev.id)?.emit('stop', ev.code ?? 0);
         return;
       case EventKind.StreamError:
-        this.#streams.get(ev.id)?._fail(new QuicError(QuicErrorCode.StreamOpenFailed, ev.text ?? 'stream failed'));
+        this.#streams.get(ev.id)?._fail(
+          new QuicError(ev.code === 1 ? QuicErrorCode.StreamOpenFailed : QuicErrorCode.ConnectionClosed, ev.text ?? 'stream failed'),
+        );
         return;
       case EventKind.StreamClosed: {
         const s = this.#streams.get(ev.id);

@@ -8,11 +8,11 @@ const EMPTY = new Uint8Array(0);
 export interface QuicStreamEvents {
   /** The stream exists on the wire (locally opened streams only); `quicId` is now set. */
   open: [];
-  /** A batch of received bytes: every chunk read since the last batch, concatenated. */
+  /** A batch of received bytes: every chunk read since the last batch, concatenated. Like node:stream, reading starts when the first 'data' listener is attached; nothing is lost before. */
   data: [chunk: Buffer];
   /** The peer finished its send side cleanly; no more 'data'. */
   end: [];
-  /** The peer reset its send side with an application code; no more 'data'. */
+  /** The peer reset its send side with an application code; no more 'data'. Emitted at once, even when paused (queued data is dropped). */
   reset: [code: number];
   /** The peer asked us to stop sending (STOP_SENDING) with an application code. */
   stop: [code: number];
@@ -41,7 +41,13 @@ export class QuicStream extends EventEmitter<QuicStreamEvents> {
   #native: NativeEndpoint;
   #ended = false;
   #closed = false;
+  /** User called pause(). */
   #paused = false;
+  /** Read events are emitted as they come (a 'data' listener is attached and not paused). */
+  #flowing = false;
+  #nativePaused = false;
+  #backlog: (['data', Buffer] | ['end'] | ['reset', number])[] = [];
+  #closePending: { error: QuicError | undefined } | undefined;
   #error: QuicError | undefined;
 
   /** @internal */
@@ -54,6 +60,51 @@ export class QuicStream extends EventEmitter<QuicStreamEvents> {
     this.quicId = quicId;
     this.readable = direction === 'bidi' || initiator === 'remote';
     this.writable = direction === 'bidi' || initiator === 'local';
+    if (this.readable) {
+      // Like node:stream: nothing is lost before the first 'data' listener; reading starts then.
+      (this as unknown as EventEmitter).on('newListener', (event: string | symbol) => {
+        if (event === 'data' && !this.#flowing && !this.#paused) queueMicrotask(() => this.#flow());
+      });
+    }
+  }
+
+  #setNativePaused(p: boolean): void {
+    if (this.#nativePaused !== p && !this.#closed) {
+      this.#nativePaused = p;
+      this.#native.setPaused(this.id, p);
+    }
+  }
+
+  #flow(): void {
+    if (this.#paused || this.#flowing || this.listenerCount('data') === 0) return;
+    this.#flowing = true;
+    while (this.#flowing && this.#backlog.length > 0) this.#emitRead(this.#backlog.shift()!);
+    if (this.#flowing) {
+      this.#setNativePaused(false);
+      if (this.#closePending !== undefined) this.#finishClose(this.#closePending.error);
+    }
+  }
+
+  #emitRead(e: ['data', Buffer] | ['end'] | ['reset', number]): void {
+    if (e[0] === 'data') this.emit('data', e[1]);
+    else if (e[0] === 'end') this.emit('end');
+    else this.emit('reset', e[1]);
+  }
+
+  /** @internal a read-side event from the binding */
+  _push(e: ['data', Buffer] | ['end'] | ['reset', number]): void {
+    if (e[0] === 'reset') {
+      // Like an error: reported at once, unread data is discarded (RFC 9000 §3.2).
+      this.#backlog = [];
+      this.emit('reset', e[1]);
+      return;
+    }
+    if (this.#flowing) {
+      this.#emitRead(e);
+      return;
+    }
+    this.#backlog.push(e);
+    this.#setNativePaused(true);
   }
 
   /** True once the stream has been forgotten ('close' emitted). */
@@ -113,15 +164,17 @@ export class QuicStream extends EventEmitter<QuicStreamEvents> {
   pause(): this {
     if (!this.#paused && this.readable) {
       this.#paused = true;
-      this.#native.setPaused(this.id, true);
+      this.#flowing = false;
+      this.#setNativePaused(true);
     }
     return this;
   }
 
+  /** Resumes after pause(); queued reads are emitted at once (if a 'data' listener is attached). */
   resume(): this {
     if (this.#paused) {
       this.#paused = false;
-      this.#native.setPaused(this.id, false);
+      this.#flow();
     }
     return this;
   }
@@ -137,10 +190,19 @@ export class QuicStream extends EventEmitter<QuicStreamEvents> {
 
   /** @internal */
   _close(error?: QuicError): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#closed || this.#closePending !== undefined) return;
     this.#ended = true;
     const e = this.#error ?? error;
+    // Deliver queued reads before 'close' (unless the connection died: then drop them).
+    if (this.#backlog.length > 0 && e === undefined) this.#closePending = { error: e };
+    else this.#finishClose(e);
+  }
+
+  #finishClose(e: QuicError | undefined): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closePending = undefined;
+    this.#backlog = [];
     if (e === undefined) this.emit('close');
     else this.emit('close', e);
   }
