@@ -36,21 +36,43 @@ export interface RelayConfig {
   logLevel: LogLevel;
   /** The document served at GET /v1/edges (contract §8): bare `host[:port]` strings. */
   discovery: { edges: string[] };
+  /**
+   * A control plane (packages/control). With it, tokens are signed tickets verified locally,
+   * the token REST calls are forwarded to it, limits are enforced; without it, the relay keeps
+   * its standalone token service.
+   */
+  control?: ControlConfig;
+}
+
+export interface ControlConfig {
+  /** Control service base URLs, e.g. `http://127.0.0.1:7800`; several instances in etcd mode. */
+  urls: string[];
+  /** Bearer credential of this PoP towards the control service. */
+  token: string;
+  /** This PoP's id in the registry; default `{region}-{host}-{port}`. */
+  popId?: string;
+  /** Connection attempts per second per client IP; 0 = unlimited (default). */
+  ipAttemptsPerSecond?: number;
+  /** How often the PoP heartbeats its registration, in ms (default 2000). */
+  heartbeatMs?: number;
+  /** How often the PoP reports usage, in ms (default 5000). */
+  usageReportMs?: number;
 }
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? U[] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 /** What a caller or a config file may give; everything but `masterToken` has a default. */
-export type RelayConfigInput = DeepPartial<Omit<RelayConfig, 'masterToken' | 'tls'>> & {
+export type RelayConfigInput = DeepPartial<Omit<RelayConfig, 'masterToken' | 'tls' | 'control'>> & {
   masterToken: string;
   tls?: { certFile: string; keyFile: string };
+  control?: ControlConfig;
 };
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
 /** The one place defaults live. `discovery.edges` defaults to this relay's own host:port. */
-export const RELAY_DEFAULTS: Readonly<Omit<RelayConfig, 'masterToken' | 'tls' | 'discovery'>> = Object.freeze({
+export const RELAY_DEFAULTS: Readonly<Omit<RelayConfig, 'masterToken' | 'tls' | 'discovery' | 'control'>> = Object.freeze({
   listen: { host: '127.0.0.1', port: 7700 },
   region: 'LOCAL',
   dataDir: '.fastpubsub/relay',
@@ -111,6 +133,19 @@ export const relayConfigSchema = {
       additionalProperties: false,
       properties: { edges: { type: 'array', minItems: 1, items: nonBlank } },
     },
+    control: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['urls', 'token'],
+      properties: {
+        urls: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^https?://\\S+$' } },
+        token: { type: 'string', minLength: 1, pattern: '^\\S+$' },
+        popId: { type: 'string', pattern: '^[A-Za-z0-9_.~@-]{1,128}$' },
+        ipAttemptsPerSecond: { type: 'number', minimum: 0 },
+        heartbeatMs: { type: 'integer', minimum: 100 },
+        usageReportMs: { type: 'integer', minimum: 100 },
+      },
+    },
   },
 } as const;
 
@@ -140,6 +175,7 @@ export function resolveRelayConfig(input: unknown): RelayConfig {
     discovery: { edges: given.discovery?.edges ?? [`${listen.host}:${listen.port}`] },
   };
   if (given.tls !== undefined) config.tls = { ...given.tls };
+  if (given.control !== undefined) config.control = { ...given.control, urls: [...given.control.urls] };
   return config;
 }
 

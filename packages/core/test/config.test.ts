@@ -64,3 +64,13 @@ test('an empty master token or a non-object config is rejected', () => {
   assert.match(problemsOf(null), /\(root\): must be object/);
   assert.match(problemsOf({ masterToken: 'x'.repeat(20), tls: { certFile: 'c.pem' } }), /tls\.keyFile: is required/);
 });
+
+test('control: optional, strict, urls and token required', () => {
+  const base = { masterToken: 'x'.repeat(20) };
+  assert.equal(resolveRelayConfig(base).control, undefined);
+  const c = resolveRelayConfig({ ...base, control: { urls: ['http://127.0.0.1:7800'], token: 'pop-secret', popId: 'eu-1' } });
+  assert.deepEqual(c.control, { urls: ['http://127.0.0.1:7800'], token: 'pop-secret', popId: 'eu-1' });
+  assert.match(problemsOf({ ...base, control: { urls: ['http://h:1'] } }), /control\.token: is required/);
+  assert.match(problemsOf({ ...base, control: { urls: ['ftp://h'], token: 't' } }), /control\.urls\[0\]/);
+  assert.match(problemsOf({ ...base, control: { urls: ['http://h:1'], token: 't', url: 'x' } }), /control\.url: unknown key/);
+});

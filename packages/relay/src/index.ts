@@ -3,3 +3,17 @@
 export { startRelay, type Relay, type RelayDeps } from './node.js';
 export { RelayMetrics } from './metrics.js';
 export type { RelayConfig, RelayConfigInput } from '@fastpubsub/core';
+// For the control plane (packages/control), which signs what PoPs verify here.
+export * from './auth/signed/index.js';
+export { Admission, TokenBucket, type AdmitResult, type TenantUsage } from './limits/index.js';
+export {
+  parseAccessToken,
+  formatAccessToken,
+  hashSecret,
+  parseGetTokenRequest,
+  parseRefreshTokenRequest,
+  parseRevokeTokenRequest,
+  type GetTokenRequest,
+  type TenantGrant,
+  type TokenRight,
+} from './auth/index.js';

@@ -15,6 +15,9 @@ import {
   type RelayConfigInput,
 } from '@fastpubsub/core';
 import { EmbeddedTokenStore, TokenService } from './auth/index.js';
+import { ControlClient } from './auth/signed/index.js';
+import { Admission } from './limits/index.js';
+import { registerAdmissionMetrics } from './limits/metrics.js';
 import { SubscriptionIndex } from './fanout/index.js';
 import { RelayMetrics } from './metrics.js';
 import { createHttpApi } from './edge/http/api.js';
@@ -66,7 +69,29 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     connections: () => built.edge?.connectionCount ?? 0,
     subscriptions: () => index.size,
   });
-  const edge = new WsEdge({ config, verifier: tokens, index, metrics, logger, now, random });
+  // With a control plane: signed tickets verified locally, limits enforced, token calls forwarded.
+  const cc = config.control;
+  const admission = cc === undefined ? undefined : new Admission({ ipAttemptsPerSecond: cc.ipAttemptsPerSecond ?? 0 });
+  const advertised = { httpUrl: '', wsUrl: '' };
+  const control =
+    cc === undefined || admission === undefined
+      ? undefined
+      : new ControlClient({
+          urls: cc.urls,
+          token: cc.token,
+          popId: cc.popId ?? `${config.region}-${config.listen.host}-${config.listen.port}`,
+          region: config.region,
+          advertise: () => advertised,
+          dataDir: config.dataDir,
+          admission,
+          logger: logger.child({ component: 'control-client' }),
+          now,
+          ...(cc.heartbeatMs === undefined ? {} : { heartbeatMs: cc.heartbeatMs }),
+          ...(cc.usageReportMs === undefined ? {} : { usageReportMs: cc.usageReportMs }),
+        });
+  if (admission !== undefined) registerAdmissionMetrics(metrics.registry, admission);
+  const verifier = control?.verifier ?? tokens;
+  const edge = new WsEdge({ config, verifier, index, metrics, logger, now, random, ...(admission === undefined ? {} : { admission }) });
   built.edge = edge;
 
   const api = createHttpApi({
@@ -77,14 +102,17 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     edges: () => config.discovery.edges,
     isShuttingDown: () => shuttingDown,
     logger,
+    ...(control === undefined ? {} : { tokenProxy: (op, auth, body) => control.forwardToken(op, auth, body) }),
   });
   const server: HttpServer = tlsOptions === undefined ? createHttpServer(api) : createHttpsServer(tlsOptions, api);
   server.on('upgrade', (req, socket, head: Buffer) => edge.handleUpgrade(req, socket, head));
   server.on('clientError', (_err, socket) => socket.destroy());
 
   try {
+    await control?.start();
     await listen(server, config.listen.host, config.listen.port);
   } catch (err) {
+    await control?.close();
     await store.close();
     throw err;
   }
@@ -97,6 +125,9 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   const httpUrl = `${secure ? 'https' : 'http'}://${hostForUrl}:${port}`;
   const wsUrl = `${secure ? 'wss' : 'ws'}://${hostForUrl}:${port}/ws`;
   logger.info('relay listening', { url: httpUrl, region: config.region, dataDir: config.dataDir });
+  advertised.httpUrl = httpUrl;
+  advertised.wsUrl = wsUrl;
+  control?.announce(cc?.popId === undefined ? `${config.region}-${host}-${port}` : undefined);
 
   let closing: Promise<void> | undefined;
   const close = async (graceMs: number | undefined): Promise<void> => {
@@ -108,6 +139,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     await edge.shutdown(drainMs, closeMs);
     server.closeAllConnections();
     await serverClosed;
+    await control?.close();
     await store.close();
     logger.info('relay stopped');
   };

@@ -7,6 +7,8 @@ export interface EdgeTicket {
   canPublish(tenant: string, channel: string): boolean;
   canSubscribe(tenant: string, pattern: string): boolean;
   isExpired(nowMs: number): boolean;
+  /** Called once by the edge when the connection admitted with this ticket ends (limits). */
+  release?(): void;
 }
 
 export interface AdmissionContext {

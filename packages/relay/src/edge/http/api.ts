@@ -24,6 +24,11 @@ export interface HttpApiOptions {
   edges(): readonly string[];
   isShuttingDown(): boolean;
   logger: Logger;
+  /**
+   * With a control plane: the token calls go to it with the caller's Authorization header
+   * (the control service checks master tokens), instead of `tokens` and `masterToken` here.
+   */
+  tokenProxy?: (op: 'issue' | 'refresh' | 'revoke', authorization: string | undefined, body: unknown) => Promise<object>;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -39,6 +44,15 @@ export function createHttpApi(opts: HttpApiOptions): (req: IncomingMessage, res:
       }
       const body = await readJsonBody(req, opts.maxBodyBytes);
       sendJson(res, 200, pick(await op(body)));
+    };
+
+  const proxy = opts.tokenProxy;
+  const forward =
+    (op: 'issue' | 'refresh' | 'revoke', pick: (r: object) => object): Handler =>
+    async (req, res) => {
+      if (proxy === undefined) throw new FpsError(ErrorCode.Internal, 'no token proxy');
+      const body = await readJsonBody(req, opts.maxBodyBytes);
+      sendJson(res, 200, pick(await proxy(op, req.headers.authorization, body)));
     };
 
   const routes: Record<string, Partial<Record<string, Handler>>> = {
@@ -57,13 +71,16 @@ export function createHttpApi(opts: HttpApiOptions): (req: IncomingMessage, res:
     },
     '/v1/get-token': {
       // Only the token goes back: the stored record holds the secret's hash and internal fields.
-      POST: admin((b) => opts.tokens.issue(b), (r) => ({ token: (r as { token: string }).token })),
+      POST:
+        proxy === undefined
+          ? admin((b) => opts.tokens.issue(b), (r) => ({ token: (r as { token: string }).token }))
+          : forward('issue', (r) => ({ token: (r as { token: string }).token })),
     },
     '/v1/refresh-token': {
-      PUT: admin((b) => opts.tokens.refresh(b), (r) => r),
+      PUT: proxy === undefined ? admin((b) => opts.tokens.refresh(b), (r) => r) : forward('refresh', (r) => r),
     },
     '/v1/revoke-token': {
-      DELETE: admin((b) => opts.tokens.revoke(b), (r) => r),
+      DELETE: proxy === undefined ? admin((b) => opts.tokens.revoke(b), (r) => r) : forward('revoke', (r) => r),
     },
   };
 

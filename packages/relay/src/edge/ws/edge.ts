@@ -6,8 +6,9 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ErrorCode, httpStatusFor, isFpsError, type Logger, type RelayConfig } from '@fastpubsub/core';
 import { RECONNECT } from '@fastpubsub/wire';
-import type { SubscriptionIndex } from '../../fanout/index.js';
+import type { Dispatcher } from '../../delivery/index.js';
 import type { RelayMetrics } from '../../metrics.js';
+import type { Admission } from '../../limits/index.js';
 import type { EdgeTicket, TicketVerifier } from '../ticket.js';
 import { SUBPROTOCOL, extractToken, isWebSocketPath, offeredProtocols, rejectUpgrade } from './handshake.js';
 import { CorkBatcher } from './outbound.js';
@@ -16,11 +17,12 @@ import { CloseCode, WsSession, type SessionContext } from './session.js';
 export interface WsEdgeOptions {
   config: RelayConfig;
   verifier: TicketVerifier;
-  index: SubscriptionIndex<WsSession>;
+  dispatcher: Dispatcher;
   metrics: RelayMetrics;
   logger: Logger;
   now: () => number;
-  random: () => number;
+  /** Rate limits and usage metering (with a control plane); absent: unlimited. */
+  admission?: Admission;
 }
 
 // Larger than any valid publish (64 KiB payload + names), so an oversized payload is answered
@@ -42,13 +44,13 @@ export class WsEdge {
   constructor(opts: WsEdgeOptions) {
     this.#opts = opts;
     this.#ctx = {
-      index: opts.index,
+      dispatcher: opts.dispatcher,
       metrics: opts.metrics,
       limits: opts.config.limits,
       batcher: new CorkBatcher(),
       logger: opts.logger,
       now: opts.now,
-      random: opts.random,
+      admission: opts.admission,
     };
     this.#wss = new WebSocketServer({
       noServer: true,
@@ -98,10 +100,14 @@ export class WsEdge {
     }
     // Checked after the token, so a request without any credentials always gets 401.
     if (!offeredProtocols(req).includes(SUBPROTOCOL)) {
+      ticket.release?.();
       return this.#reject(socket, ErrorCode.BadRequest, `Sec-WebSocket-Protocol must offer ${SUBPROTOCOL}`);
     }
-    if (!this.#accepting) return this.#reject(socket, ErrorCode.ShuttingDown, 'relay is shutting down');
-    if (socket.destroyed) return;
+    if (!this.#accepting) {
+      ticket.release?.();
+      return this.#reject(socket, ErrorCode.ShuttingDown, 'relay is shutting down');
+    }
+    if (socket.destroyed) return ticket.release?.();
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, socket, ticket));
   }
 
@@ -119,6 +125,7 @@ export class WsEdge {
     ws.on('error', (err) => this.#opts.logger.debug('websocket error', { conn: session.id, err }));
     ws.on('close', () => {
       session.dispose();
+      ticket.release?.();
       this.#sessions.delete(session);
       const set = this.#byToken.get(ticket.tokenId);
       set?.delete(session);

@@ -17,12 +17,13 @@ import {
   validateTenant,
   type ClientText,
 } from '@fastpubsub/wire';
-import type { SubscriptionIndex } from '../../fanout/index.js';
+import type { DispatchMessage, Dispatcher, Encodings, Sink } from '../../delivery/index.js';
 import type { RelayMetrics } from '../../metrics.js';
+import type { Admission } from '../../limits/index.js';
 import type { EdgeTicket } from '../ticket.js';
 import { frameText } from './frame.js';
 import { CONTROL_FRAME, Outbound, type CorkBatcher } from './outbound.js';
-import { fanOut } from './publish.js';
+import { wsDeliveryFrame } from './publish.js';
 
 /** Close codes this edge sends (RFC 6455 §7.4, 4000–4999 private use). */
 export const CloseCode = {
@@ -35,18 +36,19 @@ export const CloseCode = {
 const CLOSE_TIMEOUT_MS = 5000;
 
 export interface SessionContext {
-  readonly index: SubscriptionIndex<WsSession>;
+  readonly dispatcher: Dispatcher;
   readonly metrics: RelayMetrics;
   readonly limits: RelayConfig['limits'];
   readonly batcher: CorkBatcher;
   readonly logger: Logger;
   /** Wall clock (ms since epoch) for token expiry. */
   readonly now: () => number;
-  readonly random: () => number;
+  readonly admission?: Admission | undefined;
 }
 
-export class WsSession {
+export class WsSession implements Sink {
   readonly id: number;
+  readonly edge = 'ws' as const;
   readonly ticket: EdgeTicket;
   readonly #ctx: SessionContext;
   readonly #ws: WebSocket;
@@ -87,21 +89,28 @@ export class WsSession {
     return this.#closing;
   }
 
+  /** A WebSocket connection is its own deliver-one unit. */
+  get connection(): object {
+    return this;
+  }
+
   /**
-   * Hands one delivery frame to this connection. Returns true if it reached the socket now;
-   * queued, dropped or discarded frames are accounted here.
+   * Hands one delivery to this connection: one frame listing every matching pattern (contract
+   * §6). Returns the bytes that reached the socket now; queued, dropped or discarded frames are
+   * accounted here.
    */
-  deliver(frame: Uint8Array, arrivedAtMs: number): boolean {
-    if (this.#closing) return false;
-    const r = this.#out.send(frame, arrivedAtMs);
-    if (r === 'written') return true;
+  deliver(msg: DispatchMessage, patterns: readonly string[], encodings: Encodings): number {
+    if (this.#closing) return 0;
+    const frame = wsDeliveryFrame(encodings, patterns);
+    const r = this.#out.send(frame, msg.arrivedAtMs);
+    if (r === 'written') return frame.byteLength;
     if (r === 'overflow') {
       this.#ctx.metrics.dropped('slow_consumer');
       this.#ctx.metrics.slowConsumerDisconnects.inc();
       this.#ctx.logger.warn('slow consumer disconnected', { conn: this.id, tokenId: this.ticket.tokenId });
       this.close(CloseCode.SlowConsumer, ErrorCode.SlowConsumer);
     }
-    return false;
+    return 0;
   }
 
   sendText(text: string): void {
@@ -118,7 +127,7 @@ export class WsSession {
     if (this.#closing) return;
     this.#closing = true;
     this.#out.close();
-    queueMicrotask(() => this.#ctx.index.removeSink(this));
+    queueMicrotask(() => this.#ctx.dispatcher.removeSink(this));
     this.#ws.close(code, reason);
     this.#closeTimer = setTimeout(() => this.#ws.terminate(), CLOSE_TIMEOUT_MS);
     this.#closeTimer.unref();
@@ -129,7 +138,7 @@ export class WsSession {
     this.#closing = true;
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
     this.#out.close();
-    this.#ctx.index.removeSink(this);
+    this.#ctx.dispatcher.removeSink(this);
   }
 
   terminate(): void {
@@ -168,7 +177,10 @@ export class WsSession {
     if (pub.payload.byteLength > ctx.limits.maxPayloadBytes) return this.#error(ErrorCode.PayloadTooLarge);
     if (this.ticket.isExpired(ctx.now())) return this.#error(ErrorCode.TokenExpired);
     if (!this.ticket.canPublish(pub.tenant, pub.channel)) return this.#error(ErrorCode.PermissionDenied);
-    fanOut(ctx, pub, arrivedAtMs);
+    if (ctx.admission?.admitPublish(pub.tenant, pub.channel, pub.payload.byteLength, ctx.now()) === 'rate_limited') {
+      return this.#error(ErrorCode.RateLimited);
+    }
+    ctx.dispatcher.publish({ tenant: pub.tenant, channel: pub.channel, payload: pub.payload, mode: pub.mode, arrivedAtMs, origin: 'ws' });
   }
 
   #onText(text: string): void {
@@ -215,19 +227,19 @@ export class WsSession {
       return this.#error(ErrorCode.PermissionDenied, `SUB:${tenant}:${pattern}`);
     }
     if (
-      !ctx.index.has(tenant, pattern, this) &&
-      ctx.index.countFor(this) >= ctx.limits.maxSubscriptionsPerConnection
+      !ctx.dispatcher.has(tenant, pattern, this) &&
+      ctx.dispatcher.countFor(this) >= ctx.limits.maxSubscriptionsPerConnection
     ) {
       return this.#error(ErrorCode.TooManySubscriptions);
     }
-    ctx.index.add(tenant, pattern, this);
+    ctx.dispatcher.subscribe(tenant, pattern, this);
     this.sendText(formatOk('SUB', tenant, pattern));
   }
 
   #unsubscribe(tenant: string, pattern: string): void {
     const invalid = this.#invalidName(tenant, pattern);
     if (invalid !== undefined) return this.#error(invalid);
-    this.#ctx.index.remove(tenant, pattern, this);
+    this.#ctx.dispatcher.unsubscribe(tenant, pattern, this);
     this.sendText(formatOk('UNSUB', tenant, pattern));
   }
 }

@@ -1,0 +1,315 @@
+// The PoP side of the control plane: holds the state a PoP needs to admit clients with no round
+// trip (keys, revocations, refreshed expiries, limits), keeps it fresh through the control
+// service's `GET /v1/watch` stream (JSON lines; snapshot first, then deltas) and caches it on
+// disk, so a PoP restarted while the control plane is down still admits valid tokens. It also
+// registers this PoP (heartbeat, lease-backed on the control side), reports usage, and forwards
+// the contract's token REST calls to the control service.
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ErrorCode, FpsError, type Logger } from '@fastpubsub/core';
+import type { Admission } from '../../limits/admission.js';
+import { SignedTicketState, SignedTicketVerifier } from './verifier.js';
+import type { PopState, WatchEvent } from './types.js';
+
+export interface ControlClientOptions {
+  /** Control service base URLs (several instances in etcd mode); tried in turn. */
+  urls: string[];
+  /** Bearer credential for the PoP calls (/v1/watch, /v1/pops/...). */
+  token: string;
+  popId: string;
+  region: string;
+  /** This PoP's public endpoints, published in the registry for discovery and the mesh. */
+  advertise: () => { httpUrl: string; wsUrl: string };
+  dataDir: string;
+  admission: Admission;
+  logger: Logger;
+  now: () => number;
+  heartbeatMs?: number;
+  usageReportMs?: number;
+  /** The watch stream is considered dead after this long without a line (the server pings). */
+  staleMs?: number;
+}
+
+const CACHE_FILE = 'control-state.json';
+
+export type TokenOp = 'issue' | 'refresh' | 'revoke';
+const OP_ROUTE: Record<TokenOp, { method: string; path: string }> = {
+  issue: { method: 'POST', path: '/v1/get-token' },
+  refresh: { method: 'PUT', path: '/v1/refresh-token' },
+  revoke: { method: 'DELETE', path: '/v1/revoke-token' },
+};
+
+export class ControlClient {
+  readonly state = new SignedTicketState();
+  readonly verifier: SignedTicketVerifier;
+  readonly #o: ControlClientOptions;
+  readonly #abort = new AbortController();
+  #urlIndex = 0;
+  #connected = false;
+  #saving: Promise<void> = Promise.resolve();
+  #saveTimer: NodeJS.Timeout | undefined;
+  #timers: NodeJS.Timeout[] = [];
+  #firstSnapshot: (() => void) | undefined;
+  #loop: Promise<void> | undefined;
+  #popId: string;
+
+  constructor(opts: ControlClientOptions) {
+    this.#o = opts;
+    this.#popId = opts.popId;
+    const adm = opts.admission;
+    this.verifier = new SignedTicketVerifier({
+      state: this.state,
+      now: opts.now,
+      admit: (_token, ctx, now) => {
+        if (adm.admitConnectionAttempt(ctx.ip, now) !== 'ok') throw new FpsError(ErrorCode.RateLimited, 'too many connection attempts');
+        return undefined;
+      },
+      afterVerify: (ticket, now) => {
+        if (adm.openConnection(ticket.tenants, now) !== 'ok') throw new FpsError(ErrorCode.RateLimited, 'tenant connection limit reached');
+        return () => adm.closeConnection(ticket.tenants, opts.now());
+      },
+    });
+    this.state.onChange((ev) => {
+      const now = opts.now();
+      if (ev.type === 'snapshot') adm.setAllLimits(ev.state.limits, ev.state.overQuota, now);
+      else if (ev.type === 'limits') adm.setLimits(ev.tenant, ev.limits, now);
+      else if (ev.type === 'quota') adm.setOverQuota(ev.overQuota, now);
+      this.#scheduleSave();
+    });
+  }
+
+  /** True while the watch stream is up. */
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  /**
+   * Loads the disk cache, starts watching, registering and reporting. Waits up to `waitMs` for
+   * the first snapshot when there is no cache (with a cache, serving starts at once).
+   */
+  async start(waitMs = 3000): Promise<void> {
+    const cached = await this.#loadCache();
+    if (cached !== undefined) this.state.apply({ type: 'snapshot', state: cached });
+    const first = new Promise<void>((resolve) => (this.#firstSnapshot = resolve));
+    this.#loop = this.#watchLoop();
+    const hb = this.#o.heartbeatMs ?? 2000;
+    this.#timers.push(setInterval(() => void this.#heartbeat(), hb));
+    this.#timers.push(setInterval(() => void this.#reportUsage(), this.#o.usageReportMs ?? 5000));
+    this.#timers.push(setInterval(() => this.state.prune(this.#o.now()), 60_000));
+    for (const t of this.#timers) t.unref();
+    if (cached === undefined) {
+      await Promise.race([first, new Promise((r) => setTimeout(r, waitMs).unref())]);
+    }
+  }
+
+  /** Registers this PoP now (called once its address is known), optionally under a final id. */
+  announce(popId?: string): void {
+    if (popId !== undefined) this.#popId = popId;
+    void this.#heartbeat();
+  }
+
+  get popId(): string {
+    return this.#popId;
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    this.#abort.abort();
+    await this.#reportUsage().catch(() => undefined);
+    await this.#loop?.catch(() => undefined);
+    if (this.#saveTimer !== undefined) {
+      clearTimeout(this.#saveTimer);
+      this.#saveTimer = undefined;
+      this.#save();
+    }
+    await this.#saving;
+  }
+
+  /**
+   * Forwards a contract token call with the caller's Authorization header to the control
+   * service; its status and error code come back as an FpsError. Unreachable: store_unavailable.
+   */
+  async forwardToken(op: TokenOp, authorization: string | undefined, body: unknown): Promise<object> {
+    const { method, path } = OP_ROUTE[op];
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (authorization !== undefined) headers['authorization'] = authorization;
+    const res = await this.#request(method, path, { headers, body: JSON.stringify(body), timeoutMs: 5000 });
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    if (res.status >= 200 && res.status < 300 && typeof json === 'object' && json !== null) return json;
+    const e = (json ?? {}) as { error?: unknown; message?: unknown };
+    const code = (Object.values(ErrorCode) as string[]).includes(String(e.error)) ? (e.error as ErrorCode) : ErrorCode.Internal;
+    throw new FpsError(code, typeof e.message === 'string' ? e.message : `control plane answered ${res.status}`);
+  }
+
+  /** One request to the first control URL that answers; rotates on network errors. */
+  async #request(method: string, path: string, init: { headers?: Record<string, string>; body?: string; timeoutMs: number }): Promise<Response> {
+    const urls = this.#o.urls;
+    let lastErr: unknown;
+    for (let i = 0; i < urls.length; i++) {
+      const base = urls[(this.#urlIndex + i) % urls.length] as string;
+      try {
+        const res = await fetch(base.replace(/\/$/, '') + path, {
+          method,
+          headers: { authorization: `Bearer ${this.#o.token}`, ...init.headers },
+          ...(init.body === undefined ? {} : { body: init.body }),
+          signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(init.timeoutMs)]),
+        });
+        this.#urlIndex = (this.#urlIndex + i) % urls.length;
+        return res;
+      } catch (err) {
+        lastErr = err;
+        if (this.#abort.signal.aborted) break;
+      }
+    }
+    throw new FpsError(ErrorCode.StoreUnavailable, 'control plane unreachable', { cause: lastErr });
+  }
+
+  async #heartbeat(): Promise<void> {
+    const a = this.#o.advertise();
+    try {
+      const res = await this.#request('PUT', `/v1/pops/${encodeURIComponent(this.#popId)}`, {
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ region: this.#o.region, httpUrl: a.httpUrl, wsUrl: a.wsUrl }),
+        timeoutMs: 2000,
+      });
+      await res.arrayBuffer();
+    } catch {
+      // Unreachable control plane: keep serving; the lease lapses and we re-register later.
+    }
+  }
+
+  async #reportUsage(): Promise<void> {
+    const usage = this.#o.admission.usage(this.#o.now());
+    if (Object.keys(usage).length === 0) return;
+    try {
+      const res = await this.#request('POST', `/v1/pops/${encodeURIComponent(this.#popId)}/usage`, {
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ usage }),
+        timeoutMs: 2000,
+      });
+      await res.arrayBuffer();
+    } catch {
+      // Cumulative counters: the next report carries everything.
+    }
+  }
+
+  async #watchLoop(): Promise<void> {
+    let backoff = 100;
+    while (!this.#abort.signal.aborted) {
+      const started = Date.now();
+      try {
+        await this.#watchOnce();
+      } catch (err) {
+        if (this.#abort.signal.aborted) return;
+        this.#o.logger.debug('control watch ended', { err });
+      }
+      if (this.#connected) this.#o.logger.warn('control plane watch lost; serving with the last known state');
+      this.#connected = false;
+      this.#urlIndex = (this.#urlIndex + 1) % this.#o.urls.length;
+      if (Date.now() - started > 5000) backoff = 100;
+      await new Promise((r) => setTimeout(r, backoff).unref());
+      backoff = Math.min(1000, backoff * 2);
+    }
+  }
+
+  async #watchOnce(): Promise<void> {
+    const stale = this.#o.staleMs ?? 6000;
+    const local = new AbortController();
+    const signal = AbortSignal.any([this.#abort.signal, local.signal]);
+    const base = this.#o.urls[this.#urlIndex % this.#o.urls.length] as string;
+    let timer = setTimeout(() => local.abort(), stale);
+    try {
+      const res = await fetch(`${base.replace(/\/$/, '')}/v1/watch?pop=${encodeURIComponent(this.#popId)}`, {
+        headers: { authorization: `Bearer ${this.#o.token}` },
+        signal,
+      });
+      if (res.status !== 200 || res.body === null) {
+        await res.arrayBuffer().catch(() => undefined);
+        throw new Error(`watch answered ${res.status}`);
+      }
+      const reader = res.body.getReader();
+      const decoder = new TextDecoder();
+      let buf = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        clearTimeout(timer);
+        timer = setTimeout(() => local.abort(), stale);
+        buf += decoder.decode(value, { stream: true });
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          if (line.trim() !== '') this.#onLine(line);
+        }
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #onLine(line: string): void {
+    let ev: WatchEvent;
+    try {
+      ev = JSON.parse(line) as WatchEvent;
+    } catch {
+      this.#o.logger.warn('control watch: bad line skipped');
+      return;
+    }
+    if (ev.type === 'snapshot') {
+      if (!this.#connected) this.#o.logger.info('control plane watch established', { rev: ev.state.rev });
+      this.#connected = true;
+      this.state.apply(ev);
+      this.#firstSnapshot?.();
+      this.#firstSnapshot = undefined;
+      return;
+    }
+    this.state.apply(ev);
+  }
+
+  async #loadCache(): Promise<PopState | undefined> {
+    try {
+      const s = JSON.parse(await readFile(join(this.#o.dataDir, CACHE_FILE), 'utf8')) as PopState;
+      return Array.isArray(s.keys) && Array.isArray(s.revoked) ? s : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #scheduleSave(): void {
+    if (this.#saveTimer !== undefined) return;
+    this.#saveTimer = setTimeout(() => {
+      this.#saveTimer = undefined;
+      this.#save();
+    }, 50);
+    this.#saveTimer.unref();
+  }
+
+  /** temp + fsync + rename: the cache is always a complete old or new file. */
+  #save(): void {
+    const text = JSON.stringify(this.state.toState());
+    const dir = this.#o.dataDir;
+    this.#saving = this.#saving.then(async () => {
+      try {
+        await mkdir(dir, { recursive: true });
+        const tmp = join(dir, `${CACHE_FILE}.tmp`);
+        const h = await open(tmp, 'w');
+        try {
+          await h.writeFile(text, 'utf8');
+          await h.sync();
+        } finally {
+          await h.close();
+        }
+        await rename(tmp, join(dir, CACHE_FILE));
+      } catch (err) {
+        this.#o.logger.warn('control state cache not written', { err });
+      }
+    });
+  }
+}

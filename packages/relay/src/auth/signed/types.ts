@@ -1,0 +1,76 @@
+// Wire shapes shared by the control plane (which signs and publishes) and every PoP (which
+// verifies locally). Kept here, below both, so the control package imports them from the relay
+// and the relay never imports the control package.
+import type { TenantGrant } from '../types.js';
+
+/** The payload of a signed access ticket (`AT_{jti}_{compact JWS}`). */
+export interface TicketClaims {
+  /** Token id, equal to the `{id}` part of the token text. */
+  jti: string;
+  /** Issued at, seconds since the epoch (JWT NumericDate). */
+  iat: number;
+  /** Expiry as signed, milliseconds since the epoch (refresh overrides it, see ExpiryOverride). */
+  exp_ms: number;
+  /** JWT `exp` in seconds, for generic JWT tooling; `exp_ms` is authoritative. */
+  exp: number;
+  right: {
+    tenant_grants: TenantGrant[];
+    allow_ip_masks: string[];
+    allow_regions: string[];
+    allowed_ws_origin: string[];
+  };
+}
+
+/** An Ed25519 public key as a JWK with its key id. */
+export interface PublicJwk {
+  kty: 'OKP';
+  crv: 'Ed25519';
+  x: string;
+  kid: string;
+}
+
+/** Per-tenant limits pushed to every PoP; every field optional (absent = unlimited). */
+export interface TenantLimits {
+  messagesPerSecond?: number;
+  bytesPerSecond?: number;
+  /** Bucket depth in seconds of the rate (default 1 s). */
+  burstSeconds?: number;
+  maxConnections?: number;
+  /** Default limit of each channel of the tenant. */
+  channel?: ChannelLimits;
+  /** Per-channel overrides, by exact channel name. */
+  channels?: Record<string, ChannelLimits>;
+  /** Usage quota: messages per calendar month (UTC); past it, publishes get rate_limited. */
+  monthlyMessages?: number;
+}
+
+export interface ChannelLimits {
+  messagesPerSecond?: number;
+  bytesPerSecond?: number;
+}
+
+/** Everything a PoP holds from the control plane; also its on-disk cache. */
+export interface PopState {
+  /** Monotonic version of the control plane's view (etcd revision or the embedded log's). */
+  rev: number;
+  keys: PublicJwk[];
+  /** Revoked token ids, with the expiry after which the entry may be forgotten. */
+  revoked: Array<{ id: string; exp_ms: number }>;
+  /** Refreshed expiries by token id (contract §7: refresh changes only the expiry). */
+  expiry: Array<{ id: string; exp_ms: number }>;
+  limits: Record<string, TenantLimits>;
+  /** Tenants past their usage quota. */
+  overQuota: string[];
+}
+
+/** One line of the `GET /v1/watch` stream (JSON lines). */
+export type WatchEvent =
+  | { type: 'snapshot'; state: PopState }
+  | { type: 'revoked'; rev: number; id: string; exp_ms: number }
+  | { type: 'expiry'; rev: number; id: string; exp_ms: number }
+  | { type: 'keys'; rev: number; keys: PublicJwk[] }
+  | { type: 'limits'; rev: number; tenant: string; limits: TenantLimits | null }
+  | { type: 'quota'; rev: number; overQuota: string[] }
+  | { type: 'ping' };
+
+export const emptyPopState = (): PopState => ({ rev: 0, keys: [], revoked: [], expiry: [], limits: {}, overQuota: [] });
