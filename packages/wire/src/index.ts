@@ -77,3 +77,5 @@ export {
   type ClientText,
   type ServerText,
 } from './contract/text.js';
+
+export * from './mesh/index.js';
