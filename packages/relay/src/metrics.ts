@@ -3,7 +3,7 @@
 // pre-bound to their label values and cost one increment; gauges are computed only on scrape.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-export type EdgeName = 'ws';
+export type EdgeName = 'ws' | 'quic';
 export type DropReason = 'slow_consumer' | 'no_subscribers' | 'shutting_down';
 
 /** Counter pre-bound to one label set: `inc(n)` is all the hot path sees. */
@@ -38,6 +38,7 @@ export class RelayMetrics {
   readonly slowConsumerDisconnects: BoundCounter;
   readonly #publishToWrite: Histogram;
   readonly ws: EdgeCounters;
+  readonly quic: EdgeCounters;
 
   constructor(sources: GaugeSources) {
     const registers = [this.registry];
@@ -48,6 +49,7 @@ export class RelayMetrics {
       registers,
       collect() {
         this.set({ edge: 'ws' }, sources.connections('ws'));
+        this.set({ edge: 'quic' }, sources.connections('quic'));
       },
     });
     new Gauge({
@@ -62,16 +64,18 @@ export class RelayMetrics {
       new Counter({ name, help, labelNames: ['edge'], registers });
     const messagesIn = counter('fastpubsub_messages_in_total', 'Publish frames received.');
     const messagesOut = counter('fastpubsub_messages_out_total', 'Delivery frames handed to client sockets.');
-    const bytesIn = counter('fastpubsub_bytes_in_total', 'Bytes of publish frames received (WebSocket message size).');
-    const bytesOut = counter('fastpubsub_bytes_out_total', 'Bytes of delivery frames handed to client sockets (with WebSocket framing).');
-    this.ws = {
-      messagesIn: messagesIn.labels('ws'),
-      messagesOut: messagesOut.labels('ws'),
-      bytesIn: bytesIn.labels('ws'),
-      bytesOut: bytesOut.labels('ws'),
-    };
+    const bytesIn = counter('fastpubsub_bytes_in_total', 'Bytes of publish frames received (WebSocket message size; QUIC native frame size).');
+    const bytesOut = counter('fastpubsub_bytes_out_total', 'Bytes of delivery frames handed to client sockets or QUIC streams (with WebSocket or native framing).');
+    const bind = (edge: EdgeName): EdgeCounters => ({
+      messagesIn: messagesIn.labels(edge),
+      messagesOut: messagesOut.labels(edge),
+      bytesIn: bytesIn.labels(edge),
+      bytesOut: bytesOut.labels(edge),
+    });
+    this.ws = bind('ws');
+    this.quic = bind('quic');
     // Present from the first scrape, so rates and alerts work before any traffic.
-    for (const c of Object.values(this.ws)) c.inc(0);
+    for (const c of [...Object.values(this.ws), ...Object.values(this.quic)]) c.inc(0);
     this.#dropped = new Counter({
       name: 'fastpubsub_dropped_messages_total',
       help: 'Messages not delivered, by reason.',
@@ -115,6 +119,10 @@ export class RelayMetrics {
       this.#errorsByCode.set(code, c);
     }
     c.inc();
+  }
+
+  edge(name: EdgeName): EdgeCounters {
+    return name === 'ws' ? this.ws : this.quic;
   }
 
   observePublishToWrite(seconds: number): void {

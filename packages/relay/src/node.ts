@@ -18,11 +18,10 @@ import { EmbeddedTokenStore, TokenService } from './auth/index.js';
 import { ControlClient } from './auth/signed/index.js';
 import { Admission } from './limits/index.js';
 import { registerAdmissionMetrics } from './limits/metrics.js';
-import { SubscriptionIndex } from './fanout/index.js';
+import { Dispatcher } from './delivery/index.js';
 import { RelayMetrics } from './metrics.js';
 import { createHttpApi } from './edge/http/api.js';
 import { WsEdge } from './edge/ws/edge.js';
-import type { WsSession } from './edge/ws/session.js';
 
 export interface RelayDeps {
   logger?: Logger;
@@ -60,15 +59,16 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   const store = await EmbeddedTokenStore.open(config.dataDir, { now });
   const tokens = new TokenService({ store, now });
   await tokens.start();
-  const index = new SubscriptionIndex<WsSession>();
   let shuttingDown = false;
   // The edge needs the metrics and the metrics' gauges read the edge; the gauge reads happen
   // only on scrape, long after both exist.
   const built: { edge?: WsEdge } = {};
   const metrics = new RelayMetrics({
     connections: () => built.edge?.connectionCount ?? 0,
-    subscriptions: () => index.size,
+    subscriptions: (): number => dispatcher.size,
   });
+  // Both edges (and the mesh) feed this one fan-out core.
+  const dispatcher: Dispatcher = new Dispatcher({ metrics, random });
   // With a control plane: signed tickets verified locally, limits enforced, token calls forwarded.
   const cc = config.control;
   const admission = cc === undefined ? undefined : new Admission({ ipAttemptsPerSecond: cc.ipAttemptsPerSecond ?? 0 });
@@ -91,7 +91,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
         });
   if (admission !== undefined) registerAdmissionMetrics(metrics.registry, admission);
   const verifier = control?.verifier ?? tokens;
-  const edge = new WsEdge({ config, verifier, index, metrics, logger, now, random, ...(admission === undefined ? {} : { admission }) });
+  const edge = new WsEdge({ config, verifier, dispatcher, metrics, logger, now, ...(admission === undefined ? {} : { admission }) });
   built.edge = edge;
 
   const api = createHttpApi({
