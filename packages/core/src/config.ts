@@ -42,6 +42,33 @@ export interface RelayConfig {
    * its standalone token service.
    */
   control?: ControlConfig;
+  /** The QUIC edge (docs/quic-edge.md): one stream per subscription, UDP. */
+  quic: QuicEdgeConfig;
+}
+
+export type QuicSlowConsumerPolicy = 'drop-oldest' | 'reset';
+
+export interface QuicEdgeConfig {
+  enabled: boolean;
+  /** UDP address. Default: the HTTP host, and its port + 1 (0 when the HTTP port is 0). */
+  listen: { host: string; port: number };
+  /** PEM files; default the relay's `tls` files, else a self-signed certificate generated into dataDir. */
+  certFile?: string;
+  keyFile?: string;
+  /** Per-subscription-stream outbound queue bound, above the transport's own buffer. */
+  streamQueueBytes: number;
+  /** A full stream queue drops its oldest messages (counted) or resets that stream only. */
+  slowConsumerPolicy: QuicSlowConsumerPolicy;
+  /** Bytes buffered per stream in the transport before write() says stop (then the queue fills). */
+  streamSendBufferBytes: number;
+  /** Receive window per stream we accept (control stream): well below the connection window. */
+  streamReceiveWindowBytes: number;
+  /** Receive window of a whole connection. */
+  connectionReceiveWindowBytes: number;
+  /** A connection with no packets for this long is closed. */
+  idleTimeoutMs: number;
+  /** A connection that has not authenticated within this long is closed. */
+  authTimeoutMs: number;
 }
 
 export interface ControlConfig {
@@ -62,7 +89,8 @@ export interface ControlConfig {
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? U[] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 /** What a caller or a config file may give; everything but `masterToken` has a default. */
-export type RelayConfigInput = DeepPartial<Omit<RelayConfig, 'masterToken' | 'tls' | 'control'>> & {
+export type RelayConfigInput = DeepPartial<Omit<RelayConfig, 'masterToken' | 'tls' | 'control' | 'quic'>> & {
+  quic?: DeepPartial<QuicEdgeConfig>;
   masterToken: string;
   tls?: { certFile: string; keyFile: string };
   control?: ControlConfig;
@@ -72,7 +100,21 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 
 /** The one place defaults live. `discovery.edges` defaults to this relay's own host:port. */
-export const RELAY_DEFAULTS: Readonly<Omit<RelayConfig, 'masterToken' | 'tls' | 'discovery' | 'control'>> = Object.freeze({
+/** QUIC edge defaults; `listen` is derived from the HTTP listen address (see resolveRelayConfig). */
+export const QUIC_DEFAULTS: Readonly<Omit<QuicEdgeConfig, 'listen' | 'certFile' | 'keyFile'>> = Object.freeze({
+  enabled: true,
+  streamQueueBytes: 1 * MiB,
+  slowConsumerPolicy: 'drop-oldest' as QuicSlowConsumerPolicy,
+  // 256 KiB per stream against an 8 MiB connection window: one stalled stream holds at most
+  // 1/32 of the connection's credit, so it can never freeze its siblings (HOL isolation).
+  streamSendBufferBytes: 256 * KiB,
+  streamReceiveWindowBytes: 256 * KiB,
+  connectionReceiveWindowBytes: 8 * MiB,
+  idleTimeoutMs: 10_000,
+  authTimeoutMs: 10_000,
+});
+
+export const RELAY_DEFAULTS: Readonly<Omit<RelayConfig, 'masterToken' | 'tls' | 'discovery' | 'control' | 'quic'>> = Object.freeze({
   listen: { host: '127.0.0.1', port: 7700 },
   region: 'LOCAL',
   dataDir: '.fastpubsub/relay',
@@ -133,6 +175,28 @@ export const relayConfigSchema = {
       additionalProperties: false,
       properties: { edges: { type: 'array', minItems: 1, items: nonBlank } },
     },
+    quic: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: { type: 'boolean' },
+        listen: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { host: nonBlank, port: { type: 'integer', minimum: 0, maximum: 65535 } },
+        },
+        certFile: nonBlank,
+        keyFile: nonBlank,
+        streamQueueBytes: { type: 'integer', minimum: 64 * KiB },
+        slowConsumerPolicy: { enum: ['drop-oldest', 'reset'] },
+        streamSendBufferBytes: { type: 'integer', minimum: 16 * KiB },
+        streamReceiveWindowBytes: { type: 'integer', minimum: 16 * KiB },
+        connectionReceiveWindowBytes: { type: 'integer', minimum: 64 * KiB },
+        idleTimeoutMs: { type: 'integer', minimum: 0 },
+        authTimeoutMs: positiveInt,
+      },
+      dependencies: { certFile: ['keyFile'], keyFile: ['certFile'] },
+    },
     control: {
       type: 'object',
       additionalProperties: false,
@@ -173,10 +237,25 @@ export function resolveRelayConfig(input: unknown): RelayConfig {
     shutdownGraceMs: given.shutdownGraceMs ?? d.shutdownGraceMs,
     logLevel: given.logLevel ?? d.logLevel,
     discovery: { edges: given.discovery?.edges ?? [`${listen.host}:${listen.port}`] },
+    quic: resolveQuic(given.quic, listen),
   };
   if (given.tls !== undefined) config.tls = { ...given.tls };
   if (given.control !== undefined) config.control = { ...given.control, urls: [...given.control.urls] };
   return config;
+}
+
+function resolveQuic(given: RelayConfigInput['quic'], listen: { host: string; port: number }): QuicEdgeConfig {
+  const q: QuicEdgeConfig = {
+    ...QUIC_DEFAULTS,
+    ...given,
+    listen: {
+      host: given?.listen?.host ?? listen.host,
+      port: given?.listen?.port ?? (listen.port === 0 ? 0 : listen.port === 65535 ? 0 : listen.port + 1),
+    },
+  };
+  if (given?.certFile === undefined) delete q.certFile;
+  if (given?.keyFile === undefined) delete q.keyFile;
+  return q;
 }
 
 function describe(e: ErrorObject): string {

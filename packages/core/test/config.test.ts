@@ -74,3 +74,20 @@ test('control: optional, strict, urls and token required', () => {
   assert.match(problemsOf({ ...base, control: { urls: ['ftp://h'], token: 't' } }), /control\.urls\[0\]/);
   assert.match(problemsOf({ ...base, control: { urls: ['http://h:1'], token: 't', url: 'x' } }), /control\.url: unknown key/);
 });
+
+test('quic: defaults derive from the HTTP listen address; strict keys and policies', () => {
+  const c = resolveRelayConfig({ masterToken: 'x'.repeat(20), listen: { port: 7700 } });
+  assert.equal(c.quic.enabled, true);
+  assert.deepEqual(c.quic.listen, { host: '127.0.0.1', port: 7701 });
+  assert.equal(c.quic.slowConsumerPolicy, 'drop-oldest');
+  assert.equal(c.quic.certFile, undefined);
+  const eph = resolveRelayConfig({ masterToken: 'x'.repeat(20), listen: { port: 0 }, quic: { slowConsumerPolicy: 'reset' } });
+  assert.equal(eph.quic.listen.port, 0);
+  assert.equal(eph.quic.slowConsumerPolicy, 'reset');
+  const own = resolveRelayConfig({ masterToken: 'x'.repeat(20), quic: { listen: { host: '0.0.0.0', port: 9000 }, certFile: 'c', keyFile: 'k' } });
+  assert.deepEqual(own.quic.listen, { host: '0.0.0.0', port: 9000 });
+  assert.equal(own.quic.certFile, 'c');
+  assert.throws(() => resolveRelayConfig({ masterToken: 'x'.repeat(20), quic: { slowConsumerPolicy: 'disconnect' } }), /quic\.slowConsumerPolicy/);
+  assert.throws(() => resolveRelayConfig({ masterToken: 'x'.repeat(20), quic: { streamQueueByte: 1 } }), /quic\.streamQueueByte: unknown key/);
+  assert.throws(() => resolveRelayConfig({ masterToken: 'x'.repeat(20), quic: { certFile: 'c' } }), /keyFile/);
+});
