@@ -1,0 +1,120 @@
+// The mesh PKI: one CA per mesh, one certificate per relay, signed by it. node:crypto can
+// verify but not issue X.509 certificates and the QUIC binding's generateTestPki makes a fresh
+// CA per call, so issuing goes through the `openssl` command (present wherever Node's own
+// OpenSSL tooling is; the Debian package is `openssl`).
+//
+// A relay certificate: CN = relay id, SAN DNS:<id>.mesh.fastpubsub and DNS:mesh.fastpubsub
+// (the name every relay presents, so a dialer that knows only an address can still verify the
+// chain; the peer's identity is then read from the CN), EKU serverAuth + clientAuth because
+// every relay is both a QUIC server and a client of its peers.
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { X509Certificate } from 'node:crypto';
+import { isRelayId } from '@fastpubsub/wire';
+
+const run = promisify(execFile);
+
+/** SNI name every relay certificate carries. */
+export const MESH_SERVER_NAME = 'mesh.fastpubsub';
+
+export interface MeshCredentials {
+  id: string;
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+}
+
+export interface MeshPkiPaths {
+  caCert: string;
+  caKey: string;
+  relays: Record<string, { cert: string; key: string }>;
+}
+
+async function openssl(args: string[], cwd: string): Promise<void> {
+  try {
+    await run('openssl', args, { cwd });
+  } catch (err) {
+    const e = err as { code?: string; stderr?: string; message: string };
+    if (e.code === 'ENOENT') throw new Error('mesh init needs the `openssl` command (Debian package: openssl)');
+    throw new Error(`openssl ${args[0] ?? ''} failed: ${e.stderr ?? e.message}`);
+  }
+}
+
+/**
+ * Creates (or reuses, when `dir/ca.pem` and `dir/ca.key` exist) the mesh CA in `dir` and a
+ * certificate + key per relay id: `dir/<id>.pem`, `dir/<id>.key`. Keys are ECDSA P-256, mode 0600.
+ */
+export async function createMeshPki(dir: string, relays: readonly string[], opts: { days?: number } = {}): Promise<MeshPkiPaths> {
+  for (const id of relays) if (!isRelayId(id)) throw new Error(`relay id '${id}' must be 1–64 characters of [A-Za-z0-9_.-]`);
+  if (new Set(relays).size !== relays.length) throw new Error('relay ids must be unique');
+  const days = String(opts.days ?? 825);
+  await mkdir(dir, { recursive: true });
+  const caCert = join(dir, 'ca.pem');
+  const caKey = join(dir, 'ca.key');
+  const haveCa = await Promise.all([readFile(caCert), readFile(caKey)]).then(
+    () => true,
+    () => false,
+  );
+  if (!haveCa) {
+    await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key'], dir);
+    await openssl(
+      ['req', '-x509', '-new', '-key', 'ca.key', '-sha256', '-days', days, '-subj', '/CN=FastPubSub Mesh CA', '-out', 'ca.pem',
+        '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+      dir,
+    );
+    await chmod(caKey, 0o600);
+  }
+  const out: MeshPkiPaths = { caCert, caKey, relays: {} };
+  for (const id of relays) {
+    const ext = `${id}.ext.tmp`;
+    await writeFile(
+      join(dir, ext),
+      [
+        'basicConstraints=critical,CA:FALSE',
+        'keyUsage=critical,digitalSignature',
+        'extendedKeyUsage=serverAuth,clientAuth',
+        `subjectAltName=DNS:${id}.${MESH_SERVER_NAME},DNS:${MESH_SERVER_NAME}`,
+        '',
+      ].join('\n'),
+    );
+    try {
+      await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${id}.sec1.tmp`], dir);
+      // PKCS#8: the form every TLS stack reads.
+      await openssl(['pkcs8', '-topk8', '-nocrypt', '-in', `${id}.sec1.tmp`, '-out', `${id}.key`], dir);
+      await openssl(['req', '-new', '-key', `${id}.key`, '-subj', `/CN=${id}`, '-out', `${id}.csr.tmp`], dir);
+      await openssl(
+        ['x509', '-req', '-in', `${id}.csr.tmp`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-sha256', '-days', days,
+          '-extfile', ext, '-out', `${id}.pem`],
+        dir,
+      );
+    } finally {
+      await Promise.all([ext, `${id}.sec1.tmp`, `${id}.csr.tmp`].map((f) => rm(join(dir, f), { force: true })));
+    }
+    await chmod(join(dir, `${id}.key`), 0o600);
+    out.relays[id] = { cert: join(dir, `${id}.pem`), key: join(dir, `${id}.key`) };
+  }
+  await rm(join(dir, 'ca.srl'), { force: true });
+  return out;
+}
+
+/** The relay id a mesh certificate names (its CN), or undefined if it names none we accept. */
+export function relayIdOf(cert: X509Certificate): string | undefined {
+  const cn = /(?:^|\n)CN=([^\n]+)/.exec(cert.subject)?.[1];
+  if (cn === undefined || !isRelayId(cn)) return undefined;
+  // The SAN must agree, so a certificate issued for another purpose by the same CA is refused.
+  if (!(cert.subjectAltName ?? '').split(', ').includes(`DNS:${cn}.${MESH_SERVER_NAME}`)) return undefined;
+  return cn;
+}
+
+/** Reads a relay's credentials and checks that the certificate is for `id` and from the CA. */
+export async function loadMeshCredentials(files: { caFile: string; certFile: string; keyFile: string }, expectId?: string): Promise<MeshCredentials> {
+  const [caPem, certPem, keyPem] = await Promise.all([files.caFile, files.certFile, files.keyFile].map((f) => readFile(f, 'utf8')));
+  const cert = new X509Certificate(certPem!);
+  const id = relayIdOf(cert);
+  if (id === undefined) throw new Error(`${files.certFile}: not a mesh relay certificate (CN=<id> with DNS:<id>.${MESH_SERVER_NAME})`);
+  if (expectId !== undefined && id !== expectId) throw new Error(`${files.certFile} is for relay '${id}', not '${expectId}'`);
+  if (!cert.checkIssued(new X509Certificate(caPem!))) throw new Error(`${files.certFile} is not issued by ${files.caFile}`);
+  return { id, caPem: caPem!, certPem: certPem!, keyPem: keyPem! };
+}

@@ -1,0 +1,269 @@
+// The mesh transport: one QUIC endpoint per relay that accepts peers (mutual TLS against the
+// mesh CA, ALPN fastpubsub-mesh/1) and dials the addresses discovery offers, keeps at most one
+// link per peer, and redials lost peers with backoff. A peer's identity is the relay id in its
+// certificate; its HELLO must name the same id.
+import { EventEmitter } from 'node:events';
+import { QuicEndpoint, type QuicConnection, type QuicStream, type QuicTransportOptions } from '@fastpubsub/quic';
+import type { Logger } from '@fastpubsub/core';
+import { MeshFrameType, createMeshDecoder, decodeHello, encodeHello, type Frame, type HelloFrame } from '@fastpubsub/wire';
+import type { LinkHealthOptions } from '../route/index.js';
+import type { MeshDiscovery } from './discovery.js';
+import { MeshLink } from './link.js';
+import { MESH_SERVER_NAME, relayIdOf, type MeshCredentials } from './pki.js';
+
+export const MESH_ALPN = 'fastpubsub-mesh/1';
+
+/** Application close codes on mesh connections. */
+export const MeshCloseCode = { DUPLICATE: 0x01, IDENTITY: 0x02, SHUTDOWN: 0x03, HELLO_TIMEOUT: 0x04 } as const;
+
+export interface MeshTransportOptions {
+  credentials: MeshCredentials;
+  host: string;
+  port: number;
+  /** host:port other relays can dial us at (sent in HELLO for peer exchange). */
+  advertise?: string;
+  discovery: MeshDiscovery;
+  probeIntervalMs: number;
+  health?: LinkHealthOptions;
+  linkQueueBytes: number;
+  now: () => number;
+  logger: Logger;
+  /** Boot epoch sent in HELLO. */
+  boot: number;
+}
+
+export interface MeshTransportEvents {
+  link: [link: MeshLink];
+  unlink: [link: MeshLink];
+}
+
+const HELLO_TIMEOUT_MS = 3000;
+const DIAL_TICK_MS = 200;
+const BACKOFF_MIN_MS = 250;
+const BACKOFF_MAX_MS = 2000;
+
+// Mesh connections are long-lived and must notice a dead peer quickly even without probes.
+const TRANSPORT: QuicTransportOptions = { keepAliveIntervalMs: 1000, idleTimeoutMs: 5000 };
+
+interface DialState {
+  inFlight: boolean;
+  nextAt: number;
+  backoff: number;
+  /** Who answered at this address last time. */
+  id?: string;
+}
+
+export class MeshTransport extends EventEmitter<MeshTransportEvents> {
+  readonly self: string;
+  readonly #o: MeshTransportOptions;
+  readonly #links = new Map<string, MeshLink>();
+  readonly #dial = new Map<string, DialState>();
+  #endpoint: QuicEndpoint | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+  /** Handshakes refused (bad certificate, wrong identity): counted for metrics and tests. */
+  refused = 0;
+
+  constructor(o: MeshTransportOptions) {
+    super();
+    this.#o = o;
+    this.self = o.credentials.id;
+  }
+
+  get address(): { host: string; port: number } {
+    if (this.#endpoint === undefined) throw new Error('mesh transport not started');
+    return this.#endpoint.address;
+  }
+
+  links(): ReadonlyMap<string, MeshLink> {
+    return this.#links;
+  }
+
+  start(): void {
+    const c = this.#o.credentials;
+    const ep = new QuicEndpoint({
+      host: this.#o.host,
+      port: this.#o.port,
+      server: { certPem: c.certPem, keyPem: c.keyPem, alpn: [MESH_ALPN], clientCaPem: c.caPem, requireClientCert: true },
+      transport: TRANSPORT,
+      closeTimeoutMs: 500,
+    });
+    this.#endpoint = ep;
+    ep.on('connection', (conn) => this.#accepted(conn));
+    ep.on('handshakeError', (f) => {
+      this.refused++;
+      this.#o.logger.warn('mesh handshake refused', { remote: f.remoteAddress, reason: f.reason });
+    });
+    this.#timer = setInterval(() => this.#dialTick(), DIAL_TICK_MS);
+    this.#dialTick();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    for (const l of [...this.#links.values()]) l.close(MeshCloseCode.SHUTDOWN, 'shutdown');
+    await this.#endpoint?.close(MeshCloseCode.SHUTDOWN, 'shutdown');
+  }
+
+  #dialTick(): void {
+    if (this.#closed) return;
+    const now = this.#o.now();
+    for (const cand of this.#o.discovery.candidates()) {
+      let st = this.#dial.get(cand.addr);
+      if (st === undefined) this.#dial.set(cand.addr, (st = { inFlight: false, nextAt: 0, backoff: BACKOFF_MIN_MS }));
+      const id = st.id ?? cand.id;
+      if (id === this.self || st.inFlight || now < st.nextAt) continue;
+      if (id !== undefined && this.#links.has(id)) continue;
+      st.inFlight = true;
+      void this.#dialOnce(cand.addr, st);
+    }
+  }
+
+  async #dialOnce(addr: string, st: DialState): Promise<void> {
+    const i = addr.lastIndexOf(':');
+    const host = addr.slice(0, i).replace(/^\[|\]$/g, '');
+    const port = Number(addr.slice(i + 1));
+    const c = this.#o.credentials;
+    let conn: QuicConnection | undefined;
+    try {
+      conn = await this.#endpoint!.connect({
+        host,
+        port,
+        serverName: MESH_SERVER_NAME,
+        alpn: [MESH_ALPN],
+        caPem: c.caPem,
+        certPem: c.certPem,
+        keyPem: c.keyPem,
+      });
+      const peer = this.#identity(conn);
+      if (peer === undefined) return;
+      st.id = peer;
+      const control = conn.openBidiStream();
+      control.write(this.#hello());
+      const { hello, rest } = await readHello(control, conn);
+      this.#adopt(conn, control, hello, rest, peer, true);
+      st.backoff = BACKOFF_MIN_MS;
+    } catch (err) {
+      conn?.close(MeshCloseCode.HELLO_TIMEOUT, 'handshake failed');
+      this.#o.logger.debug('mesh dial failed', { addr, err: err instanceof Error ? err.message : String(err) });
+      st.backoff = Math.min(BACKOFF_MAX_MS, st.backoff * 2);
+    } finally {
+      st.inFlight = false;
+      st.nextAt = this.#o.now() + st.backoff;
+    }
+  }
+
+  #accepted(conn: QuicConnection): void {
+    const peer = this.#identity(conn);
+    if (peer === undefined) return;
+    const timer = setTimeout(() => conn.close(MeshCloseCode.HELLO_TIMEOUT, 'no control stream'), HELLO_TIMEOUT_MS);
+    conn.once('stream', (control) => {
+      clearTimeout(timer);
+      readHello(control, conn)
+        .then(({ hello, rest }) => {
+          control.write(this.#hello());
+          this.#adopt(conn, control, hello, rest, peer, false);
+        })
+        .catch(() => conn.close(MeshCloseCode.HELLO_TIMEOUT, 'bad hello'));
+    });
+  }
+
+  /** The relay id in the peer's certificate (already verified against the CA by TLS). */
+  #identity(conn: QuicConnection): string | undefined {
+    const cert = conn.peerX509;
+    const id = cert === undefined ? undefined : relayIdOf(cert);
+    if (id === undefined || id === this.self) {
+      if (id === undefined) this.refused++;
+      conn.close(MeshCloseCode.IDENTITY, id === undefined ? 'no relay identity in certificate' : 'connected to self');
+      return undefined;
+    }
+    return id;
+  }
+
+  #hello(): Uint8Array {
+    return encodeHello({ id: this.self, boot: this.#o.boot, ...(this.#o.advertise === undefined ? {} : { addr: this.#o.advertise }) });
+  }
+
+  #adopt(conn: QuicConnection, control: QuicStream, hello: HelloFrame, rest: Frame<number>[], peer: string, dialed: boolean): void {
+    if (hello.id !== peer) {
+      this.refused++;
+      conn.close(MeshCloseCode.IDENTITY, 'HELLO names another relay than the certificate');
+      return;
+    }
+    if (this.#closed) {
+      conn.close(MeshCloseCode.SHUTDOWN, 'shutdown');
+      return;
+    }
+    const existing = this.#links.get(peer);
+    if (existing !== undefined && !existing.isClosed) {
+      // Both sides dialed: keep the connection dialed by the smaller id, on both sides alike.
+      const keepNew = dialed === this.self < peer && existing.dialed !== dialed;
+      if (!keepNew) {
+        conn.close(MeshCloseCode.DUPLICATE, 'duplicate link');
+        return;
+      }
+      this.#links.delete(peer);
+      existing.close(MeshCloseCode.DUPLICATE, 'duplicate link');
+    }
+    const o = this.#o;
+    const link = new MeshLink({
+      self: this.self,
+      conn,
+      control,
+      hello,
+      pending: rest,
+      dialed,
+      probeIntervalMs: o.probeIntervalMs,
+      ...(o.health === undefined ? {} : { health: o.health }),
+      queueBytes: o.linkQueueBytes,
+      now: o.now,
+      logger: o.logger,
+    });
+    this.#links.set(peer, link);
+    link.once('close', (reason) => {
+      if (this.#links.get(peer) === link) this.#links.delete(peer);
+      o.logger.info('mesh link down', { peer, reason });
+      this.emit('unlink', link);
+    });
+    o.logger.info('mesh link up', { peer, dialed, remote: `${conn.remoteAddress.host}:${conn.remoteAddress.port}` });
+    this.emit('link', link);
+  }
+}
+
+interface Hello {
+  hello: HelloFrame;
+  /** Frames that arrived in the same read as HELLO (the peer may send at once after it). */
+  rest: Frame<number>[];
+}
+
+/** Reads the first frame of a control stream, which must be HELLO, and pauses the stream. */
+function readHello(control: QuicStream, conn: QuicConnection): Promise<Hello> {
+  return new Promise((resolve, reject) => {
+    const dec = createMeshDecoder();
+    const timer = setTimeout(() => done(new Error('HELLO timeout')), HELLO_TIMEOUT_MS);
+    const onClose = (): void => done(new Error('connection closed before HELLO'));
+    const onData = (chunk: Buffer): void => {
+      try {
+        const frames = dec.push(chunk);
+        const first = frames[0];
+        if (first === undefined) return;
+        if (first.type !== MeshFrameType.HELLO) throw new Error('expected HELLO first');
+        done(undefined, { hello: decodeHello(first), rest: frames.slice(1) });
+      } catch (err) {
+        done(err instanceof Error ? err : new Error(String(err)));
+      }
+    };
+    function done(err: Error | undefined, hello?: Hello): void {
+      clearTimeout(timer);
+      control.off('data', onData);
+      conn.off('close', onClose);
+      // Park the stream until MeshLink attaches its own 'data' listener: nothing is lost.
+      control.pause();
+      if (err !== undefined) reject(err);
+      else resolve(hello!);
+    }
+    control.on('data', onData);
+    conn.once('close', onClose);
+  });
+}

@@ -1,0 +1,124 @@
+// Probe bookkeeping for one link: turns probe send/reply events into smoothed RTT, jitter and
+// loss (the inputs of linkCostMs) and decides when the link is dead or back up. Pure: the
+// caller sends the probes and passes the clock; this only counts.
+
+import type { LinkMetrics } from './cost.js';
+
+export interface LinkHealthOptions {
+  /** No probe reply for this long (while probing) declares the link dead. Default 800 ms. */
+  readonly deadAfterMs?: number;
+  /** Consecutive replies needed to declare a dead link up again (damps flapping). Default 2. */
+  readonly upAfterReplies?: number;
+  /** A probe without reply after max(this, 2·srtt + 4·rttvar) counts as lost. Default 250 ms. */
+  readonly lossTimeoutMs?: number;
+  /** EWMA gain for RTT (RFC 6298 alpha). Default 1/8. */
+  readonly rttGain?: number;
+  /** EWMA gain for RTT variance (RFC 6298 beta). Default 1/4. */
+  readonly jitterGain?: number;
+  /** EWMA gain for loss, per probe outcome. Default 1/16 (≈ the last 16 probes). */
+  readonly lossGain?: number;
+  /** Outstanding probes remembered; older ones are counted lost. Default 64. */
+  readonly maxOutstanding?: number;
+}
+
+export type LinkState = 'unknown' | 'up' | 'dead';
+
+export class LinkHealth {
+  private readonly deadAfterMs: number;
+  private readonly upAfterReplies: number;
+  private readonly lossTimeoutMs: number;
+  private readonly rttGain: number;
+  private readonly jitterGain: number;
+  private readonly lossGain: number;
+  private readonly maxOutstanding: number;
+  /** probe id → send time; Map keeps insertion order, so the oldest is first. */
+  private readonly outstanding = new Map<number, number>();
+  private srtt: number | undefined;
+  private rttvar = 0;
+  private lossRatio = 0;
+  private lastReplyAt: number | undefined;
+  /** Send time of the newest answered probe: only losses after it break a reply streak. */
+  private lastAnsweredSentAt = -Infinity;
+  private firstProbeAt: number | undefined;
+  private streak = 0;
+  private _state: LinkState = 'unknown';
+
+  constructor(options: LinkHealthOptions = {}) {
+    this.deadAfterMs = options.deadAfterMs ?? 800;
+    this.upAfterReplies = options.upAfterReplies ?? 2;
+    this.lossTimeoutMs = options.lossTimeoutMs ?? 250;
+    this.rttGain = options.rttGain ?? 1 / 8;
+    this.jitterGain = options.jitterGain ?? 1 / 4;
+    this.lossGain = options.lossGain ?? 1 / 16;
+    this.maxOutstanding = options.maxOutstanding ?? 64;
+  }
+
+  get state(): LinkState {
+    return this._state;
+  }
+
+  /** Smoothed metrics, or undefined before the first reply. */
+  metrics(): LinkMetrics | undefined {
+    if (this.srtt === undefined) return undefined;
+    return { rttMs: this.srtt, jitterMs: this.rttvar, loss: this.lossRatio };
+  }
+
+  probeSent(id: number, nowMs: number): void {
+    this.firstProbeAt ??= nowMs;
+    this.outstanding.set(id, nowMs);
+    while (this.outstanding.size > this.maxOutstanding) {
+      const oldest = this.outstanding.keys().next().value as number;
+      this.outstanding.delete(oldest);
+      this.recordLoss(true);
+    }
+  }
+
+  /** A reply to probe `id`. Unknown or already-expired ids are ignored (late replies). */
+  probeReply(id: number, nowMs: number): void {
+    const sentAt = this.outstanding.get(id);
+    if (sentAt === undefined) return;
+    this.outstanding.delete(id);
+    const rtt = Math.max(0, nowMs - sentAt);
+    if (this.srtt === undefined) {
+      this.srtt = rtt;
+      this.rttvar = rtt / 2;
+    } else {
+      this.rttvar = (1 - this.jitterGain) * this.rttvar + this.jitterGain * Math.abs(this.srtt - rtt);
+      this.srtt = (1 - this.rttGain) * this.srtt + this.rttGain * rtt;
+    }
+    this.recordLoss(false);
+    this.lastReplyAt = nowMs;
+    this.lastAnsweredSentAt = Math.max(this.lastAnsweredSentAt, sentAt);
+    this.streak += 1;
+    if (this._state !== 'up' && (this._state === 'unknown' || this.streak >= this.upAfterReplies)) {
+      this._state = 'up';
+    }
+  }
+
+  /**
+   * Expires unanswered probes (counted as loss) and applies the dead rule. Returns the state
+   * after the update; the caller compares it with the previous one to call Router.linkUp/Down.
+   */
+  tick(nowMs: number): LinkState {
+    const timeout = Math.max(this.lossTimeoutMs, 2 * (this.srtt ?? 0) + 4 * this.rttvar);
+    for (const [id, sentAt] of this.outstanding) {
+      if (nowMs - sentAt < timeout) break; // insertion order = send order
+      this.outstanding.delete(id);
+      this.recordLoss(true);
+      if (sentAt > this.lastAnsweredSentAt) this.streak = 0;
+    }
+    const since = this.lastReplyAt ?? this.firstProbeAt;
+    if (this._state !== 'dead' && since !== undefined && nowMs - since >= this.deadAfterMs) {
+      // Only while probing: a link we stopped probing is not evidence of anything.
+      if (this.outstanding.size > 0 || this.lastReplyAt === undefined) {
+        this._state = 'dead';
+        this.streak = 0;
+      }
+    }
+    return this._state;
+  }
+
+  private recordLoss(lost: boolean): void {
+    this.lossRatio = (1 - this.lossGain) * this.lossRatio + this.lossGain * (lost ? 1 : 0);
+  }
+}

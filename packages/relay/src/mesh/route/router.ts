@@ -1,0 +1,497 @@
+// One relay's distance-vector router over measured link latency. Pure and event-driven in the
+// quinn-proto style: inputs (link up/down/metrics, received adverts) only record facts and mark
+// the table dirty; tick(nowMs) makes every decision (route selection, hysteresis, withdrawals)
+// and returns the adverts to send. Call tick after any input and again at nextDeadline().
+// Protocol rules (sequence numbers, poison reverse, path vector, hysteresis): docs/routing.md.
+
+import type { AdvertEntry, OutgoingAdvert, RouteAdvert } from './advert.js';
+import { linkCostMs, type LinkMetrics } from './cost.js';
+
+export interface RouterOptions {
+  readonly id: string;
+  /** Full-table refresh to every neighbour. Default 1000 ms. */
+  readonly advertIntervalMs?: number;
+  /** Minimum gap between triggered (delta) adverts. Default 50 ms. */
+  readonly triggerMinIntervalMs?: number;
+  /** A cost change is advertised early only if larger than max(ms, ratio × cost). */
+  readonly triggerMarginMs?: number;
+  readonly triggerMarginRatio?: number;
+  /** Hysteresis: a new next hop must be better by max(ms, ratio × current cost)… */
+  readonly switchMarginMs?: number;
+  readonly switchMarginRatio?: number;
+  /** …continuously for this long. Waived when the current path got worse or died. */
+  readonly switchHoldMs?: number;
+  /** Added per intermediate relay (forwarding work in user space). Default 0.5 ms. */
+  readonly hopCostMs?: number;
+  /** A neighbour's routes expire if it sends no advert for this long. Default 3.5 × interval. */
+  readonly routeTimeoutMs?: number;
+  /** How long a broken destination keeps being advertised as broken. Default 60 s. */
+  readonly forgetAfterMs?: number;
+  /** Own starting sequence number (rounded up to even); e.g. from a boot counter. Default 0. */
+  readonly initialSeq?: number;
+  /** Link cost function; default linkCostMs. */
+  readonly linkCost?: (m: LinkMetrics) => number;
+}
+
+export interface Route {
+  readonly dest: string;
+  readonly nextHop: string;
+  /** Path cost in ms (sum of link costs plus hop costs). */
+  readonly cost: number;
+  /** [self, nextHop, …, dest]. */
+  readonly path: readonly string[];
+  readonly seq: number;
+  /** Cost of the direct link to dest, when there is one that is up. */
+  readonly directCost: number | undefined;
+  /** When the current next hop was chosen. */
+  readonly sinceMs: number;
+}
+
+export interface RouteChange {
+  readonly dest: string;
+  readonly from: string | undefined;
+  readonly to: string | undefined;
+  readonly cost: number;
+  readonly atMs: number;
+}
+
+export interface NeighbourInfo {
+  readonly id: string;
+  readonly cost: number;
+  readonly metrics: LinkMetrics;
+}
+
+export interface TickResult {
+  readonly adverts: OutgoingAdvert[];
+  readonly changes: RouteChange[];
+}
+
+interface Neighbour {
+  metrics: LinkMetrics;
+  cost: number;
+  rib: Map<string, AdvertEntry>;
+  lastHeardAt: number;
+  needsFull: boolean;
+}
+
+interface Selected {
+  nextHop: string;
+  cost: number;
+  path: readonly string[];
+  /** The advertised path `path` was built from (identity check saves rebuilding it). */
+  tail: readonly string[] | undefined;
+  seq: number;
+  sinceMs: number;
+  /** Best cost seen on this next hop since it was chosen: "got worse" is measured from here. */
+  refCost: number;
+  /** Since when some other next hop has been better by the margin. */
+  betterSince: number | undefined;
+}
+
+interface Candidate {
+  via: string;
+  cost: number;
+  /** The neighbour's advertised path ([via, …, dest]); undefined for the direct link. */
+  tail: readonly string[] | undefined;
+  seq: number;
+}
+
+interface Advertised {
+  seq: number;
+  cost: number;
+  path: readonly string[];
+}
+
+function samePath(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export class Router {
+  readonly id: string;
+  private readonly advertIntervalMs: number;
+  private readonly triggerMinIntervalMs: number;
+  private readonly triggerMarginMs: number;
+  private readonly triggerMarginRatio: number;
+  private readonly switchMarginMs: number;
+  private readonly switchMarginRatio: number;
+  private readonly switchHoldMs: number;
+  private readonly hopCostMs: number;
+  private readonly routeTimeoutMs: number;
+  private readonly forgetAfterMs: number;
+  private readonly costOf: (m: LinkMetrics) => number;
+
+  private ownSeq: number;
+  private readonly nbrs = new Map<string, Neighbour>();
+  /** Highest sequence number seen per destination (the DSDV freshness bar). */
+  private readonly seqSeen = new Map<string, number>();
+  private readonly table = new Map<string, Selected>();
+  /** Destinations we lost, advertised with their odd sequence number until forgotten. */
+  private readonly broken = new Map<string, { seq: number; since: number }>();
+  private readonly advertised = new Map<string, Advertised>();
+  private readonly pending = new Set<string>();
+  private lastTriggerAt = -Infinity;
+  private nextPeriodicAt = -Infinity;
+  private dirty = true;
+  private nextWake = Infinity;
+
+  constructor(options: RouterOptions) {
+    this.id = options.id;
+    this.advertIntervalMs = options.advertIntervalMs ?? 1000;
+    this.triggerMinIntervalMs = options.triggerMinIntervalMs ?? 50;
+    this.triggerMarginMs = options.triggerMarginMs ?? 1;
+    this.triggerMarginRatio = options.triggerMarginRatio ?? 0.05;
+    this.switchMarginMs = options.switchMarginMs ?? 1;
+    this.switchMarginRatio = options.switchMarginRatio ?? 0.05;
+    this.switchHoldMs = options.switchHoldMs ?? 2000;
+    this.hopCostMs = options.hopCostMs ?? 0.5;
+    this.routeTimeoutMs = options.routeTimeoutMs ?? 3.5 * this.advertIntervalMs;
+    this.forgetAfterMs = options.forgetAfterMs ?? 60_000;
+    this.costOf = options.linkCost ?? linkCostMs;
+    const seq = Math.max(0, Math.ceil(options.initialSeq ?? 0));
+    this.ownSeq = seq % 2 === 0 ? seq : seq + 1;
+  }
+
+  // ---- inputs --------------------------------------------------------------------------
+
+  /** A link to `neighbour` is usable; the neighbour gets our full table at the next tick. */
+  linkUp(neighbour: string, metrics: LinkMetrics, nowMs: number): void {
+    if (neighbour === this.id) return;
+    this.nbrs.set(neighbour, {
+      metrics,
+      cost: this.costOf(metrics),
+      rib: new Map(),
+      lastHeardAt: nowMs,
+      needsFull: true,
+    });
+    this.dirty = true;
+  }
+
+  /** New smoothed measurements for an up link (ignored for unknown links). */
+  linkMetrics(neighbour: string, metrics: LinkMetrics): void {
+    const n = this.nbrs.get(neighbour);
+    if (n === undefined) return;
+    n.metrics = metrics;
+    const cost = this.costOf(metrics);
+    if (cost !== n.cost) {
+      n.cost = cost;
+      this.dirty = true;
+    }
+  }
+
+  /** The link is dead: everything learned through it is dropped at once. */
+  linkDown(neighbour: string): void {
+    if (this.nbrs.delete(neighbour)) this.dirty = true;
+  }
+
+  /** An advert received on the link to `from` (adverts on links that are not up are ignored). */
+  receive(from: string, advert: RouteAdvert, nowMs: number): void {
+    const n = this.nbrs.get(from);
+    if (n === undefined || advert.from !== from) return;
+    n.lastHeardAt = nowMs;
+    if (advert.full) n.rib = new Map();
+    for (const e of advert.entries) {
+      if (e.dest === this.id) {
+        // Someone carries a newer number for us (we restarted, or a break was reported while
+        // we are alive): re-assert with a higher even number so the network believes us again.
+        if (e.seq >= this.ownSeq && (e.seq > this.ownSeq || e.seq % 2 === 1)) {
+          this.ownSeq = e.seq % 2 === 0 ? e.seq + 2 : e.seq + 1;
+          this.pending.add(this.id);
+        }
+        continue;
+      }
+      n.rib.set(e.dest, e);
+      if (e.seq > (this.seqSeen.get(e.dest) ?? -1)) this.seqSeen.set(e.dest, e.seq);
+    }
+    this.dirty = true;
+  }
+
+  // ---- decisions -----------------------------------------------------------------------
+
+  tick(nowMs: number): TickResult {
+    const changes: RouteChange[] = [];
+    this.nextWake = Infinity;
+    this.expire(nowMs);
+    // Hysteresis timers are due: selection must run again even without new input.
+    if (this.dirty || nowMs >= this.nextHoldDeadline()) {
+      this.dirty = false;
+      for (const dest of this.destinations()) this.select(dest, nowMs, changes);
+    }
+    this.nextWake = Math.min(this.nextWake, this.nextHoldDeadline());
+    const adverts = this.emit(nowMs);
+    return { adverts, changes };
+  }
+
+  /** When tick must run next (ms, absolute); Infinity if only an input can change anything. */
+  nextDeadline(): number {
+    if (this.dirty) return -Infinity;
+    return this.nextWake;
+  }
+
+  private destinations(): Set<string> {
+    const out = new Set<string>(this.table.keys());
+    for (const [id, n] of this.nbrs) {
+      out.add(id);
+      for (const d of n.rib.keys()) out.add(d);
+    }
+    out.delete(this.id);
+    return out;
+  }
+
+  /** Eligible ways to reach `dest`: loop-free (path vector), fresh (seq), reachable. */
+  private candidates(dest: string): Candidate[] {
+    const bar = this.seqSeen.get(dest) ?? -1;
+    const out: Candidate[] = [];
+    for (const [via, n] of this.nbrs) {
+      if (via === dest) {
+        // The destination itself on a live link is ground truth, whatever numbers float around.
+        const seq = n.rib.get(dest)?.seq ?? (bar < 0 ? 0 : bar - (bar % 2));
+        out.push({ via, cost: n.cost, tail: undefined, seq });
+        continue;
+      }
+      const e = n.rib.get(dest);
+      if (e === undefined || !Number.isFinite(e.cost) || e.seq % 2 === 1 || e.seq < bar) continue;
+      if (e.path[0] !== via || e.path[e.path.length - 1] !== dest || e.path.includes(this.id)) continue;
+      out.push({ via, cost: n.cost + this.hopCostMs + e.cost, tail: e.path, seq: e.seq });
+    }
+    return out;
+  }
+
+  private pathOf(c: Candidate): readonly string[] {
+    return c.tail === undefined ? [this.id, c.via] : [this.id, ...c.tail];
+  }
+
+  private select(dest: string, nowMs: number, changes: RouteChange[]): void {
+    const cands = this.candidates(dest);
+    const cur = this.table.get(dest);
+    let best: Candidate | undefined;
+    for (const c of cands) {
+      if (best === undefined || c.cost < best.cost || (c.cost === best.cost && c.via < best.via)) best = c;
+    }
+    const mine = cur === undefined ? undefined : cands.find((c) => c.via === cur.nextHop);
+    if (cur === undefined || mine === undefined) {
+      if (best !== undefined) this.install(dest, best, nowMs, cur?.nextHop, changes);
+      else if (cur !== undefined) this.withdraw(dest, cur, nowMs, changes);
+      return;
+    }
+    cur.cost = mine.cost;
+    if (mine.tail !== cur.tail) {
+      // A refresh carries new arrays with the same content; keep the old one so that path
+      // identity means "unchanged" everywhere else.
+      cur.tail = mine.tail;
+      const path = this.pathOf(mine);
+      if (!samePath(path, cur.path)) cur.path = path;
+    }
+    cur.seq = mine.seq;
+    cur.refCost = Math.min(cur.refCost, mine.cost);
+    if (best === undefined || best.via === cur.nextHop || best.cost >= cur.cost - this.switchMargin(cur.cost)) {
+      cur.betterSince = undefined;
+      return;
+    }
+    const worse = cur.cost > cur.refCost + this.switchMargin(cur.refCost);
+    cur.betterSince ??= nowMs;
+    if (worse || nowMs - cur.betterSince >= this.switchHoldMs) this.install(dest, best, nowMs, cur.nextHop, changes);
+  }
+
+  private install(dest: string, c: Candidate, nowMs: number, from: string | undefined, out: RouteChange[]): void {
+    this.table.set(dest, {
+      nextHop: c.via,
+      cost: c.cost,
+      path: this.pathOf(c),
+      tail: c.tail,
+      seq: c.seq,
+      sinceMs: nowMs,
+      refCost: c.cost,
+      betterSince: undefined,
+    });
+    this.broken.delete(dest);
+    this.pending.add(dest);
+    if (from !== c.via) out.push({ dest, from, to: c.via, cost: c.cost, atMs: nowMs });
+  }
+
+  /** No loop-free fresh path left: report the destination broken with an odd number. */
+  private withdraw(dest: string, cur: Selected, nowMs: number, out: RouteChange[]): void {
+    this.table.delete(dest);
+    const seen = Math.max(this.seqSeen.get(dest) ?? -1, cur.seq);
+    const seq = seen % 2 === 0 ? seen + 1 : seen;
+    this.seqSeen.set(dest, seq);
+    this.broken.set(dest, { seq, since: nowMs });
+    this.pending.add(dest);
+    out.push({ dest, from: cur.nextHop, to: undefined, cost: Infinity, atMs: nowMs });
+  }
+
+  private switchMargin(cost: number): number {
+    return Math.max(this.switchMarginMs, this.switchMarginRatio * cost);
+  }
+
+  private nextHoldDeadline(): number {
+    let t = Infinity;
+    for (const s of this.table.values()) if (s.betterSince !== undefined) t = Math.min(t, s.betterSince + this.switchHoldMs);
+    return t;
+  }
+
+  private expire(nowMs: number): void {
+    for (const n of this.nbrs.values()) {
+      if (n.rib.size > 0 && nowMs - n.lastHeardAt >= this.routeTimeoutMs) {
+        n.rib.clear();
+        this.dirty = true;
+      }
+      if (n.rib.size > 0) this.nextWake = Math.min(this.nextWake, n.lastHeardAt + this.routeTimeoutMs);
+    }
+    for (const [d, b] of this.broken) {
+      if (nowMs - b.since >= this.forgetAfterMs) {
+        this.broken.delete(d);
+        this.advertised.delete(d);
+      } else {
+        this.nextWake = Math.min(this.nextWake, b.since + this.forgetAfterMs);
+      }
+    }
+  }
+
+  // ---- adverts -------------------------------------------------------------------------
+
+  private emit(nowMs: number): OutgoingAdvert[] {
+    const out: OutgoingAdvert[] = [];
+    if (nowMs >= this.nextPeriodicAt) {
+      this.nextPeriodicAt = nowMs + this.advertIntervalMs;
+      for (const to of this.nbrs.keys()) out.push({ to, advert: this.advert(to, true, undefined) });
+      for (const n of this.nbrs.values()) n.needsFull = false;
+      this.markAllAdvertised();
+    } else {
+      for (const [to, n] of this.nbrs) {
+        if (!n.needsFull) continue;
+        n.needsFull = false;
+        out.push({ to, advert: this.advert(to, true, undefined) });
+      }
+      this.collectSignificant();
+      if (this.pending.size > 0) {
+        const at = this.lastTriggerAt + this.triggerMinIntervalMs;
+        if (nowMs >= at) {
+          this.lastTriggerAt = nowMs;
+          const only = new Set(this.pending);
+          for (const to of this.nbrs.keys()) out.push({ to, advert: this.advert(to, false, only) });
+          for (const d of only) this.markAdvertised(d);
+        } else {
+          this.nextWake = Math.min(this.nextWake, at);
+        }
+      }
+    }
+    this.nextWake = Math.min(this.nextWake, this.nextPeriodicAt);
+    return out;
+  }
+
+  /** Queues destinations whose state moved enough since it was last advertised. */
+  private collectSignificant(): void {
+    for (const [d, s] of this.table) {
+      const a = this.advertised.get(d);
+      if (a === undefined || a.seq !== s.seq || a.path !== s.path) this.pending.add(d);
+      else if (Math.abs(a.cost - s.cost) > Math.max(this.triggerMarginMs, this.triggerMarginRatio * a.cost)) this.pending.add(d);
+    }
+    for (const [d, b] of this.broken) {
+      const a = this.advertised.get(d);
+      if (a === undefined || a.seq !== b.seq) this.pending.add(d);
+    }
+  }
+
+  private markAdvertised(d: string): void {
+    this.pending.delete(d);
+    if (d === this.id) return;
+    const s = this.table.get(d);
+    if (s !== undefined) this.advertised.set(d, { seq: s.seq, cost: s.cost, path: s.path });
+    else {
+      const b = this.broken.get(d);
+      if (b !== undefined) this.advertised.set(d, { seq: b.seq, cost: Infinity, path: [] });
+      else this.advertised.delete(d);
+    }
+  }
+
+  private markAllAdvertised(): void {
+    this.advertised.clear();
+    for (const d of this.table.keys()) this.markAdvertised(d);
+    for (const d of this.broken.keys()) this.markAdvertised(d);
+    this.pending.clear();
+  }
+
+  private advert(to: string, full: boolean, only: ReadonlySet<string> | undefined): RouteAdvert {
+    const entries: AdvertEntry[] = [];
+    const want = (d: string): boolean => only === undefined || only.has(d);
+    if (want(this.id)) entries.push({ dest: this.id, seq: this.ownSeq, cost: 0, path: [this.id] });
+    for (const [dest, s] of this.table) {
+      if (!want(dest)) continue;
+      if (s.nextHop === to) {
+        // Poison reverse, carrying the freshest number we know (lets a restarted `to` re-assert).
+        entries.push({ dest, seq: Math.max(s.seq, this.seqSeen.get(dest) ?? 0), cost: Infinity, path: [] });
+      } else {
+        entries.push({ dest, seq: s.seq, cost: s.cost, path: s.path });
+      }
+    }
+    for (const [dest, b] of this.broken) if (want(dest)) entries.push({ dest, seq: b.seq, cost: Infinity, path: [] });
+    // A delta that only carries withdrawals of destinations we never announced is still sent:
+    // cheap, and it keeps the rule "every pending change reaches every neighbour" simple.
+    return { from: this.id, full, entries };
+  }
+
+  // ---- introspection -------------------------------------------------------------------
+
+  route(dest: string): Route | undefined {
+    const s = this.table.get(dest);
+    if (s === undefined) return undefined;
+    return {
+      dest,
+      nextHop: s.nextHop,
+      cost: s.cost,
+      path: s.path,
+      seq: s.seq,
+      directCost: this.nbrs.get(dest)?.cost,
+      sinceMs: s.sinceMs,
+    };
+  }
+
+  nextHop(dest: string): string | undefined {
+    return this.table.get(dest)?.nextHop;
+  }
+
+  /** All installed routes, sorted by destination. */
+  routes(): Route[] {
+    return [...this.table.keys()].sort().map((d) => this.route(d) as Route);
+  }
+
+  hasNeighbour(id: string): boolean {
+    return this.nbrs.has(id);
+  }
+
+  neighbours(): NeighbourInfo[] {
+    return [...this.nbrs].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, n]) => ({ id, cost: n.cost, metrics: n.metrics }));
+  }
+
+  /** Own DSDV sequence number (even). */
+  get seq(): number {
+    return this.ownSeq;
+  }
+
+  /**
+   * Best route to `dest` whose intermediate relays are disjoint from the primary's, for
+   * optional two-path redundancy. Ignores hysteresis (it is a spare, not the main path).
+   */
+  alternate(dest: string): Route | undefined {
+    const primary = this.table.get(dest);
+    if (primary === undefined) return undefined;
+    const used = new Set(primary.path.slice(1, -1));
+    let best: Candidate | undefined;
+    for (const c of this.candidates(dest)) {
+      if (c.via === primary.nextHop || (c.tail ?? []).slice(0, -1).some((p) => used.has(p))) continue;
+      if (best === undefined || c.cost < best.cost) best = c;
+    }
+    if (best === undefined) return undefined;
+    return {
+      dest,
+      nextHop: best.via,
+      cost: best.cost,
+      path: this.pathOf(best),
+      seq: best.seq,
+      directCost: this.nbrs.get(dest)?.cost,
+      sinceMs: primary.sinceMs,
+    };
+  }
+}
