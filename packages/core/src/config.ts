@@ -44,6 +44,35 @@ export interface RelayConfig {
   control?: ControlConfig;
   /** The QUIC edge (docs/quic-edge.md): one stream per subscription, UDP. */
   quic: QuicEdgeConfig;
+  /** The relay mesh (docs/mesh.md): QUIC links to other relays; absent = a standalone relay. */
+  mesh?: MeshConfig;
+}
+
+export interface MeshConfig {
+  /** UDP address of the mesh endpoint. Default: the HTTP host, and its port + 2 (0 when the HTTP port is 0). */
+  listen: { host: string; port: number };
+  /** host:port other relays can dial (sent to peers for peer exchange); default none. */
+  advertise?: string;
+  /** Mesh CA and this relay's certificate and key (`fastpubsub mesh init`); the relay id is the certificate's. */
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  /** Mesh addresses (host:port) to dial at start. */
+  seeds: string[];
+  /** Dial relays that peers tell us about. Off behind a link emulator, where only emulated paths may be used. */
+  peerExchange: boolean;
+  /** Probe period per link. */
+  probeIntervalMs: number;
+  /** No probe answer for this long declares a link dead (failover within about this time). */
+  deadAfterMs: number;
+  /** Per-link bound on queued FWD bytes (drop-oldest beyond). */
+  linkQueueBytes: number;
+  /** Channel patterns sent over two disjoint paths (first copy delivered). */
+  redundantChannels: string[];
+  /** Route hysteresis: switch next hop only when better by max(marginMs, marginRatio × cost) for holdMs. */
+  switchMarginMs: number;
+  switchMarginRatio: number;
+  switchHoldMs: number;
 }
 
 export type QuicSlowConsumerPolicy = 'drop-oldest' | 'reset';
@@ -89,8 +118,9 @@ export interface ControlConfig {
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? U[] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 /** What a caller or a config file may give; everything but `masterToken` has a default. */
-export type RelayConfigInput = DeepPartial<Omit<RelayConfig, 'masterToken' | 'tls' | 'control' | 'quic'>> & {
+export type RelayConfigInput = DeepPartial<Omit<RelayConfig, 'masterToken' | 'tls' | 'control' | 'quic' | 'mesh'>> & {
   quic?: DeepPartial<QuicEdgeConfig>;
+  mesh?: DeepPartial<MeshConfig> & Pick<MeshConfig, 'caFile' | 'certFile' | 'keyFile'>;
   masterToken: string;
   tls?: { certFile: string; keyFile: string };
   control?: ControlConfig;
@@ -112,6 +142,20 @@ export const QUIC_DEFAULTS: Readonly<Omit<QuicEdgeConfig, 'listen' | 'certFile' 
   connectionReceiveWindowBytes: 8 * MiB,
   idleTimeoutMs: 10_000,
   authTimeoutMs: 10_000,
+});
+
+/** Mesh defaults (docs/mesh.md); `listen` is derived from the HTTP listen address. */
+export const MESH_DEFAULTS: Readonly<Omit<MeshConfig, 'listen' | 'advertise' | 'caFile' | 'certFile' | 'keyFile'>> = Object.freeze({
+  seeds: [],
+  peerExchange: true,
+  probeIntervalMs: 500,
+  // Above one probe period plus a long link's RTT jitter, below the 1 s failover target.
+  deadAfterMs: 800,
+  linkQueueBytes: 4 * MiB,
+  redundantChannels: [],
+  switchMarginMs: 1,
+  switchMarginRatio: 0.05,
+  switchHoldMs: 2000,
 });
 
 export const RELAY_DEFAULTS: Readonly<Omit<RelayConfig, 'masterToken' | 'tls' | 'discovery' | 'control' | 'quic'>> = Object.freeze({
@@ -197,6 +241,31 @@ export const relayConfigSchema = {
       },
       dependencies: { certFile: ['keyFile'], keyFile: ['certFile'] },
     },
+    mesh: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['caFile', 'certFile', 'keyFile'],
+      properties: {
+        listen: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { host: nonBlank, port: { type: 'integer', minimum: 0, maximum: 65535 } },
+        },
+        advertise: { type: 'string', pattern: '^\\S+:\\d{1,5}$' },
+        caFile: nonBlank,
+        certFile: nonBlank,
+        keyFile: nonBlank,
+        seeds: { type: 'array', items: { type: 'string', pattern: '^\\S+:\\d{1,5}$' } },
+        peerExchange: { type: 'boolean' },
+        probeIntervalMs: { type: 'integer', minimum: 10 },
+        deadAfterMs: { type: 'integer', minimum: 50 },
+        linkQueueBytes: { type: 'integer', minimum: 64 * KiB },
+        redundantChannels: { type: 'array', items: nonBlank },
+        switchMarginMs: { type: 'number', minimum: 0 },
+        switchMarginRatio: { type: 'number', minimum: 0 },
+        switchHoldMs: { type: 'integer', minimum: 0 },
+      },
+    },
     control: {
       type: 'object',
       additionalProperties: false,
@@ -241,7 +310,23 @@ export function resolveRelayConfig(input: unknown): RelayConfig {
   };
   if (given.tls !== undefined) config.tls = { ...given.tls };
   if (given.control !== undefined) config.control = { ...given.control, urls: [...given.control.urls] };
+  if (given.mesh !== undefined) config.mesh = resolveMesh(given.mesh, listen);
   return config;
+}
+
+function resolveMesh(given: NonNullable<RelayConfigInput['mesh']>, listen: { host: string; port: number }): MeshConfig {
+  const m: MeshConfig = {
+    ...MESH_DEFAULTS,
+    ...given,
+    seeds: [...(given.seeds ?? MESH_DEFAULTS.seeds)],
+    redundantChannels: [...(given.redundantChannels ?? MESH_DEFAULTS.redundantChannels)],
+    listen: {
+      host: given.listen?.host ?? listen.host,
+      port: given.listen?.port ?? (listen.port === 0 || listen.port > 65533 ? 0 : listen.port + 2),
+    },
+  };
+  if (given.advertise === undefined) delete m.advertise;
+  return m;
 }
 
 function resolveQuic(given: RelayConfigInput['quic'], listen: { host: string; port: number }): QuicEdgeConfig {

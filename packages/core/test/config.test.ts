@@ -91,3 +91,25 @@ test('quic: defaults derive from the HTTP listen address; strict keys and polici
   assert.throws(() => resolveRelayConfig({ masterToken: 'x'.repeat(20), quic: { streamQueueByte: 1 } }), /quic\.streamQueueByte: unknown key/);
   assert.throws(() => resolveRelayConfig({ masterToken: 'x'.repeat(20), quic: { certFile: 'c' } }), /keyFile/);
 });
+
+test('mesh: optional; files required; defaults derived from the HTTP address; strict keys', () => {
+  const base = { masterToken: 'x'.repeat(20) };
+  assert.equal(resolveRelayConfig(base).mesh, undefined);
+  const files = { caFile: 'ca.pem', certFile: 'a.pem', keyFile: 'a.key' };
+  const m = resolveRelayConfig({ ...base, listen: { port: 7700 }, mesh: files }).mesh!;
+  assert.deepEqual(m.listen, { host: '127.0.0.1', port: 7702 });
+  assert.equal(m.probeIntervalMs, 500);
+  assert.equal(m.deadAfterMs, 800);
+  assert.equal(m.peerExchange, true);
+  assert.deepEqual(m.seeds, []);
+  assert.deepEqual(m.redundantChannels, []);
+  assert.equal(m.advertise, undefined);
+  assert.equal(resolveRelayConfig({ ...base, listen: { port: 0 }, mesh: files }).mesh!.listen.port, 0);
+  const custom = resolveRelayConfig({ ...base, mesh: { ...files, seeds: ['127.0.0.1:9000'], redundantChannels: ['alerts.#'], peerExchange: false } }).mesh!;
+  assert.deepEqual(custom.seeds, ['127.0.0.1:9000']);
+  assert.deepEqual(custom.redundantChannels, ['alerts.#']);
+  assert.equal(custom.peerExchange, false);
+  assert.match(problemsOf({ ...base, mesh: { caFile: 'ca.pem' } }), /mesh\.certFile: is required/);
+  assert.match(problemsOf({ ...base, mesh: { ...files, seeds: ['nohost'] } }), /mesh\.seeds\[0\]/);
+  assert.match(problemsOf({ ...base, mesh: { ...files, probeInterval: 5 } }), /mesh\.probeInterval: unknown key/);
+});
