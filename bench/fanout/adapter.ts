@@ -1,7 +1,9 @@
 // The one seam between the harness and a broker. The harness (publisher pacing, subscribers,
-// latency, counting) is shared; only these few calls differ between FastPubSub and NATS.
+// latency, counting) is shared; only these few calls differ between brokers (FastPubSub's
+// WebSocket and QUIC edges, NATS, Redis).
 
-export type BrokerName = 'fastpubsub' | 'nats';
+/** `fastpubsub` is the relay's WebSocket edge, `fastpubsub-quic` its QUIC edge. */
+export type BrokerName = 'fastpubsub' | 'fastpubsub-quic' | 'nats' | 'redis';
 
 /** Called for every delivered message with the bytes of the frame and where the payload starts. */
 export type OnPayload = (bytes: Uint8Array, offset: number) => void;
@@ -31,14 +33,15 @@ export interface BrokerAdapter {
   publisher(): Promise<Publisher>;
 }
 
-/** A broker process under test, running on loopback. */
+/** A broker under test, running on loopback (several adapters may share one process). */
 export interface RunningBroker {
   readonly name: BrokerName;
   readonly pid: number;
   readonly adapter: BrokerAdapter;
   /**
    * The broker's own slow-consumer counter, cumulative: the relay's dropped slow_consumer
-   * messages (/metrics), nats-server's slow consumers (/varz). Proves the stall reached the broker.
+   * messages (/metrics), nats-server's slow consumers (/varz), redis-server's output-buffer-limit
+   * disconnections (INFO stats). Proves the stall reached the broker.
    */
   slowConsumerCount(): Promise<number>;
   /** Broker output so far, for diagnosing a failure. */

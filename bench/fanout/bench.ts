@@ -1,14 +1,17 @@
 // Runs every (broker, scenario) row `repeat` times, each repeat on a freshly started broker,
 // and reduces the repeats to medians. Used by main.ts and by the smoke test.
-import type { BrokerName, RunningBroker } from './adapter.js';
+import type { RunningBroker } from './adapter.js';
 import { startRelay } from './fastpubsub-adapter.js';
 import { type RowOptions, type RowResult, runRow, scenarios, type Scenario } from './harness.js';
 import { startNats } from './nats-adapter.js';
 import { type MedianRow, medianRow } from './report.js';
 
+/** The brokers of the fan-out benchmark (bench:loss adds the QUIC edge and Redis). */
+export type FanoutBroker = 'fastpubsub' | 'nats';
+
 export interface BenchOptions extends RowOptions {
   repeat: number;
-  brokers: BrokerName[];
+  brokers: FanoutBroker[];
   fanouts: number[];
   /** Relay per-subscriber outbound queue, bytes (relay default when undefined). */
   relayQueueBytes?: number;
@@ -21,7 +24,7 @@ export interface BenchResult {
   runs: RowResult[];
 }
 
-async function startBroker(name: BrokerName, opts: BenchOptions): Promise<RunningBroker> {
+async function startBroker(name: FanoutBroker, opts: BenchOptions): Promise<RunningBroker> {
   return name === 'nats' ? startNats() : startRelay({ outboundQueueBytes: opts.relayQueueBytes });
 }
 

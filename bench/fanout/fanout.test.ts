@@ -2,8 +2,7 @@
 // deliver every fixed-rate message to every (healthy) subscriber. Correctness, not speed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BrokerName } from './adapter.js';
-import { runBench } from './bench.js';
+import { type FanoutBroker, runBench } from './bench.js';
 import { decodeDelivery, encodePublishV1 } from './fastpubsub-adapter.js';
 import { LatencyHistogram } from './histogram.js';
 import { findNatsServer } from './nats-adapter.js';
@@ -21,7 +20,7 @@ const quick = {
   fanouts: [1, 10, 100],
 };
 
-function smoke(name: BrokerName, skip: string | false): void {
+function smoke(name: FanoutBroker, skip: string | false): void {
   test(`bench:fanout --quick against ${name} loses nothing at the fixed rate`, { skip, timeout: 120_000 }, async () => {
     const { runs } = await runBench({ ...quick, brokers: [name] });
     assert.equal(runs.length, 7, 'one run per scenario');

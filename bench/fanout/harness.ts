@@ -50,7 +50,9 @@ export interface RowResult {
   delivered: number;
   deliveredPerSec: number;
   p50Ms: number;
+  p90Ms: number;
   p99Ms: number;
+  p999Ms: number;
   maxMs: number;
   brokerCpuPercent: number;
   brokerRssMb: number;
@@ -197,7 +199,9 @@ export async function runRow(broker: RunningBroker, sc: Scenario, opts: RowOptio
       // measured window.
       deliveredPerSec: delivered / ((sc.mode === 'rate' ? opts.durationMs : windowMs) / 1000),
       p50Ms: hist.quantile(0.5) / 1e6,
+      p90Ms: hist.quantile(0.9) / 1e6,
       p99Ms: hist.quantile(0.99) / 1e6,
+      p999Ms: hist.quantile(0.999) / 1e6,
       maxMs: hist.count > 0 ? hist.max / 1e6 : Number.NaN,
       brokerCpuPercent: proc.cpuPercent,
       brokerRssMb: proc.peakRssBytes / (1024 * 1024),

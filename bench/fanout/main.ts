@@ -7,8 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BrokerName } from './adapter.js';
-import { type BenchOptions, runBench } from './bench.js';
+import { type BenchOptions, type FanoutBroker, runBench } from './bench.js';
 import { HEADER_BYTES } from './payload.js';
 import { findNatsServer, NATS_MISSING } from './nats-adapter.js';
 import { ratios, renderRatios, renderStallNotes, renderTable } from './report.js';
@@ -68,7 +67,7 @@ if (values.help === true) {
 const quick = values.quick === true;
 const only = values.only;
 if (only !== undefined && only !== 'fastpubsub' && only !== 'nats') fail(`--only must be fastpubsub or nats, got '${only}'`);
-const brokers: BrokerName[] = only !== undefined ? [only] : ['fastpubsub', 'nats'];
+const brokers: FanoutBroker[] = only !== undefined ? [only] : ['fastpubsub', 'nats'];
 if (brokers.includes('nats') && findNatsServer() === undefined) fail(NATS_MISSING);
 
 const fanouts = (values.fanout ?? '1,10,100').split(',').map((s) => num(s.trim(), 'fanout', 1, 1));
