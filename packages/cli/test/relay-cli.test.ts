@@ -2,56 +2,21 @@
 // help, loud failures, the one ready line, serving, and a clean exit on SIGTERM.
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cli, exitWithin, killChildren, type Run } from './harness.js';
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const ENTRY = `import { main } from ${JSON.stringify(MAIN)}; main(process.argv.slice(1)).then((c) => { process.exitCode = c; });`;
+/** `fastpubsub relay ...args` with the given environment. */
+const relayCli = (args: string[], env: Record<string, string> = {}): Run => cli(['relay', ...args], { env });
+
 const TOKEN = 'cli-test-master-token-0123456789';
 
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-const children: ChildProcess[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killChildren();
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
-
-function cli(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=development', '--import', 'tsx', '--input-type=module', '--eval', ENTRY, 'relay', ...args],
-    { env: { ...process.env, FASTPUBSUB_MASTER_TOKEN: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
-  child.stderr?.setEncoding('utf8').on('data', (s: string) => (err += s));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
-
-async function exitWithin(run: Run, ms: number): Promise<number | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no exit within ${ms} ms; stderr: ${run.stderr()}`)), ms);
-  });
-  try {
-    return await Promise.race([run.exited, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 async function readyLine(run: Run, ms: number): Promise<string> {
   const deadline = Date.now() + ms;
@@ -70,7 +35,7 @@ async function tempDir(): Promise<string> {
 }
 
 test('--help prints the usage with defaults and exits 0', async () => {
-  const run = cli(['--help']);
+  const run = relayCli(['--help']);
   assert.equal(await exitWithin(run, 15_000), 0);
   assert.match(run.stdout(), /^Usage: fastpubsub relay --listen HOST:PORT --master-token TOKEN/);
   assert.match(run.stdout(), /default 127\.0\.0\.1:7700/);
@@ -78,17 +43,17 @@ test('--help prints the usage with defaults and exits 0', async () => {
 });
 
 test('an unknown flag fails with exit 2 and names the flag', async () => {
-  const run = cli(['--listen', '127.0.0.1:0', '--master-tokn', TOKEN]);
+  const run = relayCli(['--listen', '127.0.0.1:0', '--master-tokn', TOKEN]);
   assert.equal(await exitWithin(run, 15_000), 2);
   assert.match(run.stderr(), /Unknown option '--master-tokn'/);
   assert.equal(run.stdout(), '');
 });
 
 test('a bad --listen and a missing master token fail loudly', async () => {
-  const bad = cli(['--listen', 'localhost', '--master-token', TOKEN]);
+  const bad = relayCli(['--listen', 'localhost', '--master-token', TOKEN]);
   assert.equal(await exitWithin(bad, 15_000), 2);
   assert.match(bad.stderr(), /--listen must be HOST:PORT/);
-  const missing = cli(['--listen', '127.0.0.1:0']);
+  const missing = relayCli(['--listen', '127.0.0.1:0']);
   assert.notEqual(await exitWithin(missing, 15_000), 0);
   assert.match(missing.stderr(), /master token is required/);
 });
@@ -97,12 +62,12 @@ test('a config file with an unknown key fails with the exact key path', async ()
   const dir = await tempDir();
   const file = join(dir, 'relay.json');
   await writeFile(file, JSON.stringify({ limits: { maxPayloadByte: 10 }, region: 'EU' }));
-  const run = cli(['--listen', '127.0.0.1:0', '--master-token', TOKEN, '--config', file]);
+  const run = relayCli(['--listen', '127.0.0.1:0', '--master-token', TOKEN, '--config', file]);
   assert.equal(await exitWithin(run, 15_000), 1);
   assert.match(run.stderr(), /limits\.maxPayloadByte: unknown key/);
   const broken = join(dir, 'broken.json');
   await writeFile(broken, '{ "region": ');
-  const run2 = cli(['--listen', '127.0.0.1:0', '--master-token', TOKEN, '--config', broken]);
+  const run2 = relayCli(['--listen', '127.0.0.1:0', '--master-token', TOKEN, '--config', broken]);
   assert.notEqual(await exitWithin(run2, 15_000), 0);
   assert.match(run2.stderr(), /not valid JSON/);
 });
@@ -112,7 +77,7 @@ test('serves after printing exactly one ready line; SIGTERM exits 0', async () =
   const file = join(dir, 'relay.json');
   await writeFile(file, JSON.stringify({ region: 'EU', limits: { maxConnections: 5 } }));
   // The master token comes from the environment here.
-  const run = cli(['--listen', '127.0.0.1:0', '--config', file, '--data-dir', join(dir, 'data'), '--log-level', 'warn'], {
+  const run = relayCli(['--listen', '127.0.0.1:0', '--config', file, '--data-dir', join(dir, 'data'), '--log-level', 'warn'], {
     FASTPUBSUB_MASTER_TOKEN: TOKEN,
   });
   const line = await readyLine(run, 20_000);

@@ -1,53 +1,14 @@
 // `fastpubsub token create|refresh|revoke` as real child processes against a real relay.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startRelay, type Relay } from '@fastpubsub/relay';
 import { connect, ClientError } from '@fastpubsub/client/node';
+import { cli, exitWithin, killChildren } from './harness.js';
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const ENTRY = `import { main } from ${JSON.stringify(MAIN)}; main(process.argv.slice(1)).then((c) => { process.exitCode = c; });`;
 const MASTER = 'cli-token-master-token';
-
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-const children: ChildProcess[] = [];
-function cli(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Run {
-  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', '--input-type=module', '--eval', ENTRY, ...args], {
-    env: { ...process.env, FASTPUBSUB_URL: '', FASTPUBSUB_TOKEN: '', ...options.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  if (options.stdin !== undefined) child.stdin!.end(options.stdin);
-  else child.stdin!.end();
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
-
-async function exitWithin(run: Run, ms = 20_000): Promise<number | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no exit within ${ms} ms; stderr: ${run.stderr()}`)), ms);
-  });
-  try {
-    return await Promise.race([run.exited, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 let relay: Relay;
 let dataDir: string;
@@ -56,7 +17,7 @@ before(async () => {
   relay = await startRelay({ listen: { host: '127.0.0.1', port: 0 }, masterToken: MASTER, dataDir, logLevel: 'silent' });
 });
 after(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killChildren();
   await relay.close({ graceMs: 0 });
   rmSync(dataDir, { recursive: true, force: true });
 });
