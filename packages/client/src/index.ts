@@ -22,7 +22,7 @@ export { backoffDelay } from './options.js';
 function pickTransport(options: ConnectOptions): Transport {
   const t = options.transport ?? 'ws';
   if (typeof t === 'object') return t;
-  if (t === 'quic') throw new ClientError('bad_argument', "transport 'quic' is not available yet; use 'ws'");
+  if (t === 'quic') throw new ClientError('bad_argument', "transport 'quic' is Node only: import connect from '@fastpubsub/client/quic'");
   if (t !== 'ws') throw new ClientError('bad_argument', `unknown transport ${JSON.stringify(t)}`);
   const impl = options.webSocketImpl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (impl === undefined) {

@@ -22,6 +22,8 @@ import { Dispatcher } from './delivery/index.js';
 import { RelayMetrics } from './metrics.js';
 import { createHttpApi } from './edge/http/api.js';
 import { WsEdge } from './edge/ws/edge.js';
+import { QuicEdge } from './edge/quic/edge.js';
+import { loadQuicTls } from './edge/quic/tls.js';
 
 export interface RelayDeps {
   logger?: Logger;
@@ -39,6 +41,10 @@ export interface Relay {
   readonly httpUrl: string;
   /** `ws://host:port/ws` or `wss://host:port/ws`. */
   readonly wsUrl: string;
+  /** The bound UDP port of the QUIC edge (ALPN fastpubsub/1); undefined when quic.enabled is false. */
+  readonly quicPort: number | undefined;
+  /** The CA certificate QUIC clients must trust when the relay generated its own (no cert configured). */
+  readonly quicCaPem: string | undefined;
   readonly config: RelayConfig;
   metricsText(): Promise<string>;
   /**
@@ -62,9 +68,9 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   let shuttingDown = false;
   // The edge needs the metrics and the metrics' gauges read the edge; the gauge reads happen
   // only on scrape, long after both exist.
-  const built: { edge?: WsEdge } = {};
+  const built: { edge?: WsEdge; quic?: QuicEdge } = {};
   const metrics = new RelayMetrics({
-    connections: () => built.edge?.connectionCount ?? 0,
+    connections: (name) => (name === 'ws' ? built.edge?.connectionCount : built.quic?.connectionCount) ?? 0,
     subscriptions: (): number => dispatcher.size,
   });
   // Both edges (and the mesh) feed this one fan-out core.
@@ -119,6 +125,32 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   const port = (server.address() as AddressInfo).port;
   if (config.listen.port === 0) config = withBoundPort(config, port);
 
+  // The QUIC edge starts once HTTP is bound, so both are up (or neither) when startRelay resolves.
+  let quicCaPem: string | undefined;
+  if (config.quic.enabled) {
+    try {
+      const quicTls = await loadQuicTls(config, logger);
+      quicCaPem = quicTls.caPem;
+      built.quic = new QuicEdge({
+        config,
+        verifier,
+        dispatcher,
+        metrics,
+        logger: logger.child({ component: 'quic-edge' }),
+        now,
+        tls: quicTls,
+        ...(admission === undefined ? {} : { admission }),
+      });
+    } catch (err) {
+      server.close();
+      await control?.close();
+      await store.close();
+      throw err;
+    }
+    logger.info('quic edge listening', { host: config.quic.listen.host, port: built.quic.port, alpn: 'fastpubsub/1' });
+  }
+  const quicEdge = built.quic;
+
   const host = config.listen.host;
   const hostForUrl = host.includes(':') ? `[${host}]` : host;
   const secure = tlsOptions !== undefined;
@@ -136,7 +168,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     server.closeIdleConnections();
     const drainMs = Math.min(graceMs ?? config.reconnectGraceMs, config.shutdownGraceMs);
     const closeMs = Math.min(2000, Math.max(250, config.shutdownGraceMs - drainMs));
-    await edge.shutdown(drainMs, closeMs);
+    await Promise.all([edge.shutdown(drainMs, closeMs), quicEdge?.shutdown(drainMs, closeMs)]);
     server.closeAllConnections();
     await serverClosed;
     await control?.close();
@@ -149,6 +181,8 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     port,
     httpUrl,
     wsUrl,
+    quicPort: quicEdge?.port,
+    quicCaPem,
     get config() {
       return config;
     },

@@ -1,0 +1,391 @@
+// A Node client for the relay's QUIC edge (docs/quic-edge.md): one bidirectional control stream
+// (AUTH, SUB, UNSUB, PUB, PING in native frames), one unidirectional stream per subscription
+// opened by the relay (first frame OK{id}, then MSG), DMSG datagrams for datagram
+// subscriptions and PUB datagrams for unreliable publishes. Node only: it loads the native
+// QUIC addon, so the browser entry never imports this file.
+import { QuicEndpoint, type QuicConnection, type QuicStream, type QuicTransportOptions } from '@fastpubsub/quic';
+import {
+  FrameDecoder,
+  FrameType,
+  SubFlags,
+  decodeDmsg,
+  decodeErr,
+  decodeFrame,
+  decodeMsg,
+  decodeOk,
+  decodePong,
+  encodeAuth,
+  encodePing,
+  encodePub,
+  encodeSub,
+  encodeUnsub,
+  type Frame,
+  type PublishMode,
+} from '@fastpubsub/wire';
+import { ClientError } from '../errors.js';
+
+export const QUIC_ALPN = 'fastpubsub/1';
+/** ERR code (id 0) with which the relay asks the client to reconnect (graceful shutdown). */
+export const QUIC_RECONNECT_CODE = 'reconnect';
+
+export interface QuicEdgeClientOptions {
+  host: string;
+  port: number;
+  token: string;
+  /** PEM CA the relay's certificate chains to (e.g. Relay.quicCaPem); default: system roots. */
+  caPem?: string;
+  /** Name checked against the certificate; default: host. */
+  serverName?: string;
+  signal?: AbortSignal;
+  /** Bound on connect + AUTH, ms (default 10 000). */
+  timeoutMs?: number;
+  /** Transport tuning (flow-control windows etc.) of the client endpoint. */
+  transport?: QuicTransportOptions;
+  /** An ERR not tied to a subscription request (id 0), e.g. a refused PUB. */
+  onServerError?: (code: string, detail: string) => void;
+  /** The relay asks to reconnect (it is shutting down). */
+  onReconnectRequested?: () => void;
+  /** The connection ended; `reason` is the relay's ErrorCode when it closed it. */
+  onClose?: (info: { code: number | undefined; reason: string; how: string }) => void;
+}
+
+export interface QuicMessage {
+  channel: string;
+  data: Uint8Array;
+  /** True when it came as a DMSG datagram. */
+  datagram: boolean;
+}
+
+export interface QuicSubscribeOptions {
+  /** Ask for DMSG datagram delivery ("latest matters"); larger messages still use the stream. */
+  datagram?: boolean;
+}
+
+/** One subscription: its stream is visible so tests can pause() it (stop reading). */
+export class QuicEdgeSubscription {
+  readonly id: number;
+  readonly tenant: string;
+  readonly pattern: string;
+  /** Resolves on the relay's OK; rejects with ClientError('server', serverCode) on ERR. */
+  readonly ready: Promise<void>;
+  onMessage: (msg: QuicMessage) => void = () => {};
+  /** The relay reset the stream (code 0x10: slow consumer) or sent ERR for it later. */
+  onEnd: (info: { code: number | undefined; serverCode?: string }) => void = () => {};
+  stream: QuicStream | undefined;
+  /** @internal */ _resolve!: () => void;
+  /** @internal */ _reject!: (e: ClientError) => void;
+  #settled = false;
+
+  constructor(id: number, tenant: string, pattern: string) {
+    this.id = id;
+    this.tenant = tenant;
+    this.pattern = pattern;
+    this.ready = new Promise<void>((resolve, reject) => {
+      this._resolve = () => {
+        this.#settled = true;
+        resolve();
+      };
+      this._reject = (e) => {
+        this.#settled = true;
+        reject(e);
+      };
+    });
+    this.ready.catch(() => {}); // observed by whoever awaits it
+  }
+
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /** Stop reading this subscription's stream (flow control then blocks it at the relay). */
+  pause(): void {
+    this.stream?.pause();
+  }
+
+  resume(): void {
+    this.stream?.resume();
+  }
+}
+
+interface Pending {
+  resolve: () => void;
+  reject: (e: ClientError) => void;
+}
+
+export class QuicEdgeClient {
+  readonly #endpoint: QuicEndpoint;
+  readonly #conn: QuicConnection;
+  readonly #control: QuicStream;
+  readonly #opts: QuicEdgeClientOptions;
+  readonly #decoder = new FrameDecoder();
+  readonly #subs = new Map<number, QuicEdgeSubscription>();
+  readonly #unsubs = new Map<number, Pending[]>();
+  readonly #pings: Array<(rttMs: number) => void> = [];
+  #pingSent: number[] = [];
+  #nextId = 1;
+  #out: Uint8Array[] = [];
+  #flushScheduled = false;
+  #closed = false;
+  #auth: Pending | undefined;
+
+  private constructor(endpoint: QuicEndpoint, conn: QuicConnection, opts: QuicEdgeClientOptions) {
+    this.#endpoint = endpoint;
+    this.#conn = conn;
+    this.#opts = opts;
+    this.#control = conn.openBidiStream();
+    this.#control.on('data', (chunk) => this.#onControl(chunk));
+    conn.on('stream', (s) => this.#onStream(s));
+    conn.on('datagram', (d) => this.#onDatagram(d));
+    conn.on('close', (info) => {
+      this.#closed = true;
+      const err = new ClientError(info.reason === 'unauthorized' || info.reason === 'token_expired' || info.reason === 'token_revoked' ? 'unauthorized' : 'connect_failed', `quic connection closed (${info.how}${info.reason ? `: ${info.reason}` : ''})`, { serverCode: info.reason });
+      this.#auth?.reject(err);
+      for (const s of this.#subs.values()) if (!s.settled) s._reject(err);
+      for (const list of this.#unsubs.values()) for (const p of list) p.reject(err);
+      this.#unsubs.clear();
+      void this.#endpoint.close();
+      opts.onClose?.({ code: info.code, reason: info.reason, how: info.how });
+    });
+  }
+
+  /** Connects, sends AUTH and resolves once the relay answered OK. */
+  static async connect(opts: QuicEdgeClientOptions): Promise<QuicEdgeClient> {
+    const endpoint = new QuicEndpoint({ host: opts.host.includes(':') ? '::' : '0.0.0.0', closeTimeoutMs: 500, ...(opts.transport === undefined ? {} : { transport: opts.transport }) });
+    const timeoutMs = opts.timeoutMs ?? 10_000;
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(new ClientError('timeout', `QUIC connect to ${opts.host}:${opts.port} timed out after ${timeoutMs} ms`)), timeoutMs);
+    const onAbort = (): void => ac.abort(opts.signal?.reason);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      let conn: QuicConnection;
+      try {
+        conn = await endpoint.connect({
+          host: opts.host,
+          port: opts.port,
+          alpn: [QUIC_ALPN],
+          serverName: opts.serverName ?? opts.host,
+          ...(opts.caPem === undefined ? {} : { caPem: opts.caPem }),
+          signal: ac.signal,
+        });
+      } catch (err) {
+        if (ac.signal.reason instanceof ClientError) throw ac.signal.reason;
+        throw new ClientError('connect_failed', `QUIC connect to ${opts.host}:${opts.port} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
+      const client = new QuicEdgeClient(endpoint, conn, opts);
+      await new Promise<void>((resolve, reject) => {
+        client.#auth = { resolve, reject };
+        ac.signal.addEventListener('abort', () => {
+          reject(ac.signal.reason instanceof ClientError ? ac.signal.reason : new ClientError('aborted', 'aborted'));
+          client.close();
+        });
+        client.#control.write(encodeAuth({ token: opts.token }));
+      });
+      client.#auth = undefined;
+      return client;
+    } catch (err) {
+      await endpoint.close();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  get connection(): QuicConnection {
+    return this.#conn;
+  }
+
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes of control-stream frames not yet handed to QUIC. */
+  get bufferedAmount(): number {
+    let n = 0;
+    for (const f of this.#out) n += f.byteLength;
+    return n + (this.#closed ? 0 : this.#control.writableLength);
+  }
+
+  subscribe(tenant: string, pattern: string, options: QuicSubscribeOptions = {}): QuicEdgeSubscription {
+    const id = this.#nextId++;
+    const sub = new QuicEdgeSubscription(id, tenant, pattern);
+    this.#subs.set(id, sub);
+    this.#send(encodeSub({ id, flags: options.datagram === true ? SubFlags.DATAGRAM : 0, tenant, pattern }));
+    return sub;
+  }
+
+  /** Sends UNSUB; resolves on the relay's OK (the subscription stream is then finished). */
+  unsubscribe(sub: QuicEdgeSubscription): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.#closed) return resolve();
+      const list = this.#unsubs.get(sub.id) ?? [];
+      list.push({ resolve, reject });
+      this.#unsubs.set(sub.id, list);
+      this.#send(encodeUnsub({ id: sub.id, tenant: sub.tenant, pattern: sub.pattern }));
+    });
+  }
+
+  /**
+   * Publishes without waiting. Frames of one tick go out in one write. With `datagram` the PUB
+   * is sent as a QUIC datagram (unreliable; refused ones are dropped silently by the relay).
+   */
+  publish(tenant: string, channel: string, data: Uint8Array, options: { mode?: PublishMode; datagram?: boolean } = {}): void {
+    if (this.#closed) return;
+    const frame = encodePub({ mode: options.mode ?? 0, tenant, channel, data });
+    if (options.datagram === true) {
+      const max = this.#conn.maxDatagramSize;
+      if (max !== undefined && frame.byteLength <= max) {
+        this.#conn.sendDatagram(frame);
+        return;
+      }
+    }
+    this.#send(frame);
+  }
+
+  /** Sends an already encoded frame on the control stream (tests: malformed-but-framed input). */
+  publishRaw(frame: Uint8Array): void {
+    this.#send(frame);
+  }
+
+  /** PING with a nonce; resolves with the round trip in ms. */
+  ping(): Promise<number> {
+    return new Promise((resolve) => {
+      this.#pings.push(resolve);
+      this.#pingSent.push(performance.now());
+      this.#send(encodePing(new Uint8Array(0)));
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#flush();
+    this.#conn.close(0, 'client close');
+  }
+
+  /** Resolves once the endpoint is released. */
+  async closed(): Promise<void> {
+    this.close();
+    await this.#endpoint.close();
+  }
+
+  #send(frame: Uint8Array): void {
+    if (this.#closed) return;
+    this.#out.push(frame);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const out = this.#out;
+    if (out.length === 0 || this.#control.closed) return;
+    this.#out = [];
+    try {
+      if (out.length === 1) this.#control.write(out[0] as Uint8Array);
+      else this.#control.writev(out);
+    } catch {
+      // the connection is going away; 'close' reports it
+    }
+  }
+
+  #onControl(chunk: Buffer): void {
+    try {
+      this.#decoder.feed(chunk, (f) => this.#onControlFrame(f));
+    } catch {
+      this.#conn.close(0x4, 'protocol_error');
+    }
+  }
+
+  #onControlFrame(f: Frame): void {
+    switch (f.type) {
+      case FrameType.OK: {
+        const ok = decodeOk(f);
+        if (ok.id === 0) return this.#auth?.resolve();
+        const pending = this.#unsubs.get(ok.id);
+        if (pending !== undefined) {
+          this.#unsubs.delete(ok.id);
+          this.#subs.delete(ok.id);
+          for (const p of pending) p.resolve();
+          return;
+        }
+        this.#subs.get(ok.id)?._resolve();
+        return;
+      }
+      case FrameType.ERR: {
+        const e = decodeErr(f);
+        if (e.id === 0) {
+          if (this.#auth !== undefined) {
+            const code = e.code === 'forbidden' ? 'forbidden' : e.code === 'internal' ? 'connect_failed' : 'unauthorized';
+            return this.#auth.reject(new ClientError(code, `relay refused AUTH: ${e.code}${e.detail ? ` (${e.detail})` : ''}`, { serverCode: e.code, detail: e.detail }));
+          }
+          if (e.code === QUIC_RECONNECT_CODE) return this.#opts.onReconnectRequested?.();
+          return this.#opts.onServerError?.(e.code, e.detail);
+        }
+        const sub = this.#subs.get(e.id);
+        if (sub === undefined) return this.#opts.onServerError?.(e.code, e.detail);
+        if (!sub.settled) {
+          this.#subs.delete(e.id);
+          return sub._reject(new ClientError('server', `SUB ${sub.tenant}:${sub.pattern} refused: ${e.code}`, { serverCode: e.code, detail: e.detail }));
+        }
+        // A later ERR for a live subscription: it has ended (e.g. slow_consumer under 'reset').
+        this.#subs.delete(e.id);
+        return sub.onEnd({ code: undefined, serverCode: e.code });
+      }
+      case FrameType.PONG: {
+        decodePong(f);
+        const resolve = this.#pings.shift();
+        const sent = this.#pingSent.shift();
+        if (resolve !== undefined && sent !== undefined) resolve(performance.now() - sent);
+        return;
+      }
+      case FrameType.PING:
+        return; // the relay does not ping over the control stream; QUIC keep-alives do
+      default:
+        return; // other types do not travel S→C on the control stream; ignore
+    }
+  }
+
+  #onStream(s: QuicStream): void {
+    if (s.direction !== 'uni') return;
+    const decoder = new FrameDecoder();
+    let sub: QuicEdgeSubscription | undefined;
+    s.on('data', (chunk) => {
+      try {
+        decoder.feed(chunk, (f) => {
+          if (sub === undefined) {
+            if (f.type !== FrameType.OK) throw new Error('subscription stream must start with OK');
+            sub = this.#subs.get(decodeOk(f).id);
+            if (sub === undefined) return s.stopSending(0);
+            sub.stream = s;
+            return;
+          }
+          if (f.type === FrameType.MSG) {
+            const m = decodeMsg(f);
+            sub.onMessage({ channel: m.channel, data: m.data, datagram: false });
+          }
+        });
+      } catch {
+        try {
+          s.stopSending(0);
+        } catch {
+          // gone
+        }
+      }
+    });
+    s.on('reset', (code) => sub?.onEnd({ code }));
+  }
+
+  #onDatagram(d: Buffer): void {
+    try {
+      const f = decodeFrame(d);
+      if (f.type !== FrameType.DMSG) return;
+      const m = decodeDmsg(f);
+      this.#subs.get(m.id)?.onMessage({ channel: m.channel, data: m.data, datagram: true });
+    } catch {
+      // a malformed datagram is dropped
+    }
+  }
+}

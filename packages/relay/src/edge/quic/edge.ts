@@ -1,0 +1,153 @@
+// The QUIC edge (ALPN fastpubsub/1): one UDP endpoint, one QuicSession per connection, the
+// same TicketVerifier, dispatcher, limits and metrics as the WebSocket edge. Closes a revoked
+// token's connections and runs the graceful shutdown (ERR `reconnect`, serve during the grace
+// period, then close with GoingAway).
+import { QuicEndpoint, type QuicConnection } from '@fastpubsub/quic';
+import { ErrorCode, type Logger, type RelayConfig } from '@fastpubsub/core';
+import type { Dispatcher } from '../../delivery/index.js';
+import type { Admission } from '../../limits/index.js';
+import type { RelayMetrics } from '../../metrics.js';
+import type { TicketVerifier } from '../ticket.js';
+import { ALPN, QuicCloseCode } from './codes.js';
+import { FlushBatcher } from './flush.js';
+import { QuicSession, type QuicSessionContext } from './session.js';
+import type { QuicTlsIdentity } from './tls.js';
+
+export interface QuicEdgeOptions {
+  config: RelayConfig;
+  verifier: TicketVerifier;
+  dispatcher: Dispatcher;
+  metrics: RelayMetrics;
+  logger: Logger;
+  now: () => number;
+  tls: QuicTlsIdentity;
+  admission?: Admission;
+}
+
+/** The ERR code (id 0) that asks a QUIC client to reconnect, like contract v0.1's RECONNECT. */
+export const RECONNECT_CODE = 'reconnect';
+
+export class QuicEdge {
+  readonly #opts: QuicEdgeOptions;
+  readonly #endpoint: QuicEndpoint;
+  readonly #ctx: QuicSessionContext;
+  readonly #sessions = new Set<QuicSession>();
+  readonly #byToken = new Map<string, Set<QuicSession>>();
+  readonly #unsubscribeRevoked: () => void;
+  #emptyWaiters: Array<() => void> = [];
+  #nextId = 1;
+  #accepting = true;
+
+  constructor(opts: QuicEdgeOptions) {
+    this.#opts = opts;
+    const q = opts.config.quic;
+    this.#endpoint = new QuicEndpoint({
+      host: q.listen.host,
+      port: q.listen.port,
+      server: { certPem: opts.tls.certPem, keyPem: opts.tls.keyPem, alpn: [ALPN] },
+      transport: {
+        streamReceiveWindow: q.streamReceiveWindowBytes,
+        receiveWindow: q.connectionReceiveWindowBytes,
+        sendHighWaterMark: q.streamSendBufferBytes,
+        idleTimeoutMs: q.idleTimeoutMs,
+        // The client opens one control stream and no unidirectional stream.
+        maxConcurrentBidiStreams: 4,
+        maxConcurrentUniStreams: 4,
+      },
+      closeTimeoutMs: 1000,
+    });
+    this.#ctx = {
+      dispatcher: opts.dispatcher,
+      metrics: opts.metrics,
+      config: opts.config,
+      verifier: opts.verifier,
+      batcher: new FlushBatcher(),
+      logger: opts.logger,
+      now: opts.now,
+      admission: opts.admission,
+      onAuthenticated: (s) => this.#indexByToken(s),
+    };
+    this.#endpoint.on('connection', (c) => this.#onConnection(c));
+    this.#endpoint.on('handshakeError', (f) => opts.logger.debug('quic handshake failed', { ...f }));
+    this.#unsubscribeRevoked = opts.verifier.onRevoked((tokenId) => this.#onRevoked(tokenId));
+  }
+
+  get port(): number {
+    return this.#endpoint.address.port;
+  }
+
+  get connectionCount(): number {
+    return this.#sessions.size;
+  }
+
+  #onConnection(c: QuicConnection): void {
+    if (!this.#accepting) return c.close(QuicCloseCode.GoingAway, ErrorCode.ShuttingDown);
+    if (this.#sessions.size >= this.#opts.config.limits.maxConnections) {
+      this.#opts.metrics.error(ErrorCode.RateLimited);
+      return c.close(QuicCloseCode.TooManyConnections, ErrorCode.RateLimited);
+    }
+    const session = new QuicSession(this.#ctx, this.#nextId++, c);
+    this.#sessions.add(session);
+    c.on('close', () => {
+      session.dispose();
+      this.#sessions.delete(session);
+      const tokenId = session.ticket?.tokenId;
+      if (tokenId !== undefined) {
+        const set = this.#byToken.get(tokenId);
+        set?.delete(session);
+        if (set?.size === 0) this.#byToken.delete(tokenId);
+      }
+      if (this.#sessions.size === 0) this.#notifyEmpty();
+    });
+  }
+
+  #indexByToken(s: QuicSession): void {
+    const tokenId = s.ticket?.tokenId;
+    if (tokenId === undefined) return;
+    let set = this.#byToken.get(tokenId);
+    if (set === undefined) this.#byToken.set(tokenId, (set = new Set()));
+    set.add(s);
+    // A shutdown that began while this AUTH was being verified must not miss the session.
+    if (!this.#accepting) s.notify(RECONNECT_CODE, 'relay is shutting down');
+  }
+
+  #onRevoked(tokenId: string): void {
+    const peers = this.#byToken.get(tokenId);
+    if (peers === undefined) return;
+    this.#opts.logger.info('closing quic connections of a revoked token', { tokenId, connections: peers.size });
+    for (const s of peers) s.close(QuicCloseCode.TokenRevoked, ErrorCode.TokenRevoked);
+  }
+
+  /**
+   * Graceful stop, bounded by `drainMs + closeMs`: refuse new connections, ask every client
+   * to reconnect elsewhere (ERR `reconnect`), serve until they leave or `drainMs` passes, then
+   * close the rest with GoingAway and release the endpoint.
+   */
+  async shutdown(drainMs: number, closeMs: number): Promise<void> {
+    this.#accepting = false;
+    this.#unsubscribeRevoked();
+    for (const s of this.#sessions) s.notify(RECONNECT_CODE, 'relay is shutting down');
+    await this.#waitEmpty(drainMs);
+    for (const s of this.#sessions) s.close(QuicCloseCode.GoingAway, ErrorCode.ShuttingDown);
+    await this.#waitEmpty(closeMs);
+    await this.#endpoint.close(QuicCloseCode.GoingAway, ErrorCode.ShuttingDown);
+  }
+
+  #waitEmpty(ms: number): Promise<void> {
+    if (this.#sessions.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#emptyWaiters.push(done);
+    });
+  }
+
+  #notifyEmpty(): void {
+    const waiters = this.#emptyWaiters;
+    this.#emptyWaiters = [];
+    for (const w of waiters) w();
+  }
+}

@@ -1,0 +1,166 @@
+// EdgeClient over the QUIC edge, on the SDK's Node QUIC client (@fastpubsub/client/quic).
+import assert from 'node:assert/strict';
+import { encodeFrame, FrameType } from '@fastpubsub/wire';
+import { QuicEdgeClient, type QuicEdgeSubscription } from '@fastpubsub/client/quic';
+import type { Relay } from '../conformance/helpers.js';
+import type { EdgeClient, EdgeFactory, EdgeMessage } from './edge-client.js';
+
+// Deliveries of one message on several subscription streams arrive in any order; wait this
+// long after the first before merging them into one EdgeMessage.
+const MERGE_MS = 30;
+
+export class QuicTestClient implements EdgeClient {
+  readonly kind = 'quic' as const;
+  readonly q: QuicEdgeClient;
+  readonly #subs = new Map<string, QuicEdgeSubscription>();
+  readonly #deliveries: EdgeMessage[] = [];
+  readonly #errors: string[] = [];
+  #wake: (() => void) | undefined;
+
+  constructor(q: QuicEdgeClient, errors: string[], setWake: (w: () => void) => void) {
+    this.q = q;
+    this.#errors = errors;
+    setWake(() => this.#notify());
+  }
+
+  #notify(): void {
+    const w = this.#wake;
+    this.#wake = undefined;
+    w?.();
+  }
+
+  async #wait<T>(queue: T[], ms: number, what: string): Promise<T> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const v = queue.shift();
+      if (v !== undefined) return v;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no ${what} within ${ms} ms`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.#wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+  }
+
+  async subscribe(tenant: string, pattern: string): Promise<void> {
+    const sub = this.q.subscribe(tenant, pattern);
+    sub.onMessage = (m) => {
+      this.#deliveries.push({ tenant, channel: m.channel, payload: Buffer.from(m.data), patterns: [pattern] });
+      this.#notify();
+    };
+    try {
+      await sub.ready;
+    } catch (err) {
+      throw new Error((err as { serverCode?: string }).serverCode ?? String(err));
+    }
+    this.#subs.set(`${tenant}:${pattern}`, sub);
+  }
+
+  async subscribeRefused(tenant: string, pattern: string): Promise<string> {
+    const sub = this.q.subscribe(tenant, pattern);
+    try {
+      await sub.ready;
+    } catch (err) {
+      return (err as { serverCode?: string }).serverCode ?? 'unknown';
+    }
+    assert.fail(`SUB ${tenant}:${pattern} was accepted`);
+  }
+
+  async unsubscribe(tenant: string, pattern: string): Promise<void> {
+    const sub = this.#subs.get(`${tenant}:${pattern}`);
+    assert.ok(sub !== undefined, 'not subscribed');
+    this.#subs.delete(`${tenant}:${pattern}`);
+    await this.q.unsubscribe(sub);
+  }
+
+  publish(tenant: string, channel: string, payload: Buffer | string, mode: 0 | 1 | 2 = 0): void {
+    const data = typeof payload === 'string' ? Buffer.from(payload) : payload;
+    if (data.length > 65535) {
+      // The SDK refuses to encode it; the relay must refuse it too (framing stays intact).
+      const t = Buffer.from(tenant);
+      this.q.publishRaw(encodeFrame(FrameType.PUB, channel, Buffer.concat([Buffer.from([mode, t.length]), t, data])));
+      return;
+    }
+    this.q.publish(tenant, channel, typeof payload === 'string' ? Buffer.from(payload) : payload, { mode });
+  }
+
+  publishMalformed(kind: 'bad-utf8' | 'bad-mode' | 'wildcard-channel' | 'long-tenant'): void {
+    // Well-framed PUB frames with bad bodies: the relay answers ERR and keeps the connection.
+    const body = (mode: number, tenant: Buffer, data: string): Buffer => Buffer.concat([Buffer.from([mode, tenant.length]), tenant, Buffer.from(data)]);
+    const raw = (channel: string, payload: Buffer): void => {
+      this.q.publishRaw(encodeFrame(FrameType.PUB, channel, payload));
+    };
+    switch (kind) {
+      case 'bad-utf8':
+        return raw('a.b', body(0, Buffer.from([0xc3, 0x28]), 'x'));
+      case 'bad-mode':
+        return raw('a.b', body(7, Buffer.from('t1'), 'x'));
+      case 'wildcard-channel':
+        return raw('a.*', body(0, Buffer.from('t1'), 'x'));
+      case 'long-tenant':
+        return raw('a.b', body(0, Buffer.from('t'.repeat(129)), 'x'));
+    }
+  }
+
+  async nextMessage(ms = 2000): Promise<EdgeMessage> {
+    const first = await this.#wait(this.#deliveries, ms, 'message');
+    if (this.#subs.size > 1) await new Promise((r) => setTimeout(r, MERGE_MS));
+    for (let i = 0; i < this.#deliveries.length; ) {
+      const d = this.#deliveries[i] as EdgeMessage;
+      if (d.tenant === first.tenant && d.channel === first.channel && d.payload.equals(first.payload) && !first.patterns.includes(d.patterns[0] as string)) {
+        first.patterns.push(...d.patterns);
+        this.#deliveries.splice(i, 1);
+      } else i++;
+    }
+    return first;
+  }
+
+  async expectNoMessage(ms = 200): Promise<void> {
+    await new Promise((r) => setTimeout(r, ms));
+    assert.equal(this.#deliveries.length, 0, `unexpected message ${JSON.stringify(this.#deliveries[0]?.channel)}`);
+  }
+
+  nextError(ms = 2000): Promise<string> {
+    return this.#wait(this.#errors, ms, 'ERR');
+  }
+
+  async ping(): Promise<void> {
+    await this.q.ping();
+  }
+
+  async close(): Promise<void> {
+    await this.q.closed();
+  }
+}
+
+export const quicEdge: EdgeFactory = {
+  kind: 'quic',
+  async connect(relay: Relay, token: string): Promise<EdgeClient> {
+    const errors: string[] = [];
+    let wake: () => void = () => {};
+    const q = await QuicEdgeClient.connect({
+      host: '127.0.0.1',
+      port: relay.quicPort as number,
+      token,
+      ...(relay.quicCaPem === undefined ? {} : { caPem: relay.quicCaPem }),
+      onServerError: (code) => {
+        errors.push(code);
+        wake();
+      },
+    });
+    return new QuicTestClient(q, errors, (w) => (wake = w));
+  },
+  async connectRefused(relay: Relay, token: string): Promise<string> {
+    try {
+      const q = await QuicEdgeClient.connect({ host: '127.0.0.1', port: relay.quicPort as number, token, ...(relay.quicCaPem === undefined ? {} : { caPem: relay.quicCaPem }) });
+      await q.closed();
+    } catch (err) {
+      return (err as { serverCode?: string }).serverCode ?? String(err);
+    }
+    assert.fail('connection was accepted');
+  },
+};
