@@ -2,7 +2,7 @@
 // speaking contract v0.1 directly (SUB text command, v1 binary publish, delivery frame decoding),
 // so the numbers measure the relay and not an SDK.
 import { fileURLToPath } from 'node:url';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -20,7 +20,22 @@ export interface RelayOptions {
   outboundQueueBytes?: number;
 }
 
-export async function startRelay(opts: RelayOptions = {}): Promise<RunningBroker> {
+/** Where the relay's QUIC edge listens (relays that have one), with what the client needs. */
+export interface RelayQuicEdge {
+  host: string;
+  port: number;
+  /** CA of the edge's self-signed certificate. */
+  caPem: string;
+  /** An access token for tenant `bench` (the same one the WebSocket adapter uses). */
+  token: string;
+}
+
+export interface RunningRelay extends RunningBroker {
+  /** The QUIC edge of the same relay process, or undefined when the relay has none. */
+  readonly quic: RelayQuicEdge | undefined;
+}
+
+export async function startRelay(opts: RelayOptions = {}): Promise<RunningRelay> {
   const script = fileURLToPath(new URL('./relay-process.ts', import.meta.url));
   const dataDir = mkdtempSync(join(tmpdir(), 'fps-bench-'));
   const masterToken = randomBytes(16).toString('hex');
@@ -36,12 +51,14 @@ export async function startRelay(opts: RelayOptions = {}): Promise<RunningBroker
     const httpUrl = m[1] ?? '';
     const wsUrl = m[2] ?? '';
     const token = await getToken(httpUrl, masterToken);
+    const q = /quic edge on (\S+):(\d+), CA (\S+)/.exec(proc.output());
+    const quic = q?.[1] !== undefined && q[3] !== undefined ? { host: q[1], port: Number(q[2]), caPem: readFileSync(q[3], 'utf8'), token } : undefined;
     const slowConsumerCount = async (): Promise<number> => {
       const res = await fetch(`${httpUrl}/metrics`, { signal: AbortSignal.timeout(3000) });
       const m = /^fastpubsub_dropped_messages_total\{reason="slow_consumer"\} (\S+)$/m.exec(await res.text());
       return m?.[1] !== undefined ? Number(m[1]) : Number.NaN;
     };
-    return { name: 'fastpubsub', pid: proc.pid, adapter: fastPubSubAdapter(wsUrl, token), slowConsumerCount, output: proc.output, stop };
+    return { name: 'fastpubsub', pid: proc.pid, adapter: fastPubSubAdapter(wsUrl, token), slowConsumerCount, output: proc.output, stop, quic };
   } catch (err) {
     await stop();
     throw err;

@@ -1,6 +1,9 @@
 // The relay under test, alone in its own process so its CPU and RSS can be read from /proc.
-// Prints the CLI's ready line, `fastpubsub relay listening on http://H:P (ws://H:P/ws)`.
+// Prints the CLI's ready line, `fastpubsub relay listening on http://H:P (ws://H:P/ws)`, preceded
+// by `fastpubsub relay quic edge on H:P, CA FILE` when the relay has a QUIC edge (bench:loss).
 // Exits on SIGTERM/SIGINT or when its parent closes stdin (so it never outlives the benchmark).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startRelay } from '@fastpubsub/relay';
 
@@ -27,6 +30,13 @@ const relay = await startRelay({
   limits: queue !== undefined ? { outboundQueueBytes: Number(queue) } : {},
   logLevel: 'warn', // per-connection info logs would cost the relay CPU inside the window
 });
+// The QUIC edge (relays that have one): its UDP port and the CA of its self-signed certificate.
+const quic = relay as { quicPort?: number; quicCaPem?: string };
+if (quic.quicPort !== undefined && quic.quicCaPem !== undefined) {
+  const caFile = join(dataDir, 'bench-quic-ca.pem');
+  writeFileSync(caFile, quic.quicCaPem);
+  process.stdout.write(`fastpubsub relay quic edge on 127.0.0.1:${quic.quicPort}, CA ${caFile}\n`);
+}
 process.stdout.write(`fastpubsub relay listening on ${relay.httpUrl} (${relay.wsUrl})\n`);
 
 let closing = false;
