@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Builds every TypeScript package to its dist/ in dependency order (wire → core → quic →
-// relay → client → cli). Each package's tsconfig.build.json resolves sibling packages through
+// relay → client → testkit → cli). Each package's tsconfig.build.json resolves sibling packages through
 // their built declarations, so the order matters. The native QUIC addon is built by its own
 // package's install step, not here.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 
-const order = ['wire', 'core', 'quic', 'relay', 'client', 'cli', 'testkit', 'control', 'console'];
+const order = ['wire', 'core', 'quic', 'relay', 'client', 'testkit', 'cli', 'control', 'console'];
 const tsc = new URL('../node_modules/typescript/bin/tsc', import.meta.url).pathname;
 for (const name of order) {
   const project = `packages/${name}/tsconfig.build.json`;

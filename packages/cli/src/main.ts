@@ -11,6 +11,8 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   sub: () => import('./commands/sub.js'),
   token: () => import('./commands/token.js'),
   ping: () => import('./commands/ping.js'),
+  mesh: () => import('./commands/mesh.js'),
+  dev: () => import('./commands/dev.js'),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -17,3 +17,5 @@ export {
   type TenantGrant,
   type TokenRight,
 } from './auth/index.js';
+export { createMeshPki, loadMeshCredentials, relayIdOf, MESH_SERVER_NAME, type MeshPkiPaths, type MeshCredentials } from './mesh/link/pki.js';
+export type { LinkInfo as MeshLinkInfo, RouteInfo as MeshRouteInfo } from './mesh/mesh.js';

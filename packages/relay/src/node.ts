@@ -24,6 +24,7 @@ import { createHttpApi } from './edge/http/api.js';
 import { WsEdge } from './edge/ws/edge.js';
 import { QuicEdge } from './edge/quic/edge.js';
 import { loadQuicTls } from './edge/quic/tls.js';
+import { startMesh, type Mesh } from './mesh/start.js';
 
 export interface RelayDeps {
   logger?: Logger;
@@ -45,6 +46,8 @@ export interface Relay {
   readonly quicPort: number | undefined;
   /** The CA certificate QUIC clients must trust when the relay generated its own (no cert configured). */
   readonly quicCaPem: string | undefined;
+  /** The relay mesh (config `mesh`), undefined for a standalone relay. */
+  readonly mesh: Mesh | undefined;
   readonly config: RelayConfig;
   metricsText(): Promise<string>;
   /**
@@ -68,7 +71,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   let shuttingDown = false;
   // The edge needs the metrics and the metrics' gauges read the edge; the gauge reads happen
   // only on scrape, long after both exist.
-  const built: { edge?: WsEdge; quic?: QuicEdge } = {};
+  const built: { edge?: WsEdge; quic?: QuicEdge; mesh?: Mesh } = {};
   const metrics = new RelayMetrics({
     connections: (name) => (name === 'ws' ? built.edge?.connectionCount : built.quic?.connectionCount) ?? 0,
     subscriptions: (): number => dispatcher.size,
@@ -107,6 +110,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     metrics,
     edges: () => config.discovery.edges,
     isShuttingDown: () => shuttingDown,
+    mesh: () => built.mesh,
     logger,
     ...(control === undefined ? {} : { tokenProxy: (op, auth, body) => control.forwardToken(op, auth, body) }),
   });
@@ -150,6 +154,16 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     logger.info('quic edge listening', { host: config.quic.listen.host, port: built.quic.port, alpn: 'fastpubsub/1' });
   }
   const quicEdge = built.quic;
+  try {
+    built.mesh = await startMesh(config, { delivery: dispatcher, registry: metrics.registry, logger });
+  } catch (err) {
+    server.close();
+    await quicEdge?.shutdown(0, 250);
+    await control?.close();
+    await store.close();
+    throw err;
+  }
+  const mesh = built.mesh;
 
   const host = config.listen.host;
   const hostForUrl = host.includes(':') ? `[${host}]` : host;
@@ -168,7 +182,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     server.closeIdleConnections();
     const drainMs = Math.min(graceMs ?? config.reconnectGraceMs, config.shutdownGraceMs);
     const closeMs = Math.min(2000, Math.max(250, config.shutdownGraceMs - drainMs));
-    await Promise.all([edge.shutdown(drainMs, closeMs), quicEdge?.shutdown(drainMs, closeMs)]);
+    await Promise.all([edge.shutdown(drainMs, closeMs), quicEdge?.shutdown(drainMs, closeMs), mesh?.close()]);
     server.closeAllConnections();
     await serverClosed;
     await control?.close();
@@ -183,6 +197,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     wsUrl,
     quicPort: quicEdge?.port,
     quicCaPem,
+    mesh,
     get config() {
       return config;
     },

@@ -24,11 +24,20 @@ export interface HttpApiOptions {
   edges(): readonly string[];
   isShuttingDown(): boolean;
   logger: Logger;
+  /** The relay mesh, for GET /v1/mesh/links and /v1/mesh/routes (404 without one). */
+  mesh?: () => MeshIntrospection | undefined;
   /**
    * With a control plane: the token calls go to it with the caller's Authorization header
    * (the control service checks master tokens), instead of `tokens` and `masterToken` here.
    */
   tokenProxy?: (op: 'issue' | 'refresh' | 'revoke', authorization: string | undefined, body: unknown) => Promise<object>;
+}
+
+/** Read-only views of the mesh (relay/src/mesh/mesh.ts). */
+export interface MeshIntrospection {
+  readonly id: string;
+  links(): readonly object[];
+  routes(): readonly object[];
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -55,6 +64,12 @@ export function createHttpApi(opts: HttpApiOptions): (req: IncomingMessage, res:
       sendJson(res, 200, pick(await proxy(op, req.headers.authorization, body)));
     };
 
+  const meshOrThrow = (): MeshIntrospection => {
+    const m = opts.mesh?.();
+    if (m === undefined) throw new FpsError(ErrorCode.NotFound, 'this relay has no mesh');
+    return m;
+  };
+
   const routes: Record<string, Partial<Record<string, Handler>>> = {
     '/ping': {
       GET: async (_req, res) => send(res, 200, 'text/plain; charset=utf-8', 'pong'),
@@ -65,6 +80,18 @@ export function createHttpApi(opts: HttpApiOptions): (req: IncomingMessage, res:
     },
     '/metrics': {
       GET: async (_req, res) => send(res, 200, opts.metrics.contentType, await opts.metrics.text()),
+    },
+    '/v1/mesh/links': {
+      GET: async (_req, res) => {
+        const m = meshOrThrow();
+        sendJson(res, 200, { id: m.id, links: m.links() });
+      },
+    },
+    '/v1/mesh/routes': {
+      GET: async (_req, res) => {
+        const m = meshOrThrow();
+        sendJson(res, 200, { id: m.id, routes: m.routes() });
+      },
     },
     '/v1/edges': {
       GET: async (_req, res) => sendJson(res, 200, { edges: opts.edges() }),
