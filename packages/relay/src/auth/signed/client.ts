@@ -4,10 +4,11 @@
 // disk, so a PoP restarted while the control plane is down still admits valid tokens. It also
 // registers this PoP (heartbeat, lease-backed on the control side), reports usage, and forwards
 // the contract's token REST calls to the control service.
+import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, FpsError, type Logger } from '@fastpubsub/core';
-import type { Admission } from '../../limits/admission.js';
+import type { Admission, TenantUsage } from '../../limits/admission.js';
 import { SignedTicketState, SignedTicketVerifier } from './verifier.js';
 import type { PopState, WatchEvent } from './types.js';
 
@@ -52,6 +53,10 @@ export class ControlClient {
   #firstSnapshot: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   #popId: string;
+  /** Usage is reported as cumulative counters of this process (boot) per month. */
+  readonly #boot = randomBytes(6).toString('hex');
+  #month: string | undefined;
+  #baseline: Record<string, TenantUsage> = {};
 
   constructor(opts: ControlClientOptions) {
     this.#o = opts;
@@ -185,12 +190,23 @@ export class ControlClient {
   }
 
   async #reportUsage(): Promise<void> {
-    const usage = this.#o.admission.usage(this.#o.now());
+    const now = this.#o.now();
+    const cumulative = this.#o.admission.usage(now);
+    const month = new Date(now).toISOString().slice(0, 7);
+    if (month !== this.#month) {
+      if (this.#month !== undefined) this.#baseline = cumulative; // a new month starts from zero
+      this.#month = month;
+    }
+    const usage: Record<string, TenantUsage> = {};
+    for (const [t, u] of Object.entries(cumulative)) {
+      const b = this.#baseline[t];
+      usage[t] = b === undefined ? u : { messages: u.messages - b.messages, bytes: u.bytes - b.bytes, connectionMs: u.connectionMs - b.connectionMs };
+    }
     if (Object.keys(usage).length === 0) return;
     try {
       const res = await this.#request('POST', `/v1/pops/${encodeURIComponent(this.#popId)}/usage`, {
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ usage }),
+        body: JSON.stringify({ boot: this.#boot, month, usage }),
         timeoutMs: 2000,
       });
       await res.arrayBuffer();

@@ -1,0 +1,104 @@
+// Control service configuration: one schema, defaults in one place, strict validation
+// (unknown keys fail with their path), like the relay's.
+import { Ajv } from 'ajv';
+import { ErrorCode, FpsError, type LogLevel } from '@fastpubsub/core';
+
+export type StoreConfig = { kind: 'embedded'; dataDir: string } | { kind: 'etcd'; endpoints: string[]; prefix: string };
+
+export interface ControlConfig {
+  listen: { host: string; port: number };
+  /** Bearer secret of the operator: every API call. */
+  operatorToken: string;
+  /** Bearer secret PoPs present (watch, registry, usage); default: the operator token. */
+  popToken: string;
+  store: StoreConfig;
+  /** A PoP that has not heartbeated for this long leaves the registry. */
+  popLeaseMs: number;
+  maxHttpBodyBytes: number;
+  logLevel: LogLevel;
+}
+
+export interface ControlConfigInput {
+  listen?: { host?: string; port?: number };
+  operatorToken: string;
+  popToken?: string;
+  store?: { kind: 'embedded'; dataDir?: string } | { kind: 'etcd'; endpoints: string[]; prefix?: string };
+  popLeaseMs?: number;
+  maxHttpBodyBytes?: number;
+  logLevel?: LogLevel;
+}
+
+export const CONTROL_DEFAULTS = Object.freeze({
+  listen: { host: '127.0.0.1', port: 7800 },
+  dataDir: '.fastpubsub/control',
+  etcdPrefix: '/fastpubsub',
+  popLeaseMs: 6000,
+  maxHttpBodyBytes: 64 * 1024,
+  logLevel: 'info' as LogLevel,
+});
+
+const secret = { type: 'string', minLength: 1, pattern: '^\\S+$' } as const;
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['operatorToken'],
+  properties: {
+    listen: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { host: { type: 'string', minLength: 1 }, port: { type: 'integer', minimum: 0, maximum: 65535 } },
+    },
+    operatorToken: secret,
+    popToken: secret,
+    store: {
+      type: 'object',
+      required: ['kind'],
+      oneOf: [
+        {
+          additionalProperties: false,
+          properties: { kind: { const: 'embedded' }, dataDir: { type: 'string', minLength: 1 } },
+        },
+        {
+          additionalProperties: false,
+          required: ['endpoints'],
+          properties: {
+            kind: { const: 'etcd' },
+            endpoints: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^https?://\\S+$' } },
+            prefix: { type: 'string', pattern: '^/\\S*$' },
+          },
+        },
+      ],
+    },
+    popLeaseMs: { type: 'integer', minimum: 1000 },
+    maxHttpBodyBytes: { type: 'integer', minimum: 1024 },
+    logLevel: { enum: ['debug', 'info', 'warn', 'error', 'silent'] },
+  },
+} as const;
+
+const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+
+export function resolveControlConfig(input: unknown): ControlConfig {
+  if (!validate(input)) {
+    const problems = (validate.errors ?? []).map((e) => {
+      const extra = e.keyword === 'additionalProperties' ? ` ${String(e.params['additionalProperty'])}: unknown key` : '';
+      return `${e.instancePath || '(root)'}:${extra || ' ' + (e.message ?? e.keyword)}`;
+    });
+    throw new FpsError(ErrorCode.ConfigInvalid, `invalid control config: ${problems.join('; ')}`);
+  }
+  const g = input as ControlConfigInput;
+  const d = CONTROL_DEFAULTS;
+  const s = g.store;
+  const store: StoreConfig =
+    s?.kind === 'etcd'
+      ? { kind: 'etcd', endpoints: [...s.endpoints], prefix: s.prefix ?? d.etcdPrefix }
+      : { kind: 'embedded', dataDir: s?.dataDir ?? d.dataDir };
+  return {
+    listen: { ...d.listen, ...g.listen },
+    operatorToken: g.operatorToken,
+    popToken: g.popToken ?? g.operatorToken,
+    store,
+    popLeaseMs: g.popLeaseMs ?? d.popLeaseMs,
+    maxHttpBodyBytes: g.maxHttpBodyBytes ?? d.maxHttpBodyBytes,
+    logLevel: g.logLevel ?? d.logLevel,
+  };
+}

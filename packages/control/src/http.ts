@@ -1,0 +1,206 @@
+// The control service's HTTP handler: routes.ts decides who may call what, service.ts does it.
+// Errors are JSON `{ error: code, message }` with httpStatusFor(code); a store outage is 503
+// `store_unavailable`. Request bodies and secrets are never logged.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode, FpsError, httpStatusFor, isFpsError, type Logger } from '@fastpubsub/core';
+import { openapi } from './openapi.js';
+import { ROUTES, allowed, matchPath, type RouteKey } from './routes.js';
+import type { ControlService, Principal } from './service.js';
+
+export interface HttpOptions {
+  service: ControlService;
+  operatorToken: string;
+  popToken: string;
+  maxBodyBytes: number;
+  logger: Logger;
+  /** Called with every open watch response, so close() can end them. */
+  trackStream(res: ServerResponse): () => void;
+}
+
+interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  who: Principal | undefined;
+  body(): Promise<unknown>;
+}
+
+type Handler = (c: Ctx) => Promise<{ status?: number; body: unknown } | undefined>;
+
+const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+const same = (a: Buffer, b: Buffer): boolean => timingSafeEqual(a, b);
+
+export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const s = o.service;
+  const operator = digest(o.operatorToken);
+  const pop = digest(o.popToken);
+
+  const principal = async (authorization: string | undefined): Promise<Principal | undefined> => {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    if (m === null) return undefined;
+    const token = m[1] as string;
+    const d = digest(token);
+    if (same(d, operator)) return { kind: 'operator' };
+    if (same(d, pop)) return { kind: 'pop' };
+    const tenant = await s.tenantOfMasterToken(token);
+    return tenant === undefined ? undefined : { kind: 'tenant', tenant };
+  };
+
+  const handlers: Record<RouteKey, Handler> = {
+    'GET /ping': async ({ res }) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('pong');
+      return undefined;
+    },
+    'GET /healthz': async () => {
+      await s.store.get('tenant', '\u0000health');
+      return { body: { status: 'ok', store: s.store.kind } };
+    },
+    'GET /openapi.json': async () => ({ body: openapi }),
+    'GET /v1/tenants': async () => ({ body: { tenants: await s.listTenants() } }),
+    'POST /v1/tenants': async (c) => ({ status: 201, body: await s.createTenant(await c.body()) }),
+    'GET /v1/tenants/{tenant}': async (c) => ({ body: await s.getTenant(p(c, 'tenant')) }),
+    'PATCH /v1/tenants/{tenant}': async (c) => ({ body: await s.updateTenant(p(c, 'tenant'), await c.body()) }),
+    'DELETE /v1/tenants/{tenant}': async (c) => {
+      await s.deleteTenant(p(c, 'tenant'));
+      return { body: { message: 'tenant deleted' } };
+    },
+    'GET /v1/tenants/{tenant}/master-tokens': async (c) => ({ body: { masterTokens: await s.listMasterTokens(p(c, 'tenant')) } }),
+    'POST /v1/tenants/{tenant}/master-tokens': async (c) => ({
+      status: 201,
+      body: await s.createMasterToken(p(c, 'tenant'), await c.body().catch(() => ({}))),
+    }),
+    'DELETE /v1/tenants/{tenant}/master-tokens/{id}': async (c) => {
+      await s.deleteMasterToken(p(c, 'tenant'), p(c, 'id'));
+      return { body: { message: 'master token deleted' } };
+    },
+    'GET /v1/tenants/{tenant}/limits': async (c) => ({ body: await s.getLimits(p(c, 'tenant')) }),
+    'PUT /v1/tenants/{tenant}/limits': async (c) => ({ body: await s.setLimits(p(c, 'tenant'), await c.body()) }),
+    'GET /v1/tenants/{tenant}/usage': async (c) => {
+      await s.getTenant(p(c, 'tenant'));
+      const u = s.usage(c.query.get('month') ?? undefined)[p(c, 'tenant')] ?? { messages: 0, bytes: 0, connectionMinutes: 0 };
+      return { body: u };
+    },
+    'POST /v1/get-token': async (c) => ({ body: await s.issueToken(who(c), await c.body()) }),
+    'PUT /v1/refresh-token': async (c) => ({ body: await s.refreshToken(who(c), await c.body()) }),
+    'DELETE /v1/revoke-token': async (c) => ({ body: await s.revokeToken(who(c), await c.body()) }),
+    'GET /v1/keys': async () => ({ body: { keys: s.hub.snapshot().keys } }),
+    'POST /v1/keys/rotate': async () => ({ body: await s.rotateKeys() }),
+    'GET /v1/pops': async () => ({ body: { pops: await s.listPops() } }),
+    'PUT /v1/pops/{pop}': async (c) => ({ body: await s.heartbeatPop(p(c, 'pop'), await c.body()) }),
+    'POST /v1/pops/{pop}/usage': async (c) => {
+      await s.reportUsage(p(c, 'pop'), await c.body());
+      return { body: { message: 'usage recorded' } };
+    },
+    'GET /v1/usage': async (c) => ({ body: { usage: s.usage(c.query.get('month') ?? undefined) } }),
+    'GET /v1/watch': async ({ res }) => {
+      res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
+      res.socket?.setNoDelay(true);
+      const write = (ev: unknown): void => {
+        res.write(JSON.stringify(ev) + '\n');
+      };
+      const untrack = o.trackStream(res);
+      const unsubscribe = s.hub.subscribe(write);
+      write({ type: 'snapshot', state: s.hub.snapshot() });
+      const ping = setInterval(() => write({ type: 'ping' }), 2000);
+      res.on('close', () => {
+        clearInterval(ping);
+        unsubscribe();
+        untrack();
+      });
+      return undefined;
+    },
+  };
+
+  const table = ROUTES.map((r) => ({ ...r, handler: handlers[`${r.method} ${r.path}` as RouteKey] }));
+
+  return (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://control');
+    const path = url.pathname;
+    let params: Record<string, string> | undefined;
+    const candidates = table.filter((r) => (params = matchPath(r.path, path)) !== undefined);
+    const route = candidates.find((r) => r.method === req.method);
+    const run = async (): Promise<void> => {
+      if (candidates.length === 0) throw new FpsError(ErrorCode.NotFound, `no route ${path}`);
+      if (route === undefined) {
+        res.setHeader('Allow', candidates.map((r) => r.method).join(', '));
+        sendJson(res, 405, { error: 'method_not_allowed', message: `${req.method ?? ''} is not allowed on ${path}` });
+        return;
+      }
+      const routeParams = matchPath(route.path, path) ?? params ?? {};
+      const who = route.auth === 'none' ? undefined : await principal(req.headers.authorization);
+      if (route.auth !== 'none' && who === undefined) {
+        throw new FpsError(ErrorCode.Unauthorized, 'a valid bearer token is required (operator, tenant master token or PoP token)');
+      }
+      if (!allowed(route.auth, who, routeParams['tenant'])) throw new FpsError(ErrorCode.Forbidden, 'not allowed with this token');
+      const out = await route.handler({
+        req,
+        res,
+        params: routeParams,
+        query: url.searchParams,
+        who,
+        body: () => readJsonBody(req, o.maxBodyBytes),
+      });
+      if (out !== undefined) sendJson(res, out.status ?? 200, out.body);
+    };
+    run().catch((err: unknown) => {
+      const fps = isFpsError(err) ? err : undefined;
+      if (fps === undefined) o.logger.error('control handler failed', { path, err });
+      else if (fps.code === ErrorCode.StoreUnavailable) o.logger.warn('store unavailable', { path, message: fps.message });
+      const code = fps?.code ?? ErrorCode.Internal;
+      const status = fps?.detail === 'conflict' ? 409 : httpStatusFor(code);
+      sendJson(res, status, { error: code, message: fps?.message ?? 'internal error' });
+    });
+  };
+}
+
+function p(c: Ctx, name: string): string {
+  const v = c.params[name];
+  if (v === undefined) throw new FpsError(ErrorCode.BadRequest, `missing ${name}`);
+  return v;
+}
+
+function who(c: Ctx): Principal {
+  if (c.who === undefined) throw new FpsError(ErrorCode.Unauthorized, 'unauthorized');
+  return c.who;
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(value);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
+    return Promise.reject(new FpsError(ErrorCode.PayloadTooLarge, `request body is larger than ${maxBytes} bytes`));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > maxBytes) {
+        reject(new FpsError(ErrorCode.PayloadTooLarge, `request body is larger than ${maxBytes} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', (e) => reject(new FpsError(ErrorCode.BadRequest, 'request body could not be read', { cause: e })));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text.trim() === '') return reject(new FpsError(ErrorCode.BadRequest, 'request body must be JSON'));
+      try {
+        resolve(JSON.parse(text) as unknown);
+      } catch {
+        reject(new FpsError(ErrorCode.BadRequest, 'request body is not valid JSON'));
+      }
+    });
+  });
+}
