@@ -102,7 +102,8 @@ export function quicTransport(config: QuicTransportConfig = {}): Transport {
       const url = new URL(edge.httpUrl);
       const host = url.hostname.replace(/^\[|\]$/g, '');
       const httpPort = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
-      let conn: QuicTransportConnection | undefined;
+      // The close callback is wired before the connection object exists.
+      const holder: { conn?: QuicTransportConnection } = {};
       const q = await QuicEdgeClient.connect({
         host,
         port: config.port ?? httpPort + 1,
@@ -113,10 +114,10 @@ export function quicTransport(config: QuicTransportConfig = {}): Transport {
         ...(signal === undefined ? {} : { signal }),
         onServerError: (code, detail) => events.onServerError(code, detail === '' ? undefined : detail),
         onReconnectRequested: () => events.onReconnectRequested(),
-        onClose: (info) => conn?.onClose(info.reason),
+        onClose: (info) => holder.conn?.onClose(info.reason),
       });
-      conn = new QuicTransportConnection(q, events, config);
-      return conn;
+      holder.conn = new QuicTransportConnection(q, events, config);
+      return holder.conn;
     },
   };
 }
