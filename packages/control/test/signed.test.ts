@@ -70,7 +70,7 @@ test('a ticket signed with a published key is admitted with its grants; everythi
 });
 
 function importPriv(jwk: Record<string, unknown>): Promise<Uint8Array | KeyLike> {
-  return importJWK(jwk as JWK, 'EdDSA');
+  return importJWK(jwk as unknown as JWK, 'EdDSA');
 }
 
 test('revocation, expiry and refresh overrides, restrictions, key withdrawal', async () => {
