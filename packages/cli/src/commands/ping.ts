@@ -1,6 +1,7 @@
 // `fastpubsub ping`: measures each edge's `GET /ping` latency and names the fastest.
 import { parseArgs } from 'node:util';
 import { discoverEdges, parseEdge, probeEdge, type Edge } from '@fastpubsub/client/node';
+import { UsageError, withUsageErrors, positiveNumber } from '../args.js';
 
 const USAGE = `Usage: fastpubsub ping [options] URL...
 
@@ -17,15 +18,6 @@ Options:
 Exit codes: 0 at least one edge answered, 1 none did, 2 usage error.
 `;
 
-class UsageError extends Error {}
-
-function intOption(name: string, v: string | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer, got '${v}'`);
-  return n;
-}
-
 interface Result {
   url: string;
   ok: boolean;
@@ -34,30 +26,22 @@ interface Result {
 }
 
 async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        discovery: { type: 'string' },
-        count: { type: 'string' },
-        timeout: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const parsed = withUsageErrors(() =>
+    parseArgs({ args: argv, allowPositionals: true, strict: true, options: {
+      discovery: { type: 'string' },
+      count: { type: 'string' },
+      timeout: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    } }),
+  );
   const { values: v, positionals } = parsed;
   if (v.help) {
     process.stdout.write(USAGE);
     return 0;
   }
-  const count = intOption('count', v.count, 3);
-  const timeoutMs = intOption('timeout', v.timeout, 3000);
+  const count = positiveNumber('count', v.count, true) ?? 3;
+  const timeoutMs = positiveNumber('timeout', v.timeout, true) ?? 3000;
   if (positionals.length === 0 && v.discovery === undefined) throw new UsageError('give at least one edge URL (or --discovery URL)');
   const edges: Edge[] = [];
   for (const p of positionals) {

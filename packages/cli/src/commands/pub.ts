@@ -1,8 +1,9 @@
 // `fastpubsub pub`: publishes a message (repeated --count times, paced by --rate) or every line
 // of stdin, with progress on stderr for long runs and a summary at the end.
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { createInterface } from 'node:readline';
 import { connect, isClientError, type Client, type DeliveryMode } from '@fastpubsub/client/node';
+import { UsageError, withUsageErrors, requiredFlagOrEnv, positiveNumber } from '../args.js';
 
 const USAGE = `Usage: fastpubsub pub --url URL --token AT [options] TENANT CHANNEL MESSAGE|-
 
@@ -23,7 +24,6 @@ Exit codes: 0 done, 1 connection or server error, 2 usage error.
 const DELIVERIES: DeliveryMode[] = ['broadcast', 'one-low-latency', 'one-random'];
 const HIGH_WATER = 1 << 20; // wait for the socket to drain above 1 MiB buffered
 
-class UsageError extends Error {}
 
 interface PubArgs {
   url: string;
@@ -37,39 +37,23 @@ interface PubArgs {
   quiet: boolean;
 }
 
-function positiveNumber(name: string, v: string | undefined, integer: boolean): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got '${v}'`);
-  return n;
-}
 
 function parse(argv: string[], env: NodeJS.ProcessEnv): PubArgs | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        url: { type: 'string' },
-        token: { type: 'string' },
-        count: { type: 'string' },
-        rate: { type: 'string' },
-        delivery: { type: 'string' },
-        quiet: { type: 'boolean', short: 'q' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const parsed = withUsageErrors(() =>
+    parseArgs({ args: argv, allowPositionals: true, strict: true, options: {
+      url: { type: 'string' },
+      token: { type: 'string' },
+      count: { type: 'string' },
+      rate: { type: 'string' },
+      delivery: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+      help: { type: 'boolean', short: 'h' },
+    } }),
+  );
   const { values: v, positionals } = parsed;
   if (v.help) return 'help';
-  const url = v.url ?? (env['FASTPUBSUB_URL'] || undefined);
-  const token = v.token ?? (env['FASTPUBSUB_TOKEN'] || undefined);
-  if (url === undefined) throw new UsageError('missing --url (or FASTPUBSUB_URL)');
-  if (token === undefined) throw new UsageError('missing --token (or FASTPUBSUB_TOKEN)');
+  const url = requiredFlagOrEnv(v.url, 'url', 'FASTPUBSUB_URL', env);
+  const token = requiredFlagOrEnv(v.token, 'token', 'FASTPUBSUB_TOKEN', env);
   if (positionals.length !== 3) throw new UsageError(`expected TENANT CHANNEL MESSAGE|-, got ${positionals.length} argument(s)`);
   const [tenant, channel, message] = positionals as [string, string, string];
   const delivery = (v.delivery ?? 'broadcast') as DeliveryMode;

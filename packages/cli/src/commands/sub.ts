@@ -1,6 +1,7 @@
 // `fastpubsub sub`: subscribes and prints every message, as text lines or JSON lines.
 import { parseArgs } from 'node:util';
 import { connect, isClientError, type Client, type Message } from '@fastpubsub/client/node';
+import { UsageError, withUsageErrors, requiredFlagOrEnv } from '../args.js';
 
 const USAGE = `Usage: fastpubsub sub --url URL --token AT [options] TENANT PATTERN
 
@@ -20,7 +21,6 @@ Options:
 Exit codes: 0 done (--count reached or Ctrl-C), 1 connection or server error, 2 usage error.
 `;
 
-class UsageError extends Error {}
 
 interface SubArgs {
   url: string;
@@ -33,30 +33,20 @@ interface SubArgs {
 }
 
 function parse(argv: string[], env: NodeJS.ProcessEnv): SubArgs | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        url: { type: 'string' },
-        token: { type: 'string' },
-        json: { type: 'boolean' },
-        count: { type: 'string' },
-        quiet: { type: 'boolean', short: 'q' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const parsed = withUsageErrors(() =>
+    parseArgs({ args: argv, allowPositionals: true, strict: true, options: {
+      url: { type: 'string' },
+      token: { type: 'string' },
+      json: { type: 'boolean' },
+      count: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+      help: { type: 'boolean', short: 'h' },
+    } }),
+  );
   const { values: v, positionals } = parsed;
   if (v.help) return 'help';
-  const url = v.url ?? (env['FASTPUBSUB_URL'] || undefined);
-  const token = v.token ?? (env['FASTPUBSUB_TOKEN'] || undefined);
-  if (url === undefined) throw new UsageError('missing --url (or FASTPUBSUB_URL)');
-  if (token === undefined) throw new UsageError('missing --token (or FASTPUBSUB_TOKEN)');
+  const url = requiredFlagOrEnv(v.url, 'url', 'FASTPUBSUB_URL', env);
+  const token = requiredFlagOrEnv(v.token, 'token', 'FASTPUBSUB_TOKEN', env);
   if (positionals.length !== 2) throw new UsageError(`expected TENANT PATTERN, got ${positionals.length} argument(s)`);
   let count: number | undefined;
   if (v.count !== undefined) {

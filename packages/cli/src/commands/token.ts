@@ -2,6 +2,7 @@
 // master token.
 import { parseArgs } from 'node:util';
 import { createToken, isClientError, refreshToken, revokeToken, tokenId } from '@fastpubsub/client/node';
+import { UsageError, withUsageErrors, requiredFlagOrEnv } from '../args.js';
 
 const USAGE = `Usage: fastpubsub token <create|refresh|revoke> --url URL --master-token MT [options]
 
@@ -24,7 +25,6 @@ Common options:
 Exit codes: 0 done, 1 request failed (HTTP error, unreachable), 2 usage error.
 `;
 
-class UsageError extends Error {}
 
 const MAX_TTL_MS = 24 * 3600 * 1000;
 
@@ -47,42 +47,32 @@ async function run(argv: string[]): Promise<number> {
     return sub === undefined ? 2 : 0;
   }
   if (sub !== 'create' && sub !== 'refresh' && sub !== 'revoke') throw new UsageError(`unknown subcommand '${sub}' (create, refresh or revoke)`);
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: false,
-      strict: true,
-      options: {
-        url: { type: 'string' },
-        'master-token': { type: 'string' },
-        tenant: { type: 'string', multiple: true },
-        pub: { type: 'string', multiple: true },
-        sub: { type: 'string', multiple: true },
-        ttl: { type: 'string' },
-        'created-by': { type: 'string' },
-        description: { type: 'string' },
-        'allow-ip': { type: 'string', multiple: true },
-        'allow-region': { type: 'string', multiple: true },
-        'allow-origin': { type: 'string', multiple: true },
-        token: { type: 'string' },
-        'token-id': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const parsed = withUsageErrors(() =>
+    parseArgs({ args: rest, allowPositionals: false, strict: true, options: {
+      url: { type: 'string' },
+      'master-token': { type: 'string' },
+      tenant: { type: 'string', multiple: true },
+      pub: { type: 'string', multiple: true },
+      sub: { type: 'string', multiple: true },
+      ttl: { type: 'string' },
+      'created-by': { type: 'string' },
+      description: { type: 'string' },
+      'allow-ip': { type: 'string', multiple: true },
+      'allow-region': { type: 'string', multiple: true },
+      'allow-origin': { type: 'string', multiple: true },
+      token: { type: 'string' },
+      'token-id': { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    } }),
+  );
   const v = parsed.values;
   if (v.help) {
     process.stdout.write(USAGE);
     return 0;
   }
-  const url = v.url ?? (process.env['FASTPUBSUB_URL'] || undefined);
-  const masterToken = v['master-token'] ?? process.env['FASTPUBSUB_MASTER_TOKEN'];
-  if (url === undefined) throw new UsageError('missing --url (or FASTPUBSUB_URL)');
-  if (masterToken === undefined || masterToken === '') throw new UsageError('missing --master-token (or FASTPUBSUB_MASTER_TOKEN)');
+  const url = requiredFlagOrEnv(v.url, 'url', 'FASTPUBSUB_URL');
+  const masterToken = requiredFlagOrEnv(v['master-token'], 'master-token', 'FASTPUBSUB_MASTER_TOKEN');
   const ttlMs = parseDuration(v.ttl ?? '1h');
   const admin = { url, masterToken };
 
