@@ -1,0 +1,124 @@
+// `fastpubsub control`: runs one control-plane service until SIGTERM/SIGINT. Settings come
+// from, in rising precedence, the defaults, a JSON config file, FASTPUBSUB_OPERATOR_TOKEN /
+// FASTPUBSUB_POP_TOKEN and the flags; the result is validated strictly before anything binds.
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { isFpsError } from '@fastpubsub/core';
+import { CONTROL_DEFAULTS, resolveControlConfig, type ControlConfigInput } from './config.js';
+
+const d = CONTROL_DEFAULTS;
+const USAGE = `Usage: fastpubsub control --operator-token TOKEN [options]
+
+Runs the FastPubSub control plane: tenants, master tokens, signed access tokens (the contract
+token endpoints), limits, signing keys, PoP registry, usage, and the watch stream PoPs follow.
+OpenAPI document at GET /openapi.json.
+
+Options:
+  --listen HOST:PORT        address to serve on (default ${d.listen.host}:${d.listen.port}; port 0 = any free port)
+  --operator-token TOKEN    operator secret (or env FASTPUBSUB_OPERATOR_TOKEN)
+  --pop-token TOKEN         secret PoPs present (or env FASTPUBSUB_POP_TOKEN; default: the operator token)
+  --store KIND              embedded (default) | etcd
+  --data-dir DIR            embedded store directory (default ${d.dataDir})
+  --etcd-endpoints URLS     comma-separated etcd client URLs (with --store etcd)
+  --etcd-prefix PREFIX      key prefix in etcd (default ${d.etcdPrefix})
+  --config FILE             JSON config file; flags override its values
+  --log-level L             debug | info | warn | error | silent (default ${d.logLevel})
+  -h, --help                show this help
+
+Config file keys (JSON, unknown keys are errors): listen {host, port}, operatorToken, popToken,
+store {kind: "embedded", dataDir} | {kind: "etcd", endpoints, prefix}, popLeaseMs (${d.popLeaseMs}),
+maxHttpBodyBytes (${d.maxHttpBodyBytes}), logLevel.
+
+Relays use it with the relay config key: "control": {"urls": ["http://HOST:PORT"], "token": POP_TOKEN}.
+`;
+
+class UsageError extends Error {}
+
+export const command: { summary: string; run(argv: string[]): Promise<number> } = {
+  summary: 'run the control plane (tenants, tokens, limits, PoP registry; embedded or etcd store)',
+  async run(argv) {
+    let input: ControlConfigInput;
+    try {
+      const { values } = parseArgs({
+        args: argv,
+        strict: true,
+        options: {
+          listen: { type: 'string' },
+          'operator-token': { type: 'string' },
+          'pop-token': { type: 'string' },
+          store: { type: 'string' },
+          'data-dir': { type: 'string' },
+          'etcd-endpoints': { type: 'string' },
+          'etcd-prefix': { type: 'string' },
+          config: { type: 'string' },
+          'log-level': { type: 'string' },
+          help: { type: 'boolean', short: 'h' },
+        },
+      });
+      if (values.help === true) {
+        process.stdout.write(USAGE);
+        return 0;
+      }
+      const raw: Record<string, unknown> =
+        values.config === undefined ? {} : (JSON.parse(await readFile(values.config, 'utf8')) as Record<string, unknown>);
+      const env = process.env;
+      if (env['FASTPUBSUB_OPERATOR_TOKEN'] !== undefined) raw['operatorToken'] = env['FASTPUBSUB_OPERATOR_TOKEN'];
+      if (env['FASTPUBSUB_POP_TOKEN'] !== undefined) raw['popToken'] = env['FASTPUBSUB_POP_TOKEN'];
+      if (values['operator-token'] !== undefined) raw['operatorToken'] = values['operator-token'];
+      if (values['pop-token'] !== undefined) raw['popToken'] = values['pop-token'];
+      if (values.listen !== undefined) {
+        const m = /^(.+):(\d+)$/.exec(values.listen);
+        if (m === null) throw new UsageError(`--listen must be HOST:PORT, got ${values.listen}`);
+        raw['listen'] = { host: (m[1] as string).replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
+      }
+      const storeKind = values.store ?? (raw['store'] as { kind?: string } | undefined)?.kind ?? 'embedded';
+      if (storeKind === 'etcd') {
+        const given = (raw['store'] ?? {}) as Record<string, unknown>;
+        const endpoints = values['etcd-endpoints']?.split(',').map((s) => s.trim()).filter((s) => s !== '') ?? given['endpoints'];
+        raw['store'] = {
+          kind: 'etcd',
+          endpoints,
+          ...(values['etcd-prefix'] !== undefined ? { prefix: values['etcd-prefix'] } : given['prefix'] !== undefined ? { prefix: given['prefix'] } : {}),
+        };
+      } else if (storeKind === 'embedded') {
+        const given = (raw['store'] ?? {}) as Record<string, unknown>;
+        const dataDir = values['data-dir'] ?? given['dataDir'];
+        raw['store'] = { kind: 'embedded', ...(dataDir === undefined ? {} : { dataDir }) };
+      } else {
+        throw new UsageError(`--store must be embedded or etcd, got ${storeKind}`);
+      }
+      if (values['log-level'] !== undefined) raw['logLevel'] = values['log-level'];
+      resolveControlConfig(raw);
+      input = raw as unknown as ControlConfigInput;
+    } catch (err) {
+      return fail(err);
+    }
+    const { startControl } = await import('./index.js');
+    let control;
+    try {
+      control = await startControl(input);
+    } catch (err) {
+      return fail(err);
+    }
+    process.stdout.write(`fastpubsub control listening on ${control.url} (store ${control.config.store.kind})\n`);
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    });
+    const force = (): void => process.exit(130);
+    process.once('SIGTERM', force);
+    process.once('SIGINT', force);
+    process.stderr.write(`fastpubsub control: ${signal}, shutting down\n`);
+    await control.close();
+    process.off('SIGTERM', force);
+    process.off('SIGINT', force);
+    return 0;
+  },
+};
+
+function fail(err: unknown): number {
+  const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;
+  const msg = isFpsError(err) || err instanceof Error ? err.message : String(err);
+  process.stderr.write(`fastpubsub control: ${msg}\n${usage ? "Run 'fastpubsub control --help' for usage.\n" : ''}`);
+  return usage ? 2 : 1;
+}
