@@ -1,0 +1,39 @@
+// Child process of the isolation benchmark: publishes as fast as `rate` msg/s (in 10 ms
+// batches) to one tenant until SIGTERM, and reports how many were refused with ERR:rate_limited.
+import WebSocket from 'ws';
+
+const [wsUrl, token, tenant, rateText] = process.argv.slice(2) as [string, string, string, string];
+const rate = Number(rateText);
+const ws = new WebSocket(wsUrl, ['llps.v1', `at.${token}`], { perMessageDeflate: false });
+let refused = 0;
+let sent = 0;
+ws.on('message', (d: Buffer, binary: boolean) => {
+  if (!binary && d.toString() === 'ERR:rate_limited') refused++;
+});
+function frame(channel: string, payload: Buffer): Buffer {
+  const t = Buffer.from(tenant);
+  const c = Buffer.from(channel);
+  const h = Buffer.alloc(4 + t.length + c.length);
+  h.writeUInt16BE(t.length, 0);
+  t.copy(h, 2);
+  h.writeUInt16BE(c.length, 2 + t.length);
+  c.copy(h, 4 + t.length);
+  return Buffer.concat([h, payload]);
+}
+const payload = Buffer.alloc(64, 120);
+ws.once('open', () => {
+  process.stdout.write('ready\n');
+  const t0 = performance.now();
+  const timer = setInterval(() => {
+    const due = Math.floor(((performance.now() - t0) / 1000) * rate);
+    for (; sent < due; sent++) ws.send(frame('flood.x', payload), { binary: true });
+  }, 10);
+  process.once('SIGTERM', () => {
+    clearInterval(timer);
+    setTimeout(() => {
+      process.stdout.write(JSON.stringify({ sent, refused }) + '\n');
+      ws.terminate();
+      process.exit(0);
+    }, 300);
+  });
+});
