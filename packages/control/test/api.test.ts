@@ -8,7 +8,7 @@ import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLogger } from '@fastpubsub/core';
 import { EmbeddedControlStore, ROUTES, openapi, startControl } from '@fastpubsub/control';
-import { http } from '../../relay/test/conformance/helpers.js';
+import { http, waitFor } from '../../relay/test/conformance/helpers.js';
 import { ControlEnv, MASTER_TOKEN, POP_TOKEN, getToken, grant, upgradeStatus } from './harness.js';
 
 const env = new ControlEnv();
@@ -117,4 +117,13 @@ test('a PoP restarted while the control plane is down admits known tokens from i
   const r = await http(again.httpUrl, 'POST', '/v1/get-token', { body: { right: { tenant_grants: [grant('t1')], expires_at: new Date(Date.now() + 60_000).toISOString() }, created_by: 'x' } });
   assert.equal(r.status, 503);
   assert.equal((r.json as { error: string }).error, 'store_unavailable');
+});
+
+test('PoP registry: a PoP that stops heartbeating leaves when its lease lapses', async () => {
+  const control = await env.control({ popLeaseMs: 1000 });
+  const pop = await env.relay([control.url], { popId: 'short-lived' });
+  const listed = async (): Promise<string[]> => ((await http(control.url, 'GET', '/v1/pops', { bearer: POP_TOKEN })).json as { pops: Array<{ id: string }> }).pops.map((p) => p.id);
+  await waitFor(async () => (await listed()).includes('short-lived'), 2000, 'registered');
+  await pop.close({ graceMs: 0 });
+  await waitFor(async () => !(await listed()).includes('short-lived'), 3000, 'lease lapsed');
 });

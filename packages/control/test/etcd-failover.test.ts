@@ -54,6 +54,12 @@ test('healthy cluster: tokens from either instance are admitted at both PoPs; re
   assert.equal(await upgradeStatus(pops[0]!, victim), 101);
   assert.equal((await http(controls[1]!.url, 'DELETE', '/v1/revoke-token', { body: { token: victim } })).status, 200);
   for (const p of pops) await waitFor(async () => (await upgradeStatus(p, victim)) === 401, 1000, 'revocation at every PoP');
+  // Both PoPs registered under etcd leases; either instance lists them.
+  await waitFor(async () => {
+    const r = await http(controls[1]!.url, 'GET', '/v1/pops');
+    const ws = (r.json as { pops: Array<{ wsUrl: string }> }).pops.map((x) => x.wsUrl);
+    return pops.every((p) => ws.includes(p.wsUrl));
+  }, 3000, 'both PoPs in the registry');
 });
 
 test('one member killed: the API and config push keep working', async () => {

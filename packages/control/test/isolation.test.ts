@@ -175,3 +175,23 @@ test('ws: a flood at 10x one tenant\'s limit is refused with ERR:rate_limited; a
     await new Promise((r) => setTimeout(r, 100));
   }
 });
+
+test('ws: the per-tenant connection limit from the control plane refuses with 429 past it and frees a slot on close', async () => {
+  const control = await env.control();
+  assert.equal((await http(control.url, 'POST', '/v1/tenants', { body: { id: 'few', limits: { maxConnections: 2 } } })).status, 201);
+  const relay = await env.relay([control.url]);
+  const tok = await getToken(relay.httpUrl, { tenant_grants: [grant('few')] });
+  const c1 = await env.connect(relay, tok);
+  await env.connect(relay, tok);
+  await assert.rejects(connectWs(relay.wsUrl, tok), /HTTP 429/);
+  await c1.close();
+  await waitFor(async () => {
+    try {
+      const c = await connectWs(relay.wsUrl, tok);
+      env.clients.push(c);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 2000, 'a slot freed by the close');
+});

@@ -117,6 +117,13 @@ export class ControlClient {
     return this.#popId;
   }
 
+  /** The PoP registry (lease-backed), for discovering peers; rejects with store_unavailable if unreachable. */
+  async listPops(): Promise<Array<{ id: string; region: string; httpUrl: string; wsUrl: string; lastSeenMs: number }>> {
+    const res = await this.#request('GET', '/v1/pops', { timeoutMs: 3000 });
+    if (res.status !== 200) throw new FpsError(ErrorCode.StoreUnavailable, `control plane answered ${res.status}`);
+    return ((await res.json()) as { pops: Array<{ id: string; region: string; httpUrl: string; wsUrl: string; lastSeenMs: number }> }).pops;
+  }
+
   async close(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
     this.#abort.abort();
