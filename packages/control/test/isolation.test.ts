@@ -195,3 +195,26 @@ test('ws: the per-tenant connection limit from the control plane refuses with 42
     }
   }, 2000, 'a slot freed by the close');
 });
+
+test('ws: usage aggregated from the PoP enforces a monthly message quota (ERR:rate_limited once over)', async () => {
+  const control = await env.control();
+  assert.equal((await http(control.url, 'POST', '/v1/tenants', { body: { id: 'metered', limits: { monthlyMessages: 50 } } })).status, 201);
+  const relay = await env.relay([control.url]);
+  const tok = await getToken(relay.httpUrl, { tenant_grants: [grant('metered')] });
+  const c = await env.connect(relay, tok);
+  for (let i = 0; i < 60; i++) c.publish('metered', 'm.x', String(i));
+  await c.ping();
+  // Reported within 500 ms, aggregated, pushed back as a quota event: publishes are now refused.
+  await waitFor(async () => {
+    c.publish('metered', 'm.x', 'probe');
+    c.sendText('PING');
+    let refused = false;
+    for (;;) {
+      const t = await c.nextText();
+      if (t === 'ERR:rate_limited') refused = true;
+      if (t === 'PONG') return refused;
+    }
+  }, 5000, 'quota enforced');
+  const u = (await http(control.url, 'GET', '/v1/tenants/metered/usage')).json as { messages: number; bytes: number };
+  assert.ok(u.messages >= 60 && u.bytes >= 60, JSON.stringify(u));
+});
