@@ -118,3 +118,16 @@ test('all members killed: PoPs keep serving, token creation is 503 store_unavail
   for (const p of pops) await waitFor(async () => (await upgradeStatus(p, back.token)) === 401, 3000, 'revocation after recovery');
   await pubSubWorks(pubs[0]!, subs[0]!);
 });
+
+test('a control instance going away: its PoPs fail over to the other instance and keep receiving revocations', async () => {
+  const token = (await tokenEventually(controls[1]!.url, 5000)).token;
+  for (const p of pops) assert.equal(await upgradeStatus(p, token), 101);
+  await controls[0]!.close(); // pops[0] watched this one first
+  const t0 = Date.now();
+  assert.equal((await http(controls[1]!.url, 'DELETE', '/v1/revoke-token', { body: { token } })).status, 200);
+  for (const p of pops) await waitFor(async () => (await upgradeStatus(p, token)) === 401, 3000, 'revocation after failover');
+  assert.ok(Date.now() - t0 < 3000);
+  // Token calls through the PoP whose first URL is gone go to the next one.
+  const viaPop = await tokenEventually(pops[0]!.httpUrl, 3000);
+  assert.equal(await upgradeStatus(pops[1]!, viaPop.token), 101);
+});
