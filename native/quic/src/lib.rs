@@ -48,7 +48,7 @@ fn invalid(msg: impl Into<String>) -> Error {
 }
 
 fn varint(code: f64) -> Result<VarInt> {
-    if !(code >= 0.0) || code.fract() != 0.0 || code > 9_007_199_254_740_991.0 {
+    if code.is_nan() || code < 0.0 || code.fract() != 0.0 || code > 9_007_199_254_740_991.0 {
         return Err(invalid(format!("error code must be an integer in [0, 2^53): {code}")));
     }
     VarInt::from_u64(code as u64).map_err(|_| invalid("error code too large"))

@@ -1,10 +1,16 @@
-//! Per-stream tasks. A writer task drains the bounded send buffer that JS fills with the
-//! non-blocking write(); a reader task reads batches of chunks (read_chunks) and hands one
+//! Per-stream send state and tasks. write() on the JS thread hands bytes straight to quinn when
+//! nothing is queued ahead of them (no task hop between JS and the connection driver); what flow
+//! control refuses stays in a bounded send buffer that a writer task drains when quinn wakes it.
+//! A reader task reads batches of chunks (read_chunks) and hands one
 //! concatenated buffer per batch to the event queue, pausing while JS holds more than the
 //! receive high-water mark so QUIC flow control pushes back on the peer for that stream only.
 
+use std::collections::VecDeque;
+use std::future::{poll_fn, Future};
+use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use quinn::{ReadError, VarInt, WriteError};
@@ -14,31 +20,85 @@ use crate::shared::{kind, lock, Ev, RecvState, Shared};
 
 #[derive(Default)]
 pub struct SendBuf {
-    pub chunks: Vec<Bytes>,
+    pub chunks: VecDeque<Bytes>,
     pub bytes: usize,
     pub finish: bool,
     pub reset: Option<u64>,
     /// The writer is gone (finished, reset, stopped by peer, connection lost, open failed).
     pub done: bool,
     pub need_drain: bool,
+    /// The QUIC stream once it is open. It lives under this lock so that write() on the JS
+    /// thread can hand bytes straight to quinn (no hop through the writer task) whenever nothing
+    /// is queued ahead of them; the writer task only takes over what flow control refused.
+    stream: Option<quinn::SendStream>,
 }
 
 pub struct SendState {
     pub buf: Mutex<SendBuf>,
-    /// New data, finish or reset.
+    /// New data, finish or reset for the writer task.
     pub notify: Notify,
-    /// Reset only: interrupts a write blocked on flow control.
-    pub ctl: Notify,
     pub hwm: usize,
 }
 
-pub struct StreamEntry {
-    pub id: u32,
-    pub conn: u32,
-    pub send: Option<Arc<SendState>>,
-    pub recv: Option<Arc<RecvState>>,
-    remaining: AtomicU8,
-    errored: AtomicBool,
+/// What one pass of `SendBuf::pump` left behind.
+enum Pumped {
+    /// Nothing queued (or the stream is not open yet): wait for write()/finish()/reset().
+    Idle,
+    /// Flow or congestion control refused the rest; quinn holds the caller's waker.
+    Blocked,
+    /// The send side is over.
+    Exit(Exit),
+}
+
+enum Exit {
+    Finished,
+    Reset,
+    Stopped(VarInt),
+    Lost(String),
+    Closed,
+}
+
+impl SendBuf {
+    /// Hands queued chunks to quinn until it refuses, then applies finish/reset. Returns what is
+    /// left and whether the buffer fell below `hwm` after write() had said "wait for drain".
+    fn pump(&mut self, cx: &mut Context<'_>, hwm: usize) -> (Pumped, bool) {
+        let Some(stream) = self.stream.as_mut() else { return (Pumped::Idle, false) };
+        if let Some(code) = self.reset {
+            let _ = stream.reset(VarInt::from_u64(code).unwrap_or(VarInt::MAX));
+            return (Pumped::Exit(Exit::Reset), false);
+        }
+        let mut out = Pumped::Idle;
+        while !self.chunks.is_empty() {
+            let slice = self.chunks.make_contiguous();
+            let r = {
+                let fut = pin!(stream.write_chunks(slice));
+                fut.poll(cx)
+            };
+            match r {
+                Poll::Ready(Ok(w)) => {
+                    // Fully written chunks are at the front (the partial one was split in place).
+                    self.chunks.drain(..w.chunks);
+                    self.bytes = self.bytes.saturating_sub(w.bytes);
+                }
+                Poll::Ready(Err(WriteError::Stopped(code))) => return (Pumped::Exit(Exit::Stopped(code)), false),
+                Poll::Ready(Err(e @ WriteError::ConnectionLost(_))) => return (Pumped::Exit(Exit::Lost(e.to_string())), false),
+                Poll::Ready(Err(_)) => return (Pumped::Exit(Exit::Closed), false),
+                Poll::Pending => {
+                    out = Pumped::Blocked;
+                    break;
+                }
+            }
+        }
+        let drained = self.need_drain && self.bytes < hwm;
+        if drained {
+            self.need_drain = false;
+        }
+        if self.chunks.is_empty() && self.finish {
+            let _ = stream.finish();
+            return (Pumped::Exit(Exit::Finished), drained);
+        }
+        (out, drained)
+    }
 }
 
 /// Result of write(): 1 = accepted and below the high-water mark, 0 = accepted but at or above
@@ -55,14 +115,28 @@ impl SendState {
                 continue;
             }
             b.bytes += c.len();
-            b.chunks.push(c);
+            b.chunks.push_back(c);
+        }
+        if b.chunks.is_empty() {
+            return i32::from(b.bytes < self.hwm);
+        }
+        let mut wake_writer = was_empty;
+        if was_empty && b.stream.is_some() {
+            // Nothing ahead of these bytes: write them now, on this thread. quinn wakes its
+            // connection driver itself. Whatever it refuses (or an error) goes to the writer
+            // task, which registers its own waker: ours is a no-op one.
+            let mut cx = Context::from_waker(Waker::noop());
+            match b.pump(&mut cx, self.hwm) {
+                (Pumped::Idle, _) => wake_writer = false,
+                _ => wake_writer = true,
+            }
         }
         let below = b.bytes < self.hwm;
         if !below {
             b.need_drain = true;
         }
         drop(b);
-        if was_empty {
+        if wake_writer {
             self.notify.notify_one();
         }
         i32::from(below)
@@ -89,7 +163,6 @@ impl SendState {
         b.bytes = 0;
         drop(b);
         self.notify.notify_one();
-        self.ctl.notify_one();
         true
     }
 
@@ -97,12 +170,37 @@ impl SendState {
         lock(&self.buf).bytes
     }
 
-    fn mark_done(&self) {
+    fn mark_done(&self) -> Option<quinn::SendStream> {
         let mut b = lock(&self.buf);
         b.done = true;
         b.chunks.clear();
         b.bytes = 0;
+        b.stream.take()
     }
+}
+
+/// Ready on its second poll: lets the writer wait for quinn to wake it after a blocked write.
+struct WokenAgain(bool);
+
+impl Future for WokenAgain {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            Poll::Pending
+        }
+    }
+}
+
+pub struct StreamEntry {
+    pub id: u32,
+    pub conn: u32,
+    pub send: Option<Arc<SendState>>,
+    pub recv: Option<Arc<RecvState>>,
+    remaining: AtomicU8,
+    errored: AtomicBool,
 }
 
 impl StreamEntry {
@@ -112,7 +210,7 @@ impl StreamEntry {
             id,
             conn,
             send: send.then(|| {
-                Arc::new(SendState { buf: Mutex::new(SendBuf::default()), notify: Notify::new(), ctl: Notify::new(), hwm: shared.send_hwm })
+                Arc::new(SendState { buf: Mutex::new(SendBuf::default()), notify: Notify::new(), hwm: shared.send_hwm })
             }),
             recv: recv.then(|| RecvState::new(shared.recv_hwm)),
             remaining: AtomicU8::new(u8::from(send) + u8::from(recv)),
@@ -141,7 +239,7 @@ impl StreamEntry {
     pub fn fail(&self, shared: &Shared, msg: String) {
         self.error(shared, 1, msg);
         if let Some(s) = &self.send {
-            s.mark_done();
+            drop(s.mark_done());
             self.half_done(shared);
         }
         if self.recv.is_some() {
@@ -163,74 +261,41 @@ fn code_of(v: VarInt) -> Option<f64> {
     Some(v.into_inner() as f64)
 }
 
-async fn writer(shared: Arc<Shared>, entry: Arc<StreamEntry>, st: Arc<SendState>, mut stream: quinn::SendStream) {
+async fn writer(shared: Arc<Shared>, entry: Arc<StreamEntry>, st: Arc<SendState>, stream: quinn::SendStream) {
     let stopped = stream.stopped();
     tokio::pin!(stopped);
-    let emit_stopped = |code: VarInt| {
-        shared.push(Ev { kind: kind::STOPPED, id: entry.id, conn: entry.conn, code: code_of(code), ..Ev::default() });
-    };
-    'outer: loop {
-        let (mut batch, finish, reset) = {
-            let mut b = lock(&st.buf);
-            (std::mem::take(&mut b.chunks), b.finish, b.reset)
+    lock(&st.buf).stream = Some(stream);
+    let exit = loop {
+        let notified = st.notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let (pumped, drained) = poll_fn(|cx| Poll::Ready(lock(&st.buf).pump(cx, st.hwm))).await;
+        if drained {
+            shared.push(Ev { kind: kind::DRAIN, id: entry.id, conn: entry.conn, ..Ev::default() });
+        }
+        let blocked = match pumped {
+            Pumped::Exit(e) => break e,
+            Pumped::Blocked => true,
+            Pumped::Idle => false,
         };
-        if let Some(code) = reset {
-            let _ = stream.reset(VarInt::from_u64(code).unwrap_or(VarInt::MAX));
-            break;
+        // Blocked: quinn wakes this task when the stream may take more (WokenAgain then
+        // completes); idle: only write()/finish()/reset() (notified) can give us work.
+        tokio::select! {
+            _ = &mut notified => {}
+            _ = WokenAgain(false), if blocked => {}
+            r = &mut stopped => break match r {
+                Ok(Some(code)) => Exit::Stopped(code),
+                Err(e) => Exit::Lost(e.to_string()),
+                Ok(None) => Exit::Closed,
+            },
         }
-        if batch.is_empty() {
-            if finish {
-                let _ = stream.finish();
-                break;
-            }
-            tokio::select! {
-                _ = st.notify.notified() => continue,
-                r = &mut stopped => {
-                    match r {
-                        Ok(Some(code)) => emit_stopped(code),
-                        Err(e) => entry.error(&shared, 2, e.to_string()),
-                        Ok(None) => {}
-                    }
-                    break;
-                }
-            }
-        }
-        let mut rest: &mut [Bytes] = &mut batch[..];
-        while !rest.is_empty() {
-            tokio::select! {
-                biased;
-                r = stream.write_chunks(rest) => match r {
-                    Ok(w) => {
-                        rest = &mut rest[w.chunks..];
-                        let drained = {
-                            let mut b = lock(&st.buf);
-                            b.bytes = b.bytes.saturating_sub(w.bytes);
-                            if b.need_drain && b.bytes < st.hwm && b.reset.is_none() {
-                                b.need_drain = false;
-                                true
-                            } else {
-                                false
-                            }
-                        };
-                        if drained {
-                            shared.push(Ev { kind: kind::DRAIN, id: entry.id, conn: entry.conn, ..Ev::default() });
-                        }
-                    }
-                    Err(WriteError::Stopped(code)) => { emit_stopped(code); break 'outer; }
-                    Err(e @ WriteError::ConnectionLost(_)) => { entry.error(&shared, 2, e.to_string()); break 'outer; }
-                    Err(_) => break 'outer,
-                },
-                _ = st.ctl.notified() => {
-                    let reset = lock(&st.buf).reset;
-                    if let Some(code) = reset {
-                        let _ = stream.reset(VarInt::from_u64(code).unwrap_or(VarInt::MAX));
-                        break 'outer;
-                    }
-                }
-            }
-        }
+    };
+    match exit {
+        Exit::Stopped(code) => shared.push(Ev { kind: kind::STOPPED, id: entry.id, conn: entry.conn, code: code_of(code), ..Ev::default() }),
+        Exit::Lost(msg) => entry.error(&shared, 2, msg),
+        Exit::Finished | Exit::Reset | Exit::Closed => {}
     }
-    st.mark_done();
+    drop(st.mark_done());
     entry.half_done(&shared);
 }
 
