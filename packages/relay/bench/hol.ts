@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { QuicEdgeClient } from '@fastpubsub/client/quic';
 
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -50,6 +50,8 @@ interface PhaseResult {
   p50: number;
   p99: number;
   max: number;
+  /** This process's event-loop delay p99, ms (with --in-process it includes the relay's work). */
+  loopP99: number;
   delivered: number;
   expected: number;
 }
@@ -145,6 +147,8 @@ async function phase(opts: { host: string; port: number; token: string; caPem: s
   if (stall) subs[0]!.pause();
   const total = Math.round(secs * rate);
   const payload = Buffer.alloc(PAYLOAD, 7);
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   const start = performance.now();
   let sent = 0;
   while (sent < total) {
@@ -163,11 +167,12 @@ async function phase(opts: { host: string; port: number; token: string; caPem: s
   const healthy = SUBS - 1;
   const deadline = performance.now() + 3000;
   while (delivered < total * healthy && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  loop.disable();
   await sub.closed();
   await pub.closed();
   lat.sort((a, b) => a - b);
   if (heldBack > 0) console.log(`  (publisher held back by backpressure for ${heldBack} ticks: the offered rate exceeds what the path carries)`);
-  return { rate: delivered / healthy / ((last - first) / 1000), p50: pct(lat, 0.5), p99: pct(lat, 0.99), max: lat[lat.length - 1] ?? NaN, delivered, expected: total * healthy };
+  return { rate: delivered / healthy / ((last - first) / 1000), p50: pct(lat, 0.5), p99: pct(lat, 0.99), max: lat[lat.length - 1] ?? NaN, loopP99: loop.percentile(99) / 1e6, delivered, expected: total * healthy };
 }
 
 async function droppedSlow(t: Target): Promise<number> {
@@ -187,7 +192,7 @@ try {
   const base: PhaseResult[] = [];
   const stalled: PhaseResult[] = [];
   const row = (name: string, r: PhaseResult): string =>
-    `${name.padEnd(14)} delivered ${r.delivered}/${r.expected}  rate/sub ${r.rate.toFixed(0)} msg/s  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms  max ${r.max.toFixed(1)} ms`;
+    `${name.padEnd(14)} delivered ${r.delivered}/${r.expected}  rate/sub ${r.rate.toFixed(0)} msg/s  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms  max ${r.max.toFixed(1)} ms  loop delay p99 ${r.loopP99.toFixed(1)} ms`;
   for (let i = 0; i < repeats; i++) {
     const order = i % 2 === 0 ? [false, true] : [true, false];
     for (const stall of order) {
@@ -201,6 +206,7 @@ try {
     p50: median(rs.map((r) => r.p50)),
     p99: median(rs.map((r) => r.p99)),
     max: median(rs.map((r) => r.max)),
+    loopP99: median(rs.map((r) => r.loopP99)),
     delivered: rs.reduce((a, r) => a + r.delivered, 0),
     expected: rs.reduce((a, r) => a + r.expected, 0),
   });
