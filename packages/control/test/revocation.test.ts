@@ -61,6 +61,12 @@ test('refresh keeps the token text and moves the expiry at every PoP; a forged o
   // A bad master token is 401 through the PoP too.
   const bad = await http(pops[0]!.httpUrl, 'POST', '/v1/get-token', { body: {}, bearer: 'wrong' });
   assert.equal(bad.status, 401);
+  const none = await http(pops[0]!.httpUrl, 'POST', '/v1/get-token', { body: {}, bearer: null });
+  assert.equal(none.status, 401, 'no Authorization is 401 through a PoP too');
+  const tooLate = await http(pops[0]!.httpUrl, 'POST', '/v1/get-token', {
+    body: { right: { tenant_grants: [grant('t1')], expires_at: isoIn(25 * 3600_000) }, created_by: 'x' },
+  });
+  assert.equal(tooLate.status, 400, 'contract check 19: 25 h ahead is 400');
   assert.notEqual(MASTER_TOKEN, 'wrong');
 });
 

@@ -143,8 +143,8 @@ export class ControlClient {
    */
   async forwardToken(op: TokenOp, authorization: string | undefined, body: unknown): Promise<object> {
     const { method, path } = OP_ROUTE[op];
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (authorization !== undefined) headers['authorization'] = authorization;
+    // Always the caller's credential, never the PoP's own: no header must stay 401, not become a PoP call.
+    const headers: Record<string, string> = { 'content-type': 'application/json', authorization: authorization ?? '' };
     const res = await this.#request(method, path, { headers, body: JSON.stringify(body), timeoutMs: 5000 });
     const text = await res.text();
     let json: unknown;
