@@ -7,7 +7,10 @@ import type { LinkMetrics } from './cost.js';
 export interface LinkHealthOptions {
   /** No probe reply for this long (while probing) declares the link dead. Default 800 ms. */
   readonly deadAfterMs?: number;
-  /** Consecutive replies needed to declare a dead link up again (damps flapping). Default 2. */
+  /**
+   * Consecutive replies needed before a new or dead link is declared up: a link must prove
+   * itself (and give the jitter estimate a few samples) before it carries routes. Default 3.
+   */
   readonly upAfterReplies?: number;
   /** A probe without reply after max(this, 2·srtt + 4·rttvar) counts as lost. Default 250 ms. */
   readonly lossTimeoutMs?: number;
@@ -45,7 +48,7 @@ export class LinkHealth {
 
   constructor(options: LinkHealthOptions = {}) {
     this.deadAfterMs = options.deadAfterMs ?? 800;
-    this.upAfterReplies = options.upAfterReplies ?? 2;
+    this.upAfterReplies = options.upAfterReplies ?? 3;
     this.lossTimeoutMs = options.lossTimeoutMs ?? 250;
     this.rttGain = options.rttGain ?? 1 / 8;
     this.jitterGain = options.jitterGain ?? 1 / 4;
@@ -80,8 +83,10 @@ export class LinkHealth {
     this.outstanding.delete(id);
     const rtt = Math.max(0, nowMs - sentAt);
     if (this.srtt === undefined) {
+      // Not RFC 6298's rtt/2: that is an RTO safety margin, and as a cost it would make every
+      // new link look 25 % slower and then "improve" on each probe, triggering route churn.
       this.srtt = rtt;
-      this.rttvar = rtt / 2;
+      this.rttvar = 0;
     } else {
       this.rttvar = (1 - this.jitterGain) * this.rttvar + this.jitterGain * Math.abs(this.srtt - rtt);
       this.srtt = (1 - this.rttGain) * this.srtt + this.rttGain * rtt;
@@ -90,7 +95,7 @@ export class LinkHealth {
     this.lastReplyAt = nowMs;
     this.lastAnsweredSentAt = Math.max(this.lastAnsweredSentAt, sentAt);
     this.streak += 1;
-    if (this._state !== 'up' && (this._state === 'unknown' || this.streak >= this.upAfterReplies)) {
+    if (this._state !== 'up' && this.streak >= this.upAfterReplies) {
       this._state = 'up';
     }
   }

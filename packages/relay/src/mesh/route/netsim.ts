@@ -119,6 +119,8 @@ export class RouterNetwork {
   readonly routers = new Map<string, Router>();
   readonly changes: Array<RouteChange & { node: string }> = [];
   readonly stats = new Map<string, NodeStats>();
+  /** Every linkDown handed to a router: when each side noticed a failure. */
+  readonly downEvents: Array<{ node: string; neighbour: string; atMs: number }> = [];
   private readonly links = new Map<string, LinkState>();
   private readonly alive = new Set<string>();
   private readonly wakeAt = new Map<string, number>();
@@ -239,6 +241,7 @@ export class RouterNetwork {
     const l = this.links.get(key(x, y));
     if (l === undefined || l.up || !this.alive.has(x)) return;
     this.router(x).linkDown(y);
+    this.downEvents.push({ node: x, neighbour: y, atMs: this.now });
     this.poke(x);
   }
 
@@ -323,6 +326,7 @@ export class RouterNetwork {
       else r.linkMetrics(y, m);
     } else if (after === 'dead' && known) {
       r.linkDown(y);
+      this.downEvents.push({ node: x, neighbour: y, atMs: this.now });
     }
     this.poke(x);
   }

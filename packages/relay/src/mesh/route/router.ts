@@ -29,6 +29,8 @@ export interface RouterOptions {
   readonly forgetAfterMs?: number;
   /** Own starting sequence number (rounded up to even); e.g. from a boot counter. Default 0. */
   readonly initialSeq?: number;
+  /** Link cost changes up to max(this, 0.5 %) are not acted on. Default 0.1 ms. */
+  readonly metricEpsilonMs?: number;
   /** Link cost function; default linkCostMs. */
   readonly linkCost?: (m: LinkMetrics) => number;
 }
@@ -121,6 +123,7 @@ export class Router {
   private readonly routeTimeoutMs: number;
   private readonly forgetAfterMs: number;
   private readonly costOf: (m: LinkMetrics) => number;
+  private readonly metricEpsilonMs: number;
 
   private ownSeq: number;
   private readonly nbrs = new Map<string, Neighbour>();
@@ -133,7 +136,9 @@ export class Router {
   private readonly pending = new Set<string>();
   private lastTriggerAt = -Infinity;
   private nextPeriodicAt = -Infinity;
-  private dirty = true;
+  /** Destinations whose selection must run again; `dirtyAll` after topology changes. */
+  private dirtyAll = true;
+  private readonly dirty = new Set<string>();
   private nextWake = Infinity;
 
   constructor(options: RouterOptions) {
@@ -149,6 +154,7 @@ export class Router {
     this.routeTimeoutMs = options.routeTimeoutMs ?? 3.5 * this.advertIntervalMs;
     this.forgetAfterMs = options.forgetAfterMs ?? 60_000;
     this.costOf = options.linkCost ?? linkCostMs;
+    this.metricEpsilonMs = options.metricEpsilonMs ?? 0.1;
     const seq = Math.max(0, Math.ceil(options.initialSeq ?? 0));
     this.ownSeq = seq % 2 === 0 ? seq : seq + 1;
   }
@@ -165,7 +171,7 @@ export class Router {
       lastHeardAt: nowMs,
       needsFull: true,
     });
-    this.dirty = true;
+    this.dirtyAll = true;
   }
 
   /** New smoothed measurements for an up link (ignored for unknown links). */
@@ -174,15 +180,36 @@ export class Router {
     if (n === undefined) return;
     n.metrics = metrics;
     const cost = this.costOf(metrics);
-    if (cost !== n.cost) {
-      n.cost = cost;
-      this.dirty = true;
+    // Probe noise moves the cost a little on every reply; re-deciding on every wiggle costs
+    // CPU and buys nothing, as the switch and trigger margins are far coarser than this.
+    if (Math.abs(cost - n.cost) <= Math.max(this.metricEpsilonMs, 0.005 * n.cost)) return;
+    n.cost = cost;
+    // Only destinations this link can matter for: routed over it, waiting out a hold, or
+    // where the path over it now beats the current one by the switch margin.
+    for (const [dest, s] of this.table) {
+      if (s.nextHop === neighbour || s.betterSince !== undefined) this.dirty.add(dest);
+      else if (this.costVia(neighbour, n, dest) < s.cost - this.switchMargin(s.cost)) this.dirty.add(dest);
     }
+    for (const dest of n.rib.keys()) if (!this.table.has(dest)) this.dirty.add(dest);
+    if (!this.table.has(neighbour)) this.dirty.add(neighbour);
+  }
+
+  /** Cost of reaching `dest` over `via` if that candidate is eligible, else Infinity. */
+  private costVia(via: string, n: Neighbour, dest: string): number {
+    if (via === dest) return n.cost;
+    const e = n.rib.get(dest);
+    if (e === undefined || !this.eligible(via, e)) return Infinity;
+    return n.cost + this.hopCostMs + e.cost;
+  }
+
+  private eligible(via: string, e: AdvertEntry): boolean {
+    if (!Number.isFinite(e.cost) || e.seq % 2 === 1 || e.seq < (this.seqSeen.get(e.dest) ?? -1)) return false;
+    return e.path[0] === via && e.path[e.path.length - 1] === e.dest && !e.path.includes(this.id);
   }
 
   /** The link is dead: everything learned through it is dropped at once. */
   linkDown(neighbour: string): void {
-    if (this.nbrs.delete(neighbour)) this.dirty = true;
+    if (this.nbrs.delete(neighbour)) this.dirtyAll = true;
   }
 
   /** An advert received on the link to `from` (adverts on links that are not up are ignored). */
@@ -190,7 +217,12 @@ export class Router {
     const n = this.nbrs.get(from);
     if (n === undefined || advert.from !== from) return;
     n.lastHeardAt = nowMs;
-    if (advert.full) n.rib = new Map();
+    const old = n.rib;
+    if (advert.full) {
+      n.rib = new Map();
+      const listed = new Set(advert.entries.map((e) => e.dest));
+      for (const d of old.keys()) if (!listed.has(d)) this.dirty.add(d);
+    }
     for (const e of advert.entries) {
       if (e.dest === this.id) {
         // Someone carries a newer number for us (we restarted, or a break was reported while
@@ -201,10 +233,11 @@ export class Router {
         }
         continue;
       }
+      const prev = old.get(e.dest);
       n.rib.set(e.dest, e);
+      if (prev === undefined || prev.seq !== e.seq || prev.cost !== e.cost || !samePath(prev.path, e.path)) this.dirty.add(e.dest);
       if (e.seq > (this.seqSeen.get(e.dest) ?? -1)) this.seqSeen.set(e.dest, e.seq);
     }
-    this.dirty = true;
   }
 
   // ---- decisions -----------------------------------------------------------------------
@@ -213,11 +246,14 @@ export class Router {
     const changes: RouteChange[] = [];
     this.nextWake = Infinity;
     this.expire(nowMs);
-    // Hysteresis timers are due: selection must run again even without new input.
-    if (this.dirty || nowMs >= this.nextHoldDeadline()) {
-      this.dirty = false;
-      for (const dest of this.destinations()) this.select(dest, nowMs, changes);
-    }
+    // Hysteresis timers that are due: selection must run again even without new input.
+    for (const [dest, s] of this.table) if (s.betterSince !== undefined && nowMs >= s.betterSince + this.switchHoldMs) this.dirty.add(dest);
+    const todo = this.dirtyAll ? this.destinations() : new Set(this.dirty);
+    this.dirtyAll = false;
+    this.dirty.clear();
+    todo.delete(this.id);
+    for (const dest of todo) this.select(dest, nowMs, changes);
+    this.collectSignificant(todo);
     this.nextWake = Math.min(this.nextWake, this.nextHoldDeadline());
     const adverts = this.emit(nowMs);
     return { adverts, changes };
@@ -225,7 +261,7 @@ export class Router {
 
   /** When tick must run next (ms, absolute); Infinity if only an input can change anything. */
   nextDeadline(): number {
-    if (this.dirty) return -Infinity;
+    if (this.dirtyAll || this.dirty.size > 0) return -Infinity;
     return this.nextWake;
   }
 
@@ -251,11 +287,20 @@ export class Router {
         continue;
       }
       const e = n.rib.get(dest);
-      if (e === undefined || !Number.isFinite(e.cost) || e.seq % 2 === 1 || e.seq < bar) continue;
-      if (e.path[0] !== via || e.path[e.path.length - 1] !== dest || e.path.includes(this.id)) continue;
+      if (e === undefined || !this.eligible(via, e)) continue;
       out.push({ via, cost: n.cost + this.hopCostMs + e.cost, tail: e.path, seq: e.seq });
     }
     return out;
+  }
+
+  private candidate(dest: string, via: string, cost: number): Candidate {
+    const n = this.nbrs.get(via) as Neighbour;
+    if (via === dest) {
+      const bar = this.seqSeen.get(dest) ?? -1;
+      return { via, cost, tail: undefined, seq: n.rib.get(dest)?.seq ?? (bar < 0 ? 0 : bar - (bar % 2)) };
+    }
+    const e = n.rib.get(dest) as AdvertEntry;
+    return { via, cost, tail: e.path, seq: e.seq };
   }
 
   private pathOf(c: Candidate): readonly string[] {
@@ -263,13 +308,23 @@ export class Router {
   }
 
   private select(dest: string, nowMs: number, changes: RouteChange[]): void {
-    const cands = this.candidates(dest);
     const cur = this.table.get(dest);
-    let best: Candidate | undefined;
-    for (const c of cands) {
-      if (best === undefined || c.cost < best.cost || (c.cost === best.cost && c.via < best.via)) best = c;
+    // One allocation-free pass (this is the hot loop of the router): costs only, then build
+    // the two candidates that matter.
+    let bestVia: string | undefined;
+    let bestCost = Infinity;
+    let mineCost = Infinity;
+    for (const [via, n] of this.nbrs) {
+      const c = this.costVia(via, n, dest);
+      if (c === Infinity) continue;
+      if (c < bestCost || (c === bestCost && bestVia !== undefined && via < bestVia)) {
+        bestCost = c;
+        bestVia = via;
+      }
+      if (via === cur?.nextHop) mineCost = c;
     }
-    const mine = cur === undefined ? undefined : cands.find((c) => c.via === cur.nextHop);
+    const best = bestVia === undefined ? undefined : this.candidate(dest, bestVia, bestCost);
+    const mine = cur === undefined || mineCost === Infinity ? undefined : this.candidate(dest, cur.nextHop, mineCost);
     if (cur === undefined || mine === undefined) {
       if (best !== undefined) this.install(dest, best, nowMs, cur?.nextHop, changes);
       else if (cur !== undefined) this.withdraw(dest, cur, nowMs, changes);
@@ -291,7 +346,7 @@ export class Router {
     }
     const worse = cur.cost > cur.refCost + this.switchMargin(cur.refCost);
     cur.betterSince ??= nowMs;
-    if (worse || nowMs - cur.betterSince >= this.switchHoldMs) this.install(dest, best, nowMs, cur.nextHop, changes);
+    if (worse || nowMs >= cur.betterSince + this.switchHoldMs) this.install(dest, best, nowMs, cur.nextHop, changes);
   }
 
   private install(dest: string, c: Candidate, nowMs: number, from: string | undefined, out: RouteChange[]): void {
@@ -333,14 +388,14 @@ export class Router {
 
   private expire(nowMs: number): void {
     for (const n of this.nbrs.values()) {
-      if (n.rib.size > 0 && nowMs - n.lastHeardAt >= this.routeTimeoutMs) {
+      if (n.rib.size > 0 && nowMs >= n.lastHeardAt + this.routeTimeoutMs) {
         n.rib.clear();
-        this.dirty = true;
+        this.dirtyAll = true;
       }
       if (n.rib.size > 0) this.nextWake = Math.min(this.nextWake, n.lastHeardAt + this.routeTimeoutMs);
     }
     for (const [d, b] of this.broken) {
-      if (nowMs - b.since >= this.forgetAfterMs) {
+      if (nowMs >= b.since + this.forgetAfterMs) {
         this.broken.delete(d);
         this.advertised.delete(d);
       } else {
@@ -364,7 +419,6 @@ export class Router {
         n.needsFull = false;
         out.push({ to, advert: this.advert(to, true, undefined) });
       }
-      this.collectSignificant();
       if (this.pending.size > 0) {
         const at = this.lastTriggerAt + this.triggerMinIntervalMs;
         if (nowMs >= at) {
@@ -382,16 +436,15 @@ export class Router {
   }
 
   /** Queues destinations whose state moved enough since it was last advertised. */
-  private collectSignificant(): void {
-    for (const [d, s] of this.table) {
+  private collectSignificant(dests: ReadonlySet<string>): void {
+    for (const d of dests) {
+      const s = this.table.get(d);
+      if (s === undefined) continue;
       const a = this.advertised.get(d);
       if (a === undefined || a.seq !== s.seq || a.path !== s.path) this.pending.add(d);
       else if (Math.abs(a.cost - s.cost) > Math.max(this.triggerMarginMs, this.triggerMarginRatio * a.cost)) this.pending.add(d);
     }
-    for (const [d, b] of this.broken) {
-      const a = this.advertised.get(d);
-      if (a === undefined || a.seq !== b.seq) this.pending.add(d);
-    }
+    // Withdrawals queue themselves (withdraw adds to pending).
   }
 
   private markAdvertised(d: string): void {
