@@ -214,7 +214,8 @@ export class ControlService {
   async #extendKey(kid: string, expMs: number): Promise<void> {
     const k = await this.store.get<KeyRecord>('key', kid);
     if (k === undefined) throw new FpsError(ErrorCode.StoreUnavailable, `signing key ${kid} is gone`);
-    if (k.maxExpiryMs < expMs) await this.store.put('key', kid, { ...k, maxExpiryMs: expMs });
+    // Rounded up by an hour, so issuing tokens costs a key write about once an hour, not each time.
+    if (k.maxExpiryMs < expMs) await this.store.put('key', kid, { ...k, maxExpiryMs: expMs + 3_600_000 });
   }
 
   // --- limits -------------------------------------------------------------------------------

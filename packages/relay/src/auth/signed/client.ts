@@ -126,8 +126,8 @@ export class ControlClient {
 
   async close(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
+    await this.#reportUsage(1000).catch(() => undefined); // the last counts, before the abort
     this.#abort.abort();
-    await this.#reportUsage().catch(() => undefined);
     await this.#loop?.catch(() => undefined);
     if (this.#saveTimer !== undefined) {
       clearTimeout(this.#saveTimer);
@@ -196,7 +196,7 @@ export class ControlClient {
     }
   }
 
-  async #reportUsage(): Promise<void> {
+  async #reportUsage(timeoutMs = 2000): Promise<void> {
     const now = this.#o.now();
     const cumulative = this.#o.admission.usage(now);
     const month = new Date(now).toISOString().slice(0, 7);
@@ -214,7 +214,7 @@ export class ControlClient {
       const res = await this.#request('POST', `/v1/pops/${encodeURIComponent(this.#popId)}/usage`, {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ boot: this.#boot, month, usage }),
-        timeoutMs: 2000,
+        timeoutMs,
       });
       await res.arrayBuffer();
     } catch {
