@@ -12,7 +12,7 @@ export interface LinkHealthOptions {
    * itself (and give the jitter estimate a few samples) before it carries routes. Default 3.
    */
   readonly upAfterReplies?: number;
-  /** A probe without reply after max(this, 2·srtt + 4·rttvar) counts as lost. Default 250 ms. */
+  /** A probe without reply after max(this, 2·srtt + 4·rttvar) counts as lost (1 s before the first RTT sample). Default 250 ms. */
   readonly lossTimeoutMs?: number;
   /** EWMA gain for RTT (RFC 6298 alpha). Default 1/8. */
   readonly rttGain?: number;
@@ -42,7 +42,6 @@ export class LinkHealth {
   private lastReplyAt: number | undefined;
   /** Send time of the newest answered probe: only losses after it break a reply streak. */
   private lastAnsweredSentAt = -Infinity;
-  private firstProbeAt: number | undefined;
   private streak = 0;
   private _state: LinkState = 'unknown';
 
@@ -67,7 +66,6 @@ export class LinkHealth {
   }
 
   probeSent(id: number, nowMs: number): void {
-    this.firstProbeAt ??= nowMs;
     this.outstanding.set(id, nowMs);
     while (this.outstanding.size > this.maxOutstanding) {
       const oldest = this.outstanding.keys().next().value as number;
@@ -105,20 +103,21 @@ export class LinkHealth {
    * after the update; the caller compares it with the previous one to call Router.linkUp/Down.
    */
   tick(nowMs: number): LinkState {
-    const timeout = Math.max(this.lossTimeoutMs, 2 * (this.srtt ?? 0) + 4 * this.rttvar);
+    // Before the first RTT sample nothing says how long a reply may take (RFC 6298's 1 s).
+    const timeout = this.srtt === undefined ? Math.max(this.lossTimeoutMs, 1000) : Math.max(this.lossTimeoutMs, 2 * this.srtt + 4 * this.rttvar);
     for (const [id, sentAt] of this.outstanding) {
       if (nowMs - sentAt < timeout) break; // insertion order = send order
       this.outstanding.delete(id);
       this.recordLoss(true);
       if (sentAt > this.lastAnsweredSentAt) this.streak = 0;
     }
-    const since = this.lastReplyAt ?? this.firstProbeAt;
-    if (this._state !== 'dead' && since !== undefined && nowMs - since >= this.deadAfterMs) {
-      // Only while probing: a link we stopped probing is not evidence of anything.
-      if (this.outstanding.size > 0 || this.lastReplyAt === undefined) {
-        this._state = 'dead';
-        this.streak = 0;
-      }
+    // Only an up link can die (a new one just stays unknown until it answers), and only while
+    // probing: a link we stopped probing is not evidence of anything. The gap between replies
+    // is the probe interval whatever the RTT, so the rule needs no RTT term.
+    const since = this.lastReplyAt;
+    if (this._state === 'up' && since !== undefined && nowMs >= since + this.deadAfterMs && this.outstanding.size > 0) {
+      this._state = 'dead';
+      this.streak = 0;
     }
     return this._state;
   }
