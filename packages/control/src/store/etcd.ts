@@ -37,11 +37,14 @@ export class EtcdControlStore implements ControlStore {
     this.#client = new Etcd3({
       hosts: opts.endpoints,
       dialTimeout: timeout,
+      // gRPC's reconnect backoff grows to 120 s by default: after a long outage the first calls
+      // would time out for a long while after etcd is back. Keep it under a second.
+      grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1000 },
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
       faultHandling: {
         // A dead member is skipped for 1 s after 2 failures; the global policy retries on another.
         host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(2) }),
-        global: retry(handleWhen(isRecoverableError), { maxAttempts: 2, backoff: new ConstantBackoff(20) }),
+        global: retry(handleWhen(isRecoverableError), { maxAttempts: 2, backoff: new ConstantBackoff(50) }),
         // etcd3 declares an IBackoff here but constructs its watch manager with a factory.
         watchBackoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }) as unknown as IBackoff<unknown>,
       },
