@@ -39,6 +39,17 @@ after(async () => {
   await c?.stop();
 });
 
+/** Next-hop changes so far, summed over the three relays (from /metrics). */
+async function routeChanges(): Promise<number> {
+  let total = 0;
+  for (const id of IDS) {
+    const text = await (await fetch(`${c.nodes.get(id)!.httpUrl}/metrics`)).text();
+    const m = /^fastpubsub_mesh_route_changes_total (\d+)/m.exec(text);
+    total += m === null ? 0 : Number(m[1]);
+  }
+  return total;
+}
+
 async function sentCounters(): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for (const id of IDS) for (const l of await links(c, id)) out.set(`${id}->${l.peer}`, l.messagesSent);
@@ -46,7 +57,7 @@ async function sentCounters(): Promise<Map<string, number>> {
 }
 
 describe('mesh fan-out over three PoPs', () => {
-  it('every message reaches every subscriber exactly once and crosses each link at most once', async () => {
+  it('every message reaches every subscriber exactly once and crosses each link at most once', async (t) => {
     // Routes settle on the relayed a–b–c paths and every PoP knows every subscription.
     await until('a and c route via b', 30_000, async () => {
       const ra = (await routes(c, 'a')).find((r) => r.dest === 'c');
@@ -63,6 +74,7 @@ describe('mesh fan-out over three PoPs', () => {
     await sleep(200);
     for (const s of subs.values()) for (const x of s) x.received.length = 0;
     const before = await sentCounters();
+    const changesBefore = await routeChanges();
 
     let seq = 1;
     for (let i = 0; i < PER_PUBLISHER; i++) {
@@ -84,6 +96,16 @@ describe('mesh fan-out over three PoPs', () => {
     const delta = (k: string): number => (afterCounts.get(k) ?? 0) - (before.get(k) ?? 0);
     // Each directed link carries at most one copy of each message...
     for (const k of afterCounts.keys()) assert.ok(delta(k) <= total, `${k}: ${delta(k)} copies for ${total} messages`);
+    // The exact split below holds only if routes stayed put during the burst. On a loaded machine
+    // a late probe can mark a link dead for a moment and reroute (correctly) over a–c; then only
+    // the at-most-once bound above is defined, and the test says so rather than flaking.
+    const changed = (await routeChanges()) - changesBefore;
+    if (changed > 0) {
+      const now: string[] = [];
+      for (const id of IDS) for (const r of await routes(c, id)) now.push(`${id}->${r.dest} via ${r.nextHop}`);
+      t.diagnostic(`${changed} route change(s) during the burst (routes now: ${now.join(', ')}): per-link split not asserted`);
+      return;
+    }
     // ...and exactly: a's messages cross a→b once (to b and c), b's cross b→a and b→c once,
     // c's cross c→b once; forwarded copies add b→c for a's and b→a for c's. a–c carries none.
     assert.equal(delta('a->b'), PER_PUBLISHER);

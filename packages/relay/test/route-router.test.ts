@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { RouterNetwork, type RouterOptions } from '../src/mesh/route/index.js';
 
 const HOLD = 2000;
+const DEGRADED_HOLD = 500;
 const opts: Omit<RouterOptions, 'id'> = { switchHoldMs: HOLD, switchMarginMs: 1, switchMarginRatio: 0.05, hopCostMs: 0.5 };
 
 function network(detectMs = 0): RouterNetwork {
@@ -63,13 +64,25 @@ describe('Router: path choice', () => {
     assert.equal(net.router('tyo').nextHop('fra'), 'sin');
   });
 
-  it('leaves a path that got worse at once, without waiting for the hold time', () => {
+  it('leaves a path that got worse after the short degraded hold, not the full one', () => {
     const net = triangle();
     net.runUntil(3000);
     const t0 = net.now;
     net.setLink('tyo', 'sin', { oneWayMs: 200 });
-    const at = runUntilTrue(net, () => net.router('tyo').nextHop('fra') === 'fra', 1000, 1);
-    assert.ok(at - t0 <= 1, `took ${at - t0} ms`);
+    const at = runUntilTrue(net, () => net.router('tyo').nextHop('fra') === 'fra', HOLD, 1);
+    assert.ok(at - t0 >= DEGRADED_HOLD && at - t0 <= DEGRADED_HOLD + 100, `took ${at - t0} ms`);
+  });
+
+  it('a spike on the current path shorter than the degraded hold moves nothing', () => {
+    const net = triangle();
+    net.runUntil(3000);
+    const before = net.changes.length;
+    net.setLink('tyo', 'sin', { oneWayMs: 200 });
+    net.runUntil(net.now + DEGRADED_HOLD - 100);
+    net.setLink('tyo', 'sin', { oneWayMs: 70 });
+    net.runUntil(net.now + 5000);
+    assert.equal(net.router('tyo').nextHop('fra'), 'sin');
+    assert.equal(net.changes.slice(before).filter((c) => c.node === 'tyo' && c.dest === 'fra').length, 0);
   });
 
   it('matches shortest paths on a random full mesh', () => {
@@ -209,8 +222,13 @@ describe('Router: flapping link (must show 4)', () => {
     return { switches, goodSince };
   }
 
-  it('flaps faster than the hold time: one switch away, never back', () => {
+  it('flaps faster than the degraded hold: traffic never moves', () => {
     const { switches } = flapping(300, 30_000);
+    assert.equal(switches.length, 0, `switched ${switches.length} times`);
+  });
+
+  it('flaps between the degraded hold and the full hold: one switch away, never back', () => {
+    const { switches } = flapping(1000, 30_000);
     assert.equal(switches.length, 1, `switched ${switches.length} times`);
   });
 
@@ -221,7 +239,7 @@ describe('Router: flapping link (must show 4)', () => {
     // At most one "away" and one "back" per flap cycle.
     assert.ok(switches.length <= 2 * Math.ceil(duration / (2 * half)), `${switches.length} switches`);
     for (const [i, at] of switches.entries()) {
-      if (i % 2 === 0) continue; // even = away (immediate), odd = back (held)
+      if (i % 2 === 0) continue; // even = away (degraded hold), odd = back (full hold)
       const since = Math.max(...goodSince.filter((g) => g <= at));
       assert.ok(at - since >= HOLD, `switched back ${at - since} ms after the link improved`);
     }

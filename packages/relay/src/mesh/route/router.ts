@@ -19,8 +19,15 @@ export interface RouterOptions {
   /** Hysteresis: a new next hop must be better by max(ms, ratio × current cost)… */
   readonly switchMarginMs?: number;
   readonly switchMarginRatio?: number;
-  /** …continuously for this long. Waived when the current path got worse or died. */
+  /** …continuously for this long. Waived only when the current next hop died. Default 2 s. */
   readonly switchHoldMs?: number;
+  /**
+   * The shorter hold when the current path itself got worse (by more than the margin) rather
+   * than an alternative getting better. Not zero: a spike shorter than this (a GC pause, a
+   * scheduling stall on a loaded host, a burst queued behind probes) must not move traffic and
+   * reorder it; a real degradation still moves it within this time. Default 500 ms.
+   */
+  readonly degradedHoldMs?: number;
   /** Added per intermediate relay (forwarding work in user space). Default 0.5 ms. */
   readonly hopCostMs?: number;
   /** A neighbour's routes expire if it sends no advert for this long. Default 3.5 × interval. */
@@ -88,6 +95,8 @@ interface Selected {
   refCost: number;
   /** Since when some other next hop has been better by the margin. */
   betterSince: number | undefined;
+  /** When the pending switch may happen (betterSince + the hold that applies); else undefined. */
+  holdDeadline: number | undefined;
 }
 
 interface Candidate {
@@ -119,6 +128,7 @@ export class Router {
   private readonly switchMarginMs: number;
   private readonly switchMarginRatio: number;
   private readonly switchHoldMs: number;
+  private readonly degradedHoldMs: number;
   private readonly hopCostMs: number;
   private readonly routeTimeoutMs: number;
   private readonly forgetAfterMs: number;
@@ -150,6 +160,7 @@ export class Router {
     this.switchMarginMs = options.switchMarginMs ?? 1;
     this.switchMarginRatio = options.switchMarginRatio ?? 0.05;
     this.switchHoldMs = options.switchHoldMs ?? 2000;
+    this.degradedHoldMs = Math.min(options.degradedHoldMs ?? 500, this.switchHoldMs);
     this.hopCostMs = options.hopCostMs ?? 0.5;
     this.routeTimeoutMs = options.routeTimeoutMs ?? 3.5 * this.advertIntervalMs;
     this.forgetAfterMs = options.forgetAfterMs ?? 60_000;
@@ -247,7 +258,7 @@ export class Router {
     this.nextWake = Infinity;
     this.expire(nowMs);
     // Hysteresis timers that are due: selection must run again even without new input.
-    for (const [dest, s] of this.table) if (s.betterSince !== undefined && nowMs >= s.betterSince + this.switchHoldMs) this.dirty.add(dest);
+    for (const [dest, s] of this.table) if (s.holdDeadline !== undefined && nowMs >= s.holdDeadline) this.dirty.add(dest);
     const todo = this.dirtyAll ? this.destinations() : new Set(this.dirty);
     this.dirtyAll = false;
     this.dirty.clear();
@@ -342,11 +353,13 @@ export class Router {
     cur.refCost = Math.min(cur.refCost, mine.cost);
     if (best === undefined || best.via === cur.nextHop || best.cost >= cur.cost - this.switchMargin(cur.cost)) {
       cur.betterSince = undefined;
+      cur.holdDeadline = undefined;
       return;
     }
     const worse = cur.cost > cur.refCost + this.switchMargin(cur.refCost);
     cur.betterSince ??= nowMs;
-    if (worse || nowMs >= cur.betterSince + this.switchHoldMs) this.install(dest, best, nowMs, cur.nextHop, changes);
+    cur.holdDeadline = cur.betterSince + (worse ? this.degradedHoldMs : this.switchHoldMs);
+    if (nowMs >= cur.holdDeadline) this.install(dest, best, nowMs, cur.nextHop, changes);
   }
 
   private install(dest: string, c: Candidate, nowMs: number, from: string | undefined, out: RouteChange[]): void {
@@ -359,6 +372,7 @@ export class Router {
       sinceMs: nowMs,
       refCost: c.cost,
       betterSince: undefined,
+      holdDeadline: undefined,
     });
     this.broken.delete(dest);
     this.pending.add(dest);
@@ -382,7 +396,7 @@ export class Router {
 
   private nextHoldDeadline(): number {
     let t = Infinity;
-    for (const s of this.table.values()) if (s.betterSince !== undefined) t = Math.min(t, s.betterSince + this.switchHoldMs);
+    for (const s of this.table.values()) if (s.holdDeadline !== undefined) t = Math.min(t, s.holdDeadline);
     return t;
   }
 
