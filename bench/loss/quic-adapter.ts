@@ -3,7 +3,7 @@
 // OK then MSG on the subscription's own unidirectional stream), codecs from @fastpubsub/wire.
 // Like the WebSocket adapter it bypasses the SDK, so the numbers measure the relay's edge.
 // Every subscriber and the publisher get their own connection, as on the other brokers.
-import { QuicEndpoint, type QuicConnection, type QuicStream } from '@fastpubsub/quic';
+import { LOW_LATENCY_TRANSPORT, QuicEndpoint, type QuicConnection, type QuicStream } from '@fastpubsub/quic';
 import {
   FrameDecoder,
   PublishMode,
@@ -30,7 +30,8 @@ const HANDSHAKE_TIMEOUT_MS = 20_000; // a few lost Initial packets at 10 % loss 
 export function startQuicEdge(relay: RunningRelay): Promise<RunningBroker> {
   const edge = relay.quic;
   if (edge === undefined) return Promise.reject(new QuicEdgeUnavailable('the relay printed no QUIC edge address (no QUIC edge in this build, or quic.enabled is false)'));
-  const endpoint = new QuicEndpoint({ host: '127.0.0.1', port: 0 });
+  // The SDK's QUIC client uses the same preset (the publisher is the sender on the PUB path).
+  const endpoint = new QuicEndpoint({ host: '127.0.0.1', port: 0, transport: LOW_LATENCY_TRANSPORT });
   return Promise.resolve({
     name: 'fastpubsub-quic',
     pid: relay.pid,

@@ -7,6 +7,7 @@
 
 #![deny(clippy::all)]
 
+mod congestion;
 mod conn;
 mod pki;
 mod shared;

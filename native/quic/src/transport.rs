@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use napi::{Error, Result, Status};
 use napi_derive::napi;
-use quinn::{IdleTimeout, TransportConfig, VarInt};
+use quinn::congestion::ControllerFactory;
+use quinn::{AckFrequencyConfig, IdleTimeout, TransportConfig, VarInt};
+
+use crate::congestion::FloorFactory;
 
 pub const DEFAULT_STREAM_WINDOW: u32 = 256 * 1024;
 pub const DEFAULT_CONN_WINDOW: u32 = 8 * 1024 * 1024;
@@ -40,6 +43,24 @@ pub struct TransportOptions {
     pub send_high_water_mark: Option<u32>,
     /// Per-stream bytes read from QUIC but not yet delivered to JS above which reading pauses.
     pub recv_high_water_mark: Option<u32>,
+    /// Loss detection: packets reordered before one is declared lost (RFC 9002 §6.1.1, kPacketThreshold 3).
+    pub packet_threshold: Option<u32>,
+    /// Loss detection: RTT multiple after which an unacknowledged earlier packet is lost (RFC 9002 §6.1.2, kTimeThreshold 9/8).
+    pub time_threshold: Option<f64>,
+    /// RTT assumed before the first sample, in ms (RFC 9002 §6.2.2, kInitialRtt 333 ms).
+    pub initial_rtt_ms: Option<u32>,
+    /// PTO multiple without any ACK that declares persistent congestion (RFC 9002 §7.6.1, kPersistentCongestionThreshold 3).
+    pub persistent_congestion_threshold: Option<u32>,
+    /// Enable the ACK-frequency extension (draft-ietf-quic-ack-frequency): ask the peer to ACK per the three fields below.
+    pub ack_frequency: Option<bool>,
+    /// With ackFrequency: the max_ack_delay requested of the peer, in ms (0 = the peer's own, 25 ms in quinn).
+    pub ack_max_delay_ms: Option<u32>,
+    /// With ackFrequency: ack-eliciting packets the peer may receive before it must ACK (0 = ACK every one; quinn default 1).
+    pub ack_eliciting_threshold: Option<u32>,
+    /// With ackFrequency: out-of-order packets that trigger an immediate ACK (1 = any gap, as RFC 9000 §13.2.1; quinn default 2).
+    pub ack_reordering_threshold: Option<u32>,
+    /// Congestion-window floor in bytes (0 = none: RFC 9002 §7.2's 2 datagrams). See congestion.rs.
+    pub min_congestion_window: Option<u32>,
 }
 
 pub struct Built {
@@ -75,17 +96,56 @@ pub fn build(o: Option<&TransportOptions>) -> Result<Built> {
         let mtu = u16::try_from(mtu).map_err(|_| Error::new(Status::InvalidArg, "initialMtu too large"))?;
         t.initial_mtu(mtu);
     }
-    match o.congestion.as_deref() {
-        None | Some("cubic") => {}
-        Some("newreno") => {
-            t.congestion_controller_factory(Arc::new(quinn::congestion::NewRenoConfig::default()));
-        }
-        Some("bbr") => {
-            t.congestion_controller_factory(Arc::new(quinn::congestion::BbrConfig::default()));
-        }
+    let cc: Arc<dyn ControllerFactory + Send + Sync> = match o.congestion.as_deref() {
+        None | Some("cubic") => Arc::new(quinn::congestion::CubicConfig::default()),
+        Some("newreno") => Arc::new(quinn::congestion::NewRenoConfig::default()),
+        Some("bbr") => Arc::new(quinn::congestion::BbrConfig::default()),
         Some(other) => {
             return Err(Error::new(Status::InvalidArg, format!("congestion: unknown controller {other:?}")));
         }
+    };
+    match o.min_congestion_window {
+        None | Some(0) => t.congestion_controller_factory(cc),
+        Some(floor) => t.congestion_controller_factory(Arc::new(FloorFactory { inner: cc, floor: u64::from(floor) })),
+    };
+    if let Some(v) = o.packet_threshold {
+        if v < 3 {
+            return Err(Error::new(Status::InvalidArg, "packetThreshold: at least 3 (RFC 9002 §6.1.1)"));
+        }
+        t.packet_threshold(v);
+    }
+    if let Some(v) = o.time_threshold {
+        if !(v.is_finite() && v >= 1.0) {
+            return Err(Error::new(Status::InvalidArg, "timeThreshold: a number >= 1"));
+        }
+        t.time_threshold(v as f32);
+    }
+    if let Some(v) = o.initial_rtt_ms {
+        if v == 0 {
+            return Err(Error::new(Status::InvalidArg, "initialRttMs: at least 1"));
+        }
+        t.initial_rtt(Duration::from_millis(u64::from(v)));
+    }
+    if let Some(v) = o.persistent_congestion_threshold {
+        if v == 0 {
+            return Err(Error::new(Status::InvalidArg, "persistentCongestionThreshold: at least 1"));
+        }
+        t.persistent_congestion_threshold(v);
+    }
+    if o.ack_frequency == Some(true) {
+        let mut af = AckFrequencyConfig::default();
+        // 0: keep the peer's own max_ack_delay. quinn's timer granularity is 1 ms, and a request
+        // below it is a PROTOCOL_VIOLATION, so 1 ms is the smallest delay that can be asked for.
+        if let Some(ms) = o.ack_max_delay_ms.filter(|&ms| ms > 0) {
+            af.max_ack_delay(Some(Duration::from_millis(u64::from(ms))));
+        }
+        if let Some(v) = o.ack_eliciting_threshold {
+            af.ack_eliciting_threshold(VarInt::from_u32(v));
+        }
+        if let Some(v) = o.ack_reordering_threshold {
+            af.reordering_threshold(VarInt::from_u32(v));
+        }
+        t.ack_frequency_config(Some(af));
     }
     Ok(Built {
         config: Arc::new(t),

@@ -98,6 +98,12 @@ export interface QuicEdgeConfig {
   idleTimeoutMs: number;
   /** A connection that has not authenticated within this long is closed. */
   authTimeoutMs: number;
+  /** Congestion controller of the relay's sending side (docs/quic-edge.md "Loss recovery"). */
+  congestion: 'cubic' | 'newreno' | 'bbr';
+  /** Congestion-window floor, bytes; 0 = RFC 9002 §7.2's 2 datagrams. */
+  minCongestionWindowBytes: number;
+  /** max_ack_delay the relay asks each client for (ACK-frequency extension), ms; 0 = don't ask (clients keep 25 ms). */
+  ackMaxDelayMs: number;
 }
 
 export interface ControlConfig {
@@ -142,6 +148,17 @@ export const QUIC_DEFAULTS: Readonly<Omit<QuicEdgeConfig, 'listen' | 'certFile' 
   connectionReceiveWindowBytes: 8 * MiB,
   idleTimeoutMs: 10_000,
   authTimeoutMs: 10_000,
+  // Loss recovery, tuned for latency (measured: docs/benchmarks.md bench:loss). Cubic as RFC 9002
+  // §7 allows any controller; random loss is what the tail is made of, not congestion.
+  congestion: 'cubic' as const,
+  // RFC 9002 §7.2 lets the window fall to 2 datagrams on every loss; under random loss it stays
+  // there and each lost ACK then costs a PTO (p99 171 ms at 10 % loss). A 64 KiB floor keeps a
+  // pub/sub edge's fan-out in flight; pacing (§7.7) still spreads it. Deliberate departure.
+  minCongestionWindowBytes: 64 * KiB,
+  // RFC 9002 §6.2.1: PTO = smoothed_rtt + max(4·rttvar, kGranularity) + max_ack_delay; with the
+  // client's 25 ms default the max_ack_delay term dominates on short paths. 1 ms is quinn's timer
+  // granularity (§6.1.2 kGranularity), the smallest that may be requested.
+  ackMaxDelayMs: 1,
 });
 
 /** Mesh defaults (docs/mesh.md); `listen` is derived from the HTTP listen address. */
@@ -238,6 +255,9 @@ export const relayConfigSchema = {
         connectionReceiveWindowBytes: { type: 'integer', minimum: 64 * KiB },
         idleTimeoutMs: { type: 'integer', minimum: 0 },
         authTimeoutMs: positiveInt,
+        congestion: { enum: ['cubic', 'newreno', 'bbr'] },
+        minCongestionWindowBytes: { type: 'integer', minimum: 0, maximum: 64 * MiB },
+        ackMaxDelayMs: { type: 'integer', minimum: 0, maximum: 1000 },
       },
       dependencies: { certFile: ['keyFile'], keyFile: ['certFile'] },
     },

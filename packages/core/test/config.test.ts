@@ -92,6 +92,20 @@ test('quic: defaults derive from the HTTP listen address; strict keys and polici
   assert.throws(() => resolveRelayConfig({ masterToken: 'x'.repeat(20), quic: { certFile: 'c' } }), /keyFile/);
 });
 
+test('quic: loss-recovery defaults (cwnd floor, 1 ms requested ACK delay) and their validation', () => {
+  const c = resolveRelayConfig({ masterToken: 'x'.repeat(20) });
+  assert.equal(c.quic.congestion, 'cubic');
+  assert.equal(c.quic.minCongestionWindowBytes, 64 * 1024);
+  assert.equal(c.quic.ackMaxDelayMs, 1);
+  const rfc = resolveRelayConfig({ masterToken: 'x'.repeat(20), quic: { congestion: 'bbr', minCongestionWindowBytes: 0, ackMaxDelayMs: 0 } });
+  assert.equal(rfc.quic.congestion, 'bbr');
+  assert.equal(rfc.quic.minCongestionWindowBytes, 0);
+  assert.equal(rfc.quic.ackMaxDelayMs, 0);
+  assert.throws(() => resolveRelayConfig({ masterToken: 'x'.repeat(20), quic: { congestion: 'reno' } as never }), /quic\.congestion/);
+  assert.throws(() => resolveRelayConfig({ masterToken: 'x'.repeat(20), quic: { ackMaxDelayMs: 1.5 } }), /quic\.ackMaxDelayMs/);
+  assert.throws(() => resolveRelayConfig({ masterToken: 'x'.repeat(20), quic: { minCongestionWindowBytes: -1 } }), /quic\.minCongestionWindowBytes/);
+});
+
 test('mesh: optional; files required; defaults derived from the HTTP address; strict keys', () => {
   const base = { masterToken: 'x'.repeat(20) };
   assert.equal(resolveRelayConfig(base).mesh, undefined);

@@ -9,6 +9,7 @@ export {
 export { QuicStream, type QuicStreamDirection, type QuicStreamEvents } from './stream.js';
 export { QuicError, QuicErrorCode } from './errors.js';
 export {
+  LOW_LATENCY_TRANSPORT,
   TRANSPORT_DEFAULTS,
   type QuicConnectOptions,
   type QuicEndpointOptions,

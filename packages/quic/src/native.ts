@@ -51,6 +51,15 @@ export interface RawTransportOptions {
   initialMtu?: number;
   sendHighWaterMark?: number;
   recvHighWaterMark?: number;
+  packetThreshold?: number;
+  timeThreshold?: number;
+  initialRttMs?: number;
+  persistentCongestionThreshold?: number;
+  ackFrequency?: boolean;
+  ackMaxDelayMs?: number;
+  ackElicitingThreshold?: number;
+  ackReorderingThreshold?: number;
+  minCongestionWindow?: number;
 }
 
 export interface RawEndpointOptions {

@@ -30,6 +30,35 @@ export interface QuicTransportOptions {
   sendHighWaterMark?: number;
   /** Per-stream bytes read but not yet delivered to JS above which reading pauses. Default 256 KiB. */
   recvHighWaterMark?: number;
+  // Loss recovery and ACKs (docs/quic-edge.md "Loss recovery"). Defaults are quinn's = RFC 9002's.
+  /** Packets reordered before an earlier one is declared lost, ≥ 3. Default 3 (RFC 9002 §6.1.1 kPacketThreshold). */
+  packetThreshold?: number;
+  /** Time threshold, a multiple of the RTT after which an earlier unacknowledged packet is lost, ≥ 1. Default 9/8 (RFC 9002 §6.1.2). */
+  timeThreshold?: number;
+  /** RTT assumed before the first sample, ms. Default 333 (RFC 9002 §6.2.2 kInitialRtt). */
+  initialRttMs?: number;
+  /** PTOs without an ACK that declare persistent congestion (window reset to the minimum), ≥ 1. Default 3 (RFC 9002 §7.6.1). */
+  persistentCongestionThreshold?: number;
+  /**
+   * Ask the peer, with the ACK-frequency extension (draft-ietf-quic-ack-frequency; the binding
+   * supports it on both sides), to ACK per `ackMaxDelayMs`/`ackElicitingThreshold`/`ackReorderingThreshold`.
+   * Why: the sender's probe timeout is srtt + 4·rttvar + the peer's max_ack_delay (RFC 9002 §6.2.1), and
+   * quinn's max_ack_delay is 25 ms, which dominates the PTO on short paths. Default false.
+   */
+  ackFrequency?: boolean;
+  /** With ackFrequency: max_ack_delay requested of the peer, ms (≥ 1 — quinn's timer granularity; 0 = the peer's own, 25 ms). Default 0. */
+  ackMaxDelayMs?: number;
+  /** With ackFrequency: ack-eliciting packets the peer may take before it must ACK (0 = every packet). Default 1 (RFC 9000 §13.2.2: every second packet). */
+  ackElicitingThreshold?: number;
+  /** With ackFrequency: reordering gap that triggers an immediate ACK (1 = any gap, RFC 9000 §13.2.1; 0 = never). Default 2. */
+  ackReorderingThreshold?: number;
+  /**
+   * Congestion-window floor in bytes; 0 = none (RFC 9002 §7.2: 2 datagrams). Under random,
+   * non-congestive loss the window otherwise sits at 2 datagrams, so each lost ACK costs a PTO.
+   * A departure from RFC 9002 §7.2: use only where the sender's rate is bounded by the application
+   * (pub/sub edges), never for bulk transfer on shared paths. Pacing still applies. Default 0.
+   */
+  minCongestionWindow?: number;
 }
 
 export const TRANSPORT_DEFAULTS: Readonly<Required<QuicTransportOptions>> = Object.freeze({
@@ -46,6 +75,33 @@ export const TRANSPORT_DEFAULTS: Readonly<Required<QuicTransportOptions>> = Obje
   initialMtu: 1200,
   sendHighWaterMark: 256 * 1024,
   recvHighWaterMark: 256 * 1024,
+  packetThreshold: 3,
+  timeThreshold: 9 / 8,
+  initialRttMs: 333,
+  persistentCongestionThreshold: 3,
+  ackFrequency: false,
+  ackMaxDelayMs: 0,
+  ackElicitingThreshold: 1,
+  ackReorderingThreshold: 2,
+  minCongestionWindow: 0,
+});
+
+/**
+ * Loss-recovery settings for a latency-sensitive endpoint whose sending rate the application
+ * bounds (a pub/sub client publishing, the relay's edge fanning out). Measured in
+ * docs/benchmarks.md (bench:loss): at 10 % random loss in both directions the window otherwise
+ * sits at 2 datagrams and a lost ACK costs a 25 ms+ PTO, doubling on each repeat.
+ * - minCongestionWindow 64 KiB: floor under RFC 9002 §7.2's 2-datagram minimum (see the option).
+ * - ackFrequency, ackMaxDelayMs 1, ackElicitingThreshold 0, ackReorderingThreshold 1: the peer ACKs
+ *   every packet and any gap at once (RFC 9000 §13.2.1), so losses are found by ACKs (RFC 9002
+ *   §6.1) and the PTO (§6.2.1) carries 1 ms (kGranularity, §6.1.2) of peer ACK delay, not 25 ms.
+ */
+export const LOW_LATENCY_TRANSPORT: Readonly<QuicTransportOptions> = Object.freeze({
+  minCongestionWindow: 64 * 1024,
+  ackFrequency: true,
+  ackMaxDelayMs: 1,
+  ackElicitingThreshold: 0,
+  ackReorderingThreshold: 1,
 });
 
 export interface QuicServerTlsOptions {
@@ -109,11 +165,24 @@ export function toRawTransport(o: QuicTransportOptions | undefined): RawTranspor
       out.congestion = v;
       continue;
     }
+    if (k === 'ackFrequency') {
+      if (typeof v !== 'boolean') invalid(`transport.ackFrequency: expected a boolean, got ${String(v)}`);
+      out.ackFrequency = v;
+      continue;
+    }
+    if (k === 'timeThreshold') {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 1 || v > 16) invalid(`transport.timeThreshold: expected a number in [1, 16], got ${String(v)}`);
+      out.timeThreshold = v;
+      continue;
+    }
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > U32) {
       invalid(`transport.${k}: expected an integer in [0, 2^32), got ${String(v)}`);
     }
     out[k] = v;
   }
+  if (out.packetThreshold !== undefined && out.packetThreshold < 3) invalid('transport.packetThreshold: at least 3 (RFC 9002 §6.1.1)');
+  if (out.initialRttMs === 0) invalid('transport.initialRttMs: at least 1');
+  if (out.persistentCongestionThreshold === 0) invalid('transport.persistentCongestionThreshold: at least 1');
   if (out.initialMtu !== undefined && (out.initialMtu < 1200 || out.initialMtu > 65535)) invalid('transport.initialMtu: 1200..65535');
   return out;
 }

@@ -3,7 +3,7 @@
 // opened by the relay (first frame OK{id}, then MSG), DMSG datagrams for datagram
 // subscriptions and PUB datagrams for unreliable publishes. Node only: it loads the native
 // QUIC addon, so the browser entry never imports this file.
-import { QuicEndpoint, type QuicConnection, type QuicStream, type QuicTransportOptions } from '@fastpubsub/quic';
+import { LOW_LATENCY_TRANSPORT, QuicEndpoint, type QuicConnection, type QuicStream, type QuicTransportOptions } from '@fastpubsub/quic';
 import {
   FrameDecoder,
   FrameType,
@@ -39,7 +39,7 @@ export interface QuicEdgeClientOptions {
   signal?: AbortSignal;
   /** Bound on connect + AUTH, ms (default 10 000). */
   timeoutMs?: number;
-  /** Transport tuning (flow-control windows etc.) of the client endpoint. */
+  /** Transport tuning (flow-control windows etc.) of the client endpoint, over LOW_LATENCY_TRANSPORT (the publisher is the sender on the PUB path). */
   transport?: QuicTransportOptions;
   /** An ERR not tied to a subscription request (id 0), e.g. a refused PUB. */
   onServerError?: (code: string, detail: string) => void;
@@ -150,7 +150,7 @@ export class QuicEdgeClient {
 
   /** Connects, sends AUTH and resolves once the relay answered OK. */
   static async connect(opts: QuicEdgeClientOptions): Promise<QuicEdgeClient> {
-    const endpoint = new QuicEndpoint({ host: opts.host.includes(':') ? '::' : '0.0.0.0', closeTimeoutMs: 500, ...(opts.transport === undefined ? {} : { transport: opts.transport }) });
+    const endpoint = new QuicEndpoint({ host: opts.host.includes(':') ? '::' : '0.0.0.0', closeTimeoutMs: 500, transport: { ...LOW_LATENCY_TRANSPORT, ...opts.transport } });
     const timeoutMs = opts.timeoutMs ?? 10_000;
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(new ClientError('timeout', `QUIC connect to ${opts.host}:${opts.port} timed out after ${timeoutMs} ms`)), timeoutMs);

@@ -53,6 +53,16 @@ export class QuicEdge {
         // The client opens one control stream and no unidirectional stream.
         maxConcurrentBidiStreams: 4,
         maxConcurrentUniStreams: 4,
+        // Loss recovery (docs/quic-edge.md "Loss recovery"): the relay is the sender that decides
+        // delivery latency. Window floor: see QUIC_DEFAULTS (RFC 9002 §7.2).
+        congestion: q.congestion,
+        minCongestionWindow: q.minCongestionWindowBytes,
+        // ACK-frequency extension: ask each client to ACK every ack-eliciting packet (threshold 0)
+        // and any gap at once (reordering 1, as RFC 9000 §13.2.1), within ackMaxDelayMs, so loss is
+        // detected by ACKs (RFC 9002 §6.1) and the PTO (§6.2.1) carries 1 ms, not 25 ms, of ACK delay.
+        ...(q.ackMaxDelayMs > 0
+          ? { ackFrequency: true, ackMaxDelayMs: q.ackMaxDelayMs, ackElicitingThreshold: 0, ackReorderingThreshold: 1 }
+          : {}),
       },
       closeTimeoutMs: 1000,
     });
