@@ -47,7 +47,21 @@ export interface QuicEdgeClientOptions {
   onReconnectRequested?: () => void;
   /** The connection ended; `reason` is the relay's ErrorCode when it closed it. */
   onClose?: (info: { code: number | undefined; reason: string; how: string }) => void;
+  /**
+   * publish() returns false once `bufferedAmount` (frames not yet handed to QUIC) reaches this;
+   * wait for `drained()` before publishing more. Bytes, default 1 MiB.
+   */
+  publishHighWaterMark?: number;
+  /**
+   * Hard bound on `bufferedAmount`: a publish that would pass it throws ClientError('queue_full')
+   * and sends nothing, so a publisher faster than the path fails loudly instead of queueing
+   * without bound (latency would grow to seconds). Bytes, default 16 MiB, ≥ publishHighWaterMark.
+   */
+  maxBufferedBytes?: number;
 }
+
+export const QUIC_PUBLISH_HIGH_WATER_MARK = 1024 * 1024;
+export const QUIC_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
 export interface QuicMessage {
   channel: string;
@@ -124,7 +138,13 @@ export class QuicEdgeClient {
   #pingSent: number[] = [];
   #nextId = 1;
   #out: Uint8Array[] = [];
+  #outBytes = 0;
   #flushScheduled = false;
+  /** The control stream's write() returned false: hold frames in #out until its 'drain'. */
+  #blocked = false;
+  readonly #highWaterMark: number;
+  readonly #maxBuffered: number;
+  #drainWaiters: Pending[] = [];
   #closed = false;
   #auth: Pending | undefined;
 
@@ -132,8 +152,11 @@ export class QuicEdgeClient {
     this.#endpoint = endpoint;
     this.#conn = conn;
     this.#opts = opts;
+    this.#highWaterMark = opts.publishHighWaterMark ?? QUIC_PUBLISH_HIGH_WATER_MARK;
+    this.#maxBuffered = opts.maxBufferedBytes ?? QUIC_MAX_BUFFERED_BYTES;
     this.#control = conn.openBidiStream();
     this.#control.on('data', (chunk) => this.#onControl(chunk));
+    this.#control.on('drain', () => this.#onDrain());
     conn.on('stream', (s) => this.#onStream(s));
     conn.on('datagram', (d) => this.#onDatagram(d));
     conn.on('close', (info) => {
@@ -143,6 +166,7 @@ export class QuicEdgeClient {
       for (const s of this.#subs.values()) if (!s.settled) s._reject(err);
       for (const list of this.#unsubs.values()) for (const p of list) p.reject(err);
       this.#unsubs.clear();
+      this.#settleDrainWaiters(err);
       void this.#endpoint.close();
       opts.onClose?.({ code: info.code, reason: info.reason, how: info.how });
     });
@@ -150,6 +174,10 @@ export class QuicEdgeClient {
 
   /** Connects, sends AUTH and resolves once the relay answered OK. */
   static async connect(opts: QuicEdgeClientOptions): Promise<QuicEdgeClient> {
+    const hwm = opts.publishHighWaterMark ?? QUIC_PUBLISH_HIGH_WATER_MARK;
+    const max = opts.maxBufferedBytes ?? QUIC_MAX_BUFFERED_BYTES;
+    if (!Number.isSafeInteger(hwm) || hwm < 1) throw new ClientError('bad_argument', `publishHighWaterMark: a positive integer, got ${String(hwm)}`);
+    if (!Number.isSafeInteger(max) || max < hwm) throw new ClientError('bad_argument', `maxBufferedBytes: an integer >= publishHighWaterMark (${hwm}), got ${String(max)}`);
     const endpoint = new QuicEndpoint({ host: opts.host.includes(':') ? '::' : '0.0.0.0', closeTimeoutMs: 500, transport: { ...LOW_LATENCY_TRANSPORT, ...opts.transport } });
     const timeoutMs = opts.timeoutMs ?? 10_000;
     const ac = new AbortController();
@@ -201,9 +229,17 @@ export class QuicEdgeClient {
 
   /** Bytes of control-stream frames not yet handed to QUIC. */
   get bufferedAmount(): number {
-    let n = 0;
-    for (const f of this.#out) n += f.byteLength;
-    return n + (this.#closed ? 0 : this.#control.writableLength);
+    return this.#outBytes + (this.#closed ? 0 : this.#control.writableLength);
+  }
+
+  /**
+   * Resolves once `bufferedAmount` is below `publishHighWaterMark` (at once if it is);
+   * rejects with the connection's error if it closes first.
+   */
+  drained(): Promise<void> {
+    if (this.#closed) return Promise.reject(new ClientError('closed', 'quic client closed'));
+    if (!this.#blocked && this.bufferedAmount < this.#highWaterMark) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
   }
 
   subscribe(tenant: string, pattern: string, options: QuicSubscribeOptions = {}): QuicEdgeSubscription {
@@ -228,18 +264,28 @@ export class QuicEdgeClient {
   /**
    * Publishes without waiting. Frames of one tick go out in one write. With `datagram` the PUB
    * is sent as a QUIC datagram (unreliable; refused ones are dropped silently by the relay).
+   *
+   * Backpressure: returns false once `bufferedAmount` reaches `publishHighWaterMark` (the frame
+   * is still queued; wait for `drained()` before publishing more). Throws
+   * ClientError('queue_full') — nothing queued — when the frame would take `bufferedAmount`
+   * past `maxBufferedBytes`. Datagram publishes are never buffered (QUIC drops the oldest).
    */
-  publish(tenant: string, channel: string, data: Uint8Array, options: { mode?: PublishMode; datagram?: boolean } = {}): void {
-    if (this.#closed) return;
+  publish(tenant: string, channel: string, data: Uint8Array, options: { mode?: PublishMode; datagram?: boolean } = {}): boolean {
+    if (this.#closed) return false;
     const frame = encodePub({ mode: options.mode ?? 0, tenant, channel, data });
     if (options.datagram === true) {
       const max = this.#conn.maxDatagramSize;
       if (max !== undefined && frame.byteLength <= max) {
         this.#conn.sendDatagram(frame);
-        return;
+        return this.bufferedAmount < this.#highWaterMark;
       }
     }
+    const buffered = this.bufferedAmount;
+    if (buffered + frame.byteLength > this.#maxBuffered) {
+      throw new ClientError('queue_full', `QUIC publish buffer full: ${buffered} B buffered, bound ${this.#maxBuffered} B (await drained() when publish() returns false)`);
+    }
     this.#send(frame);
+    return buffered + frame.byteLength < this.#highWaterMark;
   }
 
   /** Sends an already encoded frame on the control stream (tests: malformed-but-framed input). */
@@ -272,7 +318,8 @@ export class QuicEdgeClient {
   #send(frame: Uint8Array): void {
     if (this.#closed) return;
     this.#out.push(frame);
-    if (!this.#flushScheduled) {
+    this.#outBytes += frame.byteLength;
+    if (!this.#flushScheduled && !this.#blocked) {
       this.#flushScheduled = true;
       queueMicrotask(() => this.#flush());
     }
@@ -281,13 +328,30 @@ export class QuicEdgeClient {
   #flush(): void {
     this.#flushScheduled = false;
     const out = this.#out;
-    if (out.length === 0 || this.#control.closed) return;
+    if (out.length === 0 || this.#control.closed || this.#blocked) return;
     this.#out = [];
+    this.#outBytes = 0;
     try {
-      if (out.length === 1) this.#control.write(out[0] as Uint8Array);
-      else this.#control.writev(out);
+      // false: the stream's send buffer is at its high-water mark (or it can no longer send;
+      // 'close' then reports it). Hold later frames here until 'drain'.
+      this.#blocked = !(out.length === 1 ? this.#control.write(out[0] as Uint8Array) : this.#control.writev(out));
     } catch {
       // the connection is going away; 'close' reports it
+    }
+  }
+
+  #onDrain(): void {
+    this.#blocked = false;
+    this.#flush();
+    if (!this.#blocked && this.bufferedAmount < this.#highWaterMark) this.#settleDrainWaiters(undefined);
+  }
+
+  #settleDrainWaiters(err: ClientError | undefined): void {
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const w of waiters) {
+      if (err === undefined) w.resolve();
+      else w.reject(err);
     }
   }
 
