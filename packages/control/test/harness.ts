@@ -48,7 +48,7 @@ export class ControlEnv {
     return c;
   }
 
-  async relay(controlUrls: string[], opts: { region?: string; popId?: string; dataDir?: string; limits?: Record<string, unknown> } = {}): Promise<Relay> {
+  async relay(controlUrls: string[], opts: { region?: string; popId?: string; dataDir?: string; limits?: Record<string, unknown>; ipAttemptsPerSecond?: number } = {}): Promise<Relay> {
     const relay = await startRelay({
       listen: { host: '127.0.0.1', port: 0 },
       masterToken: MASTER_TOKEN,
@@ -62,6 +62,7 @@ export class ControlEnv {
         heartbeatMs: 500,
         usageReportMs: 500,
         ...(opts.popId === undefined ? {} : { popId: opts.popId }),
+        ...(opts.ipAttemptsPerSecond === undefined ? {} : { ipAttemptsPerSecond: opts.ipAttemptsPerSecond }),
       },
     });
     this.relays.push(relay);

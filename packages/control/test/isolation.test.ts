@@ -163,3 +163,22 @@ test('ws: usage aggregated from the PoP enforces a monthly message quota (ERR:ra
   const u = (await http(control.url, 'GET', '/v1/tenants/metered/usage')).json as { messages: number; bytes: number };
   assert.ok(u.messages >= 60 && u.bytes >= 60, JSON.stringify(u));
 });
+
+test('ws: per-IP connection attempts past the configured rate get 429 before the token is even checked', async () => {
+  const control = await env.control();
+  const relay = await env.relay([control.url], { ipAttemptsPerSecond: 1 }); // burst: 2 s of the rate = 2
+  const tok = await getToken(relay.httpUrl, { tenant_grants: [grant('t1')] });
+  const statuses: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    try {
+      const c = await connectWs(relay.wsUrl, i % 2 === 0 ? tok : 'AT_bad_token');
+      env.clients.push(c);
+      statuses.push('101');
+    } catch (err) {
+      statuses.push(/HTTP (\d+)/.exec(String(err))?.[1] ?? String(err));
+    }
+  }
+  assert.deepEqual(statuses, ['101', '401', '429', '429', '429', '429']);
+  const text = await scrapeMetrics(relay);
+  assert.equal(metricValue(text, 'fastpubsub_rate_limited_total', { scope: 'ip' }), 4);
+});
