@@ -74,6 +74,7 @@ export const openapi = {
         type: 'object',
         properties: {
           id: { type: 'string' }, region: { type: 'string' }, httpUrl: { type: 'string' }, wsUrl: { type: 'string' },
+          mesh: { type: 'string', description: 'host:port of the mesh endpoint' }, meshId: { type: 'string' },
           registeredAtMs: { type: 'integer' }, lastSeenMs: { type: 'integer' },
         },
       },
@@ -153,7 +154,7 @@ export const openapi = {
     '/v1/pops': { get: { summary: 'The PoP registry (lease-backed; the mesh discovers peers here)', responses: { '200': ok('pops', { type: 'object', properties: { pops: { type: 'array', items: { $ref: '#/components/schemas/Pop' } } } }), ...errors } } },
     '/v1/pops/{pop}': {
       parameters: [{ name: 'pop', in: 'path', required: true, schema: { type: 'string' } }],
-      put: { summary: 'Register or heartbeat a PoP (renews its lease)', requestBody: body({ type: 'object', properties: { region: { type: 'string' }, httpUrl: { type: 'string' }, wsUrl: { type: 'string' } } }), responses: { '200': ok('pop', { $ref: '#/components/schemas/Pop' }), ...errors } },
+      put: { summary: 'Register or heartbeat a PoP (renews its lease)', requestBody: body({ type: 'object', properties: { region: { type: 'string' }, httpUrl: { type: 'string' }, wsUrl: { type: 'string' }, mesh: { type: 'string' }, meshId: { type: 'string' } } }), responses: { '200': ok('pop', { $ref: '#/components/schemas/Pop' }), ...errors } },
     },
     '/v1/pops/{pop}/usage': {
       parameters: [{ name: 'pop', in: 'path', required: true, schema: { type: 'string' } }],

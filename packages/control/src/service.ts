@@ -259,6 +259,8 @@ export class ControlService {
       region: str('region'),
       httpUrl: str('httpUrl'),
       wsUrl: str('wsUrl'),
+      ...(str('mesh') === '' ? {} : { mesh: str('mesh') }),
+      ...(str('meshId') === '' ? {} : { meshId: str('meshId') }),
       registeredAtMs: prev?.registeredAtMs ?? now,
       lastSeenMs: now,
     };

@@ -62,6 +62,9 @@ export interface PopRecord {
   region: string;
   httpUrl: string;
   wsUrl: string;
+  /** host:port of its mesh endpoint and its mesh relay id (the mesh discovers peers here). */
+  mesh?: string;
+  meshId?: string;
   registeredAtMs: number;
   lastSeenMs: number;
 }

@@ -15,7 +15,7 @@ import {
   type RelayConfigInput,
 } from '@fastpubsub/core';
 import { EmbeddedTokenStore, TokenService } from './auth/index.js';
-import { ControlClient } from './auth/signed/index.js';
+import { ControlClient, RegistryDiscovery } from './auth/signed/index.js';
 import { Admission } from './limits/index.js';
 import { registerAdmissionMetrics } from './limits/metrics.js';
 import { Dispatcher } from './delivery/index.js';
@@ -81,7 +81,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   // With a control plane: signed tickets verified locally, limits enforced, token calls forwarded.
   const cc = config.control;
   const admission = cc === undefined ? undefined : new Admission({ ipAttemptsPerSecond: cc.ipAttemptsPerSecond ?? 0 });
-  const advertised = { httpUrl: '', wsUrl: '' };
+  const advertised: { httpUrl: string; wsUrl: string; mesh?: string; meshId?: string } = { httpUrl: '', wsUrl: '' };
   const control =
     cc === undefined || admission === undefined
       ? undefined
@@ -154,8 +154,22 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     logger.info('quic edge listening', { host: config.quic.listen.host, port: built.quic.port, alpn: 'fastpubsub/1' });
   }
   const quicEdge = built.quic;
+  let stopDiscovery = (): void => undefined;
   try {
-    built.mesh = await startMesh(config, { delivery: dispatcher, registry: metrics.registry, logger });
+    // With a control plane, the mesh also dials the PoPs of its registry.
+    const discovery =
+      control === undefined || config.mesh === undefined
+        ? undefined
+        : new RegistryDiscovery({ seeds: config.mesh.seeds, peerExchange: config.mesh.peerExchange, self: () => built.mesh?.id });
+    built.mesh = await startMesh(config, { delivery: dispatcher, registry: metrics.registry, logger, ...(discovery === undefined ? {} : { discovery }) });
+    if (built.mesh !== undefined && config.mesh !== undefined) {
+      advertised.mesh = config.mesh.advertise ?? `${config.mesh.listen.host}:${built.mesh.address.port}`;
+      advertised.meshId = built.mesh.id;
+    }
+    if (discovery !== undefined && control !== undefined) {
+      discovery.start(control, config.control?.heartbeatMs ?? 2000);
+      stopDiscovery = () => discovery.stop();
+    }
   } catch (err) {
     server.close();
     await quicEdge?.shutdown(0, 250);
@@ -182,6 +196,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     server.closeIdleConnections();
     const drainMs = Math.min(graceMs ?? config.reconnectGraceMs, config.shutdownGraceMs);
     const closeMs = Math.min(2000, Math.max(250, config.shutdownGraceMs - drainMs));
+    stopDiscovery();
     await Promise.all([edge.shutdown(drainMs, closeMs), quicEdge?.shutdown(drainMs, closeMs), mesh?.close()]);
     server.closeAllConnections();
     await serverClosed;

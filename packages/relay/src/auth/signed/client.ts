@@ -20,7 +20,7 @@ export interface ControlClientOptions {
   popId: string;
   region: string;
   /** This PoP's public endpoints, published in the registry for discovery and the mesh. */
-  advertise: () => { httpUrl: string; wsUrl: string };
+  advertise: () => { httpUrl: string; wsUrl: string; mesh?: string; meshId?: string };
   dataDir: string;
   admission: Admission;
   logger: Logger;
@@ -32,6 +32,17 @@ export interface ControlClientOptions {
 }
 
 const CACHE_FILE = 'control-state.json';
+
+export interface RegisteredPop {
+  id: string;
+  region: string;
+  httpUrl: string;
+  wsUrl: string;
+  /** host:port of its mesh endpoint and its mesh relay id, when it runs a mesh. */
+  mesh?: string;
+  meshId?: string;
+  lastSeenMs: number;
+}
 
 export type TokenOp = 'issue' | 'refresh' | 'revoke';
 const OP_ROUTE: Record<TokenOp, { method: string; path: string }> = {
@@ -118,10 +129,10 @@ export class ControlClient {
   }
 
   /** The PoP registry (lease-backed), for discovering peers; rejects with store_unavailable if unreachable. */
-  async listPops(): Promise<Array<{ id: string; region: string; httpUrl: string; wsUrl: string; lastSeenMs: number }>> {
+  async listPops(): Promise<RegisteredPop[]> {
     const res = await this.#request('GET', '/v1/pops', { timeoutMs: 3000 });
     if (res.status !== 200) throw new FpsError(ErrorCode.StoreUnavailable, `control plane answered ${res.status}`);
-    return ((await res.json()) as { pops: Array<{ id: string; region: string; httpUrl: string; wsUrl: string; lastSeenMs: number }> }).pops;
+    return ((await res.json()) as { pops: RegisteredPop[] }).pops;
   }
 
   async close(): Promise<void> {
@@ -187,7 +198,7 @@ export class ControlClient {
     try {
       const res = await this.#request('PUT', `/v1/pops/${encodeURIComponent(this.#popId)}`, {
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ region: this.#o.region, httpUrl: a.httpUrl, wsUrl: a.wsUrl }),
+        body: JSON.stringify({ region: this.#o.region, ...a }),
         timeoutMs: 2000,
       });
       await res.arrayBuffer();

@@ -3,3 +3,4 @@ export { emptyPopState } from './types.js';
 export { decodeCompactJws, importPublicJwk, verifySignature, type DecodedJws } from './jws.js';
 export { SignedTicket, SignedTicketState, SignedTicketVerifier } from './verifier.js';
 export { ControlClient, type ControlClientOptions, type TokenOp } from './client.js';
+export { RegistryDiscovery, type RegistrySource } from './registry-discovery.js';
