@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 
-const order = ['wire', 'core', 'quic', 'relay', 'client', 'testkit', 'cli', 'control', 'console'];
+const order = ['wire', 'core', 'quic', 'relay', 'control', 'client', 'testkit', 'cli', 'console'];
 const tsc = new URL('../node_modules/typescript/bin/tsc', import.meta.url).pathname;
 for (const name of order) {
   const project = `packages/${name}/tsconfig.build.json`;

@@ -11,6 +11,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   sub: () => import('./commands/sub.js'),
   token: () => import('./commands/token.js'),
   ping: () => import('./commands/ping.js'),
+  control: () => import('./commands/control.js'),
   mesh: () => import('./commands/mesh.js'),
   dev: () => import('./commands/dev.js'),
 };

@@ -53,7 +53,9 @@ test('dev starts the relays of a topology, prints endpoints and a master token, 
   const out = run.stdout();
   for (const m of out.matchAll(/pid (\d+)/g)) pids.push(Number(m[1]));
   assert.equal(pids.length, 2, out);
-  assert.match(out, /master token: dev-[0-9a-f]{32}/);
+  // The control plane runs by default, with a ready tenant and its master token.
+  assert.match(out, /control plane: http:\/\/127\.0\.0\.1:\d+/);
+  assert.match(out, /tenant:\s+demo\s+master token MT_[0-9a-f]+_[0-9a-f]+/);
   const http = /x\s+http (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
   assert.ok(http !== undefined, out);
   let routes: { routes: { dest: string }[] } = { routes: [] };

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { NetworkEmulator, parseTopology, type Topology } from '@fastpubsub/testkit';
 import { createMeshPki } from '@fastpubsub/relay';
+import { startControl, type Control } from '@fastpubsub/control';
 
 export interface DevNode {
   id: string;
@@ -30,9 +31,24 @@ export interface DevClusterOptions {
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** Extra `mesh` config keys for every relay (e.g. probeIntervalMs, redundantChannels). */
   mesh?: Record<string, unknown>;
+  /**
+   * Run an embedded control plane in this process and point every relay at it (tokens become
+   * signed tickets verified at every PoP; revocations and limits are pushed to all of them).
+   * Default false: the relays use their standalone token service.
+   */
+  control?: boolean;
   /** Relay stderr lines go here (default: dropped). */
   onLog?: (id: string, line: string) => void;
   readyTimeoutMs?: number;
+}
+
+/** An embedded control plane run inside the dev process, with one ready tenant. */
+export interface DevControl {
+  readonly url: string;
+  readonly operatorToken: string;
+  /** The tenant created for you, and its master token (`MT_…`) for the token endpoints. */
+  readonly tenant: string;
+  readonly tenantMasterToken: string;
 }
 
 export interface DevCluster {
@@ -40,6 +56,8 @@ export interface DevCluster {
   readonly emulator: NetworkEmulator;
   readonly masterToken: string;
   readonly dir: string;
+  /** The control plane the relays follow, when started with `control: true`. */
+  readonly control: DevControl | undefined;
   /** SIGKILL one relay (a crash, for failover tests). */
   kill(id: string): void;
   /** SIGTERM every relay, close the emulator, remove the temp dir. Idempotent. */
@@ -94,6 +112,19 @@ export async function startDevCluster(topologyInput: unknown, opts: DevClusterOp
   for (const id of ids) ports.set(id, { http: await freeTcpPort(), quic: await freeUdpPort(), mesh: await freeUdpPort() });
   const emulator = await NetworkEmulator.start(topology, new Map(ids.map((id) => [id, ports.get(id)!.mesh])));
 
+  let control: Control | undefined;
+  const popToken = `pop-${randomBytes(16).toString('hex')}`;
+  const operatorToken = `op-${randomBytes(16).toString('hex')}`;
+  if (opts.control === true) {
+    control = await startControl({
+      listen: { host: '127.0.0.1', port: 0 },
+      operatorToken,
+      popToken,
+      store: { kind: 'embedded', dataDir: join(dir, 'control') },
+      logLevel: opts.logLevel ?? 'warn',
+    });
+  }
+
   const children = new Map<string, ChildProcess>();
   const nodes = new Map<string, DevNode>();
   let stopping: Promise<void> | undefined;
@@ -114,6 +145,7 @@ export async function startDevCluster(topologyInput: unknown, opts: DevClusterOp
         ),
       );
       await emulator.close();
+      await control?.close();
       if (ownDir) await rm(dir, { recursive: true, force: true });
     })());
 
@@ -132,6 +164,7 @@ export async function startDevCluster(topologyInput: unknown, opts: DevClusterOp
           shutdownGraceMs: 2000,
           reconnectGraceMs: 500,
           quic: { listen: { host: '127.0.0.1', port: p.quic } },
+          ...(control === undefined ? {} : { control: { urls: [control.url], token: popToken, popId: id } }),
           mesh: {
             listen: { host: '127.0.0.1', port: p.mesh },
             caFile: pki.caCert,
@@ -187,13 +220,41 @@ export async function startDevCluster(topologyInput: unknown, opts: DevClusterOp
     await stop();
     throw err;
   }
+  let devControl: DevControl | undefined;
+  if (control !== undefined) {
+    try {
+      devControl = await createDevTenant(control.url, operatorToken);
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+  }
   const ordered = new Map(ids.map((id) => [id, nodes.get(id)!]));
   return {
     nodes: ordered,
     emulator,
     masterToken,
     dir,
+    control: devControl,
     kill: (id) => children.get(id)?.kill('SIGKILL'),
     stop,
   };
+}
+
+/** Creates the `demo` tenant and a master token for it through the control API. */
+async function createDevTenant(url: string, operatorToken: string): Promise<DevControl> {
+  const call = async (path: string, body: unknown): Promise<unknown> => {
+    const res = await fetch(url + path, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${operatorToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(5000),
+    });
+    if (!res.ok) throw new Error(`control plane: POST ${path}: HTTP ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  const tenant = 'demo';
+  await call('/v1/tenants', { id: tenant, name: 'created by fastpubsub dev' });
+  const mt = (await call(`/v1/tenants/${tenant}/master-tokens`, { description: 'fastpubsub dev' })) as { token: string };
+  return { url, operatorToken, tenant, tenantMasterToken: mt.token };
 }

@@ -9,14 +9,16 @@ import { startDevCluster, type DevCluster } from './dev-cluster.js';
 
 const USAGE = `Usage: fastpubsub dev [options]
 
-Starts one relay process per node of a topology, links them through the userspace link
-emulator (delay, jitter, loss per link) and prints their endpoints. Ctrl-C stops everything.
+Starts an embedded control plane and one relay process per node of a topology, links the
+relays through the userspace link emulator (delay, jitter, loss per link) and prints their
+endpoints, a ready tenant and its master token. Ctrl-C stops everything.
 
 Options:
   --topology FILE   topology JSON (nodes, links with delayMs/jitterMs/lossRate);
                     default: topologies/default.json (Tokyo, Singapore, Frankfurt)
   --dir DIR         keep PKI, configs and data here (default: a temp dir, removed on exit)
   --log-level L     relay log level: debug, info, warn (default), error, silent
+  --no-control      no control plane: each relay issues its own tokens (standalone mode)
   -h, --help        this help
 `;
 
@@ -33,6 +35,7 @@ export const command: Command = {
           topology: { type: 'string' },
           dir: { type: 'string' },
           'log-level': { type: 'string' },
+          'no-control': { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
         },
         strict: true,
@@ -64,6 +67,7 @@ export const command: Command = {
       cluster = await startDevCluster(topology, {
         ...(flags.dir === undefined ? {} : { dir: flags.dir }),
         logLevel: level as 'warn',
+        control: flags['no-control'] !== true,
         onLog: (id, line) => process.stderr.write(`[${id}] ${line}\n`),
       });
     } catch (err) {
@@ -76,12 +80,35 @@ export const command: Command = {
     }
     lines.push('', 'Emulated links (one-way delay):');
     for (const l of cluster.emulator.topology.links) lines.push(`  ${l.a} <-> ${l.b}  ${l.delayMs} ms${l.jitterMs ? ` ±${l.jitterMs}` : ''}${l.lossRate ? ` loss ${l.lossRate}` : ''}`);
-    const first = [...cluster.nodes.values()][0]!;
+    const nodesList = [...cluster.nodes.values()];
+    const first = nodesList[0]!;
+    const last = nodesList[nodesList.length - 1]!;
+    const c = cluster.control;
+    const tenant = c?.tenant ?? 'demo';
+    const tokenAuth = c?.tenantMasterToken ?? cluster.masterToken;
+    const body = JSON.stringify({
+      right: {
+        tenant_grants: [{ tenant_ids: [tenant], allow_channels_pub: ['#'], allow_channels_sub: ['#'] }],
+        expires_at: new Date(Date.now() + 3600_000).toISOString(),
+      },
+      created_by: 'fastpubsub dev',
+    });
+    lines.push('');
+    if (c !== undefined) {
+      lines.push(
+        `control plane: ${c.url}  (operator token ${c.operatorToken}; API at ${c.url}/openapi.json)`,
+        `tenant:        ${c.tenant}  master token ${c.tenantMasterToken}`,
+      );
+    } else {
+      lines.push(`master token:  ${cluster.masterToken}`);
+    }
     lines.push(
+      `routes:        curl ${first.httpUrl}/v1/mesh/routes   links: curl ${first.httpUrl}/v1/mesh/links`,
       '',
-      `master token: ${cluster.masterToken}`,
-      `routes:       curl ${first.httpUrl}/v1/mesh/routes   links: curl ${first.httpUrl}/v1/mesh/links`,
-      `a token:      curl -X POST -H 'Authorization: Bearer ${cluster.masterToken}' ${first.httpUrl}/v1/get-token -d '{...}'`,
+      'Try it (an access token valid for 1 h, a subscriber at the last relay, a publisher at the first):',
+      `  AT=$(curl -s -X POST -H 'Authorization: Bearer ${tokenAuth}' ${first.httpUrl}/v1/get-token -d '${body}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).token')`,
+      `  npx fastpubsub sub --url ${last.httpUrl} --token $AT ${tenant} 'chat.#' &`,
+      `  npx fastpubsub pub --url ${first.httpUrl} --token $AT ${tenant} chat.room1 hello`,
       '',
       'Ctrl-C stops everything.',
       '',
