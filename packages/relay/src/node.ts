@@ -156,9 +156,10 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   const quicEdge = built.quic;
   let stopDiscovery = (): void => undefined;
   try {
-    // With a control plane, the mesh also dials the PoPs of its registry.
+    // With a control plane, the mesh also dials the PoPs of its registry, unless peer discovery
+    // is off (behind a link emulator only the configured, emulated paths may be used).
     const discovery =
-      control === undefined || config.mesh === undefined
+      control === undefined || config.mesh === undefined || !config.mesh.peerExchange
         ? undefined
         : new RegistryDiscovery({ seeds: config.mesh.seeds, peerExchange: config.mesh.peerExchange, self: () => built.mesh?.id });
     built.mesh = await startMesh(config, { delivery: dispatcher, registry: metrics.registry, logger, ...(discovery === undefined ? {} : { discovery }) });
