@@ -2,9 +2,9 @@
 // being what varies between sinks, e.g. the joined pattern list of a WebSocket delivery — and
 // the very same bytes are written to every sink (STYLE.md #3). The last hit is kept outside the
 // map because in the common case every sink asks for the same thing.
-import type { DispatchMessage } from './types.js';
+import type { DispatchMessage, EncodingCache } from './types.js';
 
-export class Encodings {
+export class Encodings implements EncodingCache {
   readonly msg: DispatchMessage;
   #lastFormat = '';
   #lastKey = '';

@@ -2,7 +2,6 @@
 // and what a sink is. Both edges and the mesh speak these types; nothing here does I/O.
 import type { PublishMode } from '@fastpubsub/wire';
 import type { EdgeName } from '../metrics.js';
-import type { Encodings } from './encodings.js';
 
 /** Where a publish entered this relay. 'mesh' publishes are never forwarded again. */
 export type Origin = 'ws' | 'quic' | 'http' | 'mesh';
@@ -17,6 +16,18 @@ export interface DispatchMessage {
   /** performance.now() when its frame arrived (publish→write latency). */
   readonly arrivedAtMs: number;
   readonly origin: Origin;
+}
+
+/**
+ * Per-publish memo of encoded frames (implemented by Encodings): a frame is built once per
+ * distinct (format, key) and the same bytes are written to every sink asking for it.
+ */
+export interface EncodingCache {
+  readonly msg: DispatchMessage;
+  /** The frame for (format, key), built by `build` the first time it is asked for. */
+  get(format: string, key: string, build: (msg: DispatchMessage) => Uint8Array): Uint8Array;
+  /** A part shared by every frame of one format, built once per publish. */
+  part(format: string, build: (msg: DispatchMessage) => Uint8Array): Uint8Array;
 }
 
 /**
@@ -35,5 +46,5 @@ export interface Sink {
    * dispatcher, with one latency observation per publish); 0 if it was queued, dropped or
    * will be written later — the sink then accounts it itself when it is written.
    */
-  deliver(msg: DispatchMessage, patterns: readonly string[], encodings: Encodings): number;
+  deliver(msg: DispatchMessage, patterns: readonly string[], encodings: EncodingCache): number;
 }
