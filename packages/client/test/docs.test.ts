@@ -1,5 +1,5 @@
-// The examples in docs/sdk.md run as written: each block marked `<!-- example:node -->` or
-// `<!-- example:browser -->` is extracted and run against a real relay.
+// The examples in README.md and docs/sdk.md run as written: each block marked
+// `<!-- example:node -->` or `<!-- example:browser -->` is extracted and run against a real relay.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -10,16 +10,17 @@ import { bundleBrowser } from './bundle.js';
 import { CHROMIUM, launchChromium, serve } from './browser-helpers.js';
 import { makeToken, startTestRelay } from './helpers.js';
 
-const DOC = fileURLToPath(new URL('../../../docs/sdk.md', import.meta.url));
+const DOCS = ['README.md', 'docs/sdk.md'];
 
 export function extractExamples(markdown: string, kind: string): string[] {
   const re = new RegExp(`<!-- example:${kind} -->\\s*\`\`\`[a-z]*\\n([\\s\\S]*?)\`\`\``, 'g');
   return [...markdown.matchAll(re)].map((m) => m[1]!);
 }
 
-const doc = readFileSync(DOC, 'utf8');
+for (const name of DOCS) {
+const doc = readFileSync(fileURLToPath(new URL(`../../../${name}`, import.meta.url)), 'utf8');
 
-test('docs/sdk.md Node example runs as written', async (t) => {
+test(`${name} Node example runs as written`, async (t) => {
   const [code] = extractExamples(doc, 'node');
   assert.ok(code !== undefined, 'no Node example found');
   const r = await startTestRelay();
@@ -45,7 +46,7 @@ test('docs/sdk.md Node example runs as written', async (t) => {
   assert.match(err, /state: closed/);
 });
 
-test('docs/sdk.md browser example runs as written in headless Chromium', { skip: !existsSync(CHROMIUM) && 'no /usr/bin/chromium' }, async (t) => {
+test(`${name} browser example runs as written in headless Chromium`, { skip: !existsSync(CHROMIUM) && 'no /usr/bin/chromium' }, async (t) => {
   const [page] = extractExamples(doc, 'browser');
   assert.ok(page !== undefined, 'no browser example found');
   const r = await startTestRelay();
@@ -72,3 +73,4 @@ test('docs/sdk.md browser example runs as written in headless Chromium', { skip:
   assert.deepEqual(errors, []);
   assert.equal(items[0], 'chat.room1: hello from node');
 });
+}
