@@ -5,29 +5,38 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { startRelay, type Relay } from '@fastpubsub/relay';
+import assert from 'node:assert/strict';
 import { createToken } from '../src/admin.js';
+import type { Client, Message, Subscription } from '../src/index.js';
 
 export const MASTER = 'mt-test-master-token';
 
 export interface TestRelay {
   relay: Relay;
   dataDir: string;
-  /** Stops the relay at once (no grace) and starts a new one on the same port and dataDir. */
+  /** Stops the relay at once (no grace) and starts a new one on the same HTTP and QUIC ports and dataDir. */
   restart(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startTestRelay(options: { port?: number; dataDir?: string } = {}): Promise<TestRelay> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'fps-client-'));
-  const start = (port: number): Promise<Relay> =>
-    startRelay({ listen: { host: '127.0.0.1', port }, masterToken: MASTER, dataDir, logLevel: 'silent' });
+  // quicPort: undefined → the relay's default (HTTP port + 1, or any free port when that is 0).
+  const start = (port: number, quicPort?: number): Promise<Relay> =>
+    startRelay({
+      listen: { host: '127.0.0.1', port },
+      masterToken: MASTER,
+      dataDir,
+      logLevel: 'silent',
+      ...(quicPort === undefined ? {} : { quic: { listen: { host: '127.0.0.1', port: quicPort } } }),
+    });
   const t: TestRelay = {
     relay: await start(options.port ?? 0),
     dataDir,
     async restart() {
-      const port = t.relay.port;
+      const { port, quicPort } = t.relay;
       await t.relay.close({ graceMs: 0 });
-      t.relay = await start(port);
+      t.relay = await start(port, quicPort);
     },
     async close() {
       await t.relay.close({ graceMs: 0 });
@@ -116,3 +125,38 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 5000, what =
 }
 
 export const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+// ---- transport-independent resilience checks (WebSocket and QUIC suites) ---------------------
+
+/** Collects every message of `sub` (async iteration) into the returned array. */
+export function collect(sub: Subscription): Message[] {
+  const got: Message[] = [];
+  void (async () => {
+    for await (const m of sub) got.push(m);
+  })();
+  return got;
+}
+
+/** Resolves on the client's next 'connected' event; rejects after `timeoutMs`. */
+export function nextConnected(client: Client, timeoutMs = 8000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('no reconnect in time')), timeoutMs);
+    const off = client.on('connected', () => {
+      clearTimeout(t);
+      off();
+      resolve();
+    });
+  });
+}
+
+/** Publishes `n` numbered messages per channel (tenant t1) and checks each subscription got exactly them, in order. */
+export async function checkExactlyOnce(publisher: Client, subs: Array<{ channel: string; got: Message[] }>, n: number, tag: string): Promise<void> {
+  const before = subs.map((s) => s.got.length);
+  for (let i = 0; i < n; i++) for (const s of subs) publisher.publish('t1', s.channel, `${tag}-${i}`);
+  await waitFor(() => subs.every((s, k) => s.got.length - before[k]! >= n), 5000, `${tag} deliveries`);
+  await new Promise((r) => setTimeout(r, 200)); // room for stray duplicates to show up
+  subs.forEach((s, k) => {
+    const fresh = s.got.slice(before[k]).map((m) => text(m.payload));
+    assert.deepEqual(fresh, Array.from({ length: n }, (_, i) => `${tag}-${i}`), `${s.channel}: exactly once, in order`);
+  });
+}
