@@ -30,6 +30,8 @@ export interface MeshLinkOptions {
   hello: HelloFrame;
   /** Control frames read together with HELLO, emitted once listeners are attached. */
   pending?: Frame<number>[];
+  /** Streams the peer opened before this link existed (handed over by the transport). */
+  streams?: QuicStream[];
   /** We dialed this connection (the dialer opened the control stream). */
   dialed: boolean;
   probeIntervalMs: number;
@@ -56,9 +58,20 @@ export interface LinkCounters {
   bytesReceived: number;
   probesSent: number;
   probesAnswered: number;
+  /** FWD frames re-sent here after the peer's previous link was replaced (not in fwdSent). */
+  fwdResent: number;
 }
 
+/**
+ * How long a sent FWD frame is retained for a resend if the link is replaced or lost. QUIC does
+ * not tell us what the peer has read, and a closed connection discards unsent stream data, so
+ * anything written shortly before the close may be gone; receivers deduplicate by (message
+ * id, destination) for 10 s, so resending a frame that did arrive is harmless.
+ */
+export const RESEND_WINDOW_MS = 2000;
+
 const PROTOCOL_ERROR = 0x10;
+const RETIRED = { at: 0, frame: new Uint8Array(0) };
 
 export class MeshLink extends EventEmitter<MeshLinkEvents> {
   readonly peer: string;
@@ -66,12 +79,17 @@ export class MeshLink extends EventEmitter<MeshLinkEvents> {
   readonly dialed: boolean;
   readonly conn: QuicConnection;
   readonly health: LinkHealth;
-  readonly counters: LinkCounters = { fwdSent: 0, fwdReceived: 0, bytesSent: 0, bytesReceived: 0, probesSent: 0, probesAnswered: 0 };
+  readonly counters: LinkCounters = { fwdSent: 0, fwdReceived: 0, bytesSent: 0, bytesReceived: 0, probesSent: 0, probesAnswered: 0, fwdResent: 0 };
   readonly queue: LinkSendQueue;
   readonly #control: QuicStream;
   #msgOut: QuicStream | undefined;
   readonly #now: () => number;
   readonly #logger: Logger;
+  /** Recently sent FWD frames (oldest first), bounded by RESEND_WINDOW_MS and #retainMax. */
+  readonly #recent: { at: number; frame: Uint8Array }[] = [];
+  #recentHead = 0;
+  #recentBytes = 0;
+  readonly #retainMax: number;
   readonly #probeTimer: NodeJS.Timeout;
   readonly #healthTimer: NodeJS.Timeout;
   #probeSeq = 0;
@@ -89,6 +107,7 @@ export class MeshLink extends EventEmitter<MeshLinkEvents> {
     this.#logger = o.logger;
     this.health = new LinkHealth(o.health);
     this.queue = new LinkSendQueue(o.queueBytes);
+    this.#retainMax = o.queueBytes;
 
     const ctl = createMeshDecoder();
     o.control.on('data', (chunk) => this.#feed(ctl, chunk, (f) => this.emit('control', f)));
@@ -98,6 +117,7 @@ export class MeshLink extends EventEmitter<MeshLinkEvents> {
       for (const f of pending) if (!this.#closed) this.emit('control', f);
       o.control.resume();
     });
+    for (const s of o.streams ?? []) this.#acceptMessageStream(s);
     o.conn.on('stream', (s) => this.#acceptMessageStream(s));
     o.conn.on('datagram', (d) => this.#onDatagram(d));
     o.conn.once('close', (info) => this.#finish(`connection closed (${info.how}${info.reason ? `: ${info.reason}` : ''})`));
@@ -124,16 +144,65 @@ export class MeshLink extends EventEmitter<MeshLinkEvents> {
   /** Queues one encoded FWD frame (drop-oldest past the bound). */
   sendFwd(frame: Uint8Array): void {
     if (this.#closed) return;
+    this.counters.fwdSent++;
+    this.counters.bytesSent += frame.length;
+    this.#retain(frame);
+    this.#write(frame);
+  }
+
+  /** Re-sends frames a previous link to the same peer may not have delivered. */
+  resendFwd(frames: readonly Uint8Array[]): void {
+    if (this.#closed) return;
+    for (const f of frames) {
+      this.counters.fwdResent++;
+      this.#retain(f);
+      this.#write(f);
+    }
+  }
+
+  /** FWD frames sent within the resend window, oldest first (for a replacement link). */
+  recentFwd(): Uint8Array[] {
+    this.#trim(this.#now());
+    const out: Uint8Array[] = [];
+    for (let i = this.#recentHead; i < this.#recent.length; i++) out.push(this.#recent[i]!.frame);
+    return out;
+  }
+
+  #retain(frame: Uint8Array): void {
+    const now = this.#now();
+    this.#recent.push({ at: now, frame });
+    this.#recentBytes += frame.length;
+    this.#trim(now);
+  }
+
+  #trim(now: number): void {
+    const r = this.#recent;
+    while (this.#recentHead < r.length && (now - r[this.#recentHead]!.at > RESEND_WINDOW_MS || this.#recentBytes > this.#retainMax)) {
+      this.#recentBytes -= r[this.#recentHead]!.frame.length;
+      r[this.#recentHead++] = RETIRED;
+    }
+    if (this.#recentHead > 1024 && this.#recentHead * 2 > r.length) {
+      r.splice(0, this.#recentHead);
+      this.#recentHead = 0;
+    }
+  }
+
+  #write(frame: Uint8Array): void {
     if (this.#msgOut === undefined) {
-      const s = this.conn.openUniStream();
+      let s: QuicStream;
+      try {
+        s = this.conn.openUniStream();
+      } catch {
+        // The connection is closing and its 'close' event has not reached us yet: the frame is
+        // retained, and the transport hands it to the next link to this peer.
+        return;
+      }
       s.on('drain', () => this.queue.drain(s));
       s.on('close', () => {
         if (this.#msgOut === s) this.#msgOut = undefined;
       });
       this.#msgOut = s;
     }
-    this.counters.fwdSent++;
-    this.counters.bytesSent += frame.length;
     this.queue.push(this.#msgOut, frame);
   }
 

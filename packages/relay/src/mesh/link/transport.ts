@@ -8,7 +8,7 @@ import type { Logger } from '@fastpubsub/core';
 import { MeshFrameType, createMeshDecoder, decodeHello, encodeHello, type Frame, type HelloFrame } from '@fastpubsub/wire';
 import type { LinkHealthOptions } from '../route/index.js';
 import type { MeshDiscovery } from './discovery.js';
-import { MeshLink } from './link.js';
+import { MeshLink, RESEND_WINDOW_MS } from './link.js';
 import { MESH_SERVER_NAME, relayIdOf, type MeshCredentials } from './pki.js';
 
 export const MESH_ALPN = 'fastpubsub-mesh/1';
@@ -58,6 +58,8 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
   readonly #o: MeshTransportOptions;
   readonly #links = new Map<string, MeshLink>();
   readonly #dial = new Map<string, DialState>();
+  /** FWD frames a lost or replaced link may not have delivered, waiting for the next link to that peer. */
+  readonly #carry = new Map<string, { frames: Uint8Array[]; until: number; boot: number }>();
   #endpoint: QuicEndpoint | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -109,6 +111,7 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
   #dialTick(): void {
     if (this.#closed) return;
     const now = this.#o.now();
+    for (const [peer, c] of this.#carry) if (c.until < now) this.#carry.delete(peer);
     for (const cand of this.#o.discovery.candidates()) {
       let st = this.#dial.get(cand.addr);
       if (st === undefined) this.#dial.set(cand.addr, (st = { inFlight: false, nextAt: 0, backoff: BACKOFF_MIN_MS }));
@@ -139,10 +142,27 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
       const peer = this.#identity(conn);
       if (peer === undefined) return;
       st.id = peer;
+      if (this.#live(peer) !== undefined) {
+        // We learnt who is at this address only now, and we already have a link to it (the
+        // peer dialed us first). Close before HELLO, so the peer never adopts this connection
+        // and the link that already carries traffic is never replaced by a late duplicate.
+        conn.close(MeshCloseCode.DUPLICATE, 'already linked');
+        return;
+      }
+      // The peer may open its message stream as soon as it has our HELLO, before we have read
+      // its reply: park such streams for the link instead of losing them.
+      const early: QuicStream[] = [];
+      const onStream = (s: QuicStream): void => void early.push(s);
+      conn.on('stream', onStream);
       const control = conn.openBidiStream();
       control.write(this.#hello());
-      const { hello, rest } = await readHello(control, conn);
-      this.#adopt(conn, control, hello, rest, peer, true);
+      let got: Hello;
+      try {
+        got = await readHello(control, conn);
+      } finally {
+        conn.off('stream', onStream);
+      }
+      this.#adopt(conn, control, got.hello, got.rest, peer, true, early);
       st.backoff = BACKOFF_MIN_MS;
     } catch (err) {
       conn?.close(MeshCloseCode.HELLO_TIMEOUT, 'handshake failed');
@@ -185,7 +205,12 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
     return encodeHello({ id: this.self, boot: this.#o.boot, ...(this.#o.advertise === undefined ? {} : { addr: this.#o.advertise }) });
   }
 
-  #adopt(conn: QuicConnection, control: QuicStream, hello: HelloFrame, rest: Frame<number>[], peer: string, dialed: boolean): void {
+  #live(peer: string): MeshLink | undefined {
+    const l = this.#links.get(peer);
+    return l === undefined || l.isClosed ? undefined : l;
+  }
+
+  #adopt(conn: QuicConnection, control: QuicStream, hello: HelloFrame, rest: Frame<number>[], peer: string, dialed: boolean, early: QuicStream[] = []): void {
     if (hello.id !== peer) {
       this.refused++;
       conn.close(MeshCloseCode.IDENTITY, 'HELLO names another relay than the certificate');
@@ -195,10 +220,13 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
       conn.close(MeshCloseCode.SHUTDOWN, 'shutdown');
       return;
     }
-    const existing = this.#links.get(peer);
-    if (existing !== undefined && !existing.isClosed) {
-      // Both sides dialed: keep the connection dialed by the smaller id, on both sides alike.
-      const keepNew = dialed === this.self < peer && existing.dialed !== dialed;
+    const existing = this.#live(peer);
+    if (existing !== undefined) {
+      // Both sides dialed at once (a dialer that already has a link closes before HELLO):
+      // keep the connection dialed by the smaller id, on both sides alike. A new boot epoch
+      // means the peer restarted and the existing link is stale.
+      const restarted = hello.boot !== existing.hello.boot;
+      const keepNew = restarted || (dialed === this.self < peer && existing.dialed !== dialed);
       if (!keepNew) {
         conn.close(MeshCloseCode.DUPLICATE, 'duplicate link');
         return;
@@ -213,6 +241,7 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
       control,
       hello,
       pending: rest,
+      streams: early,
       dialed,
       probeIntervalMs: o.probeIntervalMs,
       ...(o.health === undefined ? {} : { health: o.health }),
@@ -224,10 +253,34 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
     link.once('close', (reason) => {
       if (this.#links.get(peer) === link) this.#links.delete(peer);
       o.logger.info('mesh link down', { peer, reason });
+      this.#keepUndelivered(peer, link);
       this.emit('unlink', link);
     });
+    // What the previous link to this peer may have lost goes first on the new one.
+    const carried = this.#carry.get(peer);
+    this.#carry.delete(peer);
+    // Not across a peer restart: its duplicate filter is new, so a frame it did receive before
+    // would be delivered twice.
+    if (carried !== undefined && carried.until >= o.now() && carried.boot === hello.boot && carried.frames.length > 0) {
+      link.resendFwd(carried.frames);
+      o.logger.info('mesh link resent', { peer, frames: carried.frames.length });
+    }
     o.logger.info('mesh link up', { peer, dialed, remote: `${conn.remoteAddress.host}:${conn.remoteAddress.port}` });
     this.emit('link', link);
+  }
+
+  /** A link went away: hold what it sent recently for the next link to the peer (or hand it to the live one). */
+  #keepUndelivered(peer: string, link: MeshLink): void {
+    if (this.#closed) return;
+    const frames = link.recentFwd();
+    if (frames.length === 0) return;
+    const live = this.#live(peer);
+    if (live !== undefined && live !== link && live.hello.boot === link.hello.boot) {
+      live.resendFwd(frames);
+      this.#o.logger.info('mesh link resent', { peer, frames: frames.length });
+      return;
+    }
+    if (live === undefined) this.#carry.set(peer, { frames, until: this.#o.now() + RESEND_WINDOW_MS, boot: link.hello.boot });
   }
 }
 
