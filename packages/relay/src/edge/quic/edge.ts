@@ -12,6 +12,7 @@ import { ALPN, QuicCloseCode } from './codes.js';
 import { FlushBatcher } from './flush.js';
 import { QuicSession, type QuicSessionContext } from './session.js';
 import type { QuicTlsIdentity } from './tls.js';
+import { SessionRegistry } from '../session-registry.js';
 
 export interface QuicEdgeOptions {
   config: RelayConfig;
@@ -31,10 +32,8 @@ export class QuicEdge {
   readonly #opts: QuicEdgeOptions;
   readonly #endpoint: QuicEndpoint;
   readonly #ctx: QuicSessionContext;
-  readonly #sessions = new Set<QuicSession>();
-  readonly #byToken = new Map<string, Set<QuicSession>>();
+  readonly #sessions = new SessionRegistry<QuicSession>();
   readonly #unsubscribeRevoked: () => void;
-  #emptyWaiters: Array<() => void> = [];
   #nextId = 1;
   #accepting = true;
 
@@ -100,31 +99,22 @@ export class QuicEdge {
     this.#sessions.add(session);
     c.on('close', () => {
       session.dispose();
-      this.#sessions.delete(session);
-      const tokenId = session.ticket?.tokenId;
-      if (tokenId !== undefined) {
-        const set = this.#byToken.get(tokenId);
-        set?.delete(session);
-        if (set?.size === 0) this.#byToken.delete(tokenId);
-      }
-      if (this.#sessions.size === 0) this.#notifyEmpty();
+      this.#sessions.delete(session, session.ticket?.tokenId);
     });
   }
 
   #indexByToken(s: QuicSession): void {
     const tokenId = s.ticket?.tokenId;
     if (tokenId === undefined) return;
-    let set = this.#byToken.get(tokenId);
-    if (set === undefined) this.#byToken.set(tokenId, (set = new Set()));
-    set.add(s);
+    this.#sessions.indexToken(s, tokenId);
     // A shutdown that began while this AUTH was being verified must not miss the session.
     if (!this.#accepting) s.notify(RECONNECT_CODE, 'relay is shutting down');
   }
 
   #onRevoked(tokenId: string): void {
-    const peers = this.#byToken.get(tokenId);
-    if (peers === undefined) return;
-    this.#opts.logger.info('closing quic connections of a revoked token', { tokenId, connections: peers.size });
+    const peers = this.#sessions.withToken(tokenId);
+    if (peers.length === 0) return;
+    this.#opts.logger.info('closing quic connections of a revoked token', { tokenId, connections: peers.length });
     for (const s of peers) s.close(QuicCloseCode.TokenRevoked, ErrorCode.TokenRevoked);
   }
 
@@ -137,27 +127,9 @@ export class QuicEdge {
     this.#accepting = false;
     this.#unsubscribeRevoked();
     for (const s of this.#sessions) s.notify(RECONNECT_CODE, 'relay is shutting down');
-    await this.#waitEmpty(drainMs);
+    await this.#sessions.waitEmpty(drainMs);
     for (const s of this.#sessions) s.close(QuicCloseCode.GoingAway, ErrorCode.ShuttingDown);
-    await this.#waitEmpty(closeMs);
+    await this.#sessions.waitEmpty(closeMs);
     await this.#endpoint.close(QuicCloseCode.GoingAway, ErrorCode.ShuttingDown);
-  }
-
-  #waitEmpty(ms: number): Promise<void> {
-    if (this.#sessions.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#emptyWaiters.push(done);
-    });
-  }
-
-  #notifyEmpty(): void {
-    const waiters = this.#emptyWaiters;
-    this.#emptyWaiters = [];
-    for (const w of waiters) w();
   }
 }

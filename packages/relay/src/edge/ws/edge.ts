@@ -13,6 +13,7 @@ import type { EdgeTicket, TicketVerifier } from '../ticket.js';
 import { SUBPROTOCOL, extractToken, isWebSocketPath, offeredProtocols, rejectUpgrade } from './handshake.js';
 import { CorkBatcher } from './outbound.js';
 import { CloseCode, WsSession, type SessionContext } from './session.js';
+import { SessionRegistry } from '../session-registry.js';
 
 export interface WsEdgeOptions {
   config: RelayConfig;
@@ -33,10 +34,8 @@ export class WsEdge {
   readonly #opts: WsEdgeOptions;
   readonly #ctx: SessionContext;
   readonly #wss: WebSocketServer;
-  readonly #sessions = new Set<WsSession>();
-  readonly #byToken = new Map<string, Set<WsSession>>();
+  readonly #sessions = new SessionRegistry<WsSession>();
   readonly #unsubscribeRevoked: () => void;
-  #emptyWaiters: Array<() => void> = [];
   #admitting = 0;
   #nextId = 1;
   #accepting = true;
@@ -119,27 +118,21 @@ export class WsEdge {
   #open(ws: WebSocket, socket: Duplex, ticket: EdgeTicket): void {
     const session = new WsSession(this.#ctx, this.#nextId++, ws, socket, ticket);
     this.#sessions.add(session);
-    let peers = this.#byToken.get(ticket.tokenId);
-    if (peers === undefined) this.#byToken.set(ticket.tokenId, (peers = new Set()));
-    peers.add(session);
+    this.#sessions.indexToken(session, ticket.tokenId);
     ws.on('error', (err) => this.#opts.logger.debug('websocket error', { conn: session.id, err }));
     ws.on('close', () => {
       session.dispose();
       ticket.release?.();
-      this.#sessions.delete(session);
-      const set = this.#byToken.get(ticket.tokenId);
-      set?.delete(session);
-      if (set?.size === 0) this.#byToken.delete(ticket.tokenId);
-      if (this.#sessions.size === 0) this.#notifyEmpty();
+      this.#sessions.delete(session, ticket.tokenId);
     });
     // A close() that began while this handshake was completing must not miss this session.
     if (!this.#accepting) session.sendText(RECONNECT);
   }
 
   #onRevoked(tokenId: string): void {
-    const peers = this.#byToken.get(tokenId);
-    if (peers === undefined) return;
-    this.#opts.logger.info('closing connections of a revoked token', { tokenId, connections: peers.size });
+    const peers = this.#sessions.withToken(tokenId);
+    if (peers.length === 0) return;
+    this.#opts.logger.info('closing connections of a revoked token', { tokenId, connections: peers.length });
     for (const s of peers) s.close(CloseCode.PolicyViolation, ErrorCode.TokenRevoked);
   }
 
@@ -152,29 +145,11 @@ export class WsEdge {
     this.#accepting = false;
     this.#unsubscribeRevoked();
     for (const s of this.#sessions) s.sendText(RECONNECT);
-    await this.#waitEmpty(drainMs);
+    await this.#sessions.waitEmpty(drainMs);
     for (const s of this.#sessions) s.close(CloseCode.GoingAway, ErrorCode.ShuttingDown);
-    await this.#waitEmpty(closeMs);
+    await this.#sessions.waitEmpty(closeMs);
     for (const s of this.#sessions) s.terminate();
-    await this.#waitEmpty(1000);
+    await this.#sessions.waitEmpty(1000);
     this.#wss.close();
-  }
-
-  #waitEmpty(ms: number): Promise<void> {
-    if (this.#sessions.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#emptyWaiters.push(done);
-    });
-  }
-
-  #notifyEmpty(): void {
-    const waiters = this.#emptyWaiters;
-    this.#emptyWaiters = [];
-    for (const w of waiters) w();
   }
 }
