@@ -3,41 +3,10 @@
 // duplicates and nothing lost once the client is back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, probeEdges, parseEdge, type Client, type Message, type Subscription } from '../src/node.js';
-import { makeToken, startProxy, startTestRelay, text, waitFor } from './helpers.js';
+import { connect, probeEdges, parseEdge } from '../src/node.js';
+import { checkExactlyOnce, collect, makeToken, nextConnected, startProxy, startTestRelay, text, waitFor } from './helpers.js';
 
 const fastReconnect = { baseDelayMs: 20, maxDelayMs: 200, overlapMs: 1000 };
-
-function collect(sub: Subscription): Message[] {
-  const got: Message[] = [];
-  void (async () => {
-    for await (const m of sub) got.push(m);
-  })();
-  return got;
-}
-
-function nextConnected(client: Client, timeoutMs = 8000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('no reconnect in time')), timeoutMs);
-    const off = client.on('connected', () => {
-      clearTimeout(t);
-      off();
-      resolve();
-    });
-  });
-}
-
-/** Publishes `n` numbered messages per channel and checks each subscription got exactly them. */
-async function checkExactlyOnce(publisher: Client, subs: Array<{ channel: string; got: Message[] }>, n: number, tag: string): Promise<void> {
-  const before = subs.map((s) => s.got.length);
-  for (let i = 0; i < n; i++) for (const s of subs) publisher.publish('t1', s.channel, `${tag}-${i}`);
-  await waitFor(() => subs.every((s, k) => s.got.length - before[k]! >= n), 5000, `${tag} deliveries`);
-  await new Promise((r) => setTimeout(r, 200)); // room for stray duplicates to show up
-  subs.forEach((s, k) => {
-    const fresh = s.got.slice(before[k]).map((m) => text(m.payload));
-    assert.deepEqual(fresh, Array.from({ length: n }, (_, i) => `${tag}-${i}`), `${s.channel}: exactly once, in order`);
-  });
-}
 
 test('relay restart on the same port and dataDir: reconnect, every subscription restored, no duplicates', async (t) => {
   const r = await startTestRelay();
