@@ -83,6 +83,7 @@ class Conn:
 
     def on_reconnect_requested(self) -> None:
         if self is self.m.active:
+            self.m.avoid_edge = self.edge
             self.m.start_loop()
 
     def on_close(self, error: ClientError | None) -> None:
@@ -122,6 +123,9 @@ class ConnectionManager:
         self.open_timeout = open_timeout
         self.resubscribe_timeout = resubscribe_timeout
         self.ever_connected = False
+        #: An edge that failed or sent RECONNECT: the next selection prefers the others.
+        self.avoid_edge: Edge | None = None
+        self.last_tried: Edge | None = None
         #: The provider just gave this token and no connection has opened with it yet.
         self.token_untested = False
         self.loop_task: asyncio.Task[None] | None = None
@@ -209,15 +213,20 @@ class ConnectionManager:
             await asyncio.wait(pending, timeout=5)
 
     async def pick_edge(self, reselect: bool) -> Edge:
+        """The edge for the next connection: the current one, unless it failed or asked us to
+        leave (RECONNECT), in which case the fastest of the others by ``GET /ping``."""
         if len(self.candidates) == 1:
             return self.candidates[0]
-        if not reselect and self.edge is not None:
+        avoid = self.avoid_edge
+        if not reselect and avoid is None and self.edge is not None:
             return self.edge
-        return (await select_fastest_edge(self.candidates)).edge
+        others = [e for e in self.candidates if e != avoid] or self.candidates
+        return (await select_fastest_edge(others)).edge
 
     async def open_and_subscribe(self, reselect: bool) -> Conn:
         """Opens a connection, sends every SUB and returns once every OK:SUB arrived."""
         edge = await self.pick_edge(reselect)
+        self.last_tried = edge
         if self.token is None:
             await self.refresh_token("initial")
         assert self.token is not None
@@ -259,6 +268,7 @@ class ConnectionManager:
                 raise ConnectFailedError("connection closed before it became active")
             return
         old = self.active
+        self.avoid_edge = None
         conn.role = "active"
         self.active = conn
         self.edge = conn.edge
@@ -323,6 +333,7 @@ class ConnectionManager:
                 except ClientError as err:
                     if self.closed:
                         return
+                    self.avoid_edge = self.last_tried
                     if isinstance(err, UnauthorizedError) and not await self.recover_from_401(err):
                         return
                     attempt += 1
