@@ -101,7 +101,7 @@ async def test_deliver_one_reaches_exactly_one_subscriber(relay: Relay) -> None:
         subs = [await c.subscribe("demo", "work.#") for c in clients]
         for mode in ("one-low-latency", "one-random"):
             for i in range(30):
-                await clients[0].publish("demo", "work.item", f"{mode}{i}".encode(), delivery=mode)  # type: ignore[arg-type]
+                await clients[0].publish("demo", "work.item", f"{mode}{i}".encode(), delivery=mode)
         await clients[0].publish("demo", "work.end", b"end")  # broadcast: a marker on every subscriber
         seen: list[bytes] = []
         for sub in subs:

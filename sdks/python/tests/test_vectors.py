@@ -107,18 +107,18 @@ def test_text(v: dict[str, Any]) -> None:
         return
     assert v["kind"] == "server-text"
     f = v["fields"]
-    parsed = wire.parse_server_text(text)
-    assert parsed.kind == f["kind"]
+    server = wire.parse_server_text(text)
+    assert server.kind == f["kind"]
     if f["kind"] == "OK":
-        assert (parsed.op, parsed.tenant, parsed.pattern) == (f["op"], f["tenant"], f["pattern"])
+        assert (server.op, server.tenant, server.pattern) == (f["op"], f["tenant"], f["pattern"])
         if v.get("encode", True):
             assert wire.format_ok(f["op"], f["tenant"], f["pattern"]) == text
     elif f["kind"] == "ERR":
-        assert (parsed.code, parsed.detail) == (f["code"], f.get("detail"))
+        assert (server.code, server.detail) == (f["code"], f.get("detail"))
         if v.get("encode", True):
             assert wire.format_err(f["code"], f.get("detail")) == text
     elif f["kind"] == "unknown":
-        assert parsed.text == f["text"]
+        assert server.text == f["text"]
 
 
 def test_every_suite_is_covered() -> None:
