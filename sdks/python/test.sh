@@ -13,6 +13,6 @@ command -v node >/dev/null || { echo "test.sh: node is needed to start relays" >
 
 cd "$here"
 echo "test.sh: mypy --strict"
-"$py" -m mypy --strict src tests driver_main.py
+"$py" -m mypy --strict src tests conformance
 echo "test.sh: pytest"
 "$py" -m pytest -q "$@"

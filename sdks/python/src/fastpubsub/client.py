@@ -27,6 +27,7 @@ from .options import (
 from .subscription import OverflowPolicy, Subscription
 
 _HEADER_CACHE_LIMIT = 4096
+_YIELD_EVERY = 64
 
 
 @dataclass(slots=True)
@@ -73,6 +74,7 @@ class Client:
         self._queue = PublishQueue(publish_queue_size, publish_queue_policy)
         self._subscription_buffer = subscription_buffer
         self._headers: dict[tuple[str, str, str], bytes] = {}
+        self._since_yield = 0
         self._not_draining = asyncio.Event()
         self._not_draining.set()
         self._closed_future: asyncio.Future[ClientError | None] = asyncio.get_running_loop().create_future()
@@ -176,6 +178,12 @@ class Client:
         if len(data) > wire.MAX_PAYLOAD:
             raise BadArgumentError(f"payload is {len(data)} bytes, more than {wire.MAX_PAYLOAD}")
         frame = header + data
+        self._since_yield += 1
+        if self._since_yield >= _YIELD_EVERY:
+            # A socket that takes every write never makes send() wait: let the reader, pings
+            # and timers run so a tight publish loop cannot starve them.
+            self._since_yield = 0
+            await asyncio.sleep(0)
         if not self._not_draining.is_set():
             await self._not_draining.wait()
         link = self._mgr.active_link()

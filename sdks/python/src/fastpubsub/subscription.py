@@ -107,8 +107,9 @@ class Subscription:
 
     def next_nowait(self) -> Message | None:
         """A buffered message, or None when the buffer is empty."""
-        if not self._buffer:
-            return None
+        return self._pop() if self._buffer else None
+
+    def _pop(self) -> Message:
         message = self._buffer.popleft()
         self.stats.buffered = len(self._buffer)
         return message
@@ -116,6 +117,10 @@ class Subscription:
     async def next(self, timeout: float | None = None) -> Message:
         """The next message. Raises ``StopAsyncIteration`` once the subscription ended without
         an error, the error that ended it otherwise, or :class:`ClientTimeoutError`."""
+        if self._buffer:
+            return self._pop()
+        if timeout is None:
+            return await self._next()
         try:
             async with asyncio.timeout(timeout):
                 return await self._next()
