@@ -58,6 +58,16 @@ async def test_unsubscribe_stops_delivery(relay: Relay) -> None:
         assert sub.stats.received == 0
 
 
+async def test_unsubscribe_then_subscribe_again_at_once_keeps_delivering(relay: Relay) -> None:
+    token = await relay.token()
+    async with fastpubsub.connect(relay.url, token=token) as client:
+        for round_ in range(3):
+            sub = await client.subscribe("demo", "again.#")
+            await client.publish("demo", "again.x", bytes([round_]))
+            assert (await sub.next(timeout=5)).payload == bytes([round_])
+            await sub.unsubscribe()
+
+
 async def test_bad_input_is_refused_before_sending(relay: Relay) -> None:
     token = await relay.token()
     async with fastpubsub.connect(relay.url, token=token) as client:

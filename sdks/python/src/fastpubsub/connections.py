@@ -461,7 +461,7 @@ class ConnectionManager:
         entry.waiters.add(waiter)
         return waiter
 
-    def remove_subscription(self, sub: Subscription) -> None:
+    async def remove_subscription(self, sub: Subscription) -> None:
         key = (sub.tenant, sub.pattern)
         entry = self.entries.get(key)
         if entry is None or sub not in entry.subs:
@@ -478,7 +478,8 @@ class ConnectionManager:
                 if not c.awaiting and c.all_confirmed is not None and not c.all_confirmed.done():
                     c.all_confirmed.set_result(None)
             if c.role != "draining" and c.link is not None:
-                self.spawn(c.link.send_text(wire.format_unsub(sub.tenant, sub.pattern)))
+                # Awaited, not spawned: a SUB of the same pattern right after must follow it.
+                await c.link.send_text(wire.format_unsub(sub.tenant, sub.pattern))
 
     # ---- tokens ------------------------------------------------------------------------------
 

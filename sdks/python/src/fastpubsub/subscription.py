@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -44,7 +44,7 @@ class Subscription:
         pattern: str,
         buffer_size: int,
         overflow: OverflowPolicy,
-        on_unsubscribe: Callable[[Subscription], None],
+        on_unsubscribe: Callable[[Subscription], Awaitable[None]],
     ) -> None:
         if buffer_size < 1:
             raise BadArgumentError(f"buffer_size must be ≥ 1, got {buffer_size}")
@@ -102,8 +102,8 @@ class Subscription:
         """Stops delivery: ends iteration and sends UNSUB unless another subscription of this
         client holds the same pattern."""
         if not self._ended:
-            self._on_unsubscribe(self)
             self._end()
+            await self._on_unsubscribe(self)
 
     def next_nowait(self) -> Message | None:
         """A buffered message, or None when the buffer is empty."""
