@@ -92,14 +92,21 @@ async def test_token_refreshed_by_the_provider_before_expiry_loses_nothing(relay
         return fastpubsub.TokenInfo(await relay.token(ttl=3), time.time() + 3)
 
     states: list[str] = []
-    async with fastpubsub.connect(relay.url, token_provider=provider, reconnect=FAST, on_state=states.append) as client:
+    # The default 5 s overlap with a refresh every 1.5 s keeps three connections live at once.
+    slow_overlap = fastpubsub.ReconnectOptions(base_delay=0.05, max_delay=0.5)
+    publisher = await fastpubsub.connect(relay.url, token=await relay.token())
+    async with fastpubsub.connect(relay.url, token_provider=provider, reconnect=slow_overlap, on_state=states.append) as client:
         sub = await client.subscribe("demo", "t.#")
         total = 400
         for i in range(total):  # about 4 s: at least two refreshes (each at half the 3 s lifetime)
-            await client.publish("demo", "t.n", i.to_bytes(4, "big"))
+            await publisher.publish("demo", "t.n", i.to_bytes(4, "big"))
             await asyncio.sleep(0.01)
         got = [int.from_bytes(p, "big") for p in await collect(sub, total)]
         assert got == list(range(total))
+        await asyncio.sleep(0.3)
+        assert sub.next_nowait() is None, "a duplicate arrived"
+        assert client.stats.duplicates_dropped > 0
+        await publisher.close()
         assert calls[0] == "initial" and calls.count("expiring") >= 2, calls
         assert client.stats.reconnects >= 2
         assert "reconnecting" not in states

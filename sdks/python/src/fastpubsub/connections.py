@@ -113,7 +113,7 @@ class ConnectionManager:
         self.entries: dict[Key, Entry] = {}
         self.conns: set[Conn] = set()
         self.active: Conn | None = None
-        self.overlap: OverlapFilter[Conn] = OverlapFilter()
+        self.overlap: OverlapFilter[Conn] = OverlapFilter(horizon=max(10.0, 2 * reconnect.overlap))
         self.token = token
         self.token_expires_at = token_expires_at
         self.token_provider = token_provider
