@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from . import wire
+from .conn import Conn, Entry, Key
 from .dedupe import OverlapFilter
 from .endpoint import Edge, select_fastest_edge
 from .errors import (
@@ -18,76 +18,15 @@ from .errors import (
     ClosedError,
     ConnectFailedError,
     ServerError,
-    TokenProviderError,
     UnauthorizedError,
 )
-from .options import ClientState, PingOptions, ReconnectOptions, TokenInfo, TokenProvider, TokenReason, backoff_delay, epoch_seconds
+from .options import ClientState, PingOptions, ReconnectOptions, TokenProvider, backoff_delay
 from .subscription import Message, Subscription
+from .tokens import TokenKeeper
 from .ws import WsLink
 
 if TYPE_CHECKING:
     from .client import Client
-
-Key = tuple[str, str]
-
-
-@dataclass(eq=False)
-class Entry:
-    """One (tenant, pattern) the client holds, shared by every Subscription object on it."""
-
-    tenant: str
-    pattern: str
-    subs: set[Subscription] = field(default_factory=set)
-    #: subscribe() calls waiting for OK:SUB on the active connection.
-    waiters: set[asyncio.Future[None]] = field(default_factory=set)
-
-    def release_waiters(self, error: ClientError | None = None) -> None:
-        for w in self.waiters:
-            if not w.done():
-                if error is None:
-                    w.set_result(None)
-                else:
-                    w.set_exception(error)
-        self.waiters.clear()
-
-
-class Conn:
-    """One connection and what the client knows about it."""
-
-    def __init__(self, edge: Edge, manager: ConnectionManager) -> None:
-        self.edge = edge
-        self.m = manager
-        self.link: WsLink | None = None
-        self.alive = True
-        self.role: Literal["pending", "active", "draining"] = "pending"
-        self.confirmed: set[Key] = set()
-        self.awaiting: set[Key] = set()
-        self.all_confirmed: asyncio.Future[None] | None = None
-        self.pong: asyncio.Future[None] | None = None
-        self.ping_task: asyncio.Task[None] | None = None
-        self.drain_timer: asyncio.TimerHandle | None = None
-
-    # LinkEvents, forwarded to the manager with this connection.
-    def on_delivery(self, delivery: wire.Delivery) -> None:
-        self.m.on_delivery(self, delivery)
-
-    def on_subscribed(self, tenant: str, pattern: str) -> None:
-        self.m.on_subscribed(self, (tenant, pattern))
-
-    def on_pong(self) -> None:
-        if self.pong is not None and not self.pong.done():
-            self.pong.set_result(None)
-
-    def on_server_error(self, code: str, detail: str | None) -> None:
-        self.m.on_server_error(self, code, detail)
-
-    def on_reconnect_requested(self) -> None:
-        if self is self.m.active:
-            self.m.avoid_edge = self.edge
-            self.m.start_loop()
-
-    def on_close(self, error: ClientError | None) -> None:
-        self.m.on_conn_closed(self, error)
 
 
 class ConnectionManager:
@@ -114,10 +53,7 @@ class ConnectionManager:
         self.conns: set[Conn] = set()
         self.active: Conn | None = None
         self.overlap: OverlapFilter[Conn] = OverlapFilter(horizon=max(10.0, 2 * reconnect.overlap))
-        self.token = token
-        self.token_expires_at = token_expires_at
-        self.token_provider = token_provider
-        self.token_refresh_margin = token_refresh_margin
+        self.tokens = TokenKeeper(self, token, token_provider, token_expires_at, token_refresh_margin)
         self.reconnect = reconnect
         self.ping = ping
         self.open_timeout = open_timeout
@@ -126,11 +62,7 @@ class ConnectionManager:
         #: An edge that failed or sent RECONNECT: the next selection prefers the others.
         self.avoid_edge: Edge | None = None
         self.last_tried: Edge | None = None
-        #: The provider just gave this token and no connection has opened with it yet.
-        self.token_untested = False
         self.loop_task: asyncio.Task[None] | None = None
-        self.token_task: asyncio.Task[None] | None = None
-        self.refreshing: asyncio.Future[None] | None = None
         self.background: set[asyncio.Task[Any]] = set()
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
@@ -157,6 +89,14 @@ class ConnectionManager:
     def closed(self) -> bool:
         return self.state == "closed"
 
+    def emit_error(self, error: ClientError) -> None:
+        self.client._emit_error(error)
+
+    def on_new_token(self) -> None:
+        """Put a new token to use, make-before-break, if a connection is up."""
+        if self.active is not None:
+            self.start_loop()
+
     def set_state(self, state: ClientState) -> None:
         if self.state == state or self.closed:
             return
@@ -169,16 +109,16 @@ class ConnectionManager:
         """First connection: one attempt, plus one after a token refresh on 401."""
         self.client._emit_state("connecting")
         try:
-            if self.token is None:
-                await self.refresh_token("initial")
+            if self.tokens.token is None:
+                await self.tokens.refresh("initial")
             else:
-                self.schedule_token_refresh()
+                self.tokens.schedule()
             try:
                 conn = await self.open_and_subscribe(False)
             except UnauthorizedError:
-                if self.token_provider is None:
+                if self.tokens.provider is None:
                     raise
-                await self.refresh_token("unauthorized")
+                await self.tokens.refresh("unauthorized")
                 conn = await self.open_and_subscribe(False)
             self.switch_to(conn)
         except BaseException as err:
@@ -193,9 +133,9 @@ class ConnectionManager:
             return
         self.set_state("closed")
         current = asyncio.current_task()
-        for task in (self.token_task, self.loop_task):
-            if task is not None and task is not current:
-                task.cancel()
+        self.tokens.stop()
+        if self.loop_task is not None and self.loop_task is not current:
+            self.loop_task.cancel()
         for conn in list(self.conns):
             self.drop_conn(conn)
         closed = ClosedError("client closed")
@@ -204,9 +144,6 @@ class ConnectionManager:
             for sub in entry.subs:
                 sub._end(error)
         self.entries.clear()
-        if self.refreshing is not None and not self.refreshing.done():
-            self.refreshing.set_exception(closed)
-            self.refreshing.exception()  # retrieved: nobody else may be waiting
         self.client._emit_closed(error)
         pending = [t for t in self.background if t is not current]
         if pending:
@@ -227,16 +164,16 @@ class ConnectionManager:
         """Opens a connection, sends every SUB and returns once every OK:SUB arrived."""
         edge = await self.pick_edge(reselect)
         self.last_tried = edge
-        if self.token is None:
-            await self.refresh_token("initial")
-        assert self.token is not None
+        if self.tokens.token is None:
+            await self.tokens.refresh("initial")
+        assert self.tokens.token is not None
         conn = Conn(edge, self)
-        link = await WsLink.open(edge, self.token, conn, self.open_timeout)
+        link = await WsLink.open(edge, self.tokens.token, conn, self.open_timeout)
         conn.link = link
         if self.closed:
             await link.close()
             raise ClosedError("client closed")
-        self.token_untested = False
+        self.tokens.untested = False
         self.conns.add(conn)
         if len(self.conns) >= 2:
             for c in self.conns:
@@ -348,11 +285,11 @@ class ConnectionManager:
     async def recover_from_401(self, err: UnauthorizedError) -> bool:
         """A 401 while reconnecting: the token is revoked or expired. Without a provider, or
         when the provider's fresh token is refused too, that is terminal (no endless retry)."""
-        if self.token_provider is None or self.token_untested:
+        if self.tokens.provider is None or self.tokens.untested:
             self.spawn(self.shutdown(err))
             return False
         try:
-            await self.refresh_token("unauthorized")
+            await self.tokens.refresh("unauthorized")
         except ClientError:
             pass  # reported through on_error; keep backing off
         return True
@@ -399,8 +336,8 @@ class ConnectionManager:
             if entry is not None:
                 self.fail_entry(entry, ServerError(f"subscription {tenant}:{pattern} denied", server_code=code, detail=detail))
                 return
-        if code == "token_expired" and conn is self.active and self.token_provider is not None:
-            self.spawn(self.refresh_then_migrate("expired"))
+        if code == "token_expired" and conn is self.active and self.tokens.provider is not None:
+            self.spawn(self.tokens.refresh_then_migrate("expired"))
         suffix = "" if detail is None else f": {detail}"
         self.client._emit_error(ServerError(f"edge error: {code}{suffix}", server_code=code, detail=detail))
 
@@ -480,60 +417,3 @@ class ConnectionManager:
             if c.role != "draining" and c.link is not None:
                 # Awaited, not spawned: a SUB of the same pattern right after must follow it.
                 await c.link.send_text(wire.format_unsub(sub.tenant, sub.pattern))
-
-    # ---- tokens ------------------------------------------------------------------------------
-
-    async def refresh_token(self, reason: TokenReason) -> None:
-        provider = self.token_provider
-        if provider is None:
-            raise TokenProviderError("no token_provider to refresh the token")
-        if self.refreshing is not None:
-            return await asyncio.shield(self.refreshing)
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.refreshing = done
-        try:
-            got = await provider(reason)
-            info = got if isinstance(got, TokenInfo) else TokenInfo(got)
-            if not isinstance(info.token, str) or info.token == "":
-                raise TokenProviderError("the token_provider returned no token")
-            self.token = info.token
-            self.token_expires_at = epoch_seconds(info.expires_at)
-            self.token_untested = True
-            self.schedule_token_refresh()
-            done.set_result(None)
-        except BaseException as err:
-            error = err if isinstance(err, ClientError) else TokenProviderError(f"token_provider failed: {err!r}")
-            if not self.closed and not isinstance(err, asyncio.CancelledError):
-                self.client._emit_error(error)
-            if not done.done():
-                done.set_exception(error)
-                done.exception()
-            raise error from None
-        finally:
-            self.refreshing = None
-
-    def schedule_token_refresh(self) -> None:
-        if self.token_task is not None and self.token_task is not asyncio.current_task():
-            self.token_task.cancel()
-        expires_at = self.token_expires_at
-        if expires_at is None or self.token_provider is None or self.closed:
-            return
-        remaining = expires_at - time.time()
-        margin = min(self.token_refresh_margin, max(0.0, remaining / 2))
-        self.token_task = asyncio.create_task(self.refresh_later(max(0.0, remaining - margin), remaining > margin))
-
-    async def refresh_later(self, delay: float, before_expiry: bool) -> None:
-        await asyncio.sleep(delay)
-        for _ in range(1000):  # bounded: one try every 2 s for about half an hour
-            if self.closed:
-                return
-            try:
-                await self.refresh_then_migrate("expiring" if before_expiry else "expired")
-                return
-            except ClientError:
-                await asyncio.sleep(2)  # the current connection keeps working (contract §10.4)
-
-    async def refresh_then_migrate(self, reason: TokenReason) -> None:
-        await self.refresh_token(reason)
-        if self.active is not None:
-            self.start_loop()
