@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import time
 from pathlib import Path
+
+import pytest
 
 import fastpubsub
 from conftest import StartRelay
@@ -150,3 +153,34 @@ async def test_a_401_on_reconnect_takes_a_fresh_token_from_the_provider(relay: R
         await wait_for(lambda: client.stats.reconnects == 1 and client.state == "connected", 10, "reconnect with a new token")
         await client.publish("demo", "f.x", b"fresh")
         assert (await sub.next(timeout=5)).payload == b"fresh"
+
+
+async def test_a_stalled_relay_is_detected_by_ping_and_the_client_recovers(relay: Relay) -> None:
+    token = await relay.token()
+    states: list[str] = []
+    ping = fastpubsub.PingOptions(interval=0.2, timeout=0.6)
+    async with fastpubsub.connect(relay.url, token=token, reconnect=FAST, ping=ping, open_timeout=1, on_state=states.append) as client:
+        sub = await client.subscribe("demo", "p.#")
+        assert relay.proc is not None
+        relay.proc.send_signal(signal.SIGSTOP)  # the process stops answering; sockets stay open
+        try:
+            await wait_for(lambda: client.state == "reconnecting", 5, "ping timeout")
+        finally:
+            relay.proc.send_signal(signal.SIGCONT)
+        await wait_for(lambda: client.state == "connected", 15, "reconnected")
+        await client.publish("demo", "p.x", b"back")
+        assert (await sub.next(timeout=5)).payload == b"back"
+        assert states.count("reconnecting") >= 1
+
+
+async def test_max_attempts_ends_the_client_with_the_last_error(relay: Relay) -> None:
+    token = await relay.token()
+    gave_up = fastpubsub.ReconnectOptions(base_delay=0.05, max_delay=0.1, max_attempts=3)
+    client = await fastpubsub.connect(relay.url, token=token, reconnect=gave_up)
+    sub = await client.subscribe("demo", "m.#")
+    await relay.kill()
+    error = await asyncio.wait_for(client.wait_closed(), 10)
+    assert isinstance(error, fastpubsub.ConnectFailedError) and error.code == "connect_failed"
+    assert client.state == "closed" and sub.ended
+    with pytest.raises(fastpubsub.ClosedError):
+        await client.publish("demo", "m.x", b"late")
