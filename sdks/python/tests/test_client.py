@@ -161,6 +161,17 @@ async def test_fastest_edge_skips_dead_ones(relay: Relay) -> None:
         await fastpubsub.connect([dead, "http://127.0.0.1:7"], token=token)
 
 
+async def test_discovery_url_lists_the_edges(relay: Relay) -> None:
+    token = await relay.token()
+    async with fastpubsub.connect(discovery=f"{relay.url}/v1/edges", token=token) as client:
+        assert client.edge is not None and client.edge.http_url == relay.url
+    with pytest.raises(fastpubsub.DiscoveryFailedError) as info:
+        await fastpubsub.connect(discovery=f"{relay.url}/no-such-document", token=token)
+    assert info.value.status == 404
+    with pytest.raises(fastpubsub.BadArgumentError):
+        await fastpubsub.connect(relay.url, discovery=f"{relay.url}/v1/edges", token=token)
+
+
 async def test_token_rest_helpers(relay: Relay) -> None:
     token = await relay.token()
     assert token.startswith("AT_") and fastpubsub.token_id(token) == token[3:].split("_")[0]

@@ -9,7 +9,7 @@
 
 from .admin import TenantGrant, TokenRefreshed, create_token, refresh_token, revoke_token, token_id
 from .client import Client, ClientStats, connect
-from .endpoint import Edge, EdgeProbe, parse_edge, probe_edge, select_fastest_edge
+from .endpoint import Edge, EdgeProbe, discover_edges, parse_edge, probe_edge, select_fastest_edge
 from .errors import (
     AbortedError,
     BadArgumentError,
@@ -72,6 +72,7 @@ __all__ = [
     "UnauthorizedError",
     "connect",
     "create_token",
+    "discover_edges",
     "parse_edge",
     "probe_edge",
     "refresh_token",

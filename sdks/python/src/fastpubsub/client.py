@@ -51,6 +51,7 @@ class Client:
         self,
         candidates: list[Edge],
         *,
+        discovery_url: str | None,
         token: str | None,
         token_provider: TokenProvider | None,
         token_expires_at: datetime | float | None,
@@ -81,6 +82,7 @@ class Client:
         self._mgr = ConnectionManager(
             self,
             candidates,
+            discovery_url=discovery_url,
             token=token,
             token_provider=token_provider,
             token_expires_at=epoch_seconds(token_expires_at),
@@ -277,7 +279,11 @@ class Client:
         await self.close()
 
 
-def _edges(endpoint: str | Sequence[str]) -> list[Edge]:
+def _edges(endpoint: str | Sequence[str] | None, discovery: str | None) -> list[Edge]:
+    if (endpoint is None) == (discovery is None):
+        raise BadArgumentError("connect() needs exactly one of endpoint (an edge or a list of edges) or discovery")
+    if endpoint is None:
+        return []
     if isinstance(endpoint, str):
         return [parse_edge(endpoint)]
     edges = [parse_edge(e) for e in endpoint]
@@ -309,8 +315,9 @@ class _Connecting:
 
 
 def connect(
-    endpoint: str | Sequence[str],
+    endpoint: str | Sequence[str] | None = None,
     *,
+    discovery: str | None = None,
     token: str | None = None,
     token_provider: TokenProvider | None = None,
     token_expires_at: datetime | float | None = None,
@@ -328,14 +335,16 @@ def connect(
 ) -> _Connecting:
     """Connects to one edge (``"http://127.0.0.1:7700"``, ``"https://host"``, ``"wss://host/ws"``
     or a bare ``host[:port]``) or to the fastest of a list of edges (``GET /ping``, in parallel,
-    3 s timeout). Needs ``token`` or ``token_provider`` (an async callable taking the reason and
+    3 s timeout), or of the edges a ``discovery`` URL lists (``{"edges": [...]}``, e.g. a relay's
+    ``/v1/edges``). Needs ``token`` or ``token_provider`` (an async callable taking the reason and
     returning a token or a :class:`TokenInfo` with its expiry). Returns once the first connection
     is open; raises :class:`UnauthorizedError` for a 401, :class:`NoEdgeError`, ... Use
     ``client = await connect(...)`` or ``async with connect(...) as client``."""
 
     async def make() -> Client:
         client = Client(
-            _edges(endpoint),
+            _edges(endpoint, discovery),
+            discovery_url=discovery,
             token=token,
             token_provider=token_provider,
             token_expires_at=token_expires_at,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from . import wire
 from .conn import Conn, Entry, Key
 from .dedupe import OverlapFilter
-from .endpoint import Edge, select_fastest_edge
+from .endpoint import Edge, discover_edges, select_fastest_edge
 from .errors import (
     ClientError,
     ClientTimeoutError,
@@ -35,6 +35,7 @@ class ConnectionManager:
         client: Client,
         candidates: list[Edge],
         *,
+        discovery_url: str | None,
         token: str | None,
         token_provider: TokenProvider | None,
         token_expires_at: float | None,
@@ -46,6 +47,7 @@ class ConnectionManager:
     ) -> None:
         self.client = client
         self.candidates = candidates
+        self.discovery_url = discovery_url
         self.state: ClientState = "connecting"
         self.rtt_ms: float | None = None
         self.edge: Edge | None = None
@@ -152,6 +154,8 @@ class ConnectionManager:
     async def pick_edge(self, reselect: bool) -> Edge:
         """The edge for the next connection: the current one, unless it failed or asked us to
         leave (RECONNECT), in which case the fastest of the others by ``GET /ping``."""
+        if self.discovery_url is not None and (not self.candidates or reselect):
+            self.candidates = await discover_edges(self.discovery_url)
         if len(self.candidates) == 1:
             return self.candidates[0]
         avoid = self.avoid_edge

@@ -11,9 +11,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .errors import BadArgumentError, NoEdgeError
+from .errors import BadArgumentError, DiscoveryFailedError, NoEdgeError
 
 PING_TIMEOUT_S = 3.0  # contract §7
+DISCOVERY_TIMEOUT_S = 5.0  # contract §8
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
@@ -95,3 +96,31 @@ async def select_fastest_edge(edges: list[Edge], timeout: float = PING_TIMEOUT_S
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
     raise NoEdgeError(f"no edge answered /ping ({'; '.join(failures)})")
+
+
+async def discover_edges(url: str, timeout: float = DISCOVERY_TIMEOUT_S) -> list[Edge]:
+    """Reads a discovery document ``{"edges": [...]}`` (contract §8): items are ``host[:port]``
+    strings or objects with a ``host`` field; bare hosts take the discovery URL's scheme."""
+    try:
+        async with httpx.AsyncClient(timeout=timeout, trust_env=False) as http:
+            res = await http.get(url, headers={"cache-control": "no-store"})
+    except httpx.HTTPError as err:
+        raise DiscoveryFailedError(f"discovery {url} failed: {err or type(err).__name__}") from None
+    if not res.is_success:
+        raise DiscoveryFailedError(f"discovery {url} answered HTTP {res.status_code}", status=res.status_code)
+    try:
+        doc = res.json()
+    except ValueError:
+        raise DiscoveryFailedError(f"discovery {url} answered non-JSON") from None
+    items = doc.get("edges") if isinstance(doc, dict) else None
+    if not isinstance(items, list) or not items:
+        raise DiscoveryFailedError(f"discovery {url} returned no edges")
+    scheme = "http" if url.lower().startswith("http:") else "https"
+    edges: list[Edge] = []
+    for item in items:
+        host = item.get("host") if isinstance(item, dict) else item
+        if isinstance(host, str) and host.strip():
+            edges.append(parse_edge(host.strip().rstrip("/"), scheme))
+    if not edges:
+        raise DiscoveryFailedError(f"discovery {url} returned no usable edges")
+    return edges
