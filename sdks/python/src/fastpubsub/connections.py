@@ -271,9 +271,10 @@ class ConnectionManager:
                     conn = await self.open_and_subscribe(attempt > 0)
                     self.switch_to(conn)
                     return
-                except ClientError as err:
+                except Exception as exc:  # noqa: BLE001 - any failure is one failed attempt
                     if self.closed:
                         return
+                    err = exc if isinstance(exc, ClientError) else ConnectFailedError(f"reconnect attempt failed: {exc!r}")
                     self.avoid_edge = self.last_tried
                     if isinstance(err, UnauthorizedError) and not await self.recover_from_401(err):
                         return
