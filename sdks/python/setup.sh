@@ -13,6 +13,10 @@ fi
   echo "setup.sh: $("$python" --version) is too old; Python 3.11+ is needed" >&2
   exit 1
 }
+"$python" -c 'import venv, ensurepip' 2>/dev/null || {
+  echo "setup.sh: $python cannot create virtualenvs (on Debian: apt-get install python3-venv)" >&2
+  exit 1
+}
 if [ ! -x "$here/.venv/bin/python" ]; then
   echo "setup.sh: creating virtualenv $here/.venv"
   "$python" -m venv "$here/.venv"
