@@ -7,15 +7,16 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from .errors import BadArgumentError, ClientError, ClientTimeoutError
 
 OverflowPolicy = Literal["drop-oldest", "drop-newest"]
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(NamedTuple):
+    """One received message (immutable)."""
+
     tenant: str
     #: The concrete channel the message was published to.
     channel: str
