@@ -29,11 +29,13 @@ def error_json(err: BaseException) -> dict[str, Any]:
     return {"code": "bad_argument", "serverCode": None, "message": f"{type(err).__name__}: {err}"}
 
 
-async def measure(client: fastpubsub.Client, tenant: str, channel: str, count: int, size: int, timeout: float) -> tuple[int, float]:
+async def measure(
+    client: fastpubsub.Client, tenant: str, channel: str, count: int, size: int, timeout: float, window: int = 2000
+) -> tuple[int, float]:
     """Publishes ``count`` payloads of ``size`` bytes and counts them back on a fresh
-    subscription. At most ``WINDOW`` messages are in flight, so the receiving side is never
+    subscription. At most ``window`` messages are in flight, so the receiving side is never
     starved by the publishing loop (nothing is dropped for the SDK's own buffers)."""
-    window = 4096
+    window = max(1, window)
     sub = await client.subscribe(tenant, channel, buffer_size=window * 2)
     payload = bytes(i & 0xFF for i in range(size))
     received = 0
@@ -241,7 +243,8 @@ class Driver:
         tenant, channel = str(need(cmd, "tenant")), str(need(cmd, "channel"))
         count, size = int(need(cmd, "count")), int(need(cmd, "size"))
         timeout = float(cmd.get("timeoutMs", 60000)) / 1000
-        received, seconds = await measure(client, tenant, channel, count, size, timeout)
+        window = int(cmd.get("window", 2000))
+        received, seconds = await measure(client, tenant, channel, count, size, timeout, window)
         return {"received": received, "seconds": seconds, "messagesPerSecond": received / seconds if seconds > 0 else 0}
 
     async def op_exit(self, cmd: dict[str, Any]) -> dict[str, Any]:
