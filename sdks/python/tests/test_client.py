@@ -190,3 +190,19 @@ async def test_token_rest_helpers(relay: Relay) -> None:
     assert await fastpubsub.revoke_token(relay.url, relay.master_token, token=token)
     with pytest.raises(fastpubsub.UnauthorizedError):
         await fastpubsub.connect(relay.url, token=token)
+
+
+async def test_close_leaves_no_task_behind(relay: Relay) -> None:
+    before = asyncio.all_tasks()
+
+    async def provider(reason: fastpubsub.TokenReason) -> fastpubsub.TokenInfo:
+        return fastpubsub.TokenInfo(await relay.token(), time.time() + 600)
+
+    client = await fastpubsub.connect([relay.url, relay.url], token_provider=provider, ping=fastpubsub.PingOptions(interval=0.05))
+    sub = await client.subscribe("demo", "leak.#")
+    await client.publish("demo", "leak.x", b"1")
+    await sub.next(timeout=5)
+    assert len(asyncio.all_tasks() - before) >= 3  # reader, ping, token refresh
+    await client.close()
+    await asyncio.sleep(0)
+    assert asyncio.all_tasks() - before == set()
