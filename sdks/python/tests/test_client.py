@@ -206,3 +206,14 @@ async def test_close_leaves_no_task_behind(relay: Relay) -> None:
     await client.close()
     await asyncio.sleep(0)
     assert asyncio.all_tasks() - before == set()
+
+
+async def test_a_raising_listener_does_not_break_the_client(relay: Relay, caplog: pytest.LogCaptureFixture) -> None:
+    def bad_listener(state: fastpubsub.ClientState) -> None:
+        raise RuntimeError(f"listener bug at {state}")
+
+    async with fastpubsub.connect(relay.url, token=await relay.token(), on_state=bad_listener) as client:
+        sub = await client.subscribe("demo", "l.#")
+        await client.publish("demo", "l.x", b"ok")
+        assert (await sub.next(timeout=5)).payload == b"ok"
+    assert "listener bug at connected" in caplog.text

@@ -5,11 +5,12 @@ Connection handling lives in :mod:`fastpubsub.connections`; this module is the p
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Coroutine, Generator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from . import wire
 from .connections import ConnectionManager
@@ -25,6 +26,9 @@ from .options import (
     epoch_seconds,
 )
 from .subscription import OverflowPolicy, Subscription
+
+_log = logging.getLogger("fastpubsub")
+T = TypeVar("T")
 
 _HEADER_CACHE_LIMIT = 4096
 _YIELD_EVERY = 64
@@ -42,6 +46,14 @@ class ClientStats:
     duplicates_dropped: int = 0
     #: Connections that became active after the first.
     reconnects: int = 0
+
+
+def _call_listener(listener: Callable[[T], None], value: T) -> None:
+    """An application callback that raises must not break the connection state machine."""
+    try:
+        listener(value)
+    except Exception:
+        _log.exception("fastpubsub: a listener raised")
 
 
 class Client:
@@ -125,11 +137,11 @@ class Client:
 
     def _emit_state(self, state: ClientState) -> None:
         if self._on_state is not None:
-            self._on_state(state)
+            _call_listener(self._on_state, state)
 
     def _emit_error(self, error: ClientError) -> None:
         if self._on_error is not None:
-            self._on_error(error)
+            _call_listener(self._on_error, error)
 
     def _emit_closed(self, error: ClientError | None) -> None:
         self.stats.queued = 0
@@ -137,7 +149,7 @@ class Client:
         if not self._closed_future.done():
             self._closed_future.set_result(error)
         if self._on_closed is not None:
-            self._on_closed(error)
+            _call_listener(self._on_closed, error)
 
     def _start_drain(self) -> None:
         """A connection became active: send what was queued, before any newer publish."""
