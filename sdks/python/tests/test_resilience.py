@@ -184,3 +184,22 @@ async def test_max_attempts_ends_the_client_with_the_last_error(relay: Relay) ->
     assert client.state == "closed" and sub.ended
     with pytest.raises(fastpubsub.ClosedError):
         await client.publish("demo", "m.x", b"late")
+
+
+async def test_subscribe_while_disconnected_completes_after_the_reconnect(relay: Relay) -> None:
+    token = await relay.token()
+    ping = fastpubsub.PingOptions(interval=0.5, timeout=2)
+    async with fastpubsub.connect(relay.url, token=token, reconnect=FAST, ping=ping, publish_queue_policy="error", publish_queue_size=1) as client:
+        await relay.kill()
+        await wait_for(lambda: client.state == "reconnecting", 5, "reconnecting state")
+        pending = asyncio.create_task(client.subscribe("demo", "late.#"))
+        await client.publish("demo", "late.x", b"queued")
+        with pytest.raises(fastpubsub.QueueFullError):
+            await client.publish("demo", "late.x", b"no room")
+        await asyncio.sleep(0.2)
+        assert not pending.done()
+        await relay.start(port=relay.port)
+        sub = await asyncio.wait_for(pending, 15)
+        assert (await sub.next(timeout=5)).payload == b"queued"  # the queue drains after the SUB
+        await client.flush(timeout=5)
+        assert client.stats.queue_dropped == 0 and client.stats.published == 1
