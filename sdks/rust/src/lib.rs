@@ -32,4 +32,4 @@ pub use edge::Edge;
 pub use error::{Error, ErrorCode, Result};
 pub use options::{ClientEvent, Options, QuicOptions, ReconnectOptions, Token, TokenReason};
 pub use rest::{ping, rfc3339, select_fastest_edge, token_id, Admin, TenantGrant};
-pub use subscription::{Message, Subscription, SubscriptionStats};
+pub use subscription::{Message, Subscription, SubscriptionMonitor, SubscriptionStats};

@@ -89,6 +89,11 @@ impl SubShared {
         }
     }
 
+    fn stats(&self) -> SubscriptionStats {
+        let b = self.buf.lock().unwrap();
+        SubscriptionStats { received: b.received, dropped: b.dropped, buffered: b.queue.len() }
+    }
+
     pub(crate) fn end(&self, error: Option<Error>) {
         let waker = {
             let mut b = self.buf.lock().unwrap();
@@ -100,6 +105,16 @@ impl SubShared {
         if let Some(w) = waker {
             w.wake();
         }
+    }
+}
+
+/// Reads a subscription's counters; see [`Subscription::monitor`].
+#[derive(Clone)]
+pub struct SubscriptionMonitor(Arc<SubShared>);
+
+impl SubscriptionMonitor {
+    pub fn stats(&self) -> SubscriptionStats {
+        self.0.stats()
     }
 }
 
@@ -133,8 +148,13 @@ impl Subscription {
     }
 
     pub fn stats(&self) -> SubscriptionStats {
-        let b = self.shared.buf.lock().unwrap();
-        SubscriptionStats { received: b.received, dropped: b.dropped, buffered: b.queue.len() }
+        self.shared.stats()
+    }
+
+    /// A handle that reads this subscription's counters from elsewhere (e.g. while another task
+    /// consumes it).
+    pub fn monitor(&self) -> SubscriptionMonitor {
+        SubscriptionMonitor(self.shared.clone())
     }
 
     /// Why the subscription ended, if it ended with an error (e.g. the edge refused it).
