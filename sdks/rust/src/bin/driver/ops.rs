@@ -292,13 +292,21 @@ impl Driver {
         let size = u64_at(cmd, &["size"]).unwrap_or(256) as usize;
         let timeout = Duration::from_millis(u64_at(cmd, &["timeoutMs"]).unwrap_or(30_000));
         let mut sub = client.subscribe_with(tenant, channel, Some((count as usize).clamp(1024, 1 << 20))).await?;
+        // At most `window` messages in flight (published, not yet received back): the relay
+        // drops for a subscriber more than a few MiB behind, and "nothing lost" is the point.
+        let window = (512 * 1024 / size.max(1)).clamp(64, 8192);
+        let credit = Arc::new(tokio::sync::Semaphore::new(window));
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + timeout;
+        let returned = credit.clone();
         let counter = tokio::spawn(async move {
             let mut received = 0u64;
             while received < count {
                 match tokio::time::timeout_at(deadline, sub.next()).await {
-                    Ok(Some(_)) => received += 1,
+                    Ok(Some(_)) => {
+                        received += 1;
+                        returned.add_permits(1);
+                    }
                     _ => break,
                 }
             }
@@ -306,8 +314,9 @@ impl Driver {
         });
         let payload = vec![0x5au8; size];
         for _ in 0..count {
-            if tokio::time::Instant::now() > deadline {
-                break;
+            match tokio::time::timeout_at(deadline, credit.acquire()).await {
+                Ok(Ok(permit)) => permit.forget(),
+                _ => break,
             }
             client.publish(tenant, channel, &payload).await?;
         }
