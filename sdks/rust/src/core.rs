@@ -68,8 +68,6 @@ struct Conn {
     awaiting: HashSet<(String, String)>,
     ping_sent: Option<Instant>,
     ping_seq: u64,
-    /// Counts of deliveries (by key) this connection passed on that no other matched yet.
-    seen: HashMap<u64, u32>,
 }
 
 struct Waiter {
@@ -89,6 +87,8 @@ pub(crate) struct Core {
     /// tenant → pattern → entry (two levels: lookups by &str without allocating).
     entries: HashMap<String, HashMap<String, Entry>>,
     conns: HashMap<u64, Conn>,
+    /// Duplicate suppression while connections overlap: delivery key → copies seen.
+    overlap: HashMap<u64, Copies>,
     active: Option<u64>,
     next_conn: u64,
     next_sub: u64,
@@ -116,6 +116,7 @@ impl Core {
             candidates,
             entries: HashMap::new(),
             conns: HashMap::new(),
+            overlap: HashMap::new(),
             active: None,
             next_conn: 0,
             next_sub: 0,
@@ -255,7 +256,7 @@ impl Core {
             Ok(pair) => pair,
             Err(e) => return self.attempt_failed(e),
         };
-        let mut conn = Conn { link, edge, role: Role::Pending, confirmed: HashSet::new(), awaiting: HashSet::new(), ping_sent: None, ping_seq: 0, seen: HashMap::new() };
+        let mut conn = Conn { link, edge, role: Role::Pending, confirmed: HashSet::new(), awaiting: HashSet::new(), ping_sent: None, ping_seq: 0 };
         for (tenant, patterns) in &self.entries {
             for pattern in patterns.keys() {
                 conn.awaiting.insert((tenant.clone(), pattern.clone()));
@@ -321,9 +322,7 @@ impl Core {
         let conn = self.conns.remove(&id)?;
         conn.link.send(LinkCmd::Close);
         if self.conns.len() < 2 {
-            for c in self.conns.values_mut() {
-                c.seen.clear();
-            }
+            self.overlap.clear();
         }
         Some(conn)
     }
@@ -438,7 +437,7 @@ impl Core {
         let Some(by_pattern) = self.entries.get(&*tenant) else { return };
         for pattern in patterns.iter() {
             let Some(entry) = by_pattern.get(pattern) else { continue };
-            if overlap && !accept_once(&mut self.conns, id, pattern_key(base, pattern)) {
+            if overlap && !accept_once(&mut self.overlap, id, pattern_key(base, pattern)) {
                 self.shared.counters.duplicates_dropped.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
@@ -740,24 +739,33 @@ fn pattern_key(base: u64, pattern: &str) -> u64 {
     h.finish()
 }
 
-/// During an overlap each connection counts what it passed on; a key another connection
-/// already delivered is the same message seen twice (it consumes that count). A publisher
-/// sending the same bytes twice still gets both through: each connection sees both copies.
-fn accept_once(conns: &mut HashMap<u64, Conn>, id: u64, key: u64) -> bool {
-    for (other_id, other) in conns.iter_mut() {
-        if *other_id == id {
-            continue;
+/// How often each overlapping connection delivered one key, and how many copies went to the app.
+#[derive(Default)]
+struct Copies {
+    accepted: u32,
+    per_conn: Vec<(u64, u32)>,
+}
+
+/// During an overlap every connection receives the same messages. A copy reaches the app only
+/// when its connection has now seen that key more often than any connection before it, so any
+/// number of overlapping connections yields each message once, and a publisher sending the
+/// same bytes twice still gets both through (each connection sees both copies).
+fn accept_once(overlap: &mut HashMap<u64, Copies>, conn: u64, key: u64) -> bool {
+    let copies = overlap.entry(key).or_default();
+    let seen = match copies.per_conn.iter_mut().find(|(c, _)| *c == conn) {
+        Some((_, n)) => {
+            *n += 1;
+            *n
         }
-        if let Some(n) = other.seen.get_mut(&key) {
-            *n -= 1;
-            if *n == 0 {
-                other.seen.remove(&key);
-            }
-            return false;
+        None => {
+            copies.per_conn.push((conn, 1));
+            1
         }
+    };
+    if seen > copies.accepted {
+        copies.accepted = seen;
+        true
+    } else {
+        false
     }
-    if let Some(conn) = conns.get_mut(&id) {
-        *conn.seen.entry(key).or_insert(0) += 1;
-    }
-    true
 }
