@@ -66,7 +66,7 @@ impl Relay {
         });
         let mut relay = Relay { child: Some(child), url: String::new(), port: 0, quic_port: 0, data_dir };
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        while relay.url.is_empty() {
+        while relay.url.is_empty() || relay.quic_port == 0 {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             let line = rx.recv_timeout(left).unwrap_or_else(|_| panic!("the relay did not start within 60 s"));
             if line.contains("\"quic edge listening\"") {
@@ -78,10 +78,20 @@ impl Relay {
                 relay.port = relay.url.rsplit(':').next().unwrap().parse().unwrap();
             }
         }
-        assert!(relay.quic_port != 0, "the relay logged no QUIC port");
         // Keep draining stdout so the relay never blocks on a full pipe.
         std::thread::spawn(move || while rx.recv().is_ok() {});
         relay
+    }
+
+    /// A relay on a fixed free port P (QUIC on P + 1, the default), so it can restart in place.
+    pub fn start_fixed() -> Relay {
+        for _ in 0..50 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            if port < 65535 && std::net::UdpSocket::bind(("127.0.0.1", port + 1)).is_ok() {
+                return Relay::start_at(port, fresh_dir());
+            }
+        }
+        panic!("no free port pair for a relay");
     }
 
     pub fn admin(&self) -> Admin {

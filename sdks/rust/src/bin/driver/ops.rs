@@ -21,6 +21,7 @@ struct SubState {
 #[derive(Default)]
 struct ClientState {
     client: Option<Arc<Client>>,
+    quic: bool,
     subs: HashMap<String, SubState>,
 }
 
@@ -107,7 +108,8 @@ impl Driver {
         if let Some(p) = cmd.get("tokenProvider").filter(|v| v.is_object()) {
             options = options.token_provider(token_provider(p, self.out.clone(), name.clone())?);
         }
-        if cmd.get("transport").and_then(Value::as_str) == Some("quic") {
+        let quic = cmd.get("transport").and_then(Value::as_str) == Some("quic");
+        if quic {
             let q = cmd.get("quic").cloned().unwrap_or(Value::Null);
             let address = match q.get("address").and_then(Value::as_str) {
                 Some(a) => Some(a.parse().map_err(|_| bad(format!("quic.address {a:?} is not ip:port")))?),
@@ -158,7 +160,7 @@ impl Driver {
             Client::connect(str_field(cmd, "endpoint")?, options).await?
         };
         let edge = client.edge();
-        let previous = self.clients.lock().unwrap().insert(name, ClientState { client: Some(Arc::new(client)), subs: HashMap::new() });
+        let previous = self.clients.lock().unwrap().insert(name, ClientState { client: Some(Arc::new(client)), quic, subs: HashMap::new() });
         if let Some(old) = previous.and_then(|s| s.client) {
             old.close().await;
         }
@@ -292,9 +294,12 @@ impl Driver {
         let size = u64_at(cmd, &["size"]).unwrap_or(256) as usize;
         let timeout = Duration::from_millis(u64_at(cmd, &["timeoutMs"]).unwrap_or(30_000));
         let mut sub = client.subscribe_with(tenant, channel, Some((count as usize).clamp(1024, 1 << 20))).await?;
-        // At most `window` messages in flight (published, not yet received back): the relay
-        // drops for a subscriber more than a few MiB behind, and "nothing lost" is the point.
-        let window = (512 * 1024 / size.max(1)).clamp(64, 8192);
+        // At most `window` bytes in flight (published, not yet received back): the relay drops
+        // for a subscriber more than its queue behind (4 MiB per WebSocket, 1 MiB per QUIC
+        // stream plus 512 KiB of stream buffers), and "nothing lost" is the point.
+        let quic = self.clients.lock().unwrap().get(&client_name(cmd)).is_some_and(|c| c.quic);
+        let window_bytes = if quic { 1280 * 1024 } else { 2 * 1024 * 1024 };
+        let window = (window_bytes / size.max(1)).clamp(64, 1 << 20);
         let credit = Arc::new(tokio::sync::Semaphore::new(window));
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + timeout;
