@@ -186,7 +186,12 @@ impl Client {
                         }
                         queue.pop_front();
                     }
-                    queue.push_back(Queued { tenant: tenant.to_owned(), channel: channel.to_owned(), payload: payload.to_vec(), mode });
+                    queue.push_back(Queued {
+                        tenant: tenant.to_owned(),
+                        channel: channel.to_owned(),
+                        payload: payload.to_vec(),
+                        mode,
+                    });
                     c.queued.store(queue.len() as u64, Ordering::Relaxed);
                     return Ok(());
                 }
@@ -217,7 +222,12 @@ impl Client {
         let (reply, rx) = oneshot::channel();
         self.shared
             .cmd
-            .send(Cmd::Subscribe { tenant: tenant.to_owned(), pattern: pattern.to_owned(), buffer_size, reply })
+            .send(Cmd::Subscribe {
+                tenant: tenant.to_owned(),
+                pattern: pattern.to_owned(),
+                buffer_size,
+                reply,
+            })
             .map_err(|_| Error::closed())?;
         rx.await.unwrap_or_else(|_| Err(Error::closed()))
     }
@@ -240,7 +250,9 @@ impl Client {
                 }
             }
         };
-        tokio::time::timeout(timeout, wait).await.unwrap_or_else(|_| Err(Error::new(ErrorCode::Timeout, "flush timed out")))
+        tokio::time::timeout(timeout, wait)
+            .await
+            .unwrap_or_else(|_| Err(Error::new(ErrorCode::Timeout, "flush timed out")))
     }
 
     /// Closes every connection and ends every subscription.

@@ -135,7 +135,13 @@ pub fn decode_publish(frame: &[u8]) -> Result<Publish, &'static str> {
     if payload.len() > MAX_PAYLOAD {
         return Err("payload_too_large");
     }
-    Ok(Publish { version, mode, tenant: tenant.into(), channel: channel.into(), payload: Bytes::copy_from_slice(payload) })
+    Ok(Publish {
+        version,
+        mode,
+        tenant: tenant.into(),
+        channel: channel.into(),
+        payload: Bytes::copy_from_slice(payload),
+    })
 }
 
 /// Encodes a delivery frame (server side; used by tests).
@@ -180,7 +186,12 @@ pub fn decode_delivery(frame: &Bytes) -> Result<Delivery, &'static str> {
     if !r.is_empty() {
         return Err("bad_frame");
     }
-    Ok(Delivery { tenant, channel, payload, patterns })
+    Ok(Delivery {
+        tenant,
+        channel,
+        payload,
+        patterns,
+    })
 }
 
 /// A text command a client sends (parsed by the relay; here for the vectors).
@@ -222,11 +233,18 @@ pub fn format_client_text(cmd: &ClientText) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerText {
     /// `OK:SUB:{tenant}:{pattern}` (op `SUB`) or `OK:UNSUB:…` (op `UNSUB`); parts trimmed.
-    Ok { op: &'static str, tenant: String, pattern: String },
+    Ok {
+        op: &'static str,
+        tenant: String,
+        pattern: String,
+    },
     Pong,
     Reconnect,
     /// `ERR:{code}[:{detail}]`.
-    Err { code: String, detail: Option<String> },
+    Err {
+        code: String,
+        detail: Option<String>,
+    },
     /// Anything else: ignored by the client.
     Unknown(String),
 }
@@ -241,15 +259,25 @@ pub fn parse_server_text(text: &str) -> ServerText {
         let prefix = if op == "SUB" { "OK:SUB:" } else { "OK:UNSUB:" };
         if let Some(rest) = text.strip_prefix(prefix) {
             if let Some((t, p)) = rest.split_once(':') {
-                return ServerText::Ok { op, tenant: t.trim().to_owned(), pattern: p.trim().to_owned() };
+                return ServerText::Ok {
+                    op,
+                    tenant: t.trim().to_owned(),
+                    pattern: p.trim().to_owned(),
+                };
             }
             return ServerText::Unknown(text.to_owned());
         }
     }
     if let Some(rest) = text.strip_prefix("ERR:") {
         return match rest.split_once(':') {
-            Some((code, detail)) => ServerText::Err { code: code.to_owned(), detail: Some(detail.to_owned()) },
-            None => ServerText::Err { code: rest.to_owned(), detail: None },
+            Some((code, detail)) => ServerText::Err {
+                code: code.to_owned(),
+                detail: Some(detail.to_owned()),
+            },
+            None => ServerText::Err {
+                code: rest.to_owned(),
+                detail: None,
+            },
         };
     }
     ServerText::Unknown(text.to_owned())

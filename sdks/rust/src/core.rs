@@ -24,9 +24,18 @@ pub(crate) enum Route {
 }
 
 pub(crate) enum Cmd {
-    Subscribe { tenant: String, pattern: String, buffer_size: Option<usize>, reply: oneshot::Sender<Result<Subscription>> },
-    Unsubscribe { sub_id: u64 },
-    Close { reply: oneshot::Sender<()> },
+    Subscribe {
+        tenant: String,
+        pattern: String,
+        buffer_size: Option<usize>,
+        reply: oneshot::Sender<Result<Subscription>>,
+    },
+    Unsubscribe {
+        sub_id: u64,
+    },
+    Close {
+        reply: oneshot::Sender<()>,
+    },
     Link(u64, LinkEvent),
     Opened(Result<(Link, Edge)>),
     Timer(Timer),
@@ -169,7 +178,12 @@ impl Core {
             return;
         }
         match cmd {
-            Cmd::Subscribe { tenant, pattern, buffer_size, reply } => self.subscribe(tenant, pattern, buffer_size, reply),
+            Cmd::Subscribe {
+                tenant,
+                pattern,
+                buffer_size,
+                reply,
+            } => self.subscribe(tenant, pattern, buffer_size, reply),
             Cmd::Unsubscribe { sub_id } => self.unsubscribe(sub_id),
             Cmd::Close { reply } => {
                 self.shutdown(None);
@@ -256,7 +270,15 @@ impl Core {
             Ok(pair) => pair,
             Err(e) => return self.attempt_failed(e),
         };
-        let mut conn = Conn { link, edge, role: Role::Pending, confirmed: HashSet::new(), awaiting: HashSet::new(), ping_sent: None, ping_seq: 0 };
+        let mut conn = Conn {
+            link,
+            edge,
+            role: Role::Pending,
+            confirmed: HashSet::new(),
+            awaiting: HashSet::new(),
+            ping_sent: None,
+            ping_seq: 0,
+        };
         for (tenant, patterns) in &self.entries {
             for pattern in patterns.keys() {
                 conn.awaiting.insert((tenant.clone(), pattern.clone()));
@@ -345,7 +367,7 @@ impl Core {
             return self.shutdown(Some(error));
         }
         self.emit(ClientEvent::Error(error.clone()));
-        if self.active.is_some() && self.conns.get(&self.active.unwrap()).is_some() && !self.opts.reconnect.enabled {
+        if !self.opts.reconnect.enabled && self.active.is_some_and(|id| self.conns.contains_key(&id)) {
             return;
         }
         self.attempt += 1;
@@ -361,7 +383,9 @@ impl Core {
     fn on_link_closed(&mut self, id: u64, error: Option<Error>) {
         let Some(conn) = self.drop_conn(id) else { return };
         match conn.role {
-            Role::Pending => self.attempt_failed(error.unwrap_or_else(|| Error::new(ErrorCode::ConnectFailed, "connection closed before every OK:SUB arrived"))),
+            Role::Pending => {
+                self.attempt_failed(error.unwrap_or_else(|| Error::new(ErrorCode::ConnectFailed, "connection closed before every OK:SUB arrived")))
+            }
             Role::Draining => {}
             Role::Active => {
                 self.active = None;
@@ -418,7 +442,12 @@ impl Core {
             return;
         }
         match event {
-            LinkEvent::Delivery { tenant, channel, payload, patterns } => self.on_delivery(id, tenant, channel, payload, patterns),
+            LinkEvent::Delivery {
+                tenant,
+                channel,
+                payload,
+                patterns,
+            } => self.on_delivery(id, tenant, channel, payload, patterns),
             LinkEvent::Subscribed { tenant, pattern } => self.on_subscribed(id, tenant, pattern),
             LinkEvent::Pong => self.on_pong(id),
             LinkEvent::ServerError { code, detail } => self.on_server_error(id, code, detail),
@@ -441,7 +470,12 @@ impl Core {
                 self.shared.counters.duplicates_dropped.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
-            let message = Message { tenant: tenant.clone(), channel: channel.clone(), payload: payload.clone(), patterns: patterns.clone() };
+            let message = Message {
+                tenant: tenant.clone(),
+                channel: channel.clone(),
+                payload: payload.clone(),
+                patterns: patterns.clone(),
+            };
             for s in &entry.subs {
                 s.push(message.clone());
             }
@@ -519,7 +553,10 @@ impl Core {
                 }
             }
             Timer::PingTimeout(id, seq) => {
-                let lost = self.conns.get(&id).is_some_and(|c| c.ping_seq == seq && c.ping_sent.is_some() && self.active == Some(id));
+                let lost = self
+                    .conns
+                    .get(&id)
+                    .is_some_and(|c| c.ping_seq == seq && c.ping_sent.is_some() && self.active == Some(id));
                 if lost {
                     self.on_link_closed(id, Some(Error::new(ErrorCode::Timeout, "no PONG in time")));
                 }
@@ -608,7 +645,9 @@ impl Core {
 
     fn schedule_token_refresh(&mut self) {
         self.token_gen += 1;
-        let (Some(expires_at), Some(_)) = (self.token_expires_at, &self.opts.token_provider) else { return };
+        let (Some(expires_at), Some(_)) = (self.token_expires_at, &self.opts.token_provider) else {
+            return;
+        };
         let remaining = expires_at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
         let margin = self.opts.token_refresh_margin.min(remaining / 2);
         self.after(remaining - margin, Timer::TokenRefresh(self.token_gen));
@@ -621,7 +660,10 @@ impl Core {
         let sub = SubShared::new(self.next_sub, buffer_size.unwrap_or(self.opts.subscription_buffer));
         let by_pattern = self.entries.entry(tenant.clone()).or_default();
         let fresh = !by_pattern.contains_key(&pattern);
-        let entry = by_pattern.entry(pattern.clone()).or_insert_with(|| Entry { subs: Vec::new(), waiters: Vec::new() });
+        let entry = by_pattern.entry(pattern.clone()).or_insert_with(|| Entry {
+            subs: Vec::new(),
+            waiters: Vec::new(),
+        });
         entry.subs.push(sub.clone());
         if fresh {
             for conn in self.conns.values_mut() {
@@ -634,7 +676,10 @@ impl Core {
                 conn.link.send(LinkCmd::Sub(tenant.clone(), pattern.clone()));
             }
         }
-        let confirmed = self.active.and_then(|id| self.conns.get(&id)).is_some_and(|c| c.confirmed.contains(&(tenant.clone(), pattern.clone())));
+        let confirmed = self
+            .active
+            .and_then(|id| self.conns.get(&id))
+            .is_some_and(|c| c.confirmed.contains(&(tenant.clone(), pattern.clone())));
         if confirmed {
             let _ = reply.send(Ok(self.handle_for(sub, tenant, pattern)));
         } else {
@@ -656,7 +701,9 @@ impl Core {
     }
 
     fn resolve_waiters(&mut self, tenant: &str, pattern: &str) {
-        let Some(entry) = self.entries.get_mut(tenant).and_then(|p| p.get_mut(pattern)) else { return };
+        let Some(entry) = self.entries.get_mut(tenant).and_then(|p| p.get_mut(pattern)) else {
+            return;
+        };
         let waiters = std::mem::take(&mut entry.waiters);
         for w in waiters {
             let handle = self.handle_for(w.sub.clone(), tenant.to_owned(), pattern.to_owned());
@@ -670,7 +717,9 @@ impl Core {
 
     /// Removes a subscription the edge refused; true when it was known.
     fn fail_entry(&mut self, tenant: &str, pattern: &str, error: Error) -> bool {
-        let Some(entry) = self.entries.get_mut(tenant).and_then(|p| p.remove(pattern)) else { return false };
+        let Some(entry) = self.entries.get_mut(tenant).and_then(|p| p.remove(pattern)) else {
+            return false;
+        };
         for w in entry.waiters {
             let _ = w.reply.send(Err(error.clone()));
         }

@@ -36,7 +36,9 @@ impl Edge {
         }
         let default_port = if secure { 443 } else { 80 };
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let (h, after) = v6.split_once(']').ok_or_else(|| Error::bad_argument(format!("edge {input:?}: bad IPv6 host")))?;
+            let (h, after) = v6
+                .split_once(']')
+                .ok_or_else(|| Error::bad_argument(format!("edge {input:?}: bad IPv6 host")))?;
             let port = match after.strip_prefix(':') {
                 Some(p) => parse_port(p, input)?,
                 None if after.is_empty() => default_port,
@@ -79,7 +81,10 @@ impl Edge {
 }
 
 fn parse_port(p: &str, input: &str) -> Result<u16> {
-    p.parse::<u16>().ok().filter(|&p| p != 0).ok_or_else(|| Error::bad_argument(format!("edge {input:?}: bad port {p:?}")))
+    p.parse::<u16>()
+        .ok()
+        .filter(|&p| p != 0)
+        .ok_or_else(|| Error::bad_argument(format!("edge {input:?}: bad port {p:?}")))
 }
 
 /// A byte stream to an edge: plain TCP or TLS over TCP.
@@ -91,7 +96,9 @@ fn web_tls_config() -> Arc<rustls::ClientConfig> {
     static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
     CONFIG
         .get_or_init(|| {
-            let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+            let roots = rustls::RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            };
             let provider = ring_provider();
             let mut config = rustls::ClientConfig::builder_with_provider(provider)
                 .with_safe_default_protocol_versions()
@@ -120,8 +127,7 @@ pub(crate) async fn dial(edge: &Edge) -> Result<BoxIo> {
     if !edge.secure {
         return Ok(Box::new(tcp));
     }
-    let name = rustls_pki_types::ServerName::try_from(edge.host.clone())
-        .map_err(|e| Error::bad_argument(format!("edge host {:?}: {e}", edge.host)))?;
+    let name = rustls_pki_types::ServerName::try_from(edge.host.clone()).map_err(|e| Error::bad_argument(format!("edge host {:?}: {e}", edge.host)))?;
     let tls = tokio_rustls::TlsConnector::from(web_tls_config())
         .connect(name, tcp)
         .await

@@ -76,7 +76,13 @@ pub struct Error {
 
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error { code, message: message.into(), server_code: None, detail: None, status: None }
+        Error {
+            code,
+            message: message.into(),
+            server_code: None,
+            detail: None,
+            status: None,
+        }
     }
 
     /// An `ERR:{code}[:{detail}]` from the edge.
@@ -86,7 +92,13 @@ impl Error {
             Some(d) => format!("edge error: {server_code}: {d}"),
             None => format!("edge error: {server_code}"),
         };
-        Error { code: ErrorCode::Server, message, server_code: Some(server_code), detail, status: None }
+        Error {
+            code: ErrorCode::Server,
+            message,
+            server_code: Some(server_code),
+            detail,
+            status: None,
+        }
     }
 
     pub(crate) fn with_status(mut self, status: u16) -> Self {

@@ -19,7 +19,10 @@ fn allowed(b: u8) -> bool {
 }
 
 fn name_error(what: &str, value: &str, why: &str) -> NameError {
-    NameError { code: "invalid_name", reason: format!("{what} {value:?}: {why}") }
+    NameError {
+        code: "invalid_name",
+        reason: format!("{what} {value:?}: {why}"),
+    }
 }
 
 pub fn validate_tenant(tenant: &str) -> Result<(), NameError> {
@@ -49,7 +52,10 @@ pub fn validate_channel(channel: &str) -> Result<(), NameError> {
 }
 
 pub fn validate_pattern(pattern: &str) -> Result<(), NameError> {
-    let bad = |why: &str| NameError { code: "invalid_pattern", reason: format!("pattern {pattern:?}: {why}") };
+    let bad = |why: &str| NameError {
+        code: "invalid_pattern",
+        reason: format!("pattern {pattern:?}: {why}"),
+    };
     if pattern.is_empty() || pattern.len() > MAX_PATTERN_BYTES {
         return Err(bad("must be 1-256 bytes"));
     }

@@ -34,16 +34,50 @@ pub struct RawFrame {
 /// A typed client-facing frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
-    Auth { token: String },
-    Sub { id: u32, flags: u8, tenant: String, pattern: String },
-    Unsub { id: u32, tenant: String, pattern: String },
-    Pub { mode: DeliveryMode, tenant: String, channel: String, data: Bytes },
-    Msg { channel: String, data: Bytes },
-    Ok { id: u32, topic: String },
-    Err { code: String, id: u32, detail: String },
-    Ping { nonce: Bytes },
-    Pong { nonce: Bytes },
-    Dmsg { id: u32, channel: String, data: Bytes },
+    Auth {
+        token: String,
+    },
+    Sub {
+        id: u32,
+        flags: u8,
+        tenant: String,
+        pattern: String,
+    },
+    Unsub {
+        id: u32,
+        tenant: String,
+        pattern: String,
+    },
+    Pub {
+        mode: DeliveryMode,
+        tenant: String,
+        channel: String,
+        data: Bytes,
+    },
+    Msg {
+        channel: String,
+        data: Bytes,
+    },
+    Ok {
+        id: u32,
+        topic: String,
+    },
+    Err {
+        code: String,
+        id: u32,
+        detail: String,
+    },
+    Ping {
+        nonce: Bytes,
+    },
+    Pong {
+        nonce: Bytes,
+    },
+    Dmsg {
+        id: u32,
+        channel: String,
+        data: Bytes,
+    },
 }
 
 fn is_client_type(ty: u8) -> bool {
@@ -125,11 +159,20 @@ impl Frame {
             types::SUB => {
                 let id = nonzero(r.u32()?)?;
                 let flags = r.u8()?;
-                Frame::Sub { id, flags, tenant: utf8(r.rest())?, pattern: topic }
+                Frame::Sub {
+                    id,
+                    flags,
+                    tenant: utf8(r.rest())?,
+                    pattern: topic,
+                }
             }
             types::UNSUB => {
                 let id = nonzero(r.u32()?)?;
-                Frame::Unsub { id, tenant: utf8(r.rest())?, pattern: topic }
+                Frame::Unsub {
+                    id,
+                    tenant: utf8(r.rest())?,
+                    pattern: topic,
+                }
             }
             types::PUB => {
                 if topic.is_empty() {
@@ -145,7 +188,12 @@ impl Frame {
                 if data.len() > MAX_PAYLOAD {
                     return Err("payload_too_large");
                 }
-                Frame::Pub { mode, tenant, channel: topic, data }
+                Frame::Pub {
+                    mode,
+                    tenant,
+                    channel: topic,
+                    data,
+                }
             }
             types::MSG => {
                 if topic.is_empty() {
@@ -167,7 +215,11 @@ impl Frame {
                     return Err("bad_frame");
                 }
                 let id = r.u32()?;
-                Frame::Err { code: topic, id, detail: utf8(r.rest())? }
+                Frame::Err {
+                    code: topic,
+                    id,
+                    detail: utf8(r.rest())?,
+                }
             }
             types::PING | types::PONG => {
                 if !topic.is_empty() || payload.len() > MAX_NONCE {
@@ -229,7 +281,11 @@ pub fn decode_raw(bytes: &[u8]) -> Result<RawFrame, &'static str> {
         return Err("bad_frame");
     }
     let topic = std::str::from_utf8(&bytes[HEADER_SIZE..HEADER_SIZE + topic_len]).map_err(|_| "bad_frame")?;
-    Ok(RawFrame { ty, topic: topic.to_owned(), payload: Bytes::copy_from_slice(&bytes[HEADER_SIZE + topic_len..]) })
+    Ok(RawFrame {
+        ty,
+        topic: topic.to_owned(),
+        payload: Bytes::copy_from_slice(&bytes[HEADER_SIZE + topic_len..]),
+    })
 }
 
 /// Stream decoder: feed bytes in any split, take whole frames out. After an error it stays
@@ -242,7 +298,11 @@ pub struct StreamDecoder {
 
 impl StreamDecoder {
     pub fn new(max_payload: usize) -> Self {
-        StreamDecoder { buf: BytesMut::new(), max_payload, failed: None }
+        StreamDecoder {
+            buf: BytesMut::new(),
+            max_payload,
+            failed: None,
+        }
     }
 
     pub fn push(&mut self, chunk: &[u8]) {
@@ -276,7 +336,11 @@ impl StreamDecoder {
             self.failed = Some("bad_frame");
             return Err("bad_frame");
         };
-        Ok(Some(RawFrame { ty, topic: topic.to_owned(), payload: frame.freeze() }))
+        Ok(Some(RawFrame {
+            ty,
+            topic: topic.to_owned(),
+            payload: frame.freeze(),
+        }))
     }
 }
 

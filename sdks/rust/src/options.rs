@@ -28,7 +28,10 @@ pub struct Token {
 
 impl Token {
     pub fn new(token: impl Into<String>, expires_at: Option<SystemTime>) -> Self {
-        Token { token: token.into(), expires_at }
+        Token {
+            token: token.into(),
+            expires_at,
+        }
     }
 }
 
@@ -69,7 +72,13 @@ pub struct ReconnectOptions {
 
 impl Default for ReconnectOptions {
     fn default() -> Self {
-        ReconnectOptions { enabled: true, base_delay: Duration::from_millis(250), max_delay: Duration::from_secs(10), max_attempts: None, overlap: Duration::from_secs(5) }
+        ReconnectOptions {
+            enabled: true,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(10),
+            max_attempts: None,
+            overlap: Duration::from_secs(5),
+        }
     }
 }
 
@@ -219,7 +228,11 @@ fn random_unit() -> f64 {
     static STATE: AtomicU64 = AtomicU64::new(0);
     let mut x = STATE.load(Ordering::Relaxed);
     if x == 0 {
-        x = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1) | 1;
+        x = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1)
+            | 1;
     }
     x ^= x << 13;
     x ^= x >> 7;

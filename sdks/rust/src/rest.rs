@@ -114,7 +114,11 @@ pub struct TenantGrant {
 impl TenantGrant {
     pub fn new(tenant: &str, publish: &[&str], subscribe: &[&str]) -> Self {
         let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
-        TenantGrant { tenant_ids: vec![tenant.to_owned()], allow_channels_pub: own(publish), allow_channels_sub: own(subscribe) }
+        TenantGrant {
+            tenant_ids: vec![tenant.to_owned()],
+            allow_channels_pub: own(publish),
+            allow_channels_sub: own(subscribe),
+        }
     }
 }
 
@@ -136,12 +140,20 @@ fn string_field(reply: &Value, name: &str, what: &str) -> Result<String> {
 impl Admin {
     /// `url`: the edge's base URL; `master_token`: the Bearer secret for token calls.
     pub fn new(url: &str, master_token: impl Into<String>) -> Result<Self> {
-        Ok(Admin { edge: Edge::parse(url)?, master_token: master_token.into() })
+        Ok(Admin {
+            edge: Edge::parse(url)?,
+            master_token: master_token.into(),
+        })
     }
 
     async fn call(&self, method: &str, path: &str, body: Value) -> Result<Value> {
         let what = format!("{method} {path}");
-        let (status, text) = with_timeout(TOKEN_CALL_TIMEOUT, &what, request(&self.edge, method, path, Some(&self.master_token), Some(body))).await?;
+        let (status, text) = with_timeout(
+            TOKEN_CALL_TIMEOUT,
+            &what,
+            request(&self.edge, method, path, Some(&self.master_token), Some(body)),
+        )
+        .await?;
         if !(200..300).contains(&status) {
             let code = match status {
                 401 => ErrorCode::Unauthorized,
@@ -149,7 +161,9 @@ impl Admin {
                 _ => ErrorCode::Http,
             };
             let short: String = text.chars().take(200).collect();
-            return Err(Error::new(code, format!("{what} answered HTTP {status}: {short}")).with_status(status).with_detail(text));
+            return Err(Error::new(code, format!("{what} answered HTTP {status}: {short}"))
+                .with_status(status)
+                .with_detail(text));
         }
         serde_json::from_str(&text).map_err(|_| Error::new(ErrorCode::Protocol, format!("{what} answered non-JSON")).with_status(status))
     }
@@ -181,7 +195,11 @@ impl Admin {
 
     /// `DELETE /v1/revoke-token` (JSON body): the edges refuse the token from now on.
     pub async fn revoke_token(&self, token: &str) -> Result<String> {
-        string_field(&self.call("DELETE", "/v1/revoke-token", json!({"token": token})).await?, "message", "revoke-token")
+        string_field(
+            &self.call("DELETE", "/v1/revoke-token", json!({"token": token})).await?,
+            "message",
+            "revoke-token",
+        )
     }
 }
 

@@ -66,7 +66,14 @@ pub(crate) struct SubShared {
 
 impl SubShared {
     pub(crate) fn new(id: u64, capacity: usize) -> Arc<Self> {
-        let buf = Buffer { queue: VecDeque::new(), capacity: capacity.max(1), waker: None, ended: None, received: 0, dropped: 0 };
+        let buf = Buffer {
+            queue: VecDeque::new(),
+            capacity: capacity.max(1),
+            waker: None,
+            ended: None,
+            received: 0,
+            dropped: 0,
+        };
         Arc::new(SubShared { id, buf: Mutex::new(buf) })
     }
 
@@ -91,7 +98,11 @@ impl SubShared {
 
     fn stats(&self) -> SubscriptionStats {
         let b = self.buf.lock().unwrap();
-        SubscriptionStats { received: b.received, dropped: b.dropped, buffered: b.queue.len() }
+        SubscriptionStats {
+            received: b.received,
+            dropped: b.dropped,
+            buffered: b.queue.len(),
+        }
     }
 
     pub(crate) fn end(&self, error: Option<Error>) {
@@ -199,6 +210,9 @@ impl Drop for Subscription {
 
 impl std::fmt::Debug for Subscription {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Subscription").field("tenant", &self.tenant).field("pattern", &self.pattern).finish()
+        f.debug_struct("Subscription")
+            .field("tenant", &self.tenant)
+            .field("pattern", &self.pattern)
+            .finish()
     }
 }

@@ -21,6 +21,10 @@ async fn readme_example_runs_as_written() {
     .unwrap()
     .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "README example failed: {stdout} {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "README example failed: {stdout} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_eq!(stdout.trim(), r#"demo chat.room1 hello ["chat.#"]"#);
 }

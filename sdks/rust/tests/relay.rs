@@ -19,7 +19,10 @@ fn options(relay: &Relay, quic: bool) -> Options {
 }
 
 async fn next(sub: &mut Subscription) -> fastpubsub_client::Message {
-    tokio::time::timeout(WAIT, sub.next()).await.expect("a message within 10 s").expect("the subscription is open")
+    tokio::time::timeout(WAIT, sub.next())
+        .await
+        .expect("a message within 10 s")
+        .expect("the subscription is open")
 }
 
 async fn nothing_for(sub: &mut Subscription, wait: Duration) {
@@ -68,7 +71,11 @@ async fn pubsub_roundtrip(quic: bool) {
     }
     // Outside the grants: the edge refuses, typed, and nothing breaks.
     let denied = client.subscribe("demo", "other.#").await.unwrap_err();
-    assert_eq!((denied.code(), denied.server_code()), (ErrorCode::Server, Some("permission_denied")), "{denied}");
+    assert_eq!(
+        (denied.code(), denied.server_code()),
+        (ErrorCode::Server, Some("permission_denied")),
+        "{denied}"
+    );
 
     // Unsubscribe stops delivery.
     rooms.unsubscribe();
@@ -96,7 +103,11 @@ async fn quic_pubsub() {
 async fn deliver_one_and_rtt(quic: bool) {
     let relay = Relay::start();
     let token = relay.token().await;
-    let opts = || options(&relay, quic).token(token.clone()).ping(Duration::from_millis(200), Duration::from_secs(5));
+    let opts = || {
+        options(&relay, quic)
+            .token(token.clone())
+            .ping(Duration::from_millis(200), Duration::from_secs(5))
+    };
     let a = Client::connect(&relay.url, opts()).await.unwrap();
     let b = Client::connect(&relay.url, opts()).await.unwrap();
     let mut sa = a.subscribe("demo", "chat.one").await.unwrap();
@@ -147,7 +158,11 @@ async fn survives_relay_restart(quic: bool) {
     let opts = if quic { Options::new().quic(quic_options) } else { Options::new() };
     let opts = opts
         .token(token)
-        .reconnect(ReconnectOptions { base_delay: Duration::from_millis(50), max_delay: Duration::from_millis(500), ..Default::default() })
+        .reconnect(ReconnectOptions {
+            base_delay: Duration::from_millis(50),
+            max_delay: Duration::from_millis(500),
+            ..Default::default()
+        })
         .publish_queue(3)
         .on_event(move |e| {
             if let ClientEvent::State(s) = e {
@@ -194,9 +209,11 @@ async fn quic_survives_relay_restart() {
 async fn revoked_token_is_terminal(quic: bool) {
     let relay = Relay::start();
     let token = relay.token().await;
-    let opts = options(&relay, quic)
-        .token(token.clone())
-        .reconnect(ReconnectOptions { base_delay: Duration::from_millis(50), max_delay: Duration::from_millis(200), ..Default::default() });
+    let opts = options(&relay, quic).token(token.clone()).reconnect(ReconnectOptions {
+        base_delay: Duration::from_millis(50),
+        max_delay: Duration::from_millis(200),
+        ..Default::default()
+    });
     let client = Client::connect(&relay.url, opts).await.unwrap();
     relay.admin().revoke_token(&token).await.unwrap();
     let end = tokio::time::timeout(WAIT, client.closed()).await.expect("the client ends within 10 s");
@@ -243,7 +260,11 @@ async fn token_provider_refreshes(quic: bool) {
         assert_eq!(next(&mut sub).await.payload(), &i.to_be_bytes()[..], "message {i} in order, once");
     }
     nothing_for(&mut sub, Duration::from_millis(300)).await;
-    assert!(calls.load(Ordering::Relaxed) >= 3, "provider called {} times in 5 s", calls.load(Ordering::Relaxed));
+    assert!(
+        calls.load(Ordering::Relaxed) >= 3,
+        "provider called {} times in 5 s",
+        calls.load(Ordering::Relaxed)
+    );
     assert!(client.stats().reconnects >= 2);
     client.close().await;
     publisher.close().await;
@@ -264,10 +285,14 @@ async fn fastest_edge_and_token_rest_helpers() {
     let relay = Relay::start();
     let admin = relay.admin();
     let token = relay.token().await;
-    let client = Client::connect_fastest(&["http://127.0.0.1:9", &relay.url], Options::new().token(token.clone())).await.unwrap();
+    let client = Client::connect_fastest(&["http://127.0.0.1:9", &relay.url], Options::new().token(token.clone()))
+        .await
+        .unwrap();
     assert_eq!(client.edge().as_deref(), Some(relay.url.as_str()));
     client.close().await;
-    let none = Client::connect_fastest(&["http://127.0.0.1:9", "http://127.0.0.1:10"], Options::new().token(token.clone())).await.unwrap_err();
+    let none = Client::connect_fastest(&["http://127.0.0.1:9", "http://127.0.0.1:10"], Options::new().token(token.clone()))
+        .await
+        .unwrap_err();
     assert_eq!(none.code(), ErrorCode::NoEdge);
 
     let moved = admin.refresh_token(&token, SystemTime::now() + Duration::from_secs(600)).await.unwrap();

@@ -18,7 +18,7 @@ fn load(file: &str) -> Vec<Value> {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0, "odd hex {s}");
+    assert!(s.len().is_multiple_of(2), "odd hex {s}");
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
 
@@ -110,8 +110,14 @@ fn text_vectors() {
                 None => {
                     let parsed = codec::parse_client_text(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
                     let expected = match f["kind"].as_str().unwrap() {
-                        "SUB" => ClientText::Sub { tenant: s(f, "tenant"), pattern: s(f, "pattern") },
-                        "UNSUB" => ClientText::Unsub { tenant: s(f, "tenant"), pattern: s(f, "pattern") },
+                        "SUB" => ClientText::Sub {
+                            tenant: s(f, "tenant"),
+                            pattern: s(f, "pattern"),
+                        },
+                        "UNSUB" => ClientText::Unsub {
+                            tenant: s(f, "tenant"),
+                            pattern: s(f, "pattern"),
+                        },
                         "PING" => ClientText::Ping,
                         k => panic!("{name}: kind {k}"),
                     };
@@ -124,10 +130,17 @@ fn text_vectors() {
             "server-text" => {
                 let parsed = codec::parse_server_text(&text);
                 let expected = match f["kind"].as_str().unwrap() {
-                    "OK" => ServerText::Ok { op: if f["op"] == "SUB" { "SUB" } else { "UNSUB" }, tenant: s(f, "tenant"), pattern: s(f, "pattern") },
+                    "OK" => ServerText::Ok {
+                        op: if f["op"] == "SUB" { "SUB" } else { "UNSUB" },
+                        tenant: s(f, "tenant"),
+                        pattern: s(f, "pattern"),
+                    },
                     "PONG" => ServerText::Pong,
                     "RECONNECT" => ServerText::Reconnect,
-                    "ERR" => ServerText::Err { code: s(f, "code"), detail: f.get("detail").and_then(Value::as_str).map(str::to_owned) },
+                    "ERR" => ServerText::Err {
+                        code: s(f, "code"),
+                        detail: f.get("detail").and_then(Value::as_str).map(str::to_owned),
+                    },
                     "unknown" => ServerText::Unknown(s(f, "text")),
                     k => panic!("{name}: kind {k}"),
                 };
@@ -161,15 +174,43 @@ fn expected_frame(kind: &str, f: &Value) -> Frame {
     let id = || f["id"].as_u64().unwrap() as u32;
     match kind {
         "AUTH" => Frame::Auth { token: s(f, "token") },
-        "SUB" => Frame::Sub { id: id(), flags: f["flags"].as_u64().unwrap() as u8, tenant: s(f, "tenant"), pattern: s(f, "pattern") },
-        "UNSUB" => Frame::Unsub { id: id(), tenant: s(f, "tenant"), pattern: s(f, "pattern") },
-        "PUB" => Frame::Pub { mode: mode(f["mode"].as_u64().unwrap()), tenant: s(f, "tenant"), channel: s(f, "channel"), data: b("data") },
-        "MSG" => Frame::Msg { channel: s(f, "channel"), data: b("data") },
-        "OK" => Frame::Ok { id: id(), topic: s(f, "topic") },
-        "ERR" => Frame::Err { code: s(f, "code"), id: id(), detail: s(f, "detail") },
+        "SUB" => Frame::Sub {
+            id: id(),
+            flags: f["flags"].as_u64().unwrap() as u8,
+            tenant: s(f, "tenant"),
+            pattern: s(f, "pattern"),
+        },
+        "UNSUB" => Frame::Unsub {
+            id: id(),
+            tenant: s(f, "tenant"),
+            pattern: s(f, "pattern"),
+        },
+        "PUB" => Frame::Pub {
+            mode: mode(f["mode"].as_u64().unwrap()),
+            tenant: s(f, "tenant"),
+            channel: s(f, "channel"),
+            data: b("data"),
+        },
+        "MSG" => Frame::Msg {
+            channel: s(f, "channel"),
+            data: b("data"),
+        },
+        "OK" => Frame::Ok {
+            id: id(),
+            topic: s(f, "topic"),
+        },
+        "ERR" => Frame::Err {
+            code: s(f, "code"),
+            id: id(),
+            detail: s(f, "detail"),
+        },
         "PING" => Frame::Ping { nonce: b("nonce") },
         "PONG" => Frame::Pong { nonce: b("nonce") },
-        "DMSG" => Frame::Dmsg { id: id(), channel: s(f, "channel"), data: b("data") },
+        "DMSG" => Frame::Dmsg {
+            id: id(),
+            channel: s(f, "channel"),
+            data: b("data"),
+        },
         k => panic!("kind {k}"),
     }
 }

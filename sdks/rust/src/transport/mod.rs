@@ -19,10 +19,21 @@ pub(crate) const WRITE_BATCH: usize = 512;
 /// What a connection reports, in frame order.
 #[derive(Debug)]
 pub(crate) enum LinkEvent {
-    Delivery { tenant: Arc<str>, channel: Arc<str>, payload: Bytes, patterns: Arc<[String]> },
-    Subscribed { tenant: String, pattern: String },
+    Delivery {
+        tenant: Arc<str>,
+        channel: Arc<str>,
+        payload: Bytes,
+        patterns: Arc<[String]>,
+    },
+    Subscribed {
+        tenant: String,
+        pattern: String,
+    },
     Pong,
-    ServerError { code: String, detail: Option<String> },
+    ServerError {
+        code: String,
+        detail: Option<String>,
+    },
     ReconnectRequested,
     /// The connection is gone (`None` after a local close). Sent once.
     Closed(Option<Error>),

@@ -23,7 +23,15 @@ const READ_CHUNK: usize = 64 * 1024;
 struct Subs {
     next_id: u32,
     by_key: HashMap<(String, String), u32>,
-    by_id: HashMap<u32, (Arc<str>, String, Arc<[String]>)>,
+    by_id: HashMap<u32, Target>,
+}
+
+/// What one subscription id delivers: its tenant and pattern (shared by every message).
+#[derive(Clone)]
+struct Target {
+    tenant: Arc<str>,
+    pattern: String,
+    patterns: Arc<[String]>,
 }
 
 fn tls_config(q: &QuicOptions) -> Result<Arc<rustls::ClientConfig>> {
@@ -113,7 +121,10 @@ fn closed_error(reason: &quinn::ConnectionError) -> Option<Error> {
 
 async fn read_frame(recv: &mut RecvStream, decoder: &mut StreamDecoder) -> Result<Option<RawFrame>> {
     loop {
-        if let Some(f) = decoder.next_frame().map_err(|c| Error::new(ErrorCode::Protocol, format!("QUIC framing: {c}")))? {
+        if let Some(f) = decoder
+            .next_frame()
+            .map_err(|c| Error::new(ErrorCode::Protocol, format!("QUIC framing: {c}")))?
+        {
             return Ok(Some(f));
         }
         match recv.read_chunk(READ_CHUNK, true).await {
@@ -128,10 +139,15 @@ async fn read_frame(recv: &mut RecvStream, decoder: &mut StreamDecoder) -> Resul
 pub(crate) async fn open(id: u64, edge: &Edge, q: &QuicOptions, token: &str, timeout: Duration, events: EventSink) -> Result<Link> {
     let address = quic_address(edge, q)?;
     let server_name = q.server_name.clone().unwrap_or_else(|| edge.host.clone());
-    let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls_config(q)?).map_err(|e| Error::new(ErrorCode::ConnectFailed, format!("QUIC TLS: {e}")))?;
+    let crypto =
+        quinn::crypto::rustls::QuicClientConfig::try_from(tls_config(q)?).map_err(|e| Error::new(ErrorCode::ConnectFailed, format!("QUIC TLS: {e}")))?;
     let mut client_config = quinn::ClientConfig::new(Arc::new(crypto));
     client_config.transport_config(Arc::new(transport_config()));
-    let bind: SocketAddr = if address.is_ipv6() { "[::]:0".parse().unwrap() } else { "0.0.0.0:0".parse().unwrap() };
+    let bind: SocketAddr = if address.is_ipv6() {
+        "[::]:0".parse().unwrap()
+    } else {
+        "0.0.0.0:0".parse().unwrap()
+    };
     let endpoint = quinn::Endpoint::client(bind).map_err(|e| Error::new(ErrorCode::ConnectFailed, format!("QUIC socket: {e}")))?;
     let handshake = async {
         let conn = endpoint
@@ -139,7 +155,10 @@ pub(crate) async fn open(id: u64, edge: &Edge, q: &QuicOptions, token: &str, tim
             .map_err(|e| Error::new(ErrorCode::ConnectFailed, format!("QUIC connect {address}: {e}")))?
             .await
             .map_err(|e| Error::new(ErrorCode::ConnectFailed, format!("QUIC connect {address}: {e}")))?;
-        let (mut send, mut recv) = conn.open_bi().await.map_err(|e| Error::new(ErrorCode::ConnectFailed, format!("QUIC control stream: {e}")))?;
+        let (mut send, mut recv) = conn
+            .open_bi()
+            .await
+            .map_err(|e| Error::new(ErrorCode::ConnectFailed, format!("QUIC control stream: {e}")))?;
         send.write_all(&Frame::Auth { token: token.to_owned() }.encode())
             .await
             .map_err(|e| Error::new(ErrorCode::ConnectFailed, format!("QUIC AUTH: {e}")))?;
@@ -188,7 +207,14 @@ fn encode(cmd: LinkCmd, subs: &Mutex<Subs>, out: &mut BytesMut) -> Option<usize>
             s.next_id = s.next_id.wrapping_add(1).max(1);
             let id = s.next_id;
             s.by_key.insert((tenant.clone(), pattern.clone()), id);
-            s.by_id.insert(id, (tenant.as_str().into(), pattern.clone(), vec![pattern.clone()].into()));
+            s.by_id.insert(
+                id,
+                Target {
+                    tenant: tenant.as_str().into(),
+                    pattern: pattern.clone(),
+                    patterns: vec![pattern.clone()].into(),
+                },
+            );
             Frame::Sub { id, flags: 0, tenant, pattern }.encode_into(out);
         }
         LinkCmd::Unsub(tenant, pattern) => {
@@ -198,7 +224,10 @@ fn encode(cmd: LinkCmd, subs: &Mutex<Subs>, out: &mut BytesMut) -> Option<usize>
                 Frame::Unsub { id, tenant, pattern }.encode_into(out);
             }
         }
-        LinkCmd::Ping => Frame::Ping { nonce: Bytes::from_static(b"fps-ping") }.encode_into(out),
+        LinkCmd::Ping => Frame::Ping {
+            nonce: Bytes::from_static(b"fps-ping"),
+        }
+        .encode_into(out),
         LinkCmd::Close => return None,
     }
     Some(0)
@@ -235,7 +264,7 @@ async fn control_loop(id: u64, mut recv: RecvStream, mut decoder: StreamDecoder,
         };
         match Frame::from_raw(raw) {
             Ok(Frame::Ok { id: sub_id, .. }) if sub_id != 0 => {
-                let known = subs.lock().unwrap().by_id.get(&sub_id).map(|(t, p, _)| (t.to_string(), p.clone()));
+                let known = subs.lock().unwrap().by_id.get(&sub_id).map(|t| (t.tenant.to_string(), t.pattern.clone()));
                 if let Some((tenant, pattern)) = known {
                     events(id, LinkEvent::Subscribed { tenant, pattern });
                 }
@@ -250,11 +279,17 @@ async fn control_loop(id: u64, mut recv: RecvStream, mut decoder: StreamDecoder,
             Ok(Frame::Err { code, id: sub_id, detail }) => {
                 if sub_id != 0 {
                     let mut s = subs.lock().unwrap();
-                    if let Some((t, p, _)) = s.by_id.remove(&sub_id) {
-                        s.by_key.remove(&(t.to_string(), p));
+                    if let Some(t) = s.by_id.remove(&sub_id) {
+                        s.by_key.remove(&(t.tenant.to_string(), t.pattern));
                     }
                 }
-                events(id, LinkEvent::ServerError { code, detail: (!detail.is_empty()).then_some(detail) });
+                events(
+                    id,
+                    LinkEvent::ServerError {
+                        code,
+                        detail: (!detail.is_empty()).then_some(detail),
+                    },
+                );
             }
             Ok(_) => {}
             Err(_) => break,
@@ -274,7 +309,9 @@ async fn read_subscription(id: u64, mut recv: RecvStream, subs: Arc<Mutex<Subs>>
     let mut decoder = StreamDecoder::new(DEFAULT_MAX_FRAME_PAYLOAD);
     let Ok(Some(first)) = read_frame(&mut recv, &mut decoder).await else { return };
     let Ok(Frame::Ok { id: sub_id, .. }) = Frame::from_raw(first) else { return };
-    let Some((tenant, _, patterns)) = subs.lock().unwrap().by_id.get(&sub_id).cloned() else { return };
+    let Some(Target { tenant, patterns, .. }) = subs.lock().unwrap().by_id.get(&sub_id).cloned() else {
+        return;
+    };
     let mut last_channel: Arc<str> = Arc::from("");
     while let Ok(Some(raw)) = read_frame(&mut recv, &mut decoder).await {
         if let Ok(Frame::Msg { channel, data }) = Frame::from_raw(raw) {
@@ -282,7 +319,15 @@ async fn read_subscription(id: u64, mut recv: RecvStream, subs: Arc<Mutex<Subs>>
             if *last_channel != *channel {
                 last_channel = Arc::from(channel.as_str());
             }
-            events(id, LinkEvent::Delivery { tenant: tenant.clone(), channel: last_channel.clone(), payload: data, patterns: patterns.clone() });
+            events(
+                id,
+                LinkEvent::Delivery {
+                    tenant: tenant.clone(),
+                    channel: last_channel.clone(),
+                    payload: data,
+                    patterns: patterns.clone(),
+                },
+            );
         }
     }
 }

@@ -37,21 +37,27 @@ fn handshake_error(e: tungstenite::Error) -> Error {
 pub(crate) async fn open(id: u64, edge: &Edge, token: &str, timeout: Duration, events: EventSink) -> Result<Link> {
     let attempt = async {
         let mut request = edge.ws_url().into_client_request().map_err(|e| Error::bad_argument(format!("edge URL: {e}")))?;
-        let protocols = HeaderValue::from_str(&format!("llps.v1,at.{token}")).map_err(|_| Error::bad_argument("the token holds characters a header cannot carry"))?;
+        let protocols =
+            HeaderValue::from_str(&format!("llps.v1,at.{token}")).map_err(|_| Error::bad_argument("the token holds characters a header cannot carry"))?;
         request.headers_mut().insert("sec-websocket-protocol", protocols);
         let io = dial(edge).await?;
         let mut config = WebSocketConfig::default();
         config.write_buffer_size = 64 * 1024;
-        let (ws, response) = tokio_tungstenite::client_async_with_config(request, io, Some(config)).await.map_err(handshake_error)?;
+        let (ws, response) = tokio_tungstenite::client_async_with_config(request, io, Some(config))
+            .await
+            .map_err(handshake_error)?;
         let chosen = response.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok());
         if chosen != Some("llps.v1") {
             return Err(Error::new(ErrorCode::Protocol, format!("the edge chose subprotocol {chosen:?}, not llps.v1")));
         }
         Ok(ws)
     };
-    let ws: Ws = tokio::time::timeout(timeout, attempt)
-        .await
-        .map_err(|_| Error::new(ErrorCode::Timeout, format!("WebSocket to {} not open within {} ms", edge.ws_url(), timeout.as_millis())))??;
+    let ws: Ws = tokio::time::timeout(timeout, attempt).await.map_err(|_| {
+        Error::new(
+            ErrorCode::Timeout,
+            format!("WebSocket to {} not open within {} ms", edge.ws_url(), timeout.as_millis()),
+        )
+    })??;
     let (sink, stream) = ws.split();
     let (tx, rx) = mpsc::unbounded_channel();
     let pressure = Arc::new(Pressure::default());
@@ -105,7 +111,15 @@ async fn read_loop(id: u64, mut stream: SplitStream<Ws>, events: EventSink) {
             Some(Ok(WsMessage::Binary(frame))) => {
                 // Malformed deliveries are dropped (contract §3), the connection lives on.
                 if let Ok(d) = decode_delivery(&frame) {
-                    events(id, LinkEvent::Delivery { tenant: d.tenant.into(), channel: d.channel.into(), payload: d.payload, patterns: d.patterns.into() });
+                    events(
+                        id,
+                        LinkEvent::Delivery {
+                            tenant: d.tenant.into(),
+                            channel: d.channel.into(),
+                            payload: d.payload,
+                            patterns: d.patterns.into(),
+                        },
+                    );
                 }
             }
             Some(Ok(WsMessage::Text(text))) => match parse_server_text(text.as_str()) {

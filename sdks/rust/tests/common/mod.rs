@@ -64,7 +64,13 @@ impl Relay {
                 let _ = tx2.send(line);
             }
         });
-        let mut relay = Relay { child: Some(child), url: String::new(), port: 0, quic_port: 0, data_dir };
+        let mut relay = Relay {
+            child: Some(child),
+            url: String::new(),
+            port: 0,
+            quic_port: 0,
+            data_dir,
+        };
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         while relay.url.is_empty() || relay.quic_port == 0 {
             let left = deadline.saturating_duration_since(std::time::Instant::now());

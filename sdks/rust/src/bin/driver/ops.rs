@@ -41,7 +41,9 @@ fn bad(msg: impl Into<String>) -> Error {
 }
 
 fn str_field<'a>(cmd: &'a Value, name: &str) -> Result<&'a str, Error> {
-    cmd.get(name).and_then(Value::as_str).ok_or_else(|| bad(format!("missing string field {name:?}")))
+    cmd.get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad(format!("missing string field {name:?}")))
 }
 
 fn u64_at(v: &Value, path: &[&str]) -> Option<u64> {
@@ -53,12 +55,17 @@ fn u64_at(v: &Value, path: &[&str]) -> Option<u64> {
 }
 
 fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array).map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+    v.and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
 }
 
 impl Driver {
     pub fn new(out: Out) -> Self {
-        Driver { out, clients: Mutex::new(HashMap::new()) }
+        Driver {
+            out,
+            clients: Mutex::new(HashMap::new()),
+        }
     }
 
     fn client(&self, cmd: &Value) -> Result<Arc<Client>, Error> {
@@ -106,7 +113,7 @@ impl Driver {
             options = options.token(token);
         }
         if let Some(p) = cmd.get("tokenProvider").filter(|v| v.is_object()) {
-            options = options.token_provider(token_provider(p, self.out.clone(), name.clone())?);
+            options = with_token_provider(options, p, self.out.clone(), name.clone())?;
         }
         let quic = cmd.get("transport").and_then(Value::as_str) == Some("quic");
         if quic {
@@ -160,7 +167,14 @@ impl Driver {
             Client::connect(str_field(cmd, "endpoint")?, options).await?
         };
         let edge = client.edge();
-        let previous = self.clients.lock().unwrap().insert(name, ClientState { client: Some(Arc::new(client)), quic, subs: HashMap::new() });
+        let previous = self.clients.lock().unwrap().insert(
+            name,
+            ClientState {
+                client: Some(Arc::new(client)),
+                quic,
+                subs: HashMap::new(),
+            },
+        );
         if let Some(old) = previous.and_then(|s| s.client) {
             old.close().await;
         }
@@ -173,7 +187,11 @@ impl Driver {
         let buffer = u64_at(cmd, &["bufferSize"]).map(|n| n as usize);
         let sub = client.subscribe_with(str_field(cmd, "tenant")?, str_field(cmd, "pattern")?, buffer).await?;
         let paused = cmd.get("paused").and_then(Value::as_bool).unwrap_or(false);
-        let mut state = SubState { monitor: sub.monitor(), parked: Some(sub), consumer: None };
+        let mut state = SubState {
+            monitor: sub.monitor(),
+            parked: Some(sub),
+            consumer: None,
+        };
         if !paused {
             state.consumer = Some(self.consume(cmd, &sub_name, state.parked.take().unwrap()));
         }
@@ -213,7 +231,13 @@ impl Driver {
 
     fn resume(&self, cmd: &Value) -> OpResult {
         let name = str_field(cmd, "sub")?;
-        let parked = self.clients.lock().unwrap().get_mut(&client_name(cmd)).and_then(|c| c.subs.get_mut(name)).map(|s| s.parked.take());
+        let parked = self
+            .clients
+            .lock()
+            .unwrap()
+            .get_mut(&client_name(cmd))
+            .and_then(|c| c.subs.get_mut(name))
+            .map(|s| s.parked.take());
         match parked {
             None => Err(bad(format!("no subscription {name:?}"))),
             Some(None) => Ok(json!({})),
@@ -229,14 +253,18 @@ impl Driver {
 
     async fn publish(&self, cmd: &Value) -> OpResult {
         let client = self.client(cmd)?;
-        let payload = B64.decode(cmd.get("payload").and_then(Value::as_str).unwrap_or("")).map_err(|e| bad(format!("payload is not base64: {e}")))?;
+        let payload = B64
+            .decode(cmd.get("payload").and_then(Value::as_str).unwrap_or(""))
+            .map_err(|e| bad(format!("payload is not base64: {e}")))?;
         let mode = match cmd.get("delivery").and_then(Value::as_str).unwrap_or("broadcast") {
             "broadcast" => DeliveryMode::Broadcast,
             "one-low-latency" => DeliveryMode::OneLowLatency,
             "one-random" => DeliveryMode::OneRandom,
             other => return Err(bad(format!("unknown delivery {other:?}"))),
         };
-        client.publish_with(str_field(cmd, "tenant")?, str_field(cmd, "channel")?, payload, mode).await?;
+        client
+            .publish_with(str_field(cmd, "tenant")?, str_field(cmd, "channel")?, payload, mode)
+            .await?;
         Ok(json!({}))
     }
 
@@ -248,7 +276,10 @@ impl Driver {
     fn stats(&self, cmd: &Value) -> OpResult {
         if let Some(name) = cmd.get("sub").and_then(Value::as_str) {
             let clients = self.clients.lock().unwrap();
-            let s = clients.get(&client_name(cmd)).and_then(|c| c.subs.get(name)).ok_or_else(|| bad(format!("no subscription {name:?}")))?;
+            let s = clients
+                .get(&client_name(cmd))
+                .and_then(|c| c.subs.get(name))
+                .ok_or_else(|| bad(format!("no subscription {name:?}")))?;
             let st = s.monitor.stats();
             return Ok(json!({"received": st.received, "dropped": st.dropped}));
         }
@@ -346,8 +377,8 @@ fn stop(state: SubState) {
     drop(state.parked);
 }
 
-/// The SDK's token provider, minting tokens with the SDK's own REST helper.
-fn token_provider(p: &Value, out: Out, client: String) -> Result<impl Fn(fastpubsub_client::TokenReason) -> std::pin::Pin<Box<dyn std::future::Future<Output = fastpubsub_client::Result<Token>> + Send>> + Send + Sync + 'static, Error> {
+/// Installs the SDK's token provider, minting tokens with the SDK's own REST helper.
+fn with_token_provider(options: Options, p: &Value, out: Out, client: String) -> Result<Options, Error> {
     let admin = Arc::new(Admin::new(str_field(p, "url")?, str_field(p, "masterToken")?)?);
     let grant = TenantGrant {
         tenant_ids: vec![str_field(p, "tenant")?.to_owned()],
@@ -355,16 +386,16 @@ fn token_provider(p: &Value, out: Out, client: String) -> Result<impl Fn(fastpub
         allow_channels_sub: strings(p.get("sub")),
     };
     let ttl = Duration::from_secs(u64_at(p, &["ttlSeconds"]).unwrap_or(3600));
-    Ok(move |_reason| {
+    Ok(options.token_provider(move |_reason| {
         let admin = admin.clone();
         let grant = grant.clone();
         let out = out.clone();
         let client = client.clone();
-        Box::pin(async move {
+        async move {
             out.send(json!({"event": "token_provided", "client": client}));
             let expires_at = SystemTime::now() + ttl;
             let token = admin.create_token(&[grant], expires_at, "conformance-driver").await?;
             Ok(Token::new(token, Some(expires_at)))
-        }) as std::pin::Pin<Box<dyn std::future::Future<Output = fastpubsub_client::Result<Token>> + Send>>
-    })
+        }
+    }))
 }
