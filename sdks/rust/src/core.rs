@@ -650,7 +650,8 @@ impl Core {
         };
         let remaining = expires_at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
         let margin = self.opts.token_refresh_margin.min(remaining / 2);
-        self.after(remaining - margin, Timer::TokenRefresh(self.token_gen));
+        // A floor, so a provider handing out already-expired tokens cannot spin this loop.
+        self.after((remaining - margin).max(Duration::from_millis(200)), Timer::TokenRefresh(self.token_gen));
     }
 
     // ---- subscriptions ----------------------------------------------------------------------

@@ -1,6 +1,7 @@
 //! The transport seam: a transport opens one connection to an edge and turns [`LinkCmd`]s into
 //! bytes and bytes into [`LinkEvent`]s for the client task. WebSocket (contract v0.1) in
 //! `ws.rs`, QUIC (native frames, one stream per subscription) in `quic.rs`.
+mod floor;
 pub(crate) mod quic;
 pub(crate) mod ws;
 

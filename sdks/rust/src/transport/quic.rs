@@ -63,9 +63,10 @@ fn tls_config(q: &QuicOptions) -> Result<Arc<rustls::ClientConfig>> {
 }
 
 /// The relay's low-latency tuning seen from the client (the publisher is the sender on the PUB
-/// path): per-stream and connection windows as the relay expects, and the ACK-frequency
-/// extension asking the relay to ACK every packet within 1 ms and at once on a gap, so a lost
-/// publish is repaired in about one RTT instead of the 25 ms default ACK delay.
+/// path), as the TypeScript client's LOW_LATENCY_TRANSPORT: per-stream and connection windows as
+/// the relay expects, the ACK-frequency extension asking the relay to ACK every packet within
+/// 1 ms and at once on a gap (a lost publish is repaired in about one RTT instead of after the
+/// 25 ms default ACK delay), and a 64 KiB congestion-window floor (floor.rs).
 fn transport_config() -> TransportConfig {
     let mut t = TransportConfig::default();
     t.stream_receive_window(VarInt::from_u32(256 * 1024));
@@ -79,6 +80,11 @@ fn transport_config() -> TransportConfig {
     ack.ack_eliciting_threshold(VarInt::from_u32(0));
     ack.reordering_threshold(VarInt::from_u32(1));
     t.ack_frequency_config(Some(ack));
+    let cubic = Arc::new(quinn::congestion::CubicConfig::default());
+    t.congestion_controller_factory(Arc::new(super::floor::FloorFactory {
+        inner: cubic,
+        floor: 64 * 1024,
+    }));
     t
 }
 
