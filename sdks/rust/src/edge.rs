@@ -134,3 +134,21 @@ pub(crate) async fn dial(edge: &Edge) -> Result<BoxIo> {
         .map_err(|e| Error::new(ErrorCode::ConnectFailed, format!("TLS to {}: {e}", edge.authority())))?;
     Ok(Box::new(tls))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_edge_form() {
+        let e = Edge::parse("http://127.0.0.1:7700").unwrap();
+        assert_eq!((e.secure, e.host.as_str(), e.port), (false, "127.0.0.1", 7700));
+        assert_eq!(e.ws_url(), "ws://127.0.0.1:7700/ws");
+        assert_eq!(Edge::parse("wss://edge.example/ws").unwrap().http_url(), "https://edge.example:443");
+        assert_eq!(Edge::parse("edge.example:8443").unwrap().http_url(), "https://edge.example:8443");
+        assert_eq!(Edge::parse("http://[::1]:7700/").unwrap().ws_url(), "ws://[::1]:7700/ws");
+        for bad in ["", "ftp://x", "http://", "http://host:0", "http://host:99999", "http://u@host"] {
+            assert_eq!(Edge::parse(bad).unwrap_err().code(), crate::ErrorCode::BadArgument, "{bad:?}");
+        }
+    }
+}

@@ -240,3 +240,24 @@ fn random_unit() -> f64 {
     STATE.store(x, Ordering::Relaxed);
     (x >> 11) as f64 / (1u64 << 53) as f64
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_full_jitter_under_an_exponential_cap() {
+        let (base, max) = (Duration::from_millis(100), Duration::from_millis(1000));
+        let mut below_half = 0;
+        for attempt in 1..=200u32 {
+            let cap = base.saturating_mul(1 << (attempt - 1).min(30)).min(max);
+            let d = backoff_delay(attempt, base, max);
+            assert!(d <= cap, "attempt {attempt}: {d:?} over {cap:?}");
+            if d < cap / 2 {
+                below_half += 1;
+            }
+        }
+        // Uniform in [0, cap]: about half fall below cap / 2; a fixed delay would give 0.
+        assert!((40..=160).contains(&below_half), "{below_half} of 200 below half the cap");
+    }
+}

@@ -48,3 +48,28 @@ pub(super) fn accept_once(overlap: &mut HashMap<u64, Copies>, conn: u64, key: u6
         false
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_overlapping_connections_deliver_each_message_once() {
+        let mut overlap = HashMap::new();
+        let key = pattern_key(delivery_key("t", "a.b", b"x"), "a.#");
+        let accepted: Vec<bool> = [1, 2, 3].iter().map(|&conn| accept_once(&mut overlap, conn, key)).collect();
+        assert_eq!(accepted, [true, false, false]);
+    }
+
+    #[test]
+    fn the_same_bytes_published_twice_arrive_twice() {
+        let mut overlap = HashMap::new();
+        let key = pattern_key(delivery_key("t", "a.b", b"x"), "a.#");
+        // Old connection sees both copies first, then the new one catches up with both.
+        let order = [(1, true), (1, true), (2, false), (2, false), (3, false)];
+        for (conn, expected) in order {
+            assert_eq!(accept_once(&mut overlap, conn, key), expected, "conn {conn}");
+        }
+        assert_ne!(key, pattern_key(delivery_key("t", "a.b", b"x"), "a.*"), "the pattern is part of the key");
+    }
+}
