@@ -169,6 +169,7 @@ impl Core {
                 Cmd::Subscribe { reply, .. } => {
                     let _ = reply.send(Err(Error::closed()));
                 }
+                Cmd::Opened(Ok((link, _))) => link.send(LinkCmd::Close),
                 _ => {}
             }
         }
@@ -176,8 +177,12 @@ impl Core {
 
     fn handle(&mut self, cmd: Cmd) {
         if self.closed {
-            if let Cmd::Close { reply } = cmd {
-                let _ = reply.send(());
+            match cmd {
+                Cmd::Close { reply } => {
+                    let _ = reply.send(());
+                }
+                Cmd::Opened(Ok((link, _))) => link.send(LinkCmd::Close),
+                _ => {}
             }
             return;
         }

@@ -260,6 +260,8 @@ async fn write_loop(mut send: SendStream, mut rx: mpsc::UnboundedReceiver<LinkCm
         pressure.written(bytes);
     }
     pressure.close();
+    // Every handle is gone (or the stream broke): nothing will use this connection again.
+    conn.close(VarInt::from_u32(0), b"client closed");
 }
 
 async fn control_loop(id: u64, mut recv: RecvStream, mut decoder: StreamDecoder, subs: Arc<Mutex<Subs>>, events: EventSink, conn: quinn::Connection) {
