@@ -1,0 +1,40 @@
+// The throughput line: one client of the SDK publishes `count` 256-byte messages to itself
+// through the standalone relay and counts them back (driver op `throughput`); nothing may be lost.
+import type { DriverProcess } from './driver-process.js';
+import type { Environment } from './environment.js';
+import type { Variant } from './execute.js';
+
+const SIZE = 256;
+const TENANT = 'throughput';
+
+export async function measureThroughput(
+  driver: DriverProcess,
+  env: Environment,
+  transport: Variant['transport'],
+  count: number,
+  runIndex: number,
+): Promise<{ messagesPerSecond: number; received: number; seconds: number }> {
+  const relay = await env.relay('standalone');
+  const client = `s${runIndex}.throughput`;
+  const token = await env.mintToken(relay, { tenant: TENANT, pub: ['#'], sub: ['#'] });
+  const connect: Record<string, unknown> = { op: 'connect', client, endpoint: relay.httpUrl, token };
+  if (transport === 'quic') {
+    connect['transport'] = 'quic';
+    connect['quic'] = { address: relay.quicAddress, caFile: env.caFile, serverName: env.serverName };
+  }
+  const c = await driver.request(connect, 15_000);
+  if (!c.ok) throw new Error(`connect failed: ${JSON.stringify(c.error)}`);
+  const timeoutMs = 60_000;
+  try {
+    const r = await driver.request({ op: 'throughput', client, tenant: TENANT, channel: `tp.run${runIndex}`, count, size: SIZE, timeoutMs }, timeoutMs + 5000);
+    if (!r.ok) throw new Error(`throughput failed: ${JSON.stringify(r.error)}`);
+    const received = Number(r['received']);
+    const seconds = Number(r['seconds']);
+    const messagesPerSecond = Number(r['messagesPerSecond']);
+    if (received !== count) throw new Error(`lost messages: received ${received} of ${count}`);
+    if (!(seconds > 0) || !(messagesPerSecond > 0)) throw new Error(`implausible reply ${JSON.stringify(r)}`);
+    return { messagesPerSecond, received, seconds };
+  } finally {
+    await driver.request({ op: 'close', client }, 5000).catch(() => undefined);
+  }
+}
