@@ -79,22 +79,15 @@ export class Environment {
     throw new Error(`unknown relay '${name}' (standalone, ${POPS.join(', ')})`);
   }
 
-  /** Every relay started so far (to map an edge URL back to its relay). */
-  startedRelays(): RelayProcess[] {
-    return [...(this.standalone === undefined ? [] : [this.standalone])];
-  }
-
+  /** The relay (already started) serving `url`, if any. */
   async relayByUrl(url: string): Promise<RelayProcess | undefined> {
-    const all = [...this.startedRelays(), ...(this.mesh === undefined ? [] : (await this.mesh).pops.values())];
+    const all = [...(this.standalone === undefined ? [] : [this.standalone]), ...(this.mesh === undefined ? [] : (await this.mesh).pops.values())];
     const norm = (u: string): string => u.replace(/^ws(s?):/, 'http$1:').replace(/\/ws$/, '').replace(/\/$/, '');
     return all.find((r) => norm(r.httpUrl) === norm(url));
   }
 
   private async startStandalone(): Promise<RelayProcess> {
-    if (this.standalone !== undefined) {
-      if (!this.standalone.running) await this.standalone.start();
-      return this.standalone;
-    }
+    if (this.standalone !== undefined) return this.standalone;
     const port = await freePortPair();
     const relay = new RelayProcess({
       id: STANDALONE,
@@ -105,8 +98,8 @@ export class Environment {
         region: 'standalone',
         dataDir: join(this.dir, 'standalone-data'),
         logLevel: 'warn',
-        shutdownGraceMs: 4000,
-        reconnectGraceMs: 3000,
+        shutdownGraceMs: 3000,
+        reconnectGraceMs: 1500,
         quic: { listen: { host: '127.0.0.1', port: port + 1 }, ...this.edgeCert },
       },
     });
@@ -164,8 +157,8 @@ export class Environment {
             region: id,
             dataDir: join(this.dir, 'data', id),
             logLevel: 'warn',
-            shutdownGraceMs: 4000,
-            reconnectGraceMs: 3000,
+            shutdownGraceMs: 3000,
+            reconnectGraceMs: 1500,
             quic: { listen: { host: '127.0.0.1', port: port + 1 }, ...this.edgeCert },
             control: { urls: [control.url], token: popToken, popId: id },
             mesh: {

@@ -30,6 +30,7 @@ export class ScenarioRun {
   private readonly background: Promise<void>[] = [];
   private readonly restarts: Promise<void>[] = [];
   private readonly connected = new Set<string>();
+  private readonly stopped = new Set<RelayProcess>();
   private consumedEvents = 0;
   private stepIndex = 0;
 
@@ -80,6 +81,7 @@ export class ScenarioRun {
       await Promise.allSettled([...this.connected].map((c) => this.driver.request({ op: 'close', client: c }, 5000)));
     }
     await Promise.allSettled(this.restarts);
+    await Promise.allSettled([...this.stopped].map((r) => r.start()));
   }
 
   // ---- names ----------------------------------------------------------------------------
@@ -158,6 +160,8 @@ export class ScenarioRun {
         return this.expectMessages(step);
       case 'expectNoMessage':
         return this.expectNoMessage(step);
+      case 'expectMessageCount':
+        return this.expectMessageCount(step);
       case 'expectEvent':
         return this.expectEvent(step);
       case 'expectNoEvent':
@@ -171,6 +175,18 @@ export class ScenarioRun {
       case 'shutdownRelay': {
         const r = await this.relay(step['relay'] as RelayRef);
         this.restarts.push(r.shutdown().then(() => r.start()));
+        return;
+      }
+      case 'stopRelay': {
+        const r = await this.relay(step['relay'] as RelayRef);
+        await r.kill();
+        this.stopped.add(r);
+        return;
+      }
+      case 'startRelay': {
+        const r = await this.relay(step['relay'] as RelayRef);
+        await r.start();
+        this.stopped.delete(r);
         return;
       }
       case 'revokeToken': {
@@ -313,6 +329,25 @@ export class ScenarioRun {
     }
   }
 
+  private async expectMessageCount(step: Step): Promise<void> {
+    const key = this.subKeys(step)[0]!;
+    const min = step['min'] as number;
+    const max = step['max'] as number;
+    const withinMs = typeof step['withinMs'] === 'number' ? step['withinMs'] : DEFAULT_WITHIN_MS;
+    try {
+      await this.driver.waitFor(() => {
+        this.pump();
+        return this.queue(key).length >= min ? true : undefined;
+      }, withinMs, `at least ${min} message(s)`);
+    } catch (err) {
+      throw new Error(`${(err as Error).message} (got ${this.queue(key).length})`);
+    }
+    await new Promise((r) => setTimeout(r, typeof step['settleMs'] === 'number' ? step['settleMs'] : 300));
+    this.pump();
+    const got = this.queue(key).splice(0);
+    if (got.length > max) throw new Error(`${got.length} messages, expected at most ${max}`);
+  }
+
   private async expectNoMessage(step: Step): Promise<void> {
     const keys = this.subKeys(step);
     const forMs = step['forMs'] as number;
@@ -337,10 +372,15 @@ export class ScenarioRun {
 
   private async expectEvent(step: Step): Promise<void> {
     const from = step['since'] === 'start' ? this.seenEvents : this.actionMark;
-    const count = typeof step['count'] === 'number' ? step['count'] : 1;
+    // count: N (at least N) or {"min", "max"} (at least min, and no more than max when min arrived)
+    const c = step['count'];
+    const count = typeof c === 'number' ? c : typeof c === 'object' && c !== null ? Number((c as { min?: number }).min ?? 1) : 1;
+    const max = typeof c === 'object' && c !== null ? (c as { max?: number }).max : undefined;
     const withinMs = typeof step['withinMs'] === 'number' ? step['withinMs'] : DEFAULT_WITHIN_MS;
     try {
       await this.driver.waitFor(() => (this.matchingEvents(step, from).length >= count ? true : undefined), withinMs, `${count} ${String(step['event'])} event(s)${step['match'] === undefined ? '' : ` matching ${JSON.stringify(step['match'])}`}`);
+      const n = this.matchingEvents(step, from).length;
+      if (max !== undefined && n > max) throw new Error(`${n} ${String(step['event'])} events, expected at most ${max}`);
     } catch (err) {
       const client = this.client(step);
       const seen = this.driver.events.slice(from).filter((e) => e.client === client && e.event !== 'message').slice(-6);

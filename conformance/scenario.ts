@@ -12,11 +12,14 @@ export const RUNNER_OPS = [
   'awaitBackground', // waits for every background step of the scenario
   'awaitRoute', // {client, tenant, channel, to: {client, sub}, withinMs?}: probe publishes until one arrives (mesh interest propagated)
   'expectMessages', // {client, sub | across: [{client, sub}], messages | series, ordered?, withinMs?}
+  'expectMessageCount', // {client, sub, min, max, withinMs?, settleMs?}: between min and max messages of any content
   'expectNoMessage', // {client, sub | across, forMs}
   'expectEvent', // {client, event, match?, count?, since?: "start" | "action", withinMs?}
   'expectNoEvent', // {client, event, match?, forMs}
   'restartRelay', // {relay}: SIGKILL and start again on the same ports and data dir (a crash)
   'shutdownRelay', // {relay}: SIGTERM (RECONNECT, grace period); started again once it exited
+  'stopRelay', // {relay}: SIGKILL, and it stays down until startRelay (or the scenario ends)
+  'startRelay', // {relay}: start a stopped relay again on the same ports and data dir
   'revokeToken', // {token}: a token minted earlier with a "name"
   'sleep', // {ms} (≤ 5000)
 ] as const;
@@ -100,8 +103,13 @@ function checkStep(step: unknown, where: string): Step {
     case 'expectNoEvent':
       need('event', 'forMs');
       break;
+    case 'expectMessageCount':
+      need('sub', 'min', 'max');
+      break;
     case 'restartRelay':
     case 'shutdownRelay':
+    case 'stopRelay':
+    case 'startRelay':
       need('relay');
       break;
     case 'revokeToken':
