@@ -109,7 +109,8 @@ function tokenProvider(name: string, spec: Json): TokenProvider {
 
 async function doConnect(cmd: Json): Promise<Json> {
   const name = clientName(cmd);
-  if (clients.has(name)) throw new DriverError('bad_argument', `client ${name} is already connected`);
+  const existing = clients.get(name);
+  if (existing !== undefined && existing.client.state !== 'closed') throw new DriverError('bad_argument', `client ${name} is already connected`);
   const options: QuicConnectOptions = {};
   if (typeof cmd['endpoint'] === 'string') options.endpoint = cmd['endpoint'];
   else if (Array.isArray(cmd['edges'])) options.bootstrap = cmd['edges'] as string[];
@@ -142,8 +143,8 @@ async function doConnect(cmd: Json): Promise<Json> {
   write({ event: 'state', client: name, state: 'connected' }); // the first one happened inside connect()
   client.on('state', (e) => write({ event: 'state', client: name, state: e.state }));
   client.on('error', (e) => write({ event: 'error', client: name, error: errorJson(e) }));
+  // A closed client stays in the table, so later commands get the SDK's own `closed` error.
   client.on('closed', (e) => {
-    clients.delete(name);
     write({ event: 'closed', client: name, error: e.error === undefined ? null : errorJson(e.error) });
   });
   return { edge: client.edge?.httpUrl ?? null };
@@ -238,7 +239,7 @@ async function handle(cmd: Json): Promise<Json> {
 
 async function exit(id: unknown): Promise<void> {
   await Promise.allSettled([...clients.values()].map((c) => c.client.close()));
-  write({ id, ok: true });
+  if (id !== undefined) write({ id, ok: true });
   process.exit(0);
 }
 
@@ -259,5 +260,5 @@ lines.on('line', (line) => {
     (err: unknown) => write({ id, ok: false, error: errorJson(err) }),
   );
 });
-lines.on('close', () => void exit(null));
+lines.on('close', () => void exit(undefined));
 write({ event: 'ready', sdk: 'ts', transports: ['websocket', 'quic'] });
