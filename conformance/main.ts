@@ -27,7 +27,7 @@ Options:
   --sdk LIST             which SDKs (comma separated) or 'all'
   --driver CMD           run this driver command instead (one SDK only)
   --scenario SUBSTRING   only the scenarios whose name contains it (repeatable)
-  --throughput-count N   messages in the throughput run (default 20000; 0 skips it)
+  --throughput-count N   messages in the throughput run (default 50000, after a 5000-message warm-up; 0 skips it)
   --report FILE          also write the results as JSON
   -h, --help             this help
 `;
@@ -150,7 +150,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`sdk:conformance: --sdk is required\n${USAGE}`);
     return 2;
   }
-  const throughputCount = flags['throughput-count'] === undefined ? 20_000 : Number(flags['throughput-count']);
+  const throughputCount = flags['throughput-count'] === undefined ? 50_000 : Number(flags['throughput-count']);
   if (!Number.isInteger(throughputCount) || throughputCount < 0) {
     process.stderr.write('sdk:conformance: --throughput-count must be an integer ≥ 0\n');
     return 2;

@@ -1,11 +1,13 @@
 // The throughput line: one client of the SDK publishes `count` 256-byte messages to itself
-// through the standalone relay and counts them back (driver op `throughput`); nothing may be lost.
+// through the standalone relay and counts them back (driver op `throughput`), after a short
+// warm-up round; nothing may be lost.
 import type { DriverProcess } from './driver-process.js';
 import type { Environment } from './environment.js';
 import type { Variant } from './execute.js';
 
 const SIZE = 256;
 const TENANT = 'throughput';
+const WARMUP = 5000;
 
 export async function measureThroughput(
   driver: DriverProcess,
@@ -26,6 +28,9 @@ export async function measureThroughput(
   if (!c.ok) throw new Error(`connect failed: ${JSON.stringify(c.error)}`);
   const timeoutMs = 60_000;
   try {
+    // A short unreported round first: JIT warm-up (V8, the JVM, the relay) is not throughput.
+    const warm = await driver.request({ op: 'throughput', client, tenant: TENANT, channel: `tp.warm${runIndex}`, count: Math.min(WARMUP, count), size: SIZE, timeoutMs }, timeoutMs + 5000);
+    if (!warm.ok) throw new Error(`throughput (warm-up) failed: ${JSON.stringify(warm.error)}`);
     const r = await driver.request({ op: 'throughput', client, tenant: TENANT, channel: `tp.run${runIndex}`, count, size: SIZE, timeoutMs }, timeoutMs + 5000);
     if (!r.ok) throw new Error(`throughput failed: ${JSON.stringify(r.error)}`);
     const received = Number(r['received']);
