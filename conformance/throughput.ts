@@ -8,6 +8,8 @@ import type { Variant } from './execute.js';
 const SIZE = 256;
 const TENANT = 'throughput';
 const WARMUP = 5000;
+/** Messages in flight (published, not yet received) at most: well inside the relay's per-subscriber queue. */
+const WINDOW = 2000;
 
 export async function measureThroughput(
   driver: DriverProcess,
@@ -29,9 +31,9 @@ export async function measureThroughput(
   const timeoutMs = 60_000;
   try {
     // A short unreported round first: JIT warm-up (V8, the JVM, the relay) is not throughput.
-    const warm = await driver.request({ op: 'throughput', client, tenant: TENANT, channel: `tp.warm${runIndex}`, count: Math.min(WARMUP, count), size: SIZE, timeoutMs }, timeoutMs + 5000);
+    const warm = await driver.request({ op: 'throughput', client, tenant: TENANT, channel: `tp.warm${runIndex}`, count: Math.min(WARMUP, count), size: SIZE, window: WINDOW, timeoutMs }, timeoutMs + 5000);
     if (!warm.ok) throw new Error(`throughput (warm-up) failed: ${JSON.stringify(warm.error)}`);
-    const r = await driver.request({ op: 'throughput', client, tenant: TENANT, channel: `tp.run${runIndex}`, count, size: SIZE, timeoutMs }, timeoutMs + 5000);
+    const r = await driver.request({ op: 'throughput', client, tenant: TENANT, channel: `tp.run${runIndex}`, count, size: SIZE, window: WINDOW, timeoutMs }, timeoutMs + 5000);
     if (!r.ok) throw new Error(`throughput failed: ${JSON.stringify(r.error)}`);
     const received = Number(r['received']);
     const seconds = Number(r['seconds']);

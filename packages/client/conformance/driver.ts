@@ -37,6 +37,7 @@ class DriverError extends Error {
 const clients = new Map<string, DriverClient>();
 const FLUSH_TIMEOUT_MS = 10_000;
 const THROUGHPUT_HIGH_WATER_BYTES = 1 << 20;
+const THROUGHPUT_WINDOW = 2000;
 
 function write(obj: Json): void {
   process.stdout.write(`${JSON.stringify(obj)}\n`);
@@ -157,22 +158,37 @@ async function doThroughput(cmd: Json): Promise<Json> {
   const count = num(cmd, 'count');
   const payload = new Uint8Array(num(cmd, 'size')).fill(0x61);
   const timeoutMs = typeof cmd['timeoutMs'] === 'number' ? cmd['timeoutMs'] : 60_000;
+  const window = typeof cmd['window'] === 'number' && cmd['window'] > 0 ? cmd['window'] : THROUGHPUT_WINDOW;
   let received = 0;
   let allIn: () => void = () => {};
+  let windowOpen: (() => void) | undefined;
+  let published = 0;
   const done = new Promise<void>((resolve) => (allIn = resolve));
   const sub = await client.subscribe(tenant, channel, {
     onMessage: () => {
       if (++received === count) allIn();
+      if (windowOpen !== undefined && published - received < window / 2) {
+        windowOpen();
+        windowOpen = undefined;
+      }
     },
   });
   const started = performance.now();
   const deadline = Date.now() + timeoutMs;
   try {
-    for (let i = 0; i < count; i++) {
-      // Backpressure: let the transport drain above the high-water mark; yield now and then so deliveries are read.
-      while (client.bufferedAmount > THROUGHPUT_HIGH_WATER_BYTES && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
-      if (i % 256 === 255) await new Promise((r) => setImmediate(r));
+    while (published < count && Date.now() < deadline) {
+      // At most `window` messages in flight (published, not yet back), and the transport's own
+      // buffer below its high-water mark: the relay never has to drop for a slow consumer.
+      if (published - received >= window) {
+        await Promise.race([new Promise<void>((r) => (windowOpen = r)), new Promise((r) => setTimeout(r, 100))]);
+        continue;
+      }
+      if (client.bufferedAmount > THROUGHPUT_HIGH_WATER_BYTES) {
+        await new Promise((r) => setTimeout(r, 1));
+        continue;
+      }
       client.publish(tenant, channel, payload);
+      if (++published % 256 === 0) await new Promise((r) => setImmediate(r));
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([done, new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))]);
