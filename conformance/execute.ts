@@ -32,6 +32,7 @@ export class ScenarioRun {
   private readonly connected = new Set<string>();
   private readonly stopped = new Set<RelayProcess>();
   private consumedEvents = 0;
+  private abandoned = false;
   private stepIndex = 0;
 
   constructor(
@@ -52,19 +53,27 @@ export class ScenarioRun {
     const timeoutMs = this.scenario.timeoutMs ?? DEFAULT_SCENARIO_TIMEOUT_MS;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`scenario timed out after ${timeoutMs} ms (at step ${this.stepIndex + 1})`)), timeoutMs);
+      timer = setTimeout(() => {
+        this.abandoned = true; // the step loop stops before its next step
+        reject(new Error(`scenario timed out after ${timeoutMs} ms (at step ${this.stepIndex + 1})`));
+      }, timeoutMs);
     });
+    let failure: unknown;
     try {
       await Promise.race([this.steps(), timeout]);
       if (this.driver.violations.length > 0) throw new Error(`driver broke the protocol: ${this.driver.violations.join('; ')}`);
+    } catch (err) {
+      failure = err;
     } finally {
       clearTimeout(timer);
-      await this.cleanup();
     }
+    const cleanupError = await this.cleanup();
+    if (failure !== undefined) throw failure;
+    if (cleanupError !== undefined) throw cleanupError;
   }
 
   private async steps(): Promise<void> {
-    for (this.stepIndex = 0; this.stepIndex < this.scenario.steps.length; this.stepIndex++) {
+    for (this.stepIndex = 0; this.stepIndex < this.scenario.steps.length && !this.abandoned; this.stepIndex++) {
       const step = this.scenario.steps[this.stepIndex]!;
       try {
         await this.step(step);
@@ -75,13 +84,15 @@ export class ScenarioRun {
     await Promise.all(this.background);
   }
 
-  private async cleanup(): Promise<void> {
+  /** Closes the scenario's clients and brings stopped relays back; returns what went wrong with the relays. */
+  private async cleanup(): Promise<Error | undefined> {
     await Promise.allSettled(this.background);
     if (this.driver.alive) {
       await Promise.allSettled([...this.connected].map((c) => this.driver.request({ op: 'close', client: c }, 5000)));
     }
-    await Promise.allSettled(this.restarts);
-    await Promise.allSettled([...this.stopped].map((r) => r.start()));
+    const relays = await Promise.allSettled([...this.restarts, ...[...this.stopped].map((r) => r.start())]);
+    const failed = relays.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    return failed === undefined ? undefined : new Error(`a relay did not come back: ${String((failed.reason as Error).message)}`);
   }
 
   // ---- names ----------------------------------------------------------------------------
@@ -147,6 +158,9 @@ export class ScenarioRun {
     switch (step.do) {
       case 'publishMany': {
         const work = this.publishMany(step);
+        // Marked handled now (a rejection surfaces where it is awaited), so a failure before that
+        // point cannot become an unhandled rejection.
+        work.catch(() => {});
         if (step['background'] === true) this.background.push(work);
         else await work;
         return;
@@ -174,7 +188,9 @@ export class ScenarioRun {
       }
       case 'shutdownRelay': {
         const r = await this.relay(step['relay'] as RelayRef);
-        this.restarts.push(r.shutdown().then(() => r.start()));
+        const restart = r.shutdown().then(() => r.start());
+        restart.catch(() => {});
+        this.restarts.push(restart);
         return;
       }
       case 'stopRelay': {
