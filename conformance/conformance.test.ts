@@ -14,7 +14,7 @@ import { formatReport } from './report.js';
 test('every scenario file is valid and the required behaviours are covered', () => {
   const names = loadScenarios(SCENARIO_DIR).map((s) => s.name);
   for (const required of ['connect-echo', 'wildcards', 'unsubscribe', 'payload-sizes', 'errors-connection-lives', 'deliver-one', 'token-refresh',
-    'relay-restart', 'reconnect-migration', 'revoked-token', 'cross-pop', 'slow-consumer']) {
+    'relay-restart', 'reconnect-migration', 'revoked-token', 'cross-pop', 'slow-consumer', 'publish-queue', 'fastest-edge']) {
     assert.ok(names.includes(required), `scenario ${required} missing (have ${names.join(', ')})`);
   }
 });

@@ -53,6 +53,7 @@ export class Environment {
   readonly serverName = 'localhost';
   private standalone: RelayProcess | undefined;
   private mesh: Promise<Mesh> | undefined;
+  private unreachable: Promise<string> | undefined;
 
   private constructor(
     readonly dir: string,
@@ -77,6 +78,12 @@ export class Environment {
     if (name === STANDALONE) return this.startStandalone();
     if ((POPS as readonly string[]).includes(name)) return (await this.startMesh()).pops.get(name)!;
     throw new Error(`unknown relay '${name}' (standalone, ${POPS.join(', ')})`);
+  }
+
+  /** An http URL on loopback where nothing listens (a port that was free a moment ago). */
+  async unreachableUrl(): Promise<string> {
+    this.unreachable ??= freePortPair().then((port) => `http://127.0.0.1:${port}`);
+    return this.unreachable;
   }
 
   /** The relay (already started) serving `url`, if any. */

@@ -9,6 +9,7 @@ import { describeBytes, mismatch, patternMatches, payloadBytes, type PayloadSpec
 const REPLY_TIMEOUT_MS = 15_000;
 const DEFAULT_WITHIN_MS = 5000;
 const DEFAULT_SCENARIO_TIMEOUT_MS = 30_000;
+const UNREACHABLE = 'unreachable';
 
 export interface Variant {
   transport: 'websocket' | 'quic';
@@ -227,10 +228,14 @@ export class ScenarioRun {
     if (payload !== undefined) cmd['payload'] = payloadBytes(payload as PayloadSpec).toString('base64');
     if (op === 'connect') {
       const relay = relayRef === undefined ? undefined : await this.relay(relayRef as RelayRef);
-      const edgeRelays = Array.isArray(edges) ? await Promise.all(edges.map((e) => this.relay(e as RelayRef))) : undefined;
-      const home = relay ?? edgeRelays![0]!;
+      // "unreachable" in an edge list: an address where nothing listens (fastest-edge selection must skip it).
+      const edgeList = Array.isArray(edges)
+        ? await Promise.all(edges.map(async (e) => (e === UNREACHABLE ? { url: await this.env.unreachableUrl() } : { url: '', relay: await this.relay(e as RelayRef) })))
+        : undefined;
+      const home = relay ?? edgeList?.find((e) => e.relay !== undefined)?.relay;
+      if (home === undefined) throw new Error('connect needs at least one real relay');
       if (relay !== undefined) cmd['endpoint'] = relay.httpUrl;
-      if (edgeRelays !== undefined) cmd['edges'] = edgeRelays.map((r) => r.httpUrl);
+      if (edgeList !== undefined) cmd['edges'] = edgeList.map((e) => e.relay?.httpUrl ?? e.url);
       Object.assign(cmd, this.transportFields(relay));
       if (token !== undefined) {
         const grant = token as TokenGrant & { name?: string };
