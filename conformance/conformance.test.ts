@@ -53,9 +53,10 @@ test('SDK resolution: all = ts + every sdks/<lang> with a driver; unknown names 
     mkdirSync(join(root, 'sdks', 'go'), { recursive: true });
     writeFileSync(join(root, 'sdks', 'go', 'driver'), '#!/bin/sh\n');
     assert.deepEqual(presentLanguages(root), ['ts', 'go']);
-    assert.deepEqual(resolveTargets('go-quic', undefined, root).map((t) => [t.name, t.command, t.transport]), [['go-quic', 'sdks/go/driver', 'quic']]);
-    assert.throws(() => resolveTargets('zig', undefined, root), /no driver for 'zig'/);
-    assert.throws(() => resolveTargets('ts,go', 'x', root), /exactly one/);
+    assert.deepEqual(resolveTargets('go-quic', [], root).map((t) => [t.name, t.command, t.transport]), [['go-quic', 'sdks/go/driver', 'quic']]);
+    assert.throws(() => resolveTargets('zig', [], root), /no driver for 'zig'/);
+    assert.throws(() => resolveTargets('ts,go', ['x'], root), /exactly one/);
+    assert.deepEqual(resolveTargets('zig,zig-quic,go', ['zig=/opt/zig/driver'], root).map((t) => t.command), ['/opt/zig/driver', '/opt/zig/driver', 'sdks/go/driver']);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -25,7 +25,8 @@ the same driver over the QUIC edge (listed in 'all' when its driver's ready even
 
 Options:
   --sdk LIST             which SDKs (comma separated) or 'all'
-  --driver CMD           run this driver command instead (one SDK only)
+  --driver CMD           run this driver command instead (with one --sdk); or
+  --driver LANG=CMD      the driver for LANG (and LANG-quic); repeatable
   --scenario SUBSTRING   only the scenarios whose name contains it (repeatable)
   --throughput-count N   messages in the throughput run (default 50000, after a 5000-message warm-up; 0 skips it)
   --report FILE          also write the results as JSON
@@ -50,18 +51,30 @@ export function presentLanguages(root = REPO_ROOT): string[] {
   return ['ts', ...langs];
 }
 
-/** Resolves `--sdk` into targets; `quicCapable` says which languages' drivers offer quic (known only after starting them). */
-export function resolveTargets(list: string, driverOverride: string | undefined, root = REPO_ROOT): SdkTarget[] {
+/**
+ * Resolves `--sdk` into targets. `drivers`: the `--driver` values, either one plain command
+ * (with exactly one SDK) or `lang=command` entries (any number; `lang` also covers `lang-quic`).
+ */
+export function resolveTargets(list: string, drivers: string[] = [], root = REPO_ROOT): SdkTarget[] {
   const names = list === 'all' ? presentLanguages(root) : list.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (names.length === 0) throw new Error('--sdk names no SDK');
-  if (driverOverride !== undefined && names.length !== 1) throw new Error('--driver goes with exactly one --sdk');
+  const byLang = new Map<string, string>();
+  let plain: string | undefined;
+  for (const d of drivers) {
+    const m = /^([a-z0-9]+)=(.+)$/.exec(d);
+    if (m !== null) byLang.set(m[1]!, m[2]!);
+    else if (plain === undefined) plain = d;
+    else throw new Error('more than one plain --driver: use lang=command for several SDKs');
+  }
+  if (plain !== undefined && names.length !== 1) throw new Error('a plain --driver goes with exactly one --sdk (or write lang=command)');
   return names.map((name) => {
     const quic = name.endsWith('-quic');
     const lang = quic ? name.slice(0, -'-quic'.length) : name;
-    if (driverOverride === undefined && lang !== 'ts' && !existsSync(join(root, 'sdks', lang, 'driver'))) {
+    const override = plain ?? byLang.get(lang);
+    if (override === undefined && lang !== 'ts' && !existsSync(join(root, 'sdks', lang, 'driver'))) {
       throw new Error(`no driver for '${lang}': sdks/${lang}/driver does not exist`);
     }
-    return { name, command: driverOverride ?? driverCommand(lang), transport: quic ? 'quic' : 'websocket' };
+    return { name, command: override ?? driverCommand(lang), transport: quic ? 'quic' : 'websocket' };
   });
 }
 
@@ -129,7 +142,7 @@ export async function main(argv: string[]): Promise<number> {
       args: argv,
       options: {
         sdk: { type: 'string' },
-        driver: { type: 'string' },
+        driver: { type: 'string', multiple: true },
         scenario: { type: 'string', multiple: true },
         'throughput-count': { type: 'string' },
         report: { type: 'string' },
