@@ -106,7 +106,7 @@ export class Environment {
         dataDir: join(this.dir, 'standalone-data'),
         logLevel: 'warn',
         shutdownGraceMs: 3000,
-        reconnectGraceMs: 1500,
+        reconnectGraceMs: 2500,
         quic: { listen: { host: '127.0.0.1', port: port + 1 }, ...this.edgeCert },
       },
     });
@@ -165,7 +165,7 @@ export class Environment {
             dataDir: join(this.dir, 'data', id),
             logLevel: 'warn',
             shutdownGraceMs: 3000,
-            reconnectGraceMs: 1500,
+            reconnectGraceMs: 2500,
             quic: { listen: { host: '127.0.0.1', port: port + 1 }, ...this.edgeCert },
             control: { urls: [control.url], token: popToken, popId: id },
             mesh: {
