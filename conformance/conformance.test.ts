@@ -108,4 +108,10 @@ test('runner end to end: broken drivers fail (no delivery, corrupted bytes, lost
   assert.equal(lossy.status, 1, lossy.out);
   assert.equal(lossy.report.results[0]!.scenarios['payload-sizes'], 'pass');
   assert.match(lossy.out, /lost messages: received 99 of 100/);
+  // A driver that dies mid-scenario fails that scenario; the next one gets a fresh driver.
+  const crash = runSuite(['--sdk', 'fake', '--driver', driver, '--scenario', 'connect-echo', '--scenario', 'wildcards', '--throughput-count', '0'], { FAKE_MODE: 'crash' });
+  assert.equal(crash.status, 1, crash.out);
+  assert.deepEqual(crash.report.results[0]!.scenarios, { 'connect-echo': 'FAIL', wildcards: 'FAIL' });
+  // Both fail at their subscribe (step 3): the second ran on a fresh driver, not on the dead one.
+  assert.match(crash.out, /wildcards: step 3 \(subscribe sub\): expected ok, got error \{"code":"driver_exited"/);
 });

@@ -3,6 +3,7 @@
 // FAKE_MODE=silent: accepts every command, never delivers a message.
 // FAKE_MODE=corrupt: delivers every publish to every subscription, with the last byte flipped.
 // FAKE_MODE=lossy: like corrupt but byte-exact; its throughput op reports one message lost.
+// FAKE_MODE=crash: exits (status 3) on its first subscribe.
 import { createInterface } from 'node:readline';
 
 const mode = process.env.FAKE_MODE ?? 'silent';
@@ -11,6 +12,7 @@ const write = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
 createInterface({ input: process.stdin }).on('line', (line) => {
   const cmd = JSON.parse(line);
+  if (mode === 'crash' && cmd.op === 'subscribe') process.exit(3);
   const reply = { id: cmd.id, ok: true };
   if (cmd.op === 'connect') reply.edge = cmd.endpoint ?? cmd.edges?.[0];
   if (cmd.op === 'subscribe') subs.set(cmd.sub, { client: cmd.client, pattern: cmd.pattern });
