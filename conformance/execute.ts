@@ -1,10 +1,11 @@
 // Runs one scenario on one driver: resolves each step's runner-side fields, sends driver
 // commands, checks replies, messages and events. Every wait is bounded; the whole scenario too.
-import type { DriverEvent, DriverProcess, Reply } from './driver-process.js';
+import type { DriverEvent, DriverProcess } from './driver-process.js';
 import type { Environment, TokenGrant } from './environment.js';
 import type { RelayProcess } from './relay-process.js';
 import type { RelayRef, Scenario, Step } from './scenario.js';
-import { describeBytes, mismatch, patternMatches, payloadBytes, type PayloadSpec } from './values.js';
+import { checkReply, expectedMessages, messageMismatch, type Received } from './checks.js';
+import { describeBytes, mismatch, payloadBytes, type PayloadSpec } from './values.js';
 
 const REPLY_TIMEOUT_MS = 15_000;
 const DEFAULT_WITHIN_MS = 5000;
@@ -13,12 +14,6 @@ const UNREACHABLE = 'unreachable';
 
 export interface Variant {
   transport: 'websocket' | 'quic';
-}
-
-interface Received {
-  channel: string;
-  payload: Buffer;
-  patterns: string[];
 }
 
 export class ScenarioRun {
@@ -294,18 +289,6 @@ export class ScenarioRun {
     throw new Error(`no probe on ${String(step['channel'])} reached ${to.sub} within ${withinMs} ms`);
   }
 
-  private expected(step: Step): Array<{ channel: string; payload: Buffer; patterns?: string[] }> {
-    if (Array.isArray(step['messages'])) {
-      return (step['messages'] as Array<Record<string, unknown>>).map((m) => ({
-        channel: String(m['channel']),
-        payload: payloadBytes(m['payload'] as PayloadSpec),
-        ...(Array.isArray(m['patterns']) ? { patterns: m['patterns'] as string[] } : {}),
-      }));
-    }
-    const s = step['series'] as { channel: string; payload: PayloadSpec; count: number; patterns?: string[] };
-    return Array.from({ length: s.count }, (_, i) => ({ channel: s.channel, payload: payloadBytes(s.payload, i), ...(s.patterns ? { patterns: s.patterns } : {}) }));
-  }
-
   private subKeys(step: Step): string[] {
     if (Array.isArray(step['across'])) {
       return (step['across'] as Array<{ client?: string; sub: string }>).map((a) => this.subKey(this.client(a as Record<string, unknown>), a.sub));
@@ -314,7 +297,7 @@ export class ScenarioRun {
   }
 
   private async expectMessages(step: Step): Promise<void> {
-    const want = this.expected(step);
+    const want = expectedMessages(step);
     const keys = this.subKeys(step);
     const withinMs = typeof step['withinMs'] === 'number' ? step['withinMs'] : DEFAULT_WITHIN_MS;
     const ordered = keys.length === 1 && step['ordered'] !== false;
@@ -415,27 +398,4 @@ export class ScenarioRun {
     const got = this.matchingEvents(step, from);
     if (got.length > 0) throw new Error(`unexpected ${String(step['event'])} event(s): ${got.slice(0, 3).map((e) => JSON.stringify(e)).join(' ')}`);
   }
-}
-
-function messageMismatch(want: { channel: string; payload: Buffer; patterns?: string[] }, got: Received): string | undefined {
-  if (got.channel !== want.channel) return `channel ${got.channel} ${describeBytes(got.payload)}, expected ${want.channel} ${describeBytes(want.payload)}`;
-  if (!got.payload.equals(want.payload)) return `payload ${describeBytes(got.payload)} on ${got.channel}, expected ${describeBytes(want.payload)}`;
-  for (const p of want.patterns ?? []) if (!got.patterns.includes(p)) return `patterns ${JSON.stringify(got.patterns)} lack ${p}`;
-  for (const p of got.patterns) if (!patternMatches(p, got.channel)) return `reported pattern ${p} does not match ${got.channel}`;
-  return undefined;
-}
-
-function checkReply(reply: Reply, expect: unknown): void {
-  const e = (expect ?? 'ok') as 'ok' | { error?: Record<string, unknown>; result?: Record<string, unknown> };
-  if (e === 'ok' || (typeof e === 'object' && e.error === undefined)) {
-    if (!reply.ok) throw new Error(`expected ok, got error ${JSON.stringify(reply.error)}`);
-    if (typeof e === 'object' && e.result !== undefined) {
-      const why = mismatch(e.result, reply, 'reply');
-      if (why !== undefined) throw new Error(why);
-    }
-    return;
-  }
-  if (reply.ok) throw new Error(`expected error ${JSON.stringify(e.error)}, got ok ${JSON.stringify(reply)}`);
-  const why = mismatch(e.error, reply.error, 'error');
-  if (why !== undefined) throw new Error(`${why} (error ${JSON.stringify(reply.error)})`);
 }
