@@ -63,6 +63,11 @@ if (nodeOnly || filters.length > 0) process.exit(nodeTests(filters));
 const failed = [];
 if (nodeTests([]) !== 0) failed.push('node tests');
 for (const lang of sdkLanguages()) {
+  if (!existsSync(join('sdks', lang, 'driver'))) {
+    // Conformance '--sdk all' runs every sdks/<lang> with a driver: without one it would be left out.
+    console.error(`run-tests: sdks/${lang} has no conformance driver (sdks/${lang}/driver)`);
+    failed.push(`sdks/${lang} (no driver)`);
+  }
   const script = join('sdks', lang, 'test.sh');
   if (!existsSync(script)) {
     console.error(`run-tests: sdks/${lang} has no test.sh`);
