@@ -345,6 +345,7 @@ export class ClientImpl implements Client {
   private async reconnectLoop(): Promise<void> {
     const r = this.opts.reconnect;
     let attempt = 0;
+    let refreshedAfter401 = false;
     while (this.state !== 'closed') {
       try {
         const conn = await this.openAndSubscribe(attempt > 0);
@@ -353,9 +354,13 @@ export class ClientImpl implements Client {
       } catch (err) {
         if (this.isClosed()) return;
         const error = err instanceof Error ? err : new Error(String(err));
-        if (error instanceof ClientError && error.code === 'unauthorized' && this.tokenProvider !== undefined) {
+        if (error instanceof ClientError && error.code === 'unauthorized') {
+          // A refused token (revoked, or expired with no way to get another) never becomes
+          // valid by retrying: end the client with the 401 instead of backing off forever.
+          if (this.tokenProvider === undefined || refreshedAfter401) return void (await this.shutdown(error));
           try {
             await this.refreshToken('unauthorized');
+            refreshedAfter401 = true;
           } catch {
             // reported through the 'error' event; keep backing off
           }

@@ -1,42 +1,65 @@
-// Duplicate suppression while two connections overlap (contract v0.1 §6 make-before-break).
-// Each live connection counts the (pattern, tenant, channel, payload) keys it delivered and no
-// other connection has matched yet. A key arriving on one connection that another connection
-// already delivered is the same message seen twice: drop it and consume the other's count.
-// Unlike "drop every repeat within 5 s", a publisher legitimately sending the same bytes twice
-// still gets both delivered (each connection sees both copies). Active only while more than
-// one connection is live, so the single-connection hot path pays nothing.
+// Duplicate suppression while connections overlap (contract v0.1 §6 make-before-break).
+// Every connection delivers each copy of a message once. A delivery of key K on connection X
+// matches the oldest accepted copy of K that X has not delivered yet (it is that copy seen
+// again: drop it); if there is none it is a new copy (deliver it). A copy is forgotten once
+// every live connection delivered it. Unlike "drop every repeat within 5 s", a publisher
+// legitimately sending the same bytes twice still gets both delivered, and this holds for any
+// number of overlapping connections (two quick migrations leave three alive). Active only
+// while more than one connection is live, so the single-connection hot path pays nothing.
 
 export class OverlapFilter<C> {
-  private readonly seen = new Map<C, Map<string, number>>();
+  private readonly live = new Set<C>();
+  /** key → the copies accepted during the overlap (oldest first), each with who delivered it. */
+  private readonly copies = new Map<string, Set<C>[]>();
 
   /** Starts tracking a connection (when a second one opens). */
   track(conn: C): void {
-    if (!this.seen.has(conn)) this.seen.set(conn, new Map());
+    this.live.add(conn);
   }
 
   /** Forgets a connection that closed: it cannot deliver again. */
   forget(conn: C): void {
-    this.seen.delete(conn);
-    if (this.seen.size < 2) this.seen.clear();
+    if (!this.live.delete(conn)) return;
+    if (this.live.size < 2) {
+      this.live.clear();
+      this.copies.clear();
+      return;
+    }
+    for (const [key, list] of this.copies) {
+      const open = list.filter((copy) => !this.complete(copy));
+      if (open.length === 0) this.copies.delete(key);
+      else this.copies.set(key, open);
+    }
   }
 
   get active(): boolean {
-    return this.seen.size >= 2;
+    return this.live.size >= 2;
+  }
+
+  private complete(copy: Set<C>): boolean {
+    for (const c of this.live) if (!copy.has(c)) return false;
+    return true;
   }
 
   /** True if this delivery is new and should reach the app. */
   accept(conn: C, key: string): boolean {
-    for (const [other, counts] of this.seen) {
-      if (other === conn) continue;
-      const n = counts.get(key);
-      if (n !== undefined) {
-        if (n <= 1) counts.delete(key);
-        else counts.set(key, n - 1);
+    const list = this.copies.get(key);
+    if (list !== undefined) {
+      for (let i = 0; i < list.length; i++) {
+        const copy = list[i]!;
+        if (copy.has(conn)) continue;
+        copy.add(conn);
+        if (this.complete(copy)) {
+          list.splice(i, 1);
+          if (list.length === 0) this.copies.delete(key);
+        }
         return false;
       }
     }
-    const mine = this.seen.get(conn);
-    if (mine !== undefined) mine.set(key, (mine.get(key) ?? 0) + 1);
+    if (!this.live.has(conn)) return true;
+    const copy = new Set<C>([conn]);
+    if (list === undefined) this.copies.set(key, [copy]);
+    else list.push(copy);
     return true;
   }
 }

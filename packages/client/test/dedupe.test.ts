@@ -23,6 +23,31 @@ test('overlap filter: each message once, legitimate repeats kept, any interleavi
   }
 });
 
+test('overlap filter: three overlapping connections (two quick migrations) deliver each message once', () => {
+  // Every connection delivers x, x, y (a legitimate repeat of x), in different interleavings.
+  const keys = ['x', 'x', 'y'].map((p) => payloadKey('t', 'c', enc(p)));
+  const conns = ['A', 'B', 'C'] as const;
+  for (const order of ['AAABBBCCC', 'ABCABCABC', 'CBACBAABC', 'CCCAAABBB', 'BACCABBCA']) {
+    const f = new OverlapFilter<string>();
+    for (const c of conns) f.track(c);
+    const next: Record<string, number> = { A: 0, B: 0, C: 0 };
+    const out: string[] = [];
+    for (const conn of order) {
+      const k = keys[next[conn]!++]!;
+      if (f.accept(conn, k)) out.push(k);
+    }
+    assert.deepEqual(out.sort(), [...keys].sort(), `order ${order}`);
+  }
+  // A connection that closed no longer holds copies back: after forgetting A, B and C still pair up.
+  const f = new OverlapFilter<string>();
+  for (const c of conns) f.track(c);
+  assert.equal(f.accept('A', keys[2]!), true);
+  f.forget('A');
+  assert.equal(f.accept('B', keys[2]!), false);
+  assert.equal(f.accept('C', keys[2]!), false);
+  assert.equal(f.accept('C', keys[2]!), true, 'a second copy is new');
+});
+
 test('overlap filter is inactive with one connection; forgetting a closed one stops matching', () => {
   const f = new OverlapFilter<string>();
   f.track('A');

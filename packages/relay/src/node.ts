@@ -198,7 +198,10 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     const drainMs = Math.min(graceMs ?? config.reconnectGraceMs, config.shutdownGraceMs);
     const closeMs = Math.min(2000, Math.max(250, config.shutdownGraceMs - drainMs));
     stopDiscovery();
-    await Promise.all([edge.shutdown(drainMs, closeMs), quicEdge?.shutdown(drainMs, closeMs), mesh?.close()]);
+    // The mesh stays up while the edges drain: clients that got RECONNECT are still served
+    // through it (messages from other PoPs) until they moved to another edge.
+    await Promise.all([edge.shutdown(drainMs, closeMs), quicEdge?.shutdown(drainMs, closeMs)]);
+    await mesh?.close();
     server.closeAllConnections();
     await serverClosed;
     await control?.close();
