@@ -2,12 +2,14 @@ package fastpubsub
 
 import "hash/maphash"
 
-// overlapFilter suppresses duplicates while two connections overlap (make-before-break). Each
-// live connection counts the (pattern, tenant, channel, payload) keys it delivered that no other
-// connection has matched yet; a key arriving on one connection that another already delivered
-// is the same message seen twice, so it is dropped and consumes the other's count. A publisher
-// sending the same bytes twice still gets both delivered (each connection sees both copies).
-// It is active only while more than one connection is live: the hot path pays nothing.
+// overlapFilter suppresses duplicates while connections overlap (make-before-break). Every
+// connection delivers each copy of a message once, so during the overlap the application gets
+// as many copies of a (pattern, tenant, channel, payload) key as the connection that delivered
+// it most often: a delivery on connection X is new only when X has now delivered the key more
+// often than any other live connection. A publisher legitimately sending the same bytes twice
+// still gets both, and this holds for any number of overlapping connections (two quick
+// migrations leave three alive). It is active only while more than one connection is live,
+// so the single-connection hot path pays nothing.
 type overlapFilter struct {
 	seen map[*conn]map[dedupeKey]int
 	seed maphash.Seed
@@ -29,6 +31,7 @@ func (f *overlapFilter) track(c *conn) {
 	}
 }
 
+// forget drops a connection that closed: it cannot deliver again.
 func (f *overlapFilter) forget(c *conn) {
 	delete(f.seen, c)
 	if len(f.seen) < 2 {
@@ -44,21 +47,16 @@ func (f *overlapFilter) key(pattern, tenant, channel string, payload []byte) ded
 
 // accept reports whether this delivery is new and should reach the application.
 func (f *overlapFilter) accept(c *conn, k dedupeKey) bool {
+	mine, ok := f.seen[c]
+	if !ok {
+		return true
+	}
+	mine[k]++
+	n := mine[k]
 	for other, counts := range f.seen {
-		if other == c {
-			continue
-		}
-		if n, ok := counts[k]; ok {
-			if n <= 1 {
-				delete(counts, k)
-			} else {
-				counts[k] = n - 1
-			}
+		if other != c && counts[k] >= n {
 			return false
 		}
-	}
-	if mine, ok := f.seen[c]; ok {
-		mine[k]++
 	}
 	return true
 }

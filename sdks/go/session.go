@@ -24,6 +24,8 @@ func (e connEvents) onReconnectRequested() {
 	e.c.mu.Lock()
 	defer e.c.mu.Unlock()
 	if e.cn == e.c.active && e.cn.alive {
+		// The edge is going away: migrate, to another edge of the list when there is one.
+		e.cn.leaving = true
 		e.c.startLoopLocked()
 	}
 }
@@ -32,14 +34,25 @@ func (e connEvents) onClose(err error) { e.c.onConnClosed(e.cn, err) }
 func (c *Client) pickEdge(reselect bool) (Edge, error) {
 	c.mu.Lock()
 	cur := c.edge
+	leaving := c.active != nil && c.active.leaving
 	c.mu.Unlock()
 	if len(c.candidates) == 1 {
 		return c.candidates[0], nil
 	}
+	candidates := c.candidates
+	if leaving { // RECONNECT: the current edge is shutting down
+		candidates = nil
+		for _, e := range c.candidates {
+			if e != cur {
+				candidates = append(candidates, e)
+			}
+		}
+		reselect = true
+	}
 	if !reselect && cur != (Edge{}) {
 		return cur, nil
 	}
-	p, err := SelectFastestEdge(c.closeCtx, c.candidates)
+	p, err := SelectFastestEdge(c.closeCtx, candidates)
 	return p.Edge, err
 }
 
@@ -242,6 +255,13 @@ func (c *Client) reconnectLoop() {
 		attempt++
 		c.mu.Lock()
 		c.reportLocked(err)
+		if a := c.active; a != nil && a.leaving {
+			// The edge asked us to leave and no new connection could be made: stop using the
+			// doomed one, so publishes queue until a connection is back.
+			c.dropConnLocked(a)
+			c.active = nil
+			c.setStateLocked(StateReconnecting)
+		}
 		if c.opts.maxAttempts > 0 && attempt >= c.opts.maxAttempts {
 			if c.active == nil {
 				c.shutdownLocked(err)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,10 +42,17 @@ func RepoRoot() string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", "..", ".."))
 }
 
-// Start starts a relay and stops it (SIGTERM) when the test ends. extra are more CLI flags.
-func Start(t testing.TB, extra ...string) *Relay {
+// Start starts a relay on free ports and stops it (SIGTERM) when the test ends.
+func Start(t testing.TB) *Relay {
 	t.Helper()
-	r, err := start(t.TempDir(), extra...)
+	return StartAt(t, t.TempDir(), "127.0.0.1:0")
+}
+
+// StartAt starts a relay listening on listen (HTTP; QUIC on the next port unless the port is
+// 0) with dataDir; a restart with the same values serves the same URL and tokens.
+func StartAt(t testing.TB, dataDir, listen string) *Relay {
+	t.Helper()
+	r, err := start(dataDir, listen)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,12 +60,24 @@ func Start(t testing.TB, extra ...string) *Relay {
 	return r
 }
 
-func start(dataDir string, extra ...string) (*Relay, error) {
+// FreePort returns a TCP port that was free a moment ago (for a relay that must restart on
+// the same address).
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func start(dataDir, listen string) (*Relay, error) {
 	cli := filepath.Join(RepoRoot(), "packages", "cli", "bin", "fastpubsub.js")
 	if _, err := os.Stat(cli); err != nil {
 		return nil, fmt.Errorf("relay CLI missing (%s): run npm ci and npm run build at the repo root: %w", cli, err)
 	}
-	args := append([]string{cli, "relay", "--listen", "127.0.0.1:0", "--master-token", MasterToken, "--data-dir", dataDir}, extra...)
+	args := []string{cli, "relay", "--listen", listen, "--master-token", MasterToken, "--data-dir", dataDir}
 	cmd := exec.Command("node", args...)
 	cmd.Dir = RepoRoot()
 	stdout, err := cmd.StdoutPipe()
