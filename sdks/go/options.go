@@ -45,6 +45,9 @@ type QUICConfig struct {
 	CAPEM []byte
 	// ServerName is the name checked against the certificate; default: the address's host.
 	ServerName string
+	// IdleTimeout: a connection silent this long is lost (keep-alives every quarter of it
+	// keep a healthy one busy); default 5 s.
+	IdleTimeout time.Duration
 }
 
 type options struct {

@@ -75,10 +75,16 @@ func (t *quicTransport) open(ctx context.Context, p openParams) (link, error) {
 	if serverName == "" {
 		serverName, _, _ = net.SplitHostPort(addr)
 	}
+	// A relay that vanished (crash, lost path) sends no CONNECTION_CLOSE: the idle timeout,
+	// fed by keep-alives every quarter of it, is how the client notices and reconnects.
+	idle := t.cfg.IdleTimeout
+	if idle <= 0 {
+		idle = 5 * time.Second
+	}
 	tlsConf := &tls.Config{RootCAs: t.roots, ServerName: serverName, NextProtos: []string{QUICALPN}, MinVersion: tls.VersionTLS13}
 	qconf := &quic.Config{
-		KeepAlivePeriod:                3 * time.Second,
-		MaxIdleTimeout:                 30 * time.Second,
+		KeepAlivePeriod:                idle / 4,
+		MaxIdleTimeout:                 idle,
 		InitialStreamReceiveWindow:     256 << 10,
 		InitialConnectionReceiveWindow: 8 << 20,
 		MaxIncomingUniStreams:          10000,
