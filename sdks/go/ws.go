@@ -133,7 +133,9 @@ type wsLink struct {
 
 func (l *wsLink) readLoop() {
 	for {
-		typ, data, err := l.ws.Read(l.ctx)
+		// Background: a cancellable context costs coder/websocket a timer registration per
+		// message; close() unblocks the read by closing the socket instead.
+		typ, data, err := l.ws.Read(context.Background())
 		if err != nil {
 			l.finish(closeError(err))
 			return
@@ -196,7 +198,7 @@ func (l *wsLink) writeLoop() {
 			if f.text {
 				typ = websocket.MessageText
 			}
-			if err = l.ws.Write(l.ctx, typ, arena[f.off:f.off+f.n]); err != nil {
+			if err = l.ws.Write(context.Background(), typ, arena[f.off:f.off+f.n]); err != nil {
 				break
 			}
 		}
