@@ -66,8 +66,13 @@ func TestEchoAndValidation(t *testing.T) {
 			if _, err := sub.Next(ctx); !errors.Is(err, fastpubsub.ErrClosed) {
 				t.Fatalf("Next after Unsubscribe: %v", err)
 			}
-			if rtt, ok := c.RTT(); !ok || rtt <= 0 {
-				t.Logf("no RTT yet (%v)", rtt) // first PING goes out at once; not asserted for timing
+			// The first PING goes out when the connection becomes active.
+			deadline := time.Now().Add(5 * time.Second)
+			for _, ok := c.RTT(); !ok && time.Now().Before(deadline); _, ok = c.RTT() {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if rtt, ok := c.RTT(); !ok || rtt <= 0 || rtt > 5*time.Second {
+				t.Fatalf("RTT %v (measured: %v)", rtt, ok)
 			}
 			if s := c.Stats(); s.Published != 4 {
 				t.Fatalf("published %d, want 4", s.Published)

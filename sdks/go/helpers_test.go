@@ -61,6 +61,18 @@ func connect(t *testing.T, r *relaytest.Relay, token string, extra ...fastpubsub
 	return c
 }
 
+func connectB(b *testing.B, r *relaytest.Relay, token string, extra ...fastpubsub.Option) *fastpubsub.Client {
+	b.Helper()
+	c, err := fastpubsub.Connect(testCtx(b, 15*time.Second), r.URL, append([]fastpubsub.Option{fastpubsub.WithToken(token)}, extra...)...)
+	if err != nil {
+		b.Fatalf("connect: %v", err)
+	}
+	b.Cleanup(func() { c.Close() })
+	return c
+}
+
+func fastpubsubBuffer(n int) fastpubsub.SubscribeOption { return fastpubsub.WithBufferSize(max(n, 1024)) }
+
 func expectCode(t *testing.T, err error, code fastpubsub.ErrorCode) *fastpubsub.Error {
 	t.Helper()
 	var fe *fastpubsub.Error
