@@ -66,7 +66,7 @@ type conn struct {
 	awaiting     map[subKey]struct{}
 	allConfirmed chan struct{} // closed when awaiting empties
 	failed       chan error    // one error when it dies before every OK:SUB
-	leaving      bool // the edge sent RECONNECT on it
+	leaving      bool          // the edge sent RECONNECT on it
 	pingSentAt   time.Time
 	pingTimer    *time.Timer
 	drainTimer   *time.Timer

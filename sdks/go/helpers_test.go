@@ -71,7 +71,9 @@ func connectB(b *testing.B, r *relaytest.Relay, token string, extra ...fastpubsu
 	return c
 }
 
-func fastpubsubBuffer(n int) fastpubsub.SubscribeOption { return fastpubsub.WithBufferSize(max(n, 1024)) }
+func fastpubsubBuffer(n int) fastpubsub.SubscribeOption {
+	return fastpubsub.WithBufferSize(max(n, 1024))
+}
 
 func expectCode(t *testing.T, err error, code fastpubsub.ErrorCode) *fastpubsub.Error {
 	t.Helper()
