@@ -361,29 +361,32 @@ func (c *Client) Publish(ctx context.Context, tenant, channel string, payload []
 	if mode > OneRandom {
 		return badArgument("unknown delivery mode %d", mode)
 	}
-	for {
-		c.mu.Lock()
-		if c.state == StateClosed {
-			c.mu.Unlock()
-			return newError(CodeClosed, "client closed")
-		}
-		cn := c.active
-		if cn == nil || !cn.alive {
-			err := c.enqueueLocked(queuedPublish{tenant, channel, append([]byte(nil), payload...), byte(mode)})
-			c.mu.Unlock()
-			return err
-		}
-		c.stats.Published++
-		l := cn.link
+	c.mu.Lock()
+	if c.state == StateClosed {
 		c.mu.Unlock()
-		err := l.publish(ctx, tenant, channel, payload, byte(mode), true)
-		if err != errLinkClosed {
-			return err
-		}
-		c.mu.Lock()
-		c.stats.Published-- // it never left: queue it for the next connection
-		c.mu.Unlock()
+		return newError(CodeClosed, "client closed")
 	}
+	cn := c.active
+	if cn == nil || !cn.alive {
+		err := c.enqueueLocked(queuedPublish{tenant, channel, append([]byte(nil), payload...), byte(mode)})
+		c.mu.Unlock()
+		return err
+	}
+	c.stats.Published++
+	l := cn.link
+	c.mu.Unlock()
+	err := l.publish(ctx, tenant, channel, payload, byte(mode), true)
+	if err != errLinkClosed {
+		return err
+	}
+	// The connection died under us: the message never left, so it waits for the next one.
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stats.Published--
+	if c.state == StateClosed {
+		return newError(CodeClosed, "client closed")
+	}
+	return c.enqueueLocked(queuedPublish{tenant, channel, append([]byte(nil), payload...), byte(mode)})
 }
 
 // PublishOption modifies one Publish.
