@@ -189,11 +189,8 @@ func (d *driver) dispatch(id any, c cmd) {
 	}
 	if op := c["op"]; op == "publish" || op == "flush" {
 		if dc, err := d.getClient(c); err == nil {
-			select {
-			case dc.ordered <- run:
-				return
-			case <-dc.client.Done(): // no worker any more: answer (closed) right away
-			}
+			dc.ordered <- run
+			return
 		}
 	}
 	d.wg.Add(1)

@@ -52,10 +52,14 @@ func (d *driver) tokenProvider(name string, spec cmd) (fastpubsub.TokenProvider,
 func (d *driver) connect(c cmd) (map[string]any, error) {
 	name := clientName(c)
 	d.mu.Lock()
-	_, taken := d.clients[name]
+	old := d.clients[name]
 	d.mu.Unlock()
-	if taken {
-		return nil, badArg("client %s is already connected", name)
+	if old != nil {
+		select {
+		case <-old.client.Done(): // closed clients stay known (their commands answer "closed") until replaced
+		default:
+			return nil, badArg("client %s is already connected", name)
+		}
 	}
 	opts := []fastpubsub.Option{
 		fastpubsub.WithStateHandler(func(s fastpubsub.State) {
@@ -135,36 +139,16 @@ func (d *driver) connect(c cmd) (map[string]any, error) {
 	d.mu.Lock()
 	d.clients[name] = dc
 	d.mu.Unlock()
-	go func() {
-		for {
-			select {
-			case fn := <-dc.ordered:
-				fn()
-			case <-client.Done():
-				return
-			}
+	go func() { // lives as long as the driver: commands for a closed client still get replies
+		for fn := range dc.ordered {
+			fn()
 		}
 	}()
 	go func() {
 		<-client.Done()
-		d.mu.Lock()
-		if d.clients[name] == dc {
-			delete(d.clients, name)
-		}
-		d.mu.Unlock()
 		var e any
 		if err := client.Err(); err != nil {
 			e = errorJSON(err)
-		}
-		// Commands still queued for this client get their one reply.
-		for {
-			select {
-			case fn := <-dc.ordered:
-				fn()
-				continue
-			default:
-			}
-			break
 		}
 		d.out.write(map[string]any{"event": "closed", "client": name, "error": e})
 	}()
