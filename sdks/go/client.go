@@ -115,6 +115,7 @@ type Client struct {
 
 	closeCtx    context.Context
 	closeCancel context.CancelFunc
+	stopping    chan struct{} // closed by the shutdown; the event loop then closes done
 	done        chan struct{}
 	wg          sync.WaitGroup
 	events      chan func()
@@ -135,7 +136,7 @@ func Connect(ctx context.Context, endpoint string, opts ...Option) (*Client, err
 	}
 	c := &Client{opts: o, state: StateConnecting, entries: map[subKey]*entry{}, conns: map[*conn]struct{}{},
 		token: o.token, tokenExpires: o.tokenExpiresAt, overlap: newOverlapFilter(),
-		done: make(chan struct{}), events: make(chan func(), 4096)}
+		stopping: make(chan struct{}), done: make(chan struct{}), events: make(chan func(), 4096)}
 	var err error
 	switch {
 	case endpoint != "" && len(o.edges) > 0:
@@ -227,12 +228,13 @@ func (c *Client) eventLoop() {
 		select {
 		case fn := <-c.events:
 			fn()
-		case <-c.done:
+		case <-c.stopping:
 			for {
 				select {
 				case fn := <-c.events:
 					fn()
 				default:
+					close(c.done) // after the last handler call, so Done follows every event
 					return
 				}
 			}
@@ -293,7 +295,8 @@ func (c *Client) Stats() Stats {
 	return s
 }
 
-// Done is closed when the client has closed, by Close or by a terminal error (see Err).
+// Done is closed when the client has closed, by Close or by a terminal error (see Err), after
+// the last call of the state and error handlers.
 func (c *Client) Done() <-chan struct{} { return c.done }
 
 // Err returns the terminal error after Done is closed (nil after Close).
@@ -337,7 +340,7 @@ func (c *Client) shutdownLocked(err error) {
 	}
 	clear(c.entries)
 	c.queue = nil
-	close(c.done)
+	close(c.stopping)
 }
 
 // Publish sends payload to channel in tenant. It validates first (CodeBadArgument: a wildcard

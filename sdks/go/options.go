@@ -143,7 +143,8 @@ func WithTimeouts(open, resubscribe time.Duration) Option {
 	return func(o *options) { o.openTimeout, o.resubscribeTimout = open, resubscribe }
 }
 
-// WithStateHandler is called on every state change (from the client's goroutines; keep it short).
+// WithStateHandler is called on every state change, in order, from one goroutine of the client;
+// keep it short and do not call Close from it (Close waits for that goroutine).
 func WithStateHandler(fn func(State)) Option { return func(o *options) { o.onState = fn } }
 
 // WithErrorHandler receives non-fatal errors: ERR lines from the edge, failed token refreshes, …

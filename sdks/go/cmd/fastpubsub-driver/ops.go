@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"sync/atomic"
 	"time"
 
 	fastpubsub "github.com/fastpubsub/fastpubsub/sdks/go"
@@ -208,9 +209,8 @@ func (d *driver) consume(dc *driverClient, name string, s *driverSub) {
 			if err != nil {
 				return
 			}
-			// The subscription's own pattern, as the reference (TypeScript) driver reports it.
 			d.out.write(map[string]any{"event": "message", "client": dc.name, "sub": name, "tenant": m.Tenant,
-				"channel": m.Channel, "payload": base64.StdEncoding.EncodeToString(m.Payload), "patterns": []string{s.sub.Pattern()}})
+				"channel": m.Channel, "payload": base64.StdEncoding.EncodeToString(m.Payload), "patterns": m.Patterns})
 		}
 	}()
 }
@@ -262,6 +262,14 @@ func (d *driver) throughput(c cmd) (map[string]any, error) {
 	for i := range payload {
 		payload[i] = 'a'
 	}
+	// At most window messages in flight (published, not yet back): end-to-end backpressure,
+	// so a fast publisher never overruns the relay's per-subscriber queue.
+	window := count
+	if v, ok := c["window"].(float64); ok && v > 0 {
+		window = int(v)
+	}
+	var got atomic.Int64
+	progress := make(chan struct{}, 1)
 	received := make(chan int, 1)
 	go func() {
 		n := 0
@@ -270,11 +278,24 @@ func (d *driver) throughput(c cmd) (map[string]any, error) {
 				break
 			}
 			n++
+			got.Store(int64(n))
+			select {
+			case progress <- struct{}{}:
+			default:
+			}
 		}
 		received <- n
 	}()
 	start := time.Now()
+publish:
 	for i := 0; i < count; i++ {
+		for i-int(got.Load()) >= window {
+			select {
+			case <-progress:
+			case <-ctx.Done():
+				break publish
+			}
+		}
 		if err := dc.client.Publish(ctx, tenant, channel, payload); err != nil {
 			break
 		}
