@@ -56,8 +56,16 @@ func TestDriverProtocol(t *testing.T) {
 			lines <- m
 		}
 	}()
+	last := "ready"
+	var backlog []map[string]any // lines read while looking for another one (order is free)
 	next := func(match func(map[string]any) bool) map[string]any {
 		t.Helper()
+		for i, m := range backlog {
+			if match(m) {
+				backlog = append(backlog[:i], backlog[i+1:]...)
+				return m
+			}
+		}
 		for {
 			select {
 			case m, ok := <-lines:
@@ -67,8 +75,9 @@ func TestDriverProtocol(t *testing.T) {
 				if match(m) {
 					return m
 				}
+				backlog = append(backlog, m)
 			case <-time.After(15 * time.Second):
-				t.Fatal("driver: no expected line within 15 s")
+				t.Fatalf("driver: no expected line within 15 s (after %s)", last)
 			}
 		}
 	}
@@ -77,6 +86,7 @@ func TestDriverProtocol(t *testing.T) {
 		t.Helper()
 		id++
 		c["id"] = id
+		last = fmt.Sprint(c["op"], " ", c["client"])
 		b, _ := json.Marshal(c)
 		if _, err := io.WriteString(stdin, string(b)+"\n"); err != nil {
 			t.Fatal(err)
@@ -127,6 +137,7 @@ func TestDriverProtocol(t *testing.T) {
 		if res := call(map[string]any{"op": "close", "client": client}); res["ok"] != true {
 			t.Fatalf("close: %v", res)
 		}
+		last = "closed event of " + client
 		closed := next(func(m map[string]any) bool { return m["event"] == "closed" && m["client"] == client })
 		if closed["error"] != nil {
 			t.Fatalf("closed: %v", closed)
