@@ -377,12 +377,10 @@ func (l *quicLink) send(ctx context.Context, wait bool, build func([]byte) []byt
 func (l *quicLink) subscribe(tenant, pattern string) {
 	k := subKey{tenant, pattern}
 	l.mu.Lock()
-	if s := l.byKey[k]; s != nil {
-		confirmed := s.confirmed
+	if l.byKey[k] != nil {
+		// Already requested on this connection (its OK reports it); no event from here, as
+		// the caller may hold the client's lock.
 		l.mu.Unlock()
-		if confirmed {
-			l.events.onSubscribed(tenant, pattern)
-		}
 		return
 	}
 	l.nextID++
