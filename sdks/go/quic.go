@@ -284,7 +284,7 @@ func (l *quicLink) acceptStreams(wg *sync.WaitGroup) {
 func (l *quicLink) readSubStream(s *quic.ReceiveStream) {
 	var dec wire.Decoder
 	var sub *quicSub
-	buf := make([]byte, 64<<10)
+	buf := make([]byte, 16<<10) // per subscription: kept small, many may be open
 	for {
 		n, err := s.Read(buf)
 		if n > 0 {
