@@ -61,6 +61,7 @@ func (a Admin) call(ctx context.Context, method, path string, body any, out any)
 	if err != nil {
 		return badArgument("bad request: %v", err)
 	}
+	req.Close = true // one call, one connection: nothing idles after it
 	req.Header.Set("Authorization", "Bearer "+a.MasterToken)
 	req.Header.Set("Content-Type", "application/json")
 	client := a.Client

@@ -75,6 +75,7 @@ func PingEdge(ctx context.Context, edge Edge) EdgeProbe {
 	if err != nil {
 		return EdgeProbe{Edge: edge, Err: badArgument("bad edge %s: %v", edge.HTTPURL, err)}
 	}
+	req.Close = true // no idle keep-alive connection (and its goroutines) outlives the probe
 	start := time.Now()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
