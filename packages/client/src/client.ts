@@ -81,6 +81,8 @@ class Conn {
   role: 'pending' | 'active' | 'draining' = 'pending';
   readonly confirmed = new Set<string>();
   readonly awaiting = new Set<string>();
+  /** SUBs this connection refused: the inert OK:SUB that follows the ERR (contract §11.8) confirms nothing. */
+  readonly refused = new Set<string>();
   allConfirmed: (() => void) | undefined;
   failed: ((e: Error) => void) | undefined;
   pingSentAt: number | undefined;
@@ -396,6 +398,7 @@ export class ClientImpl implements Client {
 
   private onSubscribed(conn: Conn, tenant: string, pattern: string): void {
     const k = key(tenant, pattern);
+    if (conn.refused.delete(k)) return;
     const entry = this.entries.get(k);
     if (entry === undefined) return;
     conn.confirmed.add(k);
@@ -432,12 +435,18 @@ export class ClientImpl implements Client {
   }
 
   private onServerError(conn: Conn, code: string, detail: string | undefined): void {
-    // Contract §10.1: a denied SUB is `ERR:permission_denied:SUB:{tenant}:{pattern}`.
-    if (code === 'permission_denied' && detail?.startsWith('SUB:')) {
+    // A refused SUB is `ERR:{code}:SUB:{tenant}:{pattern}` (permission_denied, invalid_pattern,
+    // too_many_subscriptions, …), followed by an inert OK:SUB (contract §11.8) that finds no entry.
+    if (detail?.startsWith('SUB:')) {
       const rest = detail.slice(4);
       const i = rest.indexOf(':');
+      if (i >= 0) conn.refused.add(key(rest.slice(0, i), rest.slice(i + 1)));
       const entry = i < 0 ? undefined : this.entries.get(key(rest.slice(0, i), rest.slice(i + 1)));
-      if (entry !== undefined) return this.failEntry(entry, new ClientError('server', `subscription ${entry.tenant}:${entry.pattern} denied`, { serverCode: code, detail }));
+      const retryWithNewToken = code === 'token_expired' && this.tokenProvider !== undefined;
+      // An expired token is refreshed below and the subscription re-sent on the new connection.
+      if (entry !== undefined && !retryWithNewToken) {
+        return this.failEntry(entry, new ClientError('server', `subscription ${entry.tenant}:${entry.pattern} refused (${code})`, { serverCode: code, detail }));
+      }
     }
     if (code === 'token_expired' && conn === this.active && this.tokenProvider !== undefined) {
       void this.refreshToken('expired').then(() => this.migrate(), () => {});
@@ -551,6 +560,7 @@ export class ClientImpl implements Client {
       for (const c of this.conns) {
         if (c.role === 'draining') continue;
         if (c.role === 'pending') c.awaiting.add(k);
+        c.refused.delete(k);
         c.link?.subscribe(tenant, pattern);
       }
     }

@@ -24,6 +24,7 @@ import type { EdgeTicket } from '../ticket.js';
 import { frameText } from './frame.js';
 import { CONTROL_FRAME, Outbound, type CorkBatcher } from './outbound.js';
 import { wsDeliveryFrame } from './publish.js';
+import { refuseSubscription } from './sub-refusal.js';
 
 /** Close codes this edge sends (RFC 6455 §7.4, 4000–4999 private use). */
 export const CloseCode = {
@@ -195,7 +196,7 @@ export class WsSession implements Sink {
       case 'PING':
         return this.sendText(PONG);
       case 'SUB':
-        return this.#subscribe(cmd.tenant, cmd.pattern);
+        return this.#onSub(cmd.tenant, cmd.pattern);
       case 'UNSUB':
         return this.#unsubscribe(cmd.tenant, cmd.pattern);
       default: {
@@ -217,23 +218,36 @@ export class WsSession implements Sink {
     }
   }
 
-  #subscribe(tenant: string, pattern: string): void {
+  /** Every SUB gets an OK:SUB (contract §11.8); a refused one gets its ERR first and registers nothing. */
+  #onSub(tenant: string, pattern: string): void {
+    let refusal: string | undefined;
+    try {
+      refusal = this.#subscribe(tenant, pattern);
+    } catch (err) {
+      this.#ctx.logger.error('SUB handling failed', { conn: this.id, err });
+      refusal = ErrorCode.Internal;
+    }
+    if (refusal === undefined) return;
+    this.#ctx.metrics.error(refusal);
+    refuseSubscription(this, refusal, tenant, pattern);
+  }
+
+  /** Registers the subscription and confirms it; returns the refusal's error code instead. */
+  #subscribe(tenant: string, pattern: string): string | undefined {
     const ctx = this.#ctx;
     const invalid = this.#invalidName(tenant, pattern);
-    if (invalid !== undefined) return this.#error(invalid);
-    if (this.ticket.isExpired(ctx.now())) return this.#error(ErrorCode.TokenExpired);
-    // Contract §10.1: the denial names the subscription, and no OK follows.
-    if (!this.ticket.canSubscribe(tenant, pattern)) {
-      return this.#error(ErrorCode.PermissionDenied, `SUB:${tenant}:${pattern}`);
-    }
+    if (invalid !== undefined) return invalid;
+    if (this.ticket.isExpired(ctx.now())) return ErrorCode.TokenExpired;
+    if (!this.ticket.canSubscribe(tenant, pattern)) return ErrorCode.PermissionDenied;
     if (
       !ctx.dispatcher.has(tenant, pattern, this) &&
       ctx.dispatcher.countFor(this) >= ctx.limits.maxSubscriptionsPerConnection
     ) {
-      return this.#error(ErrorCode.TooManySubscriptions);
+      return ErrorCode.TooManySubscriptions;
     }
     ctx.dispatcher.subscribe(tenant, pattern, this);
     this.sendText(formatOk('SUB', tenant, pattern));
+    return undefined;
   }
 
   #unsubscribe(tenant: string, pattern: string): void {
