@@ -28,6 +28,13 @@ export interface RelayConfig {
     socketHighWaterMarkBytes: number;
     /** REST request bodies above this get 413. */
     maxHttpBodyBytes: number;
+    /**
+     * KB/s (1024 bytes) written into a token minted without `ingress_kb_per_sec` /
+     * `egress_kb_per_sec` (contract §11.7), per connection. Shipped as 16384, the documented
+     * maximum, so clients that never set the fields are not throttled; 8 is the SDK docs' figure.
+     */
+    defaultIngressKbPerSec: number;
+    defaultEgressKbPerSec: number;
   };
   /** How long a connection told to RECONNECT keeps being served (contract §10.9). */
   reconnectGraceMs: number;
@@ -187,6 +194,8 @@ export const RELAY_DEFAULTS: Readonly<Omit<RelayConfig, 'masterToken' | 'tls' | 
     slowConsumerPolicy: 'drop-oldest' as SlowConsumerPolicy,
     socketHighWaterMarkBytes: 256 * KiB,
     maxHttpBodyBytes: 64 * KiB,
+    defaultIngressKbPerSec: 16384, // contract §11.7: the documented maximum
+    defaultEgressKbPerSec: 16384,
   },
   reconnectGraceMs: 10_000, // contract §10.9: at least 10 s
   shutdownGraceMs: 15_000,
@@ -226,6 +235,8 @@ export const relayConfigSchema = {
         slowConsumerPolicy: { enum: ['drop-oldest', 'disconnect'] },
         socketHighWaterMarkBytes: positiveInt,
         maxHttpBodyBytes: positiveInt,
+        defaultIngressKbPerSec: { type: 'integer', minimum: 8, maximum: 16384 },
+        defaultEgressKbPerSec: { type: 'integer', minimum: 8, maximum: 16384 },
       },
     },
     reconnectGraceMs: { type: 'integer', minimum: 0 },

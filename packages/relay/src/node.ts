@@ -66,7 +66,12 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   const tlsOptions = config.tls === undefined ? undefined : await readTls(config.tls);
 
   const store = await EmbeddedTokenStore.open(config.dataDir, { now });
-  const tokens = new TokenService({ store, now });
+  const tokens = new TokenService({
+    store,
+    now,
+    logger,
+    rateDefaults: { ingressKbPerSec: config.limits.defaultIngressKbPerSec, egressKbPerSec: config.limits.defaultEgressKbPerSec },
+  });
   await tokens.start();
   let shuttingDown = false;
   // The edge needs the metrics and the metrics' gauges read the edge; the gauge reads happen

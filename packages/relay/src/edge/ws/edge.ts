@@ -97,6 +97,11 @@ export class WsEdge {
     } finally {
       this.#admitting--;
     }
+    // Contract §11.7: a token whose allow_protocols leaves out websocket gets 403.
+    if (!ticket.allowsProtocol('websocket')) {
+      ticket.release?.();
+      return this.#reject(socket, ErrorCode.Forbidden, 'access token not allowed on websocket (allow_protocols)');
+    }
     // Checked after the token, so a request without any credentials always gets 401.
     if (!offeredProtocols(req).includes(SUBPROTOCOL)) {
       ticket.release?.();

@@ -19,7 +19,7 @@ import {
 } from '@fastpubsub/wire';
 import type { DispatchMessage, Dispatcher, Encodings, Sink } from '../../delivery/index.js';
 import type { RelayMetrics } from '../../metrics.js';
-import type { Admission } from '../../limits/index.js';
+import { ByteRateLimiter, NoticeGate, type Admission } from '../../limits/index.js';
 import type { EdgeTicket } from '../ticket.js';
 import { frameText } from './frame.js';
 import { CONTROL_FRAME, Outbound, type CorkBatcher } from './outbound.js';
@@ -35,6 +35,8 @@ export const CloseCode = {
 
 // A client that never reads would never see our close frame; cut it off after this long.
 const CLOSE_TIMEOUT_MS = 5000;
+// Contract §11.7: publishes over the token's ingress rate get at most one ERR per second.
+const RATE_NOTICE_INTERVAL_MS = 1000;
 
 export interface SessionContext {
   readonly dispatcher: Dispatcher;
@@ -54,6 +56,10 @@ export class WsSession implements Sink {
   readonly #ctx: SessionContext;
   readonly #ws: WebSocket;
   readonly #out: Outbound;
+  /** The token's per-connection rates (contract §11.7); over them frames are dropped, never queued. */
+  readonly #ingress: ByteRateLimiter;
+  readonly #egress: ByteRateLimiter;
+  readonly #rateNotice = new NoticeGate(RATE_NOTICE_INTERVAL_MS);
   #closing = false;
   #closeTimer: NodeJS.Timeout | undefined;
 
@@ -62,6 +68,9 @@ export class WsSession implements Sink {
     this.id = id;
     this.#ws = ws;
     this.ticket = ticket;
+    const startMs = performance.now();
+    this.#ingress = new ByteRateLimiter(ticket.ingressBytesPerSec, startMs);
+    this.#egress = new ByteRateLimiter(ticket.egressBytesPerSec, startMs);
     const m = ctx.metrics;
     this.#out = new Outbound(
       socket,
@@ -103,6 +112,10 @@ export class WsSession implements Sink {
   deliver(msg: DispatchMessage, patterns: readonly string[], encodings: Encodings): number {
     if (this.#closing) return 0;
     const frame = wsDeliveryFrame(encodings, patterns);
+    if (!this.#egress.admit(frame.byteLength, performance.now())) {
+      this.#ctx.metrics.dropped('rate_limited');
+      return 0;
+    }
     const r = this.#out.send(frame, msg.arrivedAtMs);
     if (r === 'written') return frame.byteLength;
     if (r === 'overflow') {
@@ -168,6 +181,11 @@ export class WsSession implements Sink {
     const ctx = this.#ctx;
     ctx.metrics.ws.messagesIn.inc();
     ctx.metrics.ws.bytesIn.inc(data.byteLength);
+    if (!this.#ingress.admit(data.byteLength, arrivedAtMs)) {
+      ctx.metrics.dropped('rate_limited');
+      if (this.#rateNotice.open(arrivedAtMs)) this.#error(ErrorCode.RateLimited, 'ingress_kb_per_sec');
+      return;
+    }
     let pub;
     try {
       pub = decodePublish(data);
