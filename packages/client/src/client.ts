@@ -3,6 +3,7 @@
 // subscription table. Transport-agnostic: it only talks to ./transport.ts.
 import { validateChannel, validatePattern, validateTenant, MAX_PAYLOAD } from '@fastpubsub/wire';
 import { Emitter } from './emitter.js';
+import { MeshReadyWaiters } from './mesh-ready.js';
 import { ClientError, abortError, sleep, withSignal } from './errors.js';
 import { parseEdge, discoverEdges, selectFastestEdge, type Edge } from './endpoint.js';
 import { OverlapFilter, payloadKey } from './dedupe.js';
@@ -108,6 +109,7 @@ export class ClientImpl implements Client {
   private active: Conn | undefined;
   private pending: Conn | undefined;
   private readonly overlap = new OverlapFilter<Conn>();
+  private readonly meshReady = new MeshReadyWaiters<Conn>();
   private readonly queue: PublishQueue;
   private readonly closeAc = new AbortController();
   private readonly closedPromise: Promise<Error | undefined>;
@@ -242,6 +244,7 @@ export class ClientImpl implements Client {
         onSubscribed: (t, p) => this.onSubscribed(conn, t, p),
         onUnsubscribed: () => {},
         onPong: () => this.onPong(conn),
+        onMeshReady: (t, p, complete) => this.meshReady.answer(conn, t, p, complete),
         onServerError: (code, detail) => this.onServerError(conn, code, detail),
         onReconnectRequested: () => {
           if (conn === this.active) this.migrate();
@@ -535,6 +538,7 @@ export class ClientImpl implements Client {
   }
 
   async subscribe(tenant: string, pattern: string, options: SubscribeOptions = {}): Promise<Subscription> {
+    if (options.meshReady === true) return this.subscribeMeshReady(tenant, pattern, options);
     if (this.state === 'closed') throw new ClientError('closed', 'client closed');
     try {
       validateTenant(tenant);
@@ -577,6 +581,25 @@ export class ClientImpl implements Client {
       );
     } catch (err) {
       if (w !== undefined) e.waiters.delete(w);
+      await sub.unsubscribe();
+      throw err;
+    }
+    return sub;
+  }
+
+  /** subscribe(), then wait until the edge confirms the whole mesh routes the pattern to it. */
+  private async subscribeMeshReady(tenant: string, pattern: string, options: SubscribeOptions): Promise<Subscription> {
+    const sub = await this.subscribe(tenant, pattern, { ...options, meshReady: false });
+    const conn = this.active;
+    try {
+      if (conn?.link?.meshReady === undefined) {
+        throw new ClientError('bad_argument', `meshReady needs a connected transport that supports it (${this.transport.name} does not)`);
+      }
+      const waiting = this.meshReady.wait(conn, tenant, pattern, options.meshReadyTimeoutMs ?? 10_000);
+      waiting.catch(() => undefined); // settled later by its timer if the signal wins the race
+      conn.link.meshReady(tenant, pattern);
+      await withSignal(waiting, options.signal);
+    } catch (err) {
       await sub.unsubscribe();
       throw err;
     }

@@ -105,7 +105,17 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
         });
   if (admission !== undefined) registerAdmissionMetrics(metrics.registry, admission);
   const verifier = control?.verifier ?? tokens;
-  const edge = new WsEdge({ config, verifier, dispatcher, metrics, logger, now, ...(admission === undefined ? {} : { admission }) });
+  const edge = new WsEdge({
+    config,
+    verifier,
+    dispatcher,
+    metrics,
+    logger,
+    now,
+    ...(admission === undefined ? {} : { admission }),
+    // The mesh starts after the edges; until then (and without one) this relay is the whole network.
+    interestReady: (timeoutMs) => built.mesh?.interestReady(timeoutMs) ?? Promise.resolve(true),
+  });
   built.edge = edge;
 
   const api = createHttpApi({

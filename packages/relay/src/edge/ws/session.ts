@@ -13,6 +13,7 @@ import {
   formatOk,
   isWireError,
   parseClientText,
+  parseMeshReady,
   validatePattern,
   validateTenant,
   type ClientText,
@@ -25,6 +26,7 @@ import { frameText } from './frame.js';
 import { CONTROL_FRAME, Outbound, type CorkBatcher } from './outbound.js';
 import { wsDeliveryFrame } from './publish.js';
 import { refuseSubscription } from './sub-refusal.js';
+import { answerMeshReady, type InterestReady } from './mesh-ready.js';
 
 /** Close codes this edge sends (RFC 6455 §7.4, 4000–4999 private use). */
 export const CloseCode = {
@@ -47,6 +49,8 @@ export interface SessionContext {
   /** Wall clock (ms since epoch) for token expiry. */
   readonly now: () => number;
   readonly admission?: Admission | undefined;
+  /** With a mesh: resolves once every PoP routes this relay's current interest here (MESHREADY). */
+  readonly interestReady?: InterestReady | undefined;
 }
 
 export class WsSession implements Sink {
@@ -203,6 +207,8 @@ export class WsSession implements Sink {
   }
 
   #onText(text: string): void {
+    const meshReady = parseMeshReady(text);
+    if (meshReady !== undefined) return answerMeshReady(this, meshReady, this.#ctx.interestReady);
     let cmd: ClientText;
     try {
       cmd = parseClientText(text);
