@@ -51,6 +51,7 @@ import type { MeshCredentials } from './link/pki.js';
 import { MeshTransport } from './link/transport.js';
 import { MeshMetrics } from './metrics.js';
 import { InterestPropagation } from './interest/propagation.js';
+import { disjointCopies, sourceRouteStep } from './route/disjoint.js';
 
 /** What the mesh needs from the local delivery core (the Dispatcher satisfies it). */
 export interface LocalDelivery {
@@ -221,29 +222,59 @@ export class Mesh {
         continue;
       }
       if (hop === from) this.#o.logger.debug('mesh: forwarding back to the previous hop', { hop });
-      const frame = encodeFwd({ ...fwd, ttl, dests: list });
+      const { via: _sourceRoute, ...plain } = fwd; // a split copy follows the routes, never a source route
+      const frame = encodeFwd({ ...plain, ttl, dests: list });
       link.sendFwd(frame);
       this.metrics.sent(hop, frame.length);
     }
   }
 
-  /** Second copy per destination over a next hop disjoint from the primary path. */
+  /** Second copy per destination, source-routed along a path node-disjoint from the primary. */
   #sendRedundant(fwd: FwdFrame, dests: readonly string[]): void {
-    const byHop = new Map<string, string[]>();
-    for (const d of dests) {
-      const alt = this.router.alternate(d);
-      if (alt === undefined) continue;
-      const l = byHop.get(alt.nextHop);
-      if (l === undefined) byHop.set(alt.nextHop, [d]);
-      else l.push(d);
+    for (const copy of disjointCopies(dests, this.router)) {
+      this.#sendVia(fwd, copy.hop, copy.dest, copy.via, fwd.ttl);
     }
-    for (const [hop, list] of byHop) {
-      const link = this.transport.links().get(hop);
-      if (link === undefined) continue;
-      const frame = encodeFwd({ ...fwd, flags: fwd.flags | FwdFlags.REDUNDANT, dests: list });
-      link.sendFwd(frame);
-      this.metrics.sent(hop, frame.length);
+  }
+
+  #sendVia(fwd: FwdFrame, hop: string, dest: string, via: string[], ttl: number): void {
+    const link = this.transport.links().get(hop);
+    if (link === undefined || link.isClosed) {
+      this.metrics.dropped('no_link');
+      return;
     }
+    const frame = encodeFwd({ ...fwd, flags: fwd.flags | FwdFlags.REDUNDANT, ttl, dests: [dest], via });
+    link.sendFwd(frame);
+    this.metrics.sent(hop, frame.length);
+  }
+
+  /** A source-routed copy: deliver it, or pass it to exactly the next hop it names (never re-routed). */
+  #onSourceRouted(fwd: FwdFrame, via: readonly string[]): void {
+    const dest = fwd.dests[0]!;
+    const key = Buffer.from(fwd.id).toString('hex');
+    const step = sourceRouteStep(this.id, dest, via);
+    if (step.kind === 'invalid' || fwd.dests.length !== 1) {
+      this.metrics.dropped('bad_frame');
+      return;
+    }
+    if (step.kind === 'deliver') {
+      if (this.#delivered.seen(key, this.#now())) {
+        this.metrics.dropped('duplicate');
+        return;
+      }
+      this.metrics.deliveredRemote.inc();
+      this.#o.delivery.deliverRemote({ tenant: fwd.tenant, channel: fwd.channel, payload: fwd.data, mode: fwd.mode as PublishMode, arrivedAtMs: performance.now(), origin: 'mesh' });
+      return;
+    }
+    if (this.#forwarded.seen(`${key}/${dest}/via`, this.#now())) {
+      this.metrics.dropped('duplicate');
+      return;
+    }
+    const ttl = nextTtl(fwd.ttl);
+    if (ttl === undefined) {
+      this.metrics.dropped('ttl');
+      return;
+    }
+    this.#sendVia(fwd, step.hop, dest, step.via, ttl);
   }
 
   #onFwd(from: string, fwd: FwdFrame, bytes: number): void {
@@ -252,6 +283,7 @@ export class Mesh {
       this.metrics.dropped('ttl');
       return;
     }
+    if (fwd.via !== undefined) return this.#onSourceRouted(fwd, fwd.via);
     const now = this.#now();
     const key = Buffer.from(fwd.id).toString('hex');
     const rest: string[] = [];
