@@ -173,7 +173,7 @@ export const MESH_DEFAULTS: Readonly<Omit<MeshConfig, 'listen' | 'advertise' | '
   seeds: [],
   peerExchange: true,
   // One probe per link every 100 ms (10 small datagrams/s) and a link dead after two periods
-  // without an answer: a relay's death costs ~0.25 s of traffic on routes through it
+  // without an answer: a relay's death costs ~0.3 s of traffic on routes through it
   // (bench:failover). The price: a relay whose event loop stalls longer than the dead timer
   // has its links declared dead until 3 answers (~0.3 s) bring them back.
   probeIntervalMs: 100,
