@@ -66,6 +66,10 @@ export interface Client {
 }
 
 const textEncoder = new TextEncoder();
+/** ERR codes that refuse a SUB (its detail names it); others, e.g. slow_consumer, do not end it. */
+const SUB_REFUSAL_CODES: ReadonlySet<string> = new Set([
+  'permission_denied', 'invalid_pattern', 'invalid_name', 'too_many_subscriptions', 'token_expired', 'rate_limited', 'internal',
+]);
 const key = (tenant: string, pattern: string): string => `${tenant}\u0000${pattern}`;
 
 interface Entry {
@@ -440,7 +444,7 @@ export class ClientImpl implements Client {
   private onServerError(conn: Conn, code: string, detail: string | undefined): void {
     // A refused SUB is `ERR:{code}:SUB:{tenant}:{pattern}` (permission_denied, invalid_pattern,
     // too_many_subscriptions, …), followed by an inert OK:SUB (contract §11.8) that finds no entry.
-    if (detail?.startsWith('SUB:')) {
+    if (detail?.startsWith('SUB:') && SUB_REFUSAL_CODES.has(code)) {
       const rest = detail.slice(4);
       const i = rest.indexOf(':');
       if (i >= 0) conn.refused.add(key(rest.slice(0, i), rest.slice(i + 1)));
