@@ -79,8 +79,8 @@ const schema = {
     popLeaseMs: { type: 'integer', minimum: 1000 },
     maxHttpBodyBytes: { type: 'integer', minimum: 1024 },
     logLevel: { enum: ['debug', 'info', 'warn', 'error', 'silent'] },
-    defaultIngressKbPerSec: { type: 'integer', minimum: 8, maximum: 16384 },
-    defaultEgressKbPerSec: { type: 'integer', minimum: 8, maximum: 16384 },
+    defaultIngressKbPerSec: { anyOf: [{ const: 0 }, { type: 'integer', minimum: 8, maximum: 16384 }] },
+    defaultEgressKbPerSec: { anyOf: [{ const: 0 }, { type: 'integer', minimum: 8, maximum: 16384 }] },
   },
 } as const;
 

@@ -32,6 +32,7 @@ export interface RelayConfig {
      * KB/s (1024 bytes) written into a token minted without `ingress_kb_per_sec` /
      * `egress_kb_per_sec` (contract §11.7), per connection. Shipped as 16384, the documented
      * maximum, so clients that never set the fields are not throttled; 8 is the SDK docs' figure.
+     * 0 means unlimited (stored as 0 in the token).
      */
     defaultIngressKbPerSec: number;
     defaultEgressKbPerSec: number;
@@ -239,8 +240,9 @@ export const relayConfigSchema = {
         slowConsumerPolicy: { enum: ['drop-oldest', 'disconnect'] },
         socketHighWaterMarkBytes: positiveInt,
         maxHttpBodyBytes: positiveInt,
-        defaultIngressKbPerSec: { type: 'integer', minimum: 8, maximum: 16384 },
-        defaultEgressKbPerSec: { type: 'integer', minimum: 8, maximum: 16384 },
+        // 0: unlimited (for benchmarks and trusted internal networks); else the token range.
+        defaultIngressKbPerSec: { anyOf: [{ const: 0 }, { type: 'integer', minimum: 8, maximum: 16384 }] },
+        defaultEgressKbPerSec: { anyOf: [{ const: 0 }, { type: 'integer', minimum: 8, maximum: 16384 }] },
       },
     },
     reconnectGraceMs: { type: 'integer', minimum: 0 },

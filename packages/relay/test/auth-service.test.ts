@@ -167,6 +167,12 @@ describe('TokenService: token rights (contract §11.7)', () => {
     assert.equal(e.allowsProtocol('websocket'), true);
     assert.equal(e.allowsProtocol('webtransport'), false);
     assert.equal(e.egressBytesPerSec, 200 * 1024);
+
+    // A server default of 0 is "unlimited", stored as 0.
+    const open = new TokenService({ store, now: () => T0, rateDefaults: { ingressKbPerSec: 0, egressKbPerSec: 0 } });
+    const u = await open.issue(issueBody(T0 + HOUR));
+    assert.equal(u.record.right.egress_kb_per_sec, 0);
+    assert.equal((await open.verify(u.token, ctx)).egressBytesPerSec, Infinity);
   });
 });
 

@@ -19,6 +19,7 @@ export const MAX_KB_PER_SEC = 16384;
 export const DEFAULT_KB_PER_SEC = MAX_KB_PER_SEC;
 
 export interface RateDefaults {
+  /** KB/s written into tokens that omit the field; 0 = unlimited. */
   ingressKbPerSec: number;
   egressKbPerSec: number;
 }
@@ -84,6 +85,11 @@ export function parseTokenRights(right: Record<string, unknown>, defaults: RateD
   return { fields, defaulted };
 }
 
+/** KB/s → bytes/s; 0 (a server default of "unlimited", never a client's value) → Infinity. */
+function bytesPerSec(kb: number): number {
+  return kb === 0 ? Infinity : kb * 1024;
+}
+
 /** A token's rights as an edge applies them; a token minted before these fields existed gets `defaults`. */
 export class CompiledRights {
   readonly #protocols: ReadonlySet<string> | undefined;
@@ -93,8 +99,8 @@ export class CompiledRights {
   constructor(right: TokenRightsFields, defaults: RateDefaults = SHIPPED_RATE_DEFAULTS) {
     const p = right.allow_protocols;
     this.#protocols = p === undefined || p.length === 0 ? undefined : new Set(p.map((x) => x.toLowerCase()));
-    this.ingressBytesPerSec = (right.ingress_kb_per_sec ?? defaults.ingressKbPerSec) * 1024;
-    this.egressBytesPerSec = (right.egress_kb_per_sec ?? defaults.egressKbPerSec) * 1024;
+    this.ingressBytesPerSec = bytesPerSec(right.ingress_kb_per_sec ?? defaults.ingressKbPerSec);
+    this.egressBytesPerSec = bytesPerSec(right.egress_kb_per_sec ?? defaults.egressKbPerSec);
   }
 
   allowsProtocol(protocol: EdgeProtocol): boolean {
@@ -108,7 +114,7 @@ export function isTokenRightsShape(r: Record<string, unknown>): boolean {
   if (p !== undefined && !(Array.isArray(p) && p.every((x) => typeof x === 'string'))) return false;
   for (const f of ['ingress_kb_per_sec', 'egress_kb_per_sec']) {
     const v = r[f];
-    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v > 0)) return false;
+    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= 0)) return false;
   }
   return true;
 }
