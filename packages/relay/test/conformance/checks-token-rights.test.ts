@@ -4,6 +4,7 @@
 // default) and enforced per connection (403 at the upgrade; rates by dropping, never closing).
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { quicEdge } from '../edge-suite/quic-edge-client.js';
 import { TestEnv, connectWs, http, metricValue, scrapeMetrics, sleep, tokenBody, type Client, type Relay } from './helpers.js';
 
 const env = new TestEnv();
@@ -66,6 +67,15 @@ describe('contract v0.1 §11.7: token rights (checks 33–35)', () => {
       assert.equal(r.status, 400, `allow_protocols ${JSON.stringify(bad)}: ${r.status} ${r.text}`);
       assert.match(r.text, /allow_protocols/, 'the 400 names the field');
     }
+  });
+
+  test('allow_protocols on the native QUIC edge: a token without quic is refused (forbidden), one with it is served', async () => {
+    const relay = await env.relay();
+    assert.equal(await quicEdge.connectRefused(relay, await mintOk(relay, { allow_protocols: ['websocket'] })), 'forbidden');
+    const c = await quicEdge.connect(relay, await mintOk(relay, { allow_protocols: ['quic'] }));
+    await c.subscribe('t1', 'a.#');
+    await c.close();
+    assert.equal(await upgradeStatus(relay, await mintOk(relay, { allow_protocols: ['quic'] })), 403, 'and that one gets 403 on WebSocket');
   });
 
   test('check 34: rates of 8 and 16384 get 2xx; 7, 16385, -1, 1.5 and "64" get 400 naming the field', async () => {
