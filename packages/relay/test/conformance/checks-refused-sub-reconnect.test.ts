@@ -87,7 +87,7 @@ describe('contract v0.1 §11.8: refused SUB and reconnect (checks 36, 37)', () =
     const pubB = await env.connect(relayB, publisher);
     await expectOkOnly(m, pubB, 'new');
     await waitFor(() => m.countEvents('old_closed') === 1, OVERLAP_MS + 2000, 'the old connection closed after the overlap');
-    assert.equal(m.openConnections, 1);
+    await waitFor(() => m.openConnections === 1, 2000, 'the old connection\'s close handshake');
     await sleep(100);
     await expectOkOnly(m, pubB, 'after');
     assert.equal(m.countEvents('dead'), 0);
