@@ -3,6 +3,7 @@
 // subscription table. Transport-agnostic: it only talks to ./transport.ts.
 import { validateChannel, validatePattern, validateTenant, MAX_PAYLOAD } from '@fastpubsub/wire';
 import { Emitter } from './emitter.js';
+import { MeshReadyWaiters } from './mesh-ready.js';
 import { ClientError, abortError, sleep, withSignal } from './errors.js';
 import { parseEdge, discoverEdges, selectFastestEdge, type Edge } from './endpoint.js';
 import { OverlapFilter, payloadKey } from './dedupe.js';
@@ -65,6 +66,10 @@ export interface Client {
 }
 
 const textEncoder = new TextEncoder();
+/** ERR codes that refuse a SUB (its detail names it); others, e.g. slow_consumer, do not end it. */
+const SUB_REFUSAL_CODES: ReadonlySet<string> = new Set([
+  'permission_denied', 'invalid_pattern', 'invalid_name', 'too_many_subscriptions', 'token_expired', 'rate_limited', 'internal',
+]);
 const key = (tenant: string, pattern: string): string => `${tenant}\u0000${pattern}`;
 
 interface Entry {
@@ -81,6 +86,8 @@ class Conn {
   role: 'pending' | 'active' | 'draining' = 'pending';
   readonly confirmed = new Set<string>();
   readonly awaiting = new Set<string>();
+  /** SUBs this connection refused: the inert OK:SUB that follows the ERR (contract §11.8) confirms nothing. */
+  readonly refused = new Set<string>();
   allConfirmed: (() => void) | undefined;
   failed: ((e: Error) => void) | undefined;
   pingSentAt: number | undefined;
@@ -106,6 +113,7 @@ export class ClientImpl implements Client {
   private active: Conn | undefined;
   private pending: Conn | undefined;
   private readonly overlap = new OverlapFilter<Conn>();
+  private readonly meshReady = new MeshReadyWaiters<Conn>();
   private readonly queue: PublishQueue;
   private readonly closeAc = new AbortController();
   private readonly closedPromise: Promise<Error | undefined>;
@@ -240,6 +248,7 @@ export class ClientImpl implements Client {
         onSubscribed: (t, p) => this.onSubscribed(conn, t, p),
         onUnsubscribed: () => {},
         onPong: () => this.onPong(conn),
+        onMeshReady: (t, p, complete) => this.meshReady.answer(conn, t, p, complete),
         onServerError: (code, detail) => this.onServerError(conn, code, detail),
         onReconnectRequested: () => {
           if (conn === this.active) this.migrate();
@@ -401,6 +410,7 @@ export class ClientImpl implements Client {
 
   private onSubscribed(conn: Conn, tenant: string, pattern: string): void {
     const k = key(tenant, pattern);
+    if (conn.refused.delete(k)) return;
     const entry = this.entries.get(k);
     if (entry === undefined) return;
     conn.confirmed.add(k);
@@ -437,12 +447,18 @@ export class ClientImpl implements Client {
   }
 
   private onServerError(conn: Conn, code: string, detail: string | undefined): void {
-    // Contract §10.1: a denied SUB is `ERR:permission_denied:SUB:{tenant}:{pattern}`.
-    if (code === 'permission_denied' && detail?.startsWith('SUB:')) {
+    // A refused SUB is `ERR:{code}:SUB:{tenant}:{pattern}` (permission_denied, invalid_pattern,
+    // too_many_subscriptions, …), followed by an inert OK:SUB (contract §11.8) that finds no entry.
+    if (detail?.startsWith('SUB:') && SUB_REFUSAL_CODES.has(code)) {
       const rest = detail.slice(4);
       const i = rest.indexOf(':');
+      if (i >= 0) conn.refused.add(key(rest.slice(0, i), rest.slice(i + 1)));
       const entry = i < 0 ? undefined : this.entries.get(key(rest.slice(0, i), rest.slice(i + 1)));
-      if (entry !== undefined) return this.failEntry(entry, new ClientError('server', `subscription ${entry.tenant}:${entry.pattern} denied`, { serverCode: code, detail }));
+      const retryWithNewToken = code === 'token_expired' && this.tokenProvider !== undefined;
+      // An expired token is refreshed below and the subscription re-sent on the new connection.
+      if (entry !== undefined && !retryWithNewToken) {
+        return this.failEntry(entry, new ClientError('server', `subscription ${entry.tenant}:${entry.pattern} refused (${code})`, { serverCode: code, detail }));
+      }
     }
     if (code === 'token_expired' && conn === this.active && this.tokenProvider !== undefined) {
       void this.refreshToken('expired').then(() => this.migrate(), () => {});
@@ -531,6 +547,7 @@ export class ClientImpl implements Client {
   }
 
   async subscribe(tenant: string, pattern: string, options: SubscribeOptions = {}): Promise<Subscription> {
+    if (options.meshReady === true) return this.subscribeMeshReady(tenant, pattern, options);
     if (this.state === 'closed') throw new ClientError('closed', 'client closed');
     try {
       validateTenant(tenant);
@@ -556,6 +573,7 @@ export class ClientImpl implements Client {
       for (const c of this.conns) {
         if (c.role === 'draining') continue;
         if (c.role === 'pending') c.awaiting.add(k);
+        c.refused.delete(k);
         c.link?.subscribe(tenant, pattern);
       }
     }
@@ -572,6 +590,25 @@ export class ClientImpl implements Client {
       );
     } catch (err) {
       if (w !== undefined) e.waiters.delete(w);
+      await sub.unsubscribe();
+      throw err;
+    }
+    return sub;
+  }
+
+  /** subscribe(), then wait until the edge confirms the whole mesh routes the pattern to it. */
+  private async subscribeMeshReady(tenant: string, pattern: string, options: SubscribeOptions): Promise<Subscription> {
+    const sub = await this.subscribe(tenant, pattern, { ...options, meshReady: false });
+    const conn = this.active;
+    try {
+      if (conn?.link?.meshReady === undefined) {
+        throw new ClientError('bad_argument', `meshReady needs a connected transport that supports it (${this.transport.name} does not)`);
+      }
+      const waiting = this.meshReady.wait(conn, tenant, pattern, options.meshReadyTimeoutMs ?? 10_000);
+      waiting.catch(() => undefined); // settled later by its timer if the signal wins the race
+      conn.link.meshReady(tenant, pattern);
+      await withSignal(waiting, options.signal);
+    } catch (err) {
       await sub.unsubscribe();
       throw err;
     }

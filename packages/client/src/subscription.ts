@@ -22,6 +22,14 @@ export interface SubscribeOptions {
   bufferSize?: number;
   /** What to do when the buffer is full (default 'drop-oldest'). */
   overflow?: OverflowPolicy;
+  /**
+   * Resolve only once every PoP of the relay mesh routes this subscription's messages to the
+   * edge (WebSocket transport), so a publish made anywhere after `subscribe()` resolves reaches
+   * it. Costs about one path latency across the mesh; a standalone relay answers at once.
+   */
+  meshReady?: boolean;
+  /** Bound on the meshReady wait (default 10 000 ms); past it `subscribe()` rejects with `timeout`. */
+  meshReadyTimeoutMs?: number;
 }
 
 export interface SubscriptionStats {

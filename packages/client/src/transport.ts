@@ -26,6 +26,8 @@ export interface TransportEvents {
   onServerError(code: string, detail: string | undefined): void;
   /** The edge asks the client to migrate (contract §6). */
   onReconnectRequested(): void;
+  /** The edge's answer to `meshReady()`: complete unless the edge gave up waiting. */
+  onMeshReady?(tenant: string, pattern: string, complete: boolean): void;
   /** The connection is gone; `error` is undefined after a local `close()`. Fires once. */
   onClose(error: ClientError | undefined): void;
 }
@@ -36,6 +38,8 @@ export interface TransportConnection {
   unsubscribe(tenant: string, pattern: string): void;
   publish(tenant: string, channel: string, payload: Uint8Array, mode: DeliveryMode): void;
   ping(): void;
+  /** Asks the edge to answer once the relay mesh routes (tenant, pattern) to it; absent if the transport cannot. */
+  meshReady?(tenant: string, pattern: string): void;
   /** Bytes accepted but not yet handed to the network (backpressure hint). */
   readonly bufferedAmount: number;
   close(): void;

@@ -16,6 +16,9 @@ export interface ControlConfig {
   popLeaseMs: number;
   maxHttpBodyBytes: number;
   logLevel: LogLevel;
+  /** KB/s written into tickets minted without `ingress_kb_per_sec` / `egress_kb_per_sec` (contract §11.7). */
+  defaultIngressKbPerSec: number;
+  defaultEgressKbPerSec: number;
 }
 
 export interface ControlConfigInput {
@@ -26,6 +29,8 @@ export interface ControlConfigInput {
   popLeaseMs?: number;
   maxHttpBodyBytes?: number;
   logLevel?: LogLevel;
+  defaultIngressKbPerSec?: number;
+  defaultEgressKbPerSec?: number;
 }
 
 export const CONTROL_DEFAULTS = Object.freeze({
@@ -35,6 +40,8 @@ export const CONTROL_DEFAULTS = Object.freeze({
   popLeaseMs: 6000,
   maxHttpBodyBytes: 64 * 1024,
   logLevel: 'info' as LogLevel,
+  // The documented maximum: tokens of clients that never set a rate are not throttled (§11.7).
+  defaultKbPerSec: 16384,
 });
 
 const secret = { type: 'string', minLength: 1, pattern: '^\\S+$' } as const;
@@ -72,6 +79,8 @@ const schema = {
     popLeaseMs: { type: 'integer', minimum: 1000 },
     maxHttpBodyBytes: { type: 'integer', minimum: 1024 },
     logLevel: { enum: ['debug', 'info', 'warn', 'error', 'silent'] },
+    defaultIngressKbPerSec: { anyOf: [{ const: 0 }, { type: 'integer', minimum: 8, maximum: 16384 }] },
+    defaultEgressKbPerSec: { anyOf: [{ const: 0 }, { type: 'integer', minimum: 8, maximum: 16384 }] },
   },
 } as const;
 
@@ -100,5 +109,7 @@ export function resolveControlConfig(input: unknown): ControlConfig {
     popLeaseMs: g.popLeaseMs ?? d.popLeaseMs,
     maxHttpBodyBytes: g.maxHttpBodyBytes ?? d.maxHttpBodyBytes,
     logLevel: g.logLevel ?? d.logLevel,
+    defaultIngressKbPerSec: g.defaultIngressKbPerSec ?? d.defaultKbPerSec,
+    defaultEgressKbPerSec: g.defaultEgressKbPerSec ?? d.defaultKbPerSec,
   };
 }

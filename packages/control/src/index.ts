@@ -40,7 +40,14 @@ export async function startControl(input: ControlConfigInput, deps: ControlDeps 
       ? await EtcdControlStore.open({ endpoints: config.store.endpoints, prefix: config.store.prefix, logger })
       : await EmbeddedControlStore.open(config.store.dataDir, { now });
   const hub = new WatchHub(store, now, logger);
-  const service = new ControlService({ store, now, popLeaseMs: config.popLeaseMs, hub });
+  const service = new ControlService({
+    store,
+    now,
+    popLeaseMs: config.popLeaseMs,
+    hub,
+    logger,
+    rateDefaults: { ingressKbPerSec: config.defaultIngressKbPerSec, egressKbPerSec: config.defaultEgressKbPerSec },
+  });
   const streams = new Set<ServerResponse>();
   let server: Server | undefined;
   try {

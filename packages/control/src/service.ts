@@ -2,13 +2,14 @@
 // tokens (contract §7 bodies), limits, signing-key rotation, the PoP registry and usage.
 // Stateless apart from the WatchHub's cache, so several instances can share one etcd cluster.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ErrorCode, FpsError } from '@fastpubsub/core';
+import { ErrorCode, FpsError, type Logger } from '@fastpubsub/core';
 import {
   formatAccessToken,
   parseAccessToken,
   parseGetTokenRequest,
   parseRefreshTokenRequest,
   parseRevokeTokenRequest,
+  type RateDefaults,
   type TenantLimits,
   type TicketClaims,
 } from '@fastpubsub/relay';
@@ -34,6 +35,10 @@ export interface ControlServiceOptions {
   now: () => number;
   popLeaseMs: number;
   hub: WatchHub;
+  /** Rates for tickets that omit them (contract §11.7); default 16384 KB/s each way. */
+  rateDefaults?: RateDefaults;
+  /** Tickets minted without rate limits are logged here (info). */
+  logger?: Logger;
 }
 
 export class ControlService {
@@ -41,12 +46,16 @@ export class ControlService {
   readonly hub: WatchHub;
   readonly #now: () => number;
   readonly #popLeaseMs: number;
+  readonly #rateDefaults: RateDefaults | undefined;
+  readonly #logger: Logger | undefined;
 
   constructor(o: ControlServiceOptions) {
     this.store = o.store;
     this.hub = o.hub;
     this.#now = o.now;
     this.#popLeaseMs = o.popLeaseMs;
+    this.#rateDefaults = o.rateDefaults;
+    this.#logger = o.logger;
   }
 
   /** Creates the first signing key if there is none (racing instances may both create one: harmless). */
@@ -148,7 +157,7 @@ export class ControlService {
 
   async issueToken(who: Principal, body: unknown): Promise<{ token: string }> {
     const now = this.#now();
-    const req = parseGetTokenRequest(body, now);
+    const req = parseGetTokenRequest(body, now, this.#rateDefaults === undefined ? {} : { rateDefaults: this.#rateDefaults });
     const tenants = [...new Set(req.right.tenant_grants.flatMap((g) => g.tenant_ids))];
     this.#authorizeTenants(who, tenants);
     const key = signingKey(this.hub.keys());
@@ -175,6 +184,14 @@ export class ControlService {
     if (req.description !== undefined) meta.description = req.description;
     await this.#extendKey(key.kid, req.expiresAtMs);
     await this.store.put('token', id, meta);
+    if (req.defaultedRates.length > 0) {
+      this.#logger?.info('token minted without rate limits; the default was applied', {
+        tokenId: id,
+        defaulted: req.defaultedRates,
+        ingressKbPerSec: right.ingress_kb_per_sec,
+        egressKbPerSec: right.egress_kb_per_sec,
+      });
+    }
     return { token: formatAccessToken(id, jws) };
   }
 

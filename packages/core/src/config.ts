@@ -28,6 +28,14 @@ export interface RelayConfig {
     socketHighWaterMarkBytes: number;
     /** REST request bodies above this get 413. */
     maxHttpBodyBytes: number;
+    /**
+     * KB/s (1024 bytes) written into a token minted without `ingress_kb_per_sec` /
+     * `egress_kb_per_sec` (contract §11.7), per connection. Shipped as 16384, the documented
+     * maximum, so clients that never set the fields are not throttled; 8 is the SDK docs' figure.
+     * 0 means unlimited (stored as 0 in the token).
+     */
+    defaultIngressKbPerSec: number;
+    defaultEgressKbPerSec: number;
   };
   /** How long a connection told to RECONNECT keeps being served (contract §10.9). */
   reconnectGraceMs: number;
@@ -165,9 +173,13 @@ export const QUIC_DEFAULTS: Readonly<Omit<QuicEdgeConfig, 'listen' | 'certFile' 
 export const MESH_DEFAULTS: Readonly<Omit<MeshConfig, 'listen' | 'advertise' | 'caFile' | 'certFile' | 'keyFile'>> = Object.freeze({
   seeds: [],
   peerExchange: true,
-  probeIntervalMs: 500,
-  // Above one probe period plus a long link's RTT jitter, below the 1 s failover target.
-  deadAfterMs: 800,
+  // One probe per link every 100 ms (10 small datagrams/s) and a link dead after two periods
+  // without an answer: a relay's death costs ~0.3 s of traffic on routes through it
+  // (bench:failover). The price: a relay whose event loop stalls longer than the dead timer
+  // has its links declared dead until 3 answers (~0.3 s) bring them back.
+  probeIntervalMs: 100,
+  /** Default: twice the probe interval (DEAD_AFTER_PROBES), computed in resolveMesh. */
+  deadAfterMs: 200,
   linkQueueBytes: 4 * MiB,
   redundantChannels: [],
   switchMarginMs: 1,
@@ -187,6 +199,8 @@ export const RELAY_DEFAULTS: Readonly<Omit<RelayConfig, 'masterToken' | 'tls' | 
     slowConsumerPolicy: 'drop-oldest' as SlowConsumerPolicy,
     socketHighWaterMarkBytes: 256 * KiB,
     maxHttpBodyBytes: 64 * KiB,
+    defaultIngressKbPerSec: 16384, // contract §11.7: the documented maximum
+    defaultEgressKbPerSec: 16384,
   },
   reconnectGraceMs: 10_000, // contract §10.9: at least 10 s
   shutdownGraceMs: 15_000,
@@ -226,6 +240,9 @@ export const relayConfigSchema = {
         slowConsumerPolicy: { enum: ['drop-oldest', 'disconnect'] },
         socketHighWaterMarkBytes: positiveInt,
         maxHttpBodyBytes: positiveInt,
+        // 0: unlimited (for benchmarks and trusted internal networks); else the token range.
+        defaultIngressKbPerSec: { anyOf: [{ const: 0 }, { type: 'integer', minimum: 8, maximum: 16384 }] },
+        defaultEgressKbPerSec: { anyOf: [{ const: 0 }, { type: 'integer', minimum: 8, maximum: 16384 }] },
       },
     },
     reconnectGraceMs: { type: 'integer', minimum: 0 },
@@ -335,8 +352,11 @@ export function resolveRelayConfig(input: unknown): RelayConfig {
 }
 
 function resolveMesh(given: NonNullable<RelayConfigInput['mesh']>, listen: { host: string; port: number }): MeshConfig {
+  const probeIntervalMs = given.probeIntervalMs ?? MESH_DEFAULTS.probeIntervalMs;
   const m: MeshConfig = {
     ...MESH_DEFAULTS,
+    // The dead timer follows the probe interval unless set: a link is dead after two silent periods.
+    deadAfterMs: Math.max(50, 2 * probeIntervalMs),
     ...given,
     seeds: [...(given.seeds ?? MESH_DEFAULTS.seeds)],
     redundantChannels: [...(given.redundantChannels ?? MESH_DEFAULTS.redundantChannels)],

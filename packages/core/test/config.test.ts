@@ -112,8 +112,11 @@ test('mesh: optional; files required; defaults derived from the HTTP address; st
   const files = { caFile: 'ca.pem', certFile: 'a.pem', keyFile: 'a.key' };
   const m = resolveRelayConfig({ ...base, listen: { port: 7700 }, mesh: files }).mesh!;
   assert.deepEqual(m.listen, { host: '127.0.0.1', port: 7702 });
-  assert.equal(m.probeIntervalMs, 500);
-  assert.equal(m.deadAfterMs, 800);
+  assert.equal(m.probeIntervalMs, 100);
+  assert.equal(m.deadAfterMs, 200);
+  // The dead timer follows a configured probe interval unless it is set too.
+  assert.equal(resolveRelayConfig({ ...base, mesh: { ...files, probeIntervalMs: 300 } }).mesh!.deadAfterMs, 600);
+  assert.equal(resolveRelayConfig({ ...base, mesh: { ...files, probeIntervalMs: 300, deadAfterMs: 1000 } }).mesh!.deadAfterMs, 1000);
   assert.equal(m.peerExchange, true);
   assert.deepEqual(m.seeds, []);
   assert.deepEqual(m.redundantChannels, []);

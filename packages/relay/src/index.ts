@@ -16,6 +16,7 @@ export {
   type GetTokenRequest,
   type TenantGrant,
   type TokenRight,
+  type RateDefaults,
 } from './auth/index.js';
 export { createMeshPki, loadMeshCredentials, relayIdOf, MESH_SERVER_NAME, type MeshPkiPaths, type MeshCredentials } from './mesh/link/pki.js';
 export type { LinkInfo as MeshLinkInfo, RouteInfo as MeshRouteInfo } from './mesh/mesh.js';

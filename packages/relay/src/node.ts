@@ -66,7 +66,12 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   const tlsOptions = config.tls === undefined ? undefined : await readTls(config.tls);
 
   const store = await EmbeddedTokenStore.open(config.dataDir, { now });
-  const tokens = new TokenService({ store, now });
+  const tokens = new TokenService({
+    store,
+    now,
+    logger,
+    rateDefaults: { ingressKbPerSec: config.limits.defaultIngressKbPerSec, egressKbPerSec: config.limits.defaultEgressKbPerSec },
+  });
   await tokens.start();
   let shuttingDown = false;
   // The edge needs the metrics and the metrics' gauges read the edge; the gauge reads happen
@@ -100,7 +105,17 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
         });
   if (admission !== undefined) registerAdmissionMetrics(metrics.registry, admission);
   const verifier = control?.verifier ?? tokens;
-  const edge = new WsEdge({ config, verifier, dispatcher, metrics, logger, now, ...(admission === undefined ? {} : { admission }) });
+  const edge = new WsEdge({
+    config,
+    verifier,
+    dispatcher,
+    metrics,
+    logger,
+    now,
+    ...(admission === undefined ? {} : { admission }),
+    // The mesh starts after the edges; until then (and without one) this relay is the whole network.
+    interestReady: (timeoutMs) => built.mesh?.interestReady(timeoutMs) ?? Promise.resolve(true),
+  });
   built.edge = edge;
 
   const api = createHttpApi({

@@ -70,8 +70,11 @@ describe('parseGetTokenRequest', () => {
     assert.equal(req.description, 'test');
     assert.equal(req.expiresAtMs, NOW + HOUR);
     assert.deepEqual(Object.keys(req.right).sort(), [
-      'allow_ip_masks', 'allow_regions', 'allowed_ws_origin', 'expires_at', 'tenant_grants',
+      'allow_ip_masks', 'allow_regions', 'allowed_ws_origin', 'egress_kb_per_sec', 'expires_at', 'ingress_kb_per_sec', 'tenant_grants',
     ]);
+    // Contract §11.7: omitted rates are stored as the default applied at mint time.
+    assert.equal(req.right.ingress_kb_per_sec, 16384);
+    assert.deepEqual(req.defaultedRates, ['ingress_kb_per_sec', 'egress_kb_per_sec']);
   });
 
   it('accepts 24 h ahead plus the 60 s skew, with an offset', () => {

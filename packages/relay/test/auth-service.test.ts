@@ -137,6 +137,45 @@ describe('TokenService', () => {
   });
 });
 
+describe('TokenService: token rights (contract §11.7)', () => {
+  it('stores the rates as applied at mint time, logs tokens minted without them, and a later default leaves them alone', async () => {
+    const store = new MemoryTokenStore();
+    const lines: Array<{ msg: string; fields: Record<string, unknown> | undefined }> = [];
+    const logger = {
+      debug: () => undefined,
+      info: (msg: string, fields?: Record<string, unknown>) => lines.push({ msg, fields }),
+      warn: () => undefined,
+      error: () => undefined,
+      child: () => logger,
+    };
+    const svc = new TokenService({ store, now: () => T0, logger, rateDefaults: { ingressKbPerSec: 8, egressKbPerSec: 64 } });
+    const omitted = await svc.issue(issueBody(T0 + HOUR));
+    assert.equal(omitted.record.right.ingress_kb_per_sec, 8);
+    assert.equal(omitted.record.right.egress_kb_per_sec, 64);
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0]?.fields?.['tokenId'], omitted.record.id);
+    const explicit = await svc.issue(issueBody(T0 + HOUR, { ingress_kb_per_sec: 100, egress_kb_per_sec: 200, allow_protocols: ['WebSocket'] }));
+    assert.equal(lines.length, 1, 'a token with both rates is not logged');
+    assert.deepEqual(explicit.record.right.allow_protocols, ['websocket']);
+
+    // Another service over the same store with another default: stored values win.
+    const later = new TokenService({ store, now: () => T0, rateDefaults: { ingressKbPerSec: 16384, egressKbPerSec: 16384 } });
+    const t = await later.verify(omitted.token, ctx);
+    assert.equal(t.ingressBytesPerSec, 8 * 1024);
+    assert.equal(t.egressBytesPerSec, 64 * 1024);
+    const e = await later.verify(explicit.token, ctx);
+    assert.equal(e.allowsProtocol('websocket'), true);
+    assert.equal(e.allowsProtocol('webtransport'), false);
+    assert.equal(e.egressBytesPerSec, 200 * 1024);
+
+    // A server default of 0 is "unlimited", stored as 0.
+    const open = new TokenService({ store, now: () => T0, rateDefaults: { ingressKbPerSec: 0, egressKbPerSec: 0 } });
+    const u = await open.issue(issueBody(T0 + HOUR));
+    assert.equal(u.record.right.egress_kb_per_sec, 0);
+    assert.equal((await open.verify(u.token, ctx)).egressBytesPerSec, Infinity);
+  });
+});
+
 describe('EmbeddedTokenStore', () => {
   async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
     const dir = await mkdtemp(join(tmpdir(), 'fps-tokens-'));

@@ -77,5 +77,12 @@ export {
   type ClientText,
   type ServerText,
 } from './contract/text.js';
+export {
+  MESH_READY_PREFIX,
+  formatMeshReady,
+  formatMeshReadyRequest,
+  parseMeshReady,
+  type MeshReady,
+} from './contract/mesh-ready.js';
 
 export * from './mesh/index.js';

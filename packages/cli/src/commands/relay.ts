@@ -25,7 +25,9 @@ Config file keys (JSON, unknown keys are errors): listen {host, port}, masterTok
 dataDir, tls {certFile, keyFile}, limits {maxPayloadBytes (${d.limits.maxPayloadBytes}),
 maxSubscriptionsPerConnection (${d.limits.maxSubscriptionsPerConnection}), maxConnections (${d.limits.maxConnections}),
 outboundQueueBytes (${d.limits.outboundQueueBytes}), slowConsumerPolicy (${d.limits.slowConsumerPolicy} | disconnect),
-socketHighWaterMarkBytes (${d.limits.socketHighWaterMarkBytes}), maxHttpBodyBytes (${d.limits.maxHttpBodyBytes})},
+socketHighWaterMarkBytes (${d.limits.socketHighWaterMarkBytes}), maxHttpBodyBytes (${d.limits.maxHttpBodyBytes}),
+defaultIngressKbPerSec (${d.limits.defaultIngressKbPerSec}), defaultEgressKbPerSec (${d.limits.defaultEgressKbPerSec}): the
+per-connection rate written into tokens minted without one, 8–16384 KB/s},
 reconnectGraceMs (${d.reconnectGraceMs}), shutdownGraceMs (${d.shutdownGraceMs}), logLevel, discovery {edges}.
 
 SIGTERM or SIGINT: clients are sent RECONNECT and served during the grace period, then the

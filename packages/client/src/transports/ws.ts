@@ -1,7 +1,7 @@
 // WebSocket transport, contract v0.1: subprotocol `llps.v1,at.<token>`, binary publish and
 // delivery frames, text SUB/UNSUB/PING. Browser-safe: it uses whatever WebSocket constructor it
 // is given (the global one in browsers; `ws` in Node through @fastpubsub/client/node).
-import { decodeDelivery, encodePublish, formatSub, formatUnsub, parseServerText, PING } from '@fastpubsub/wire';
+import { decodeDelivery, encodePublish, formatMeshReadyRequest, formatSub, formatUnsub, parseMeshReady, parseServerText, PING } from '@fastpubsub/wire';
 import { ClientError, abortError } from '../errors.js';
 import type { DeliveryMode, OpenParams, Transport, TransportConnection, TransportEvents } from '../transport.js';
 
@@ -64,6 +64,8 @@ class WsConnection implements TransportConnection {
 
   private onMessage(data: unknown): void {
     if (typeof data === 'string') {
+      const ready = parseMeshReady(data);
+      if (ready !== undefined) return this.events.onMeshReady?.(ready.tenant, ready.pattern, ready.complete);
       const t = parseServerText(data);
       switch (t.kind) {
         case 'OK':
@@ -124,6 +126,10 @@ class WsConnection implements TransportConnection {
 
   ping(): void {
     this.sendText(PING);
+  }
+
+  meshReady(tenant: string, pattern: string): void {
+    this.sendText(formatMeshReadyRequest(tenant, pattern));
   }
 
   publish(tenant: string, channel: string, payload: Uint8Array, mode: DeliveryMode): void {

@@ -7,6 +7,7 @@ export {
   parseRevokeTokenRequest,
   parseExpiry,
   type ExpiryOptions,
+  type GetTokenOptions,
   type GetTokenRequest,
   type RefreshTokenRequest,
   type RevokeTokenRequest,
@@ -31,6 +32,15 @@ export {
   type RestrictionFailure,
 } from './restrictions.js';
 export { Ticket } from './ticket.js';
+export {
+  parseTokenRights,
+  CompiledRights,
+  EDGE_PROTOCOLS,
+  SHIPPED_RATE_DEFAULTS,
+  type EdgeProtocol,
+  type RateDefaults,
+  type TokenRightsFields,
+} from './rights.js';
 export { MemoryTokenStore, type TokenStore } from './store.js';
 export { EmbeddedTokenStore, type EmbeddedTokenStoreOptions } from './embedded-store.js';
 export { TokenService, type TokenServiceOptions, type VerifyContext } from './service.js';

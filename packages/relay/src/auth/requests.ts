@@ -5,6 +5,7 @@
 import { ErrorCode, FpsError } from '@fastpubsub/core';
 import { isValidRule, isValidTenant } from './grants.js';
 import { parseIpMask } from './restrictions.js';
+import { parseTokenRights, type ParsedRights, type RateDefaults } from './rights.js';
 import { parseRfc3339 } from './rfc3339.js';
 import { parseAccessToken } from './token.js';
 import type { TenantGrant, TokenRight } from './types.js';
@@ -16,9 +17,16 @@ export interface ExpiryOptions {
   skewMs?: number;
 }
 
+export interface GetTokenOptions extends ExpiryOptions {
+  /** Rates applied to a token that omits `ingress_kb_per_sec` / `egress_kb_per_sec` (§11.7). */
+  rateDefaults?: RateDefaults;
+}
+
 export interface GetTokenRequest {
-  /** Normalized copy: only the known fields, every list present. */
+  /** Normalized copy: only the known fields, every list present, both rates applied. */
   right: TokenRight;
+  /** Rate fields the request omitted, filled in from the server default. */
+  defaultedRates: ParsedRights['defaulted'];
   expiresAtMs: number;
   createdBy: string;
   description?: string;
@@ -85,7 +93,7 @@ function parseGrant(v: unknown, i: number): TenantGrant {
   };
 }
 
-export function parseGetTokenRequest(body: unknown, nowMs: number, opts: ExpiryOptions = {}): GetTokenRequest {
+export function parseGetTokenRequest(body: unknown, nowMs: number, opts: GetTokenOptions = {}): GetTokenRequest {
   if (!isObject(body)) throw bad('body must be a JSON object');
   const right = body['right'];
   if (!isObject(right)) throw bad('right is required (an object)');
@@ -104,14 +112,17 @@ export function parseGetTokenRequest(body: unknown, nowMs: number, opts: ExpiryO
   if (typeof description === 'string' && description.length > MAX_TEXT) {
     throw bad(`description is longer than ${MAX_TEXT} characters`);
   }
+  const rights = parseTokenRights(right, opts.rateDefaults);
   const out: GetTokenRequest = {
     right: {
       tenant_grants: grants.map(parseGrant),
       allow_ip_masks: stringList(right['allow_ip_masks'], 'right.allow_ip_masks', (m) => parseIpMask(m.trim()) !== undefined),
       allow_regions: stringList(right['allow_regions'], 'right.allow_regions'),
       allowed_ws_origin: stringList(right['allowed_ws_origin'], 'right.allowed_ws_origin'),
+      ...rights.fields,
       expires_at: expiresAt as string,
     },
+    defaultedRates: rights.defaulted,
     expiresAtMs,
     createdBy,
   };

@@ -2,7 +2,7 @@
 // verify costs a map lookup and one hash; the store is the source of truth loaded by start().
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { ErrorCode, FpsError } from '@fastpubsub/core';
+import { ErrorCode, FpsError, type Logger } from '@fastpubsub/core';
 import { CompiledGrants } from './grants.js';
 import {
   parseGetTokenRequest,
@@ -11,6 +11,7 @@ import {
   type ExpiryOptions,
 } from './requests.js';
 import { CompiledRestrictions } from './restrictions.js';
+import { CompiledRights, SHIPPED_RATE_DEFAULTS, type RateDefaults } from './rights.js';
 import type { TokenStore } from './store.js';
 import { Ticket } from './ticket.js';
 import { formatAccessToken, hashSecret, parseAccessToken } from './token.js';
@@ -22,6 +23,10 @@ export interface TokenServiceOptions {
   /** n random bytes; default node:crypto randomBytes. Injected for deterministic tests. */
   random?: (n: number) => Uint8Array;
   expiry?: ExpiryOptions;
+  /** Rates for tokens that omit them (contract §11.7); default 16384 KB/s each way. */
+  rateDefaults?: RateDefaults;
+  /** Tokens minted without rate limits are logged here (info). */
+  logger?: Logger;
 }
 
 export interface VerifyContext {
@@ -38,6 +43,7 @@ interface Entry {
   readonly hash: Buffer;
   readonly grants: CompiledGrants;
   readonly restrictions: CompiledRestrictions;
+  readonly rights: CompiledRights;
 }
 
 const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
@@ -47,6 +53,8 @@ export class TokenService {
   readonly #now: () => number;
   readonly #random: (n: number) => Uint8Array;
   readonly #expiry: ExpiryOptions;
+  readonly #rateDefaults: RateDefaults;
+  readonly #logger: Logger | undefined;
   readonly #cache = new Map<string, Entry>();
   readonly #revokedListeners = new Set<(tokenId: string) => void>();
   /** Serializes read-modify-write so a refresh racing a revoke cannot resurrect the token. */
@@ -57,6 +65,8 @@ export class TokenService {
     this.#now = opts.now;
     this.#random = opts.random ?? ((n) => randomBytes(n));
     this.#expiry = opts.expiry ?? {};
+    this.#rateDefaults = opts.rateDefaults ?? SHIPPED_RATE_DEFAULTS;
+    this.#logger = opts.logger;
   }
 
   /** Loads every stored record into the cache. Optional: verify falls back to the store on a miss. */
@@ -72,7 +82,7 @@ export class TokenService {
 
   async issue(body: unknown): Promise<{ token: string; record: TokenRecord }> {
     const now = this.#now();
-    const req = parseGetTokenRequest(body, now, this.#expiry);
+    const req = parseGetTokenRequest(body, now, { ...this.#expiry, rateDefaults: this.#rateDefaults });
     const id = toHex(this.#random(16));
     const secret = toHex(this.#random(16));
     const record: TokenRecord = {
@@ -92,6 +102,14 @@ export class TokenService {
       await this.#store.put(record);
       this.#remember(record);
     });
+    if (req.defaultedRates.length > 0) {
+      this.#logger?.info('token minted without rate limits; the server default was applied', {
+        tokenId: id,
+        defaulted: req.defaultedRates,
+        ingressKbPerSec: req.right.ingress_kb_per_sec,
+        egressKbPerSec: req.right.egress_kb_per_sec,
+      });
+    }
     return { token: formatAccessToken(id, secret), record: structuredClone(record) };
   }
 
@@ -156,7 +174,7 @@ export class TokenService {
     if (failed !== undefined) {
       throw new FpsError(ErrorCode.Forbidden, `access token not allowed from this ${failed}`, { detail: failed });
     }
-    return new Ticket(r, entry.grants);
+    return new Ticket(r, entry.grants, entry.rights);
   }
 
   /** Called with the token id after each successful revoke; returns an unsubscribe function. */
@@ -187,6 +205,7 @@ export class TokenService {
       hash: Buffer.from(record.secretHash, 'hex'),
       grants: new CompiledGrants(record.right),
       restrictions: new CompiledRestrictions(record.right),
+      rights: new CompiledRights(record.right, this.#rateDefaults),
     };
     this.#cache.set(record.id, entry);
     return entry;

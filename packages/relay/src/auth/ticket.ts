@@ -1,4 +1,5 @@
 import { CompiledGrants } from './grants.js';
+import { CompiledRights, type EdgeProtocol } from './rights.js';
 import type { TokenRecord } from './types.js';
 
 /** Per-ticket memo of scope checks; cleared when full, which keeps memory bounded and O(1). */
@@ -14,13 +15,27 @@ export class Ticket {
   /** Expiry at verify time; a later refresh does not update an existing ticket. */
   readonly expiresAtMs: number;
   readonly #grants: CompiledGrants;
+  readonly #rights: CompiledRights;
   readonly #pub = new Map<string, boolean>();
   readonly #sub = new Map<string, boolean>();
 
-  constructor(record: Pick<TokenRecord, 'id' | 'expiresAtMs' | 'right'>, grants?: CompiledGrants) {
+  constructor(record: Pick<TokenRecord, 'id' | 'expiresAtMs' | 'right'>, grants?: CompiledGrants, rights?: CompiledRights) {
     this.tokenId = record.id;
     this.expiresAtMs = record.expiresAtMs;
     this.#grants = grants ?? new CompiledGrants(record.right);
+    this.#rights = rights ?? new CompiledRights(record.right);
+  }
+
+  allowsProtocol(protocol: EdgeProtocol): boolean {
+    return this.#rights.allowsProtocol(protocol);
+  }
+
+  get ingressBytesPerSec(): number {
+    return this.#rights.ingressBytesPerSec;
+  }
+
+  get egressBytesPerSec(): number {
+    return this.#rights.egressBytesPerSec;
   }
 
   canPublish(tenant: string, channel: string): boolean {

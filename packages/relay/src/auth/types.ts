@@ -7,7 +7,10 @@ export interface TenantGrant {
   allow_channels_sub: string[];
 }
 
-export interface TokenRight {
+import type { TokenRightsFields } from './rights.js';
+
+/** Grants, handshake restrictions and (contract §11.7) protocols and rates, as stored. */
+export interface TokenRight extends TokenRightsFields {
   tenant_grants: TenantGrant[];
   allow_ip_masks: string[];
   allow_regions: string[];

@@ -2,8 +2,16 @@
 // structurally, so edges depend on this small interface and only node.ts knows the concrete
 // TokenService behind it.
 
+import type { EdgeProtocol } from '../auth/rights.js';
+
 export interface EdgeTicket {
   readonly tokenId: string;
+  /** `allow_protocols` (contract §11.7), checked at the handshake: refused → 403. */
+  allowsProtocol(protocol: EdgeProtocol): boolean;
+  /** Per-connection rate of publish frames, bytes/s (`ingress_kb_per_sec` × 1024). */
+  readonly ingressBytesPerSec: number;
+  /** Per-connection rate of delivery frames, bytes/s (`egress_kb_per_sec` × 1024). */
+  readonly egressBytesPerSec: number;
   canPublish(tenant: string, channel: string): boolean;
   canSubscribe(tenant: string, pattern: string): boolean;
   isExpired(nowMs: number): boolean;

@@ -15,10 +15,12 @@ import {
   FwdFlags,
   MeshFrameType,
   decodeInterest,
+  decodeInterestAck,
   decodePeers,
   decodeRoute,
   encodeFwd,
   encodeInterest,
+  encodeInterestAck,
   encodePeers,
   encodeRoute,
   isWireError,
@@ -48,6 +50,8 @@ import type { MeshLink } from './link/link.js';
 import type { MeshCredentials } from './link/pki.js';
 import { MeshTransport } from './link/transport.js';
 import { MeshMetrics } from './metrics.js';
+import { InterestPropagation } from './interest/propagation.js';
+import { disjointCopies, sourceRouteStep } from './route/disjoint.js';
 
 /** What the mesh needs from the local delivery core (the Dispatcher satisfies it). */
 export interface LocalDelivery {
@@ -102,12 +106,16 @@ export interface RouteInfo {
 }
 
 const TICK_MS = 20;
+// Hop bound of an INTEREST_ACK on its way back to the origin (as FWD's TTL).
+const ACK_TTL = 8;
 
 export class Mesh {
   readonly id: string;
   readonly transport: MeshTransport;
   readonly router: Router;
   readonly interest: InterestTable;
+  /** Which PoPs hold which version of our interest (INTEREST_ACK); see interestReady(). */
+  readonly propagation: InterestPropagation;
   readonly metrics: MeshMetrics;
   readonly #o: MeshOptions;
   readonly #now: () => number;
@@ -120,6 +128,7 @@ export class Mesh {
   #timer: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
   #interestDirty = false;
+  #interestFloodScheduled = false;
 
   constructor(o: MeshOptions) {
     this.#o = o;
@@ -127,6 +136,7 @@ export class Mesh {
     this.#now = o.now ?? (() => performance.now());
     this.router = new Router({ id: this.id, initialSeq: Date.now() * 2, ...o.router });
     this.interest = new InterestTable({ self: this.id, initialVersion: Date.now() });
+    this.propagation = new InterestPropagation({ self: this.id, reachable: () => this.router.routes().map((r) => r.dest) });
     this.transport = new MeshTransport({
       credentials: o.credentials,
       host: o.host,
@@ -162,6 +172,7 @@ export class Mesh {
 
   async close(): Promise<void> {
     if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.propagation.close();
     this.#unsubscribe?.();
     this.#o.delivery.setForwarder(undefined);
     await this.transport.close();
@@ -211,29 +222,59 @@ export class Mesh {
         continue;
       }
       if (hop === from) this.#o.logger.debug('mesh: forwarding back to the previous hop', { hop });
-      const frame = encodeFwd({ ...fwd, ttl, dests: list });
+      const { via: _sourceRoute, ...plain } = fwd; // a split copy follows the routes, never a source route
+      const frame = encodeFwd({ ...plain, ttl, dests: list });
       link.sendFwd(frame);
       this.metrics.sent(hop, frame.length);
     }
   }
 
-  /** Second copy per destination over a next hop disjoint from the primary path. */
+  /** Second copy per destination, source-routed along a path node-disjoint from the primary. */
   #sendRedundant(fwd: FwdFrame, dests: readonly string[]): void {
-    const byHop = new Map<string, string[]>();
-    for (const d of dests) {
-      const alt = this.router.alternate(d);
-      if (alt === undefined) continue;
-      const l = byHop.get(alt.nextHop);
-      if (l === undefined) byHop.set(alt.nextHop, [d]);
-      else l.push(d);
+    for (const copy of disjointCopies(dests, this.router)) {
+      this.#sendVia(fwd, copy.hop, copy.dest, copy.via, fwd.ttl);
     }
-    for (const [hop, list] of byHop) {
-      const link = this.transport.links().get(hop);
-      if (link === undefined) continue;
-      const frame = encodeFwd({ ...fwd, flags: fwd.flags | FwdFlags.REDUNDANT, dests: list });
-      link.sendFwd(frame);
-      this.metrics.sent(hop, frame.length);
+  }
+
+  #sendVia(fwd: FwdFrame, hop: string, dest: string, via: string[], ttl: number): void {
+    const link = this.transport.links().get(hop);
+    if (link === undefined || link.isClosed) {
+      this.metrics.dropped('no_link');
+      return;
     }
+    const frame = encodeFwd({ ...fwd, flags: fwd.flags | FwdFlags.REDUNDANT, ttl, dests: [dest], via });
+    link.sendFwd(frame);
+    this.metrics.sent(hop, frame.length);
+  }
+
+  /** A source-routed copy: deliver it, or pass it to exactly the next hop it names (never re-routed). */
+  #onSourceRouted(fwd: FwdFrame, via: readonly string[]): void {
+    const dest = fwd.dests[0]!;
+    const key = Buffer.from(fwd.id).toString('hex');
+    const step = sourceRouteStep(this.id, dest, via);
+    if (step.kind === 'invalid' || fwd.dests.length !== 1) {
+      this.metrics.dropped('bad_frame');
+      return;
+    }
+    if (step.kind === 'deliver') {
+      if (this.#delivered.seen(key, this.#now())) {
+        this.metrics.dropped('duplicate');
+        return;
+      }
+      this.metrics.deliveredRemote.inc();
+      this.#o.delivery.deliverRemote({ tenant: fwd.tenant, channel: fwd.channel, payload: fwd.data, mode: fwd.mode as PublishMode, arrivedAtMs: performance.now(), origin: 'mesh' });
+      return;
+    }
+    if (this.#forwarded.seen(`${key}/${dest}/via`, this.#now())) {
+      this.metrics.dropped('duplicate');
+      return;
+    }
+    const ttl = nextTtl(fwd.ttl);
+    if (ttl === undefined) {
+      this.metrics.dropped('ttl');
+      return;
+    }
+    this.#sendVia(fwd, step.hop, dest, step.via, ttl);
   }
 
   #onFwd(from: string, fwd: FwdFrame, bytes: number): void {
@@ -242,6 +283,7 @@ export class Mesh {
       this.metrics.dropped('ttl');
       return;
     }
+    if (fwd.via !== undefined) return this.#onSourceRouted(fwd, fwd.via);
     const now = this.#now();
     const key = Buffer.from(fwd.id).toString('hex');
     const rest: string[] = [];
@@ -316,7 +358,16 @@ export class Mesh {
         case MeshFrameType.INTEREST: {
           const i = decodeInterest(f);
           const snap: InterestSnapshot = { pop: i.origin, version: i.seq, tenants: i.tenants };
-          if (this.interest.apply(snap)) this.#flood(encodeInterest(i), link.peer);
+          if (this.interest.apply(snap)) {
+            this.#flood(encodeInterest(i), link.peer);
+            this.#routeAck({ origin: i.origin, seq: i.seq, from: this.id, ttl: ACK_TTL }, link.peer);
+          }
+          return;
+        }
+        case MeshFrameType.INTEREST_ACK: {
+          const a = decodeInterestAck(f);
+          if (a.origin === this.id) this.propagation.onAck(a.from, a.seq);
+          else if (a.ttl > 0) this.#routeAck({ ...a, ttl: a.ttl - 1 }, link.peer);
           return;
         }
         case MeshFrameType.PEERS:
@@ -331,6 +382,32 @@ export class Mesh {
     }
   }
 
+  /**
+   * Resolves true once every PoP this relay can route to holds its current local interest (so
+   * forwards matching publishes here), false after `timeoutMs`. A pending change is sent now.
+   */
+  interestReady(timeoutMs: number): Promise<boolean> {
+    this.#flushInterest();
+    return this.propagation.whenPropagated(this.interest.localSnapshot().version, timeoutMs);
+  }
+
+  /** Sends an INTEREST_ACK one hop towards its origin: the best route's next hop, else the link it came by. */
+  #routeAck(ack: { origin: string; seq: number; from: string; ttl: number }, cameFrom: string): void {
+    const links = this.transport.links();
+    const hop = links.has(ack.origin) ? ack.origin : (this.router.route(ack.origin)?.nextHop ?? cameFrom);
+    const link = links.get(hop);
+    if (link === undefined || link.isClosed) return;
+    link.sendControl(encodeInterestAck(ack));
+  }
+
+  /** Floods the local snapshot now if it changed (a triggered update, not a periodic one). */
+  #flushInterest(): void {
+    if (!this.#interestDirty) return;
+    this.#interestDirty = false;
+    const s = this.interest.localSnapshot();
+    this.#flood(encodeInterest({ origin: s.pop, seq: s.version, tenants: cloneTenants(s) }), undefined);
+  }
+
   #flood(frame: Uint8Array, except: string | undefined): void {
     for (const [peer, l] of this.transport.links()) if (peer !== except) l.sendControl(frame);
   }
@@ -343,18 +420,23 @@ export class Mesh {
     for (const p of had) if (!now.has(p)) changed = this.interest.removeLocal(tenant, p) || changed;
     if (now.size === 0) this.#mirror.delete(tenant);
     else this.#mirror.set(tenant, now);
-    // Coalesced: a burst of subscriptions costs one INTEREST per link, on the next tick.
-    if (changed) this.#interestDirty = true;
+    // A triggered update: sent at the end of this turn of the event loop, so a burst of
+    // subscriptions still costs one INTEREST per link but nobody waits for the next tick.
+    if (!changed) return;
+    this.#interestDirty = true;
+    if (this.#interestFloodScheduled) return;
+    this.#interestFloodScheduled = true;
+    queueMicrotask(() => {
+      this.#interestFloodScheduled = false;
+      this.#flushInterest();
+    });
   }
 
   #tick(): void {
     const now = this.#now();
-    if (this.#interestDirty) {
-      this.#interestDirty = false;
-      const s = this.interest.localSnapshot();
-      this.#flood(encodeInterest({ origin: s.pop, seq: s.version, tenants: cloneTenants(s) }), undefined);
-    }
+    this.#flushInterest();
     const { adverts, changes } = this.router.tick(now);
+    if (changes.length > 0) this.propagation.check(); // a PoP that became unreachable no longer counts
     for (const a of adverts) this.transport.links().get(a.to)?.sendControl(encodeRoute(encodeAdvert(a.advert)));
     for (const c of changes) {
       this.metrics.routeChanges.inc();

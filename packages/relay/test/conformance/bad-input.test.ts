@@ -136,6 +136,8 @@ describe('bad input', () => {
     if (outcome.kind === 'msg') {
       assert.match(outcome.text, /^ERR:[a-z_]+/, `invalid UTF-8 text command: ${outcome.text}`);
       assert.doesNotMatch(outcome.text, /^OK:/);
+      // A refused SUB is still confirmed, inertly, after its ERR (contract §11.8).
+      assert.match(await t.nextText(), /^OK:SUB:/);
       await t.ping();
     } else {
       assert.equal(outcome.code, 1007, `invalid UTF-8 text frame closed with ${outcome.code} ${outcome.reason}`);
@@ -143,7 +145,7 @@ describe('bad input', () => {
     await f.bystanderWorks();
   });
 
-  test('bad wildcards in SUB get ERR:invalid_pattern and no OK', async () => {
+  test('bad wildcards in SUB get ERR:invalid_pattern, then an inert OK:SUB', async () => {
     const f = await fixture();
     const c = await env.client(f.relay);
     for (const pat of ['a.#.b', '#.a', 'a.>.b', '>.a', 'a*b', 'a.b*c', 'a..b', '.a', 'a.', '..', 'a b', ' a.b', 'a.b\t']) {
@@ -151,7 +153,8 @@ describe('bad input', () => {
       const err = await expectErr(c, 'invalid_pattern').catch((e: unknown) => {
         throw new Error(`pattern ${JSON.stringify(pat)}: ${e instanceof Error ? e.message : String(e)}`);
       });
-      assert.doesNotMatch(err, /^OK:/);
+      assert.equal(err, `ERR:invalid_pattern:SUB:t1:${pat}`);
+      assert.equal(await c.nextText(), `OK:SUB:t1:${pat}`, 'the inert OK:SUB follows the ERR (contract §11.8)');
     }
     await c.ping();
     await c.expectNothing(100);
@@ -166,6 +169,7 @@ describe('bad input', () => {
       await expectErr(c).catch((e: unknown) => {
         throw new Error(`${cmd}: ${e instanceof Error ? e.message : String(e)}`);
       });
+      if (cmd.startsWith('SUB:')) assert.equal(await c.nextText(), `OK:${cmd}`, `${cmd}: the inert OK:SUB (contract §11.8)`);
     }
     await eachGetsErr(c, [
       ['empty tenant', encodePublishV1('', 'z.x', 'p')],
@@ -176,14 +180,15 @@ describe('bad input', () => {
     await f.bystanderWorks();
   });
 
-  test('too many subscriptions per connection gets ERR:too_many_subscriptions', async () => {
+  test('too many subscriptions per connection gets ERR:too_many_subscriptions, then an inert OK:SUB', async () => {
     const f = await fixture({ limits: { maxSubscriptionsPerConnection: 5 } });
     const c = await env.client(f.relay);
     const p = await env.client(f.relay);
     for (let i = 0; i < 5; i++) await c.sub('t1', `a.s${i}`);
     c.sendText('SUB:t1:a.s5');
-    assert.equal(await expectErr(c, 'too_many_subscriptions').then((t) => t.startsWith('ERR:too_many_subscriptions')), true);
-    await c.ping(); // no OK:SUB for a.s5 before the PONG
+    assert.equal(await expectErr(c, 'too_many_subscriptions'), 'ERR:too_many_subscriptions:SUB:t1:a.s5');
+    assert.equal(await c.nextText(), 'OK:SUB:t1:a.s5', 'the inert OK:SUB follows the ERR (contract §11.8)');
+    await c.ping();
     await c.sub('t1', 'a.s0'); // repeating a held SUB is idempotent (contract §10.6), not a sixth one
     // The five held subscriptions still work; the refused one does not.
     p.publish('t1', 'a.s5', 'refused');

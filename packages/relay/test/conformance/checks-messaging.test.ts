@@ -263,7 +263,7 @@ describe('contract v0.1 conformance: messaging', () => {
     assert.deepEqual(before, [], 'nothing malformed was delivered');
   });
 
-  test('check 15: a publish or SUB outside the grants gets ERR:permission_denied, no delivery and no OK:SUB', async () => {
+  test('check 15: a publish or SUB outside the grants gets ERR:permission_denied and no delivery; a refused SUB gets ERR, then an inert OK:SUB (§11.8)', async () => {
     const relay = await env.relay();
     const limited = await env.token(relay, {
       tenant_grants: [{ tenant_ids: ['t1'], allow_channels_pub: ['a.#', 'x.exact'], allow_channels_sub: ['a.#', 'x.exact'] }],
@@ -274,16 +274,26 @@ describe('contract v0.1 conformance: messaging', () => {
     await watcher.sub('t2', 'a.#');
     await watcher.sub('t1', 'x.#');
 
-    for (const [t, pat] of [['t1', 'b.#'], ['t1', '#'], ['t2', 'a.#'], ['t1', 'x.#'], ['t1', 'x.exact.more'], ['t1', '*.b']] as const) {
+    const refused = [['t1', 'b.#'], ['t1', '#'], ['t2', 'a.#'], ['t1', 'x.#'], ['t1', 'x.exact.more'], ['t1', '*.b']] as const;
+    for (const [t, pat] of refused) {
       c.sendText(`SUB:${t}:${pat}`);
-      assert.equal(await c.nextText(), `ERR:permission_denied:SUB:${t}:${pat}`);
+      assert.equal(await c.nextText(), `ERR:permission_denied:SUB:${t}:${pat}`, 'the ERR comes first');
+      assert.equal(await c.nextText(), `OK:SUB:${t}:${pat}`, 'then the inert OK:SUB, byte-identical to the request');
     }
-    await c.ping(); // no OK:SUB slipped in before the PONG
+    await c.ping(); // nothing else slipped in before the PONG
     await c.expectNothing(100);
     // Subsets of a grant are allowed.
     await c.sub('t1', 'a.#');
     await c.sub('t1', 'a.b.*');
     await c.sub('t1', 'x.exact');
+
+    // The inert OK:SUBs registered nothing: traffic on every refused pattern reaches c not at all.
+    const other = await env.client(relay);
+    for (const [t, ch] of [['t1', 'b.c'], ['t1', 'q'], ['t2', 'a.b'], ['t1', 'x.y'], ['t1', 'x.exact.more'], ['t1', 'z.b']] as const) {
+      other.publish(t, ch, 'to-refused');
+    }
+    const beforeBarrier = await barrier(other, c, 't1', 'a.barrier');
+    assert.deepEqual(deliveries(beforeBarrier), [], 'a refused subscription never delivers');
 
     for (const [t, ch] of [['t1', 'b.c'], ['t2', 'a.b'], ['t1', 'x.other']] as const) {
       c.publish(t, ch, 'denied');
@@ -291,8 +301,10 @@ describe('contract v0.1 conformance: messaging', () => {
     }
     // A permitted publish is the barrier: the watcher holds x.# and must see nothing before it.
     c.publish('t1', 'x.exact', 'allowed');
-    const seen = await collectUntil(watcher, 'x.exact', 'allowed');
-    assert.deepEqual(deliveries(seen), [], 'denied publishes must not be delivered');
+    const seen = deliveries(await collectUntil(watcher, 'x.exact', 'allowed'));
+    // The watcher saw the other client's traffic (it holds b.#, t2 a.#, x.#), never c's denied publishes.
+    assert.deepEqual(seen.filter((d) => d.payload.toString() === 'denied'), [], 'denied publishes must not be delivered');
+    assert.equal(seen.length, 4, 'the watcher got the four other publishes it holds patterns for');
   });
 
   test('check 16: two connections with one token both work; closing one removes only its subscriptions', async () => {

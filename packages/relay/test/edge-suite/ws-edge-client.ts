@@ -62,7 +62,11 @@ class WsEdgeClient implements EdgeClient {
     this.c.sendText(`SUB:${tenant}:${pattern}`);
     const t = await this.#text();
     assert.ok(t.startsWith('ERR:'), `expected ERR, got ${t}`);
-    return t.slice(4).split(':')[0] as string;
+    const code = t.slice(4).split(':')[0] as string;
+    assert.equal(t, `ERR:${code}:SUB:${tenant}:${pattern}`, 'the ERR names the refused SUB');
+    // Contract §11.8: the ERR is followed by an inert OK:SUB that registers nothing.
+    assert.equal(await this.#text(), `OK:SUB:${tenant}:${pattern}`);
+    return code;
   }
 
   async unsubscribe(tenant: string, pattern: string): Promise<void> {

@@ -5,6 +5,7 @@
 //   ROUTE (0x43)    topic empty               opaque route advert (relay/src/mesh/route/advert.ts)
 //   INTEREST (0x44) topic = origin relay id   {"v":1,"seq":n,"t":{"tenant":["pattern",…]}}
 //   PEERS (0x45)    topic empty               {"v":1,"p":[{"id":"…","addr":"host:port"}]}
+//   INTEREST_ACK (0x47) topic = origin relay id {"v":1,"seq":n,"from":"relay id","ttl":n}
 import { badFrame } from '../errors.js';
 import { isValidPattern, isValidTenant } from '../names.js';
 import type { Frame } from '../native/frame.js';
@@ -24,6 +25,15 @@ export interface InterestFrame {
   seq: number;
   /** tenant → patterns held by the origin's local subscribers (a full snapshot). */
   tenants: Record<string, string[]>;
+}
+
+/** `from` holds the origin's interest snapshot `seq` (or newer); routed hop by hop to the origin. */
+export interface InterestAckFrame {
+  origin: string;
+  seq: number;
+  from: string;
+  /** Hops left; a relay forwards with ttl − 1 and drops at 0. */
+  ttl: number;
 }
 
 export interface PeerEntry {
@@ -118,4 +128,26 @@ export function decodePeers(frame: Frame<number>): PeerEntry[] {
     checkRelayId(e['id'], 'PEERS id');
     return { id: e['id'], addr: e['addr'] };
   });
+}
+
+export function encodeInterestAck(a: InterestAckFrame): Uint8Array {
+  checkRelayId(a.origin, 'INTEREST_ACK origin');
+  checkRelayId(a.from, 'INTEREST_ACK from');
+  checkSeq(a.seq, 'INTEREST_ACK seq');
+  if (!Number.isInteger(a.ttl) || a.ttl < 0 || a.ttl > 255) throw badFrame('INTEREST_ACK ttl must be 0–255');
+  return encodeMeshFrame(MeshFrameType.INTEREST_ACK, a.origin, jsonPayload({ v: 1, seq: a.seq, from: a.from, ttl: a.ttl }));
+}
+
+export function decodeInterestAck(frame: Frame<number>): InterestAckFrame {
+  expectMeshType(frame, MeshFrameType.INTEREST_ACK, 'INTEREST_ACK');
+  checkRelayId(frame.topic, 'INTEREST_ACK origin');
+  const v = parseJsonPayload(frame, 'INTEREST_ACK');
+  if (!isObject(v) || v['v'] !== 1) throw badFrame('INTEREST_ACK: unknown version');
+  const seq = checkSeq(v['seq'], 'INTEREST_ACK seq');
+  const from = v['from'];
+  if (typeof from !== 'string') throw badFrame('INTEREST_ACK from must be a relay id');
+  checkRelayId(from, 'INTEREST_ACK from');
+  const ttl = v['ttl'];
+  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0 || ttl > 255) throw badFrame('INTEREST_ACK ttl must be 0–255');
+  return { origin: frame.topic, seq, from, ttl };
 }

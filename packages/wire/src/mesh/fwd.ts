@@ -1,7 +1,9 @@
 // FWD (0x46): one published message travelling the mesh, on a link's message stream.
 // Topic empty (a 256-byte channel does not fit a native topic); payload:
 //   u8 flags · u8 ttl · u8 mode · id (16 bytes) · str8 origin · u8 n · n × str8 dest ·
-//   str8 tenant · str16 channel · data (rest, ≤ 65535)
+//   [flag VIA: u8 m · m × str8 hop] · str8 tenant · str16 channel · data (rest, ≤ 65535)
+// With VIA the copy is source-routed: `via` lists the relays it must still pass, in order,
+// after the receiver (empty at the last relay before the single destination).
 // `dests` are the relays still to reach through the receiver; each hop delivers locally if it
 // is listed, then re-splits the rest by its own next hops. The id (unique per origin message)
 // is what every hop de-duplicates on.
@@ -14,6 +16,8 @@ export const FWD_ID_BYTES = 16;
 export const FwdFlags = {
   /** A copy sent over a second, disjoint path (per-channel redundancy). */
   REDUNDANT: 0x01,
+  /** Source-routed: the frame carries `via`, the hops still to take (node-disjoint redundancy). */
+  VIA: 0x02,
 } as const;
 
 export interface FwdFrame {
@@ -26,6 +30,8 @@ export interface FwdFrame {
   id: Uint8Array;
   origin: string;
   dests: readonly string[];
+  /** Source route (flag VIA): relays still to pass after the receiver, in order. */
+  via?: readonly string[];
   tenant: string;
   channel: string;
   data: Uint8Array;
@@ -47,18 +53,26 @@ export function encodeFwd(f: FwdFrame): Uint8Array {
     checkRelayId(d, 'FWD destination');
     return enc.encode(d);
   });
+  const via = (f.via ?? []).map((h) => {
+    checkRelayId(h, 'FWD via hop');
+    return enc.encode(h);
+  });
+  if (via.length > 255) throw badFrame('FWD via has more than 255 hops');
+  const flags = f.via === undefined ? f.flags & ~FwdFlags.VIA : f.flags | FwdFlags.VIA;
   const tenant = enc.encode(f.tenant);
   const channel = enc.encode(f.channel);
   if (tenant.length === 0 || tenant.length > MAX_TENANT) throw badFrame('FWD tenant must be 1–128 bytes');
   if (channel.length === 0 || channel.length > MAX_CHANNEL) throw badFrame('FWD channel must be 1–256 bytes');
   let len = 3 + FWD_ID_BYTES + 1 + origin.length + 1 + 1 + tenant.length + 2 + channel.length + f.data.length;
   for (const d of dests) len += 1 + d.length;
+  if (f.via !== undefined) len += 1;
+  for (const h of via) len += 1 + h.length;
   const buf = new Uint8Array(HEADER_SIZE + len);
   const view = new DataView(buf.buffer);
   buf[0] = MeshFrameType.FWD;
   view.setUint32(2, len);
   let o = HEADER_SIZE;
-  buf[o++] = f.flags;
+  buf[o++] = flags;
   buf[o++] = f.ttl;
   buf[o++] = f.mode;
   buf.set(f.id, o);
@@ -71,6 +85,14 @@ export function encodeFwd(f: FwdFrame): Uint8Array {
     buf[o++] = d.length;
     buf.set(d, o);
     o += d.length;
+  }
+  if (f.via !== undefined) {
+    buf[o++] = via.length;
+    for (const h of via) {
+      buf[o++] = h.length;
+      buf.set(h, o);
+      o += h.length;
+    }
   }
   buf[o++] = tenant.length;
   buf.set(tenant, o);
@@ -122,6 +144,18 @@ export function decodeFwd(frame: Frame<number>): FwdFrame {
     checkRelayId(d, 'FWD destination');
     dests.push(d);
   }
+  let via: string[] | undefined;
+  if ((flags & FwdFlags.VIA) !== 0) {
+    need(1, 'via count');
+    const m = p[o++]!;
+    via = [];
+    for (let i = 0; i < m; i++) {
+      need(1, 'via hop');
+      const h = str(p[o++]!, 'via hop');
+      checkRelayId(h, 'FWD via hop');
+      via.push(h);
+    }
+  }
   need(1, 'tenant');
   const tlen = p[o++]!;
   if (tlen === 0 || tlen > MAX_TENANT) throw badFrame('FWD tenant must be 1–128 bytes');
@@ -133,5 +167,7 @@ export function decodeFwd(frame: Frame<number>): FwdFrame {
   const channel = str(clen, 'channel');
   const data = p.subarray(o);
   if (data.length > MAX_PAYLOAD) throw new WireError('payload_too_large', `FWD data is ${data.length} bytes, more than ${MAX_PAYLOAD}`);
-  return { flags, ttl, mode, id, origin, dests, tenant, channel, data };
+  return via === undefined
+    ? { flags, ttl, mode, id, origin, dests, tenant, channel, data }
+    : { flags, ttl, mode, id, origin, dests, via, tenant, channel, data };
 }

@@ -18,8 +18,11 @@ export {
   decodeInterest,
   encodePeers,
   decodePeers,
+  encodeInterestAck,
+  decodeInterestAck,
   type HelloFrame,
   type InterestFrame,
+  type InterestAckFrame,
   type PeerEntry,
 } from './control.js';
 export { FWD_ID_BYTES, FwdFlags, encodeFwd, decodeFwd, type FwdFrame } from './fwd.js';

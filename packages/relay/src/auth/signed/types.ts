@@ -1,6 +1,7 @@
 // Wire shapes shared by the control plane (which signs and publishes) and every PoP (which
 // verifies locally). Kept here, below both, so the control package imports them from the relay
 // and the relay never imports the control package.
+import type { TokenRightsFields } from '../rights.js';
 import type { TenantGrant } from '../types.js';
 
 /** The payload of a signed access ticket (`AT_{jti}_{compact JWS}`). */
@@ -13,7 +14,8 @@ export interface TicketClaims {
   exp_ms: number;
   /** JWT `exp` in seconds, for generic JWT tooling; `exp_ms` is authoritative. */
   exp: number;
-  right: {
+  /** Grants, restrictions, and the protocols and rates of contract §11.7 (absent in older tickets). */
+  right: TokenRightsFields & {
     tenant_grants: TenantGrant[];
     allow_ip_masks: string[];
     allow_regions: string[];

@@ -6,6 +6,7 @@ import { ErrorCode, FpsError } from '@fastpubsub/core';
 import type { AdmissionContext, EdgeTicket, TicketVerifier } from '../../edge/ticket.js';
 import { CompiledGrants, isValidRule, isValidTenant } from '../grants.js';
 import { CompiledRestrictions } from '../restrictions.js';
+import { CompiledRights, isTokenRightsShape, type EdgeProtocol } from '../rights.js';
 import { parseAccessToken } from '../token.js';
 import { decodeCompactJws, importPublicJwk, verifySignature } from './jws.js';
 import { emptyPopState, type PopState, type PublicJwk, type TenantLimits, type TicketClaims, type WatchEvent } from './types.js';
@@ -15,6 +16,7 @@ interface Verified {
   readonly claims: TicketClaims;
   readonly grants: CompiledGrants;
   readonly restrictions: CompiledRestrictions;
+  readonly rights: CompiledRights;
   readonly tenants: readonly string[];
 }
 
@@ -39,6 +41,18 @@ export class SignedTicket implements EdgeTicket {
 
   canPublish(tenant: string, channel: string): boolean {
     return this.#v.grants.canPublish(tenant, channel);
+  }
+
+  allowsProtocol(protocol: EdgeProtocol): boolean {
+    return this.#v.rights.allowsProtocol(protocol);
+  }
+
+  get ingressBytesPerSec(): number {
+    return this.#v.rights.ingressBytesPerSec;
+  }
+
+  get egressBytesPerSec(): number {
+    return this.#v.rights.egressBytesPerSec;
   }
 
   canSubscribe(tenant: string, pattern: string): boolean {
@@ -201,6 +215,7 @@ export class SignedTicketState {
       claims,
       grants: new CompiledGrants(claims.right),
       restrictions: new CompiledRestrictions(claims.right),
+      rights: new CompiledRights(claims.right),
       tenants: [...new Set(claims.right.tenant_grants.flatMap((g) => g.tenant_ids))],
     };
     if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
@@ -260,6 +275,7 @@ function asClaims(p: unknown): TicketClaims | undefined {
   if (!Array.isArray(r.tenant_grants) || !strings(r.allow_ip_masks) || !strings(r.allow_regions) || !strings(r.allowed_ws_origin)) {
     return undefined;
   }
+  if (!isTokenRightsShape(r as unknown as Record<string, unknown>)) return undefined;
   for (const g of r.tenant_grants as unknown[]) {
     const tg = g as { tenant_ids?: unknown; allow_channels_pub?: unknown; allow_channels_sub?: unknown };
     if (!strings(tg.tenant_ids) || !strings(tg.allow_channels_pub) || !strings(tg.allow_channels_sub)) return undefined;

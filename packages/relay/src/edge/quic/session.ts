@@ -201,6 +201,11 @@ export class QuicSession implements SubscriptionOwner {
       (ticket) => {
         if (this.#closed) return ticket.release?.();
         clearTimeout(this.#authTimer);
+        if (!ticket.allowsProtocol('quic')) {
+          ticket.release?.();
+          this.#error(ErrorCode.Forbidden, 0, 'access token not allowed on quic (allow_protocols)');
+          return this.#closeSoon(QuicCloseCode.Unauthorized, ErrorCode.Forbidden);
+        }
         this.#ticket = ticket;
         ctx.onAuthenticated(this);
         this.#send(encodeOk({ id: 0, topic: '' }));

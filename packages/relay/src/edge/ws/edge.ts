@@ -13,6 +13,7 @@ import type { EdgeTicket, TicketVerifier } from '../ticket.js';
 import { SUBPROTOCOL, extractToken, isWebSocketPath, offeredProtocols, rejectUpgrade } from './handshake.js';
 import { CorkBatcher } from './outbound.js';
 import { CloseCode, WsSession, type SessionContext } from './session.js';
+import type { InterestReady } from './mesh-ready.js';
 import { SessionRegistry } from '../session-registry.js';
 
 export interface WsEdgeOptions {
@@ -24,6 +25,8 @@ export interface WsEdgeOptions {
   now: () => number;
   /** Rate limits and usage metering (with a control plane); absent: unlimited. */
   admission?: Admission;
+  /** With a mesh: when every PoP routes this relay's current interest here (MESHREADY). */
+  interestReady?: InterestReady;
 }
 
 // Larger than any valid publish (64 KiB payload + names), so an oversized payload is answered
@@ -50,6 +53,7 @@ export class WsEdge {
       logger: opts.logger,
       now: opts.now,
       admission: opts.admission,
+      interestReady: opts.interestReady,
     };
     this.#wss = new WebSocketServer({
       noServer: true,
@@ -96,6 +100,11 @@ export class WsEdge {
       return this.#reject(socket, err.code, err.message);
     } finally {
       this.#admitting--;
+    }
+    // Contract §11.7: a token whose allow_protocols leaves out websocket gets 403.
+    if (!ticket.allowsProtocol('websocket')) {
+      ticket.release?.();
+      return this.#reject(socket, ErrorCode.Forbidden, 'access token not allowed on websocket (allow_protocols)');
     }
     // Checked after the token, so a request without any credentials always gets 401.
     if (!offeredProtocols(req).includes(SUBPROTOCOL)) {

@@ -13,17 +13,20 @@ import {
   formatOk,
   isWireError,
   parseClientText,
+  parseMeshReady,
   validatePattern,
   validateTenant,
   type ClientText,
 } from '@fastpubsub/wire';
 import type { DispatchMessage, Dispatcher, Encodings, Sink } from '../../delivery/index.js';
 import type { RelayMetrics } from '../../metrics.js';
-import type { Admission } from '../../limits/index.js';
+import { ByteRateLimiter, NoticeGate, type Admission } from '../../limits/index.js';
 import type { EdgeTicket } from '../ticket.js';
 import { frameText } from './frame.js';
 import { CONTROL_FRAME, Outbound, type CorkBatcher } from './outbound.js';
 import { wsDeliveryFrame } from './publish.js';
+import { refuseSubscription } from './sub-refusal.js';
+import { answerMeshReady, type InterestReady } from './mesh-ready.js';
 
 /** Close codes this edge sends (RFC 6455 §7.4, 4000–4999 private use). */
 export const CloseCode = {
@@ -34,6 +37,8 @@ export const CloseCode = {
 
 // A client that never reads would never see our close frame; cut it off after this long.
 const CLOSE_TIMEOUT_MS = 5000;
+// Contract §11.7: publishes over the token's ingress rate get at most one ERR per second.
+const RATE_NOTICE_INTERVAL_MS = 1000;
 
 export interface SessionContext {
   readonly dispatcher: Dispatcher;
@@ -44,6 +49,8 @@ export interface SessionContext {
   /** Wall clock (ms since epoch) for token expiry. */
   readonly now: () => number;
   readonly admission?: Admission | undefined;
+  /** With a mesh: resolves once every PoP routes this relay's current interest here (MESHREADY). */
+  readonly interestReady?: InterestReady | undefined;
 }
 
 export class WsSession implements Sink {
@@ -53,6 +60,10 @@ export class WsSession implements Sink {
   readonly #ctx: SessionContext;
   readonly #ws: WebSocket;
   readonly #out: Outbound;
+  /** The token's per-connection rates (contract §11.7); over them frames are dropped, never queued. */
+  readonly #ingress: ByteRateLimiter;
+  readonly #egress: ByteRateLimiter;
+  readonly #rateNotice = new NoticeGate(RATE_NOTICE_INTERVAL_MS);
   #closing = false;
   #closeTimer: NodeJS.Timeout | undefined;
 
@@ -61,6 +72,9 @@ export class WsSession implements Sink {
     this.id = id;
     this.#ws = ws;
     this.ticket = ticket;
+    const startMs = performance.now();
+    this.#ingress = new ByteRateLimiter(ticket.ingressBytesPerSec, startMs);
+    this.#egress = new ByteRateLimiter(ticket.egressBytesPerSec, startMs);
     const m = ctx.metrics;
     this.#out = new Outbound(
       socket,
@@ -102,6 +116,10 @@ export class WsSession implements Sink {
   deliver(msg: DispatchMessage, patterns: readonly string[], encodings: Encodings): number {
     if (this.#closing) return 0;
     const frame = wsDeliveryFrame(encodings, patterns);
+    if (!this.#egress.admit(frame.byteLength, performance.now())) {
+      this.#ctx.metrics.dropped('rate_limited');
+      return 0;
+    }
     const r = this.#out.send(frame, msg.arrivedAtMs);
     if (r === 'written') return frame.byteLength;
     if (r === 'overflow') {
@@ -167,6 +185,11 @@ export class WsSession implements Sink {
     const ctx = this.#ctx;
     ctx.metrics.ws.messagesIn.inc();
     ctx.metrics.ws.bytesIn.inc(data.byteLength);
+    if (!this.#ingress.admit(data.byteLength, arrivedAtMs)) {
+      ctx.metrics.dropped('rate_limited');
+      if (this.#rateNotice.open(arrivedAtMs)) this.#error(ErrorCode.RateLimited, 'ingress_kb_per_sec');
+      return;
+    }
     let pub;
     try {
       pub = decodePublish(data);
@@ -184,6 +207,8 @@ export class WsSession implements Sink {
   }
 
   #onText(text: string): void {
+    const meshReady = parseMeshReady(text);
+    if (meshReady !== undefined) return answerMeshReady(this, meshReady, this.#ctx.interestReady);
     let cmd: ClientText;
     try {
       cmd = parseClientText(text);
@@ -195,7 +220,7 @@ export class WsSession implements Sink {
       case 'PING':
         return this.sendText(PONG);
       case 'SUB':
-        return this.#subscribe(cmd.tenant, cmd.pattern);
+        return this.#onSub(cmd.tenant, cmd.pattern);
       case 'UNSUB':
         return this.#unsubscribe(cmd.tenant, cmd.pattern);
       default: {
@@ -217,23 +242,36 @@ export class WsSession implements Sink {
     }
   }
 
-  #subscribe(tenant: string, pattern: string): void {
+  /** Every SUB gets an OK:SUB (contract §11.8); a refused one gets its ERR first and registers nothing. */
+  #onSub(tenant: string, pattern: string): void {
+    let refusal: string | undefined;
+    try {
+      refusal = this.#subscribe(tenant, pattern);
+    } catch (err) {
+      this.#ctx.logger.error('SUB handling failed', { conn: this.id, err });
+      refusal = ErrorCode.Internal;
+    }
+    if (refusal === undefined) return;
+    this.#ctx.metrics.error(refusal);
+    refuseSubscription(this, refusal, tenant, pattern);
+  }
+
+  /** Registers the subscription and confirms it; returns the refusal's error code instead. */
+  #subscribe(tenant: string, pattern: string): string | undefined {
     const ctx = this.#ctx;
     const invalid = this.#invalidName(tenant, pattern);
-    if (invalid !== undefined) return this.#error(invalid);
-    if (this.ticket.isExpired(ctx.now())) return this.#error(ErrorCode.TokenExpired);
-    // Contract §10.1: the denial names the subscription, and no OK follows.
-    if (!this.ticket.canSubscribe(tenant, pattern)) {
-      return this.#error(ErrorCode.PermissionDenied, `SUB:${tenant}:${pattern}`);
-    }
+    if (invalid !== undefined) return invalid;
+    if (this.ticket.isExpired(ctx.now())) return ErrorCode.TokenExpired;
+    if (!this.ticket.canSubscribe(tenant, pattern)) return ErrorCode.PermissionDenied;
     if (
       !ctx.dispatcher.has(tenant, pattern, this) &&
       ctx.dispatcher.countFor(this) >= ctx.limits.maxSubscriptionsPerConnection
     ) {
-      return this.#error(ErrorCode.TooManySubscriptions);
+      return ErrorCode.TooManySubscriptions;
     }
     ctx.dispatcher.subscribe(tenant, pattern, this);
     this.sendText(formatOk('SUB', tenant, pattern));
+    return undefined;
   }
 
   #unsubscribe(tenant: string, pattern: string): void {

@@ -90,6 +90,8 @@ export class MeshLink extends EventEmitter<MeshLinkEvents> {
   #recentHead = 0;
   #recentBytes = 0;
   readonly #retainMax: number;
+  /** UDP datagrams received as of the last health tick (native counter). */
+  #udpReceivedSeen = 0;
   readonly #probeTimer: NodeJS.Timeout;
   readonly #healthTimer: NodeJS.Timeout;
   #probeSeq = 0;
@@ -257,8 +259,29 @@ export class MeshLink extends EventEmitter<MeshLinkEvents> {
       return;
     }
     this.counters.probesAnswered++;
-    this.health.probeReply(p.seq, this.#now());
+    // The RTT is quinn's path estimate, timed in the native QUIC stack from packet send to ACK
+    // (minus the peer's reported ACK delay): a busy JavaScript event loop on either relay delays
+    // this reply but not that measurement, so CPU load does not look like network latency.
+    // The probe still proves liveness and counts loss.
+    this.health.probeReply(p.seq, this.#now(), this.#pathRttMs());
     this.#tickHealth(true);
+  }
+
+  /** UDP datagrams the native stack received on this connection (0 once closed). */
+  #udpReceived(): number {
+    try {
+      return this.conn.stats()?.udpDatagramsReceived ?? 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  #pathRttMs(): number | undefined {
+    try {
+      return this.conn.stats()?.rttMs;
+    } catch {
+      return undefined; // closed: fall back to the probe's own timing
+    }
   }
 
   #probe(): void {
@@ -279,6 +302,11 @@ export class MeshLink extends EventEmitter<MeshLinkEvents> {
 
   #tickHealth(measured = false): void {
     if (this.#closed) return;
+    const received = this.#udpReceived();
+    if (received > this.#udpReceivedSeen) {
+      this.#udpReceivedSeen = received;
+      this.health.heardFrom(this.#now());
+    }
     const state = this.health.tick(this.#now());
     if (state !== this.#state || measured) {
       this.#state = state;

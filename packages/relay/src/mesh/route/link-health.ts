@@ -40,6 +40,8 @@ export class LinkHealth {
   private rttvar = 0;
   private lossRatio = 0;
   private lastReplyAt: number | undefined;
+  /** Last time the transport saw packets from the peer (see heardFrom). */
+  private lastHeardAt: number | undefined;
   /** Send time of the newest answered probe: only losses after it break a reply streak. */
   private lastAnsweredSentAt = -Infinity;
   private streak = 0;
@@ -74,12 +76,16 @@ export class LinkHealth {
     }
   }
 
-  /** A reply to probe `id`. Unknown or already-expired ids are ignored (late replies). */
-  probeReply(id: number, nowMs: number): void {
+  /**
+   * A reply to probe `id`. Unknown or already-expired ids are ignored (late replies). The RTT
+   * sample is `rttSampleMs` when the caller has a better one than reply time − send time (the
+   * QUIC stack's own path RTT, timed off the JavaScript event loop), else that difference.
+   */
+  probeReply(id: number, nowMs: number, rttSampleMs?: number): void {
     const sentAt = this.outstanding.get(id);
     if (sentAt === undefined) return;
     this.outstanding.delete(id);
-    const rtt = Math.max(0, nowMs - sentAt);
+    const rtt = rttSampleMs !== undefined && Number.isFinite(rttSampleMs) && rttSampleMs > 0 ? rttSampleMs : Math.max(0, nowMs - sentAt);
     if (this.srtt === undefined) {
       // Not RFC 6298's rtt/2: that is an RTO safety margin, and as a cost it would make every
       // new link look 25 % slower and then "improve" on each probe, triggering route churn.
@@ -99,6 +105,15 @@ export class LinkHealth {
   }
 
   /**
+   * The transport received packets from the peer since the last call (counted in the native
+   * stack, off the JavaScript event loop). A link that keeps delivering packets is not dead,
+   * even if this process was too busy to see probe replies in time.
+   */
+  heardFrom(nowMs: number): void {
+    this.lastHeardAt = nowMs;
+  }
+
+  /**
    * Expires unanswered probes (counted as loss) and applies the dead rule. Returns the state
    * after the update; the caller compares it with the previous one to call Router.linkUp/Down.
    */
@@ -114,8 +129,8 @@ export class LinkHealth {
     // Only an up link can die (a new one just stays unknown until it answers), and only while
     // probing: a link we stopped probing is not evidence of anything. The gap between replies
     // is the probe interval whatever the RTT, so the rule needs no RTT term.
-    const since = this.lastReplyAt;
-    if (this._state === 'up' && since !== undefined && nowMs >= since + this.deadAfterMs && this.outstanding.size > 0) {
+    const since = Math.max(this.lastReplyAt ?? -Infinity, this.lastHeardAt ?? -Infinity);
+    if (this._state === 'up' && Number.isFinite(since) && nowMs >= since + this.deadAfterMs && this.outstanding.size > 0) {
       this._state = 'dead';
       this.streak = 0;
     }

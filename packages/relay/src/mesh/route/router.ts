@@ -547,7 +547,8 @@ export class Router {
     const used = new Set(primary.path.slice(1, -1));
     let best: Candidate | undefined;
     for (const c of this.candidates(dest)) {
-      if (c.via === primary.nextHop || (c.tail ?? []).slice(0, -1).some((p) => used.has(p))) continue;
+      // Disjoint from every relay of the primary path, the first hop included.
+      if (c.via === primary.nextHop || used.has(c.via) || (c.tail ?? []).slice(0, -1).some((p) => used.has(p))) continue;
       if (best === undefined || c.cost < best.cost) best = c;
     }
     if (best === undefined) return undefined;
