@@ -50,9 +50,10 @@ final class RelayProcess implements AutoCloseable {
         Path root = TestSupport.repoRoot();
         Path cli = root.resolve("packages/cli/bin/fastpubsub.js");
         if (!Files.isRegularFile(cli)) throw new IllegalStateException("the relay CLI is missing: " + cli + " (run npm ci / npm run build at the repo root)");
-        // Short grace periods keep test shutdowns quick; the client tests do not rely on them.
+        // Short grace periods keep test shutdowns quick. The Java SDK speaks WebSocket only, so the
+        // QUIC edge is off: a restart on the same HTTP port must not race for UDP port + 1.
         Path config = dataDir.resolve("relay-test-config.json");
-        Files.writeString(config, "{\"reconnectGraceMs\": 1000, \"shutdownGraceMs\": 2000}");
+        Files.writeString(config, "{\"reconnectGraceMs\": 1000, \"shutdownGraceMs\": 2000, \"quic\": {\"enabled\": false}}");
         ProcessBuilder pb = new ProcessBuilder("node", cli.toString(), "relay",
                 "--listen", "127.0.0.1:" + listenPort, "--master-token", MASTER,
                 "--data-dir", dataDir.toString(), "--config", config.toString(), "--log-level", "warn")
