@@ -73,11 +73,13 @@ public final class Wire {
         return '"' + (s.length() > 80 ? s.substring(0, 80) + "…" : s) + '"';
     }
 
-    /** Names are ASCII (checked per char below), so the UTF-8 length is the char count then. */
-    private static void checkLength(String code, String what, String s, int max) throws WireException {
+    private static void checkEmpty(String code, String what, String s) throws WireException {
         if (s.isEmpty()) throw new WireException(code, "invalid " + what + " " + quote(s) + ": empty");
-        int n = s.getBytes(StandardCharsets.UTF_8).length;
-        if (n > max) throw new WireException(code, "invalid " + what + " " + quote(s) + ": " + n + " bytes, more than " + max);
+    }
+
+    /** Called after the per-char checks: names are ASCII then, so the UTF-8 length is the char count. */
+    private static void checkLength(String code, String what, String s, int max) throws WireException {
+        if (s.length() > max) throw new WireException(code, "invalid " + what + " " + quote(s) + ": " + s.length() + " bytes, more than " + max);
     }
 
     private static void checkTokens(String code, String what, String s) throws WireException {
@@ -87,25 +89,27 @@ public final class Wire {
     }
 
     public static void validateTenant(String s) throws WireException {
-        checkLength("invalid_name", "tenant", s, MAX_TENANT);
+        checkEmpty("invalid_name", "tenant", s);
         for (int i = 0; i < s.length(); i++) {
             if (!nameChar(s.charAt(i))) throw new WireException("invalid_name", "invalid tenant " + quote(s) + ": character not allowed (A-Za-z0-9_-~@.)");
         }
+        checkLength("invalid_name", "tenant", s, MAX_TENANT);
     }
 
     public static void validateChannel(String s) throws WireException {
-        checkLength("invalid_name", "channel", s, MAX_CHANNEL);
+        checkEmpty("invalid_name", "channel", s);
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             if (wildcard(c)) throw new WireException("invalid_name", "invalid channel " + quote(s) + ": wildcard '" + c + "' is not allowed in a publish channel");
             if (!nameChar(c)) throw new WireException("invalid_name", "invalid channel " + quote(s) + ": character not allowed (A-Za-z0-9_-~@.)");
         }
         checkTokens("invalid_name", "channel", s);
+        checkLength("invalid_name", "channel", s, MAX_CHANNEL);
     }
 
     /** Tokens {@code abc}, {@code *}, {@code p*} anywhere; {@code #}, {@code >} (also {@code p#}, {@code p>}) only last. */
     public static void validatePattern(String s) throws WireException {
-        checkLength("invalid_pattern", "pattern", s, MAX_PATTERN);
+        checkEmpty("invalid_pattern", "pattern", s);
         checkTokens("invalid_pattern", "pattern", s);
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -118,6 +122,7 @@ public final class Wire {
             }
             if (!nameChar(c)) throw new WireException("invalid_pattern", "invalid pattern " + quote(s) + ": character not allowed");
         }
+        checkLength("invalid_pattern", "pattern", s, MAX_PATTERN);
     }
 
     // ---- binary frames (§3) ----------------------------------------------------------------
@@ -238,6 +243,10 @@ public final class Wire {
     }
 
     private static String strictUtf8(byte[] buf, int off, int len, String what) throws WireException {
+        boolean ascii = true;
+        for (int i = off; i < off + len && ascii; i++) ascii = buf[i] >= 0;
+        // Names are ASCII in practice: skip the decoder (and its allocations) then.
+        if (ascii) return new String(buf, off, len, StandardCharsets.ISO_8859_1);
         CharsetDecoder d = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);

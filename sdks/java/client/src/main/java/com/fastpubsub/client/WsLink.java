@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * One contract-v0.1 WebSocket connection over the JDK's java.net.http.WebSocket: subprotocols
  * {@code llps.v1} and {@code at.<token>}, binary publish/delivery frames, text SUB/UNSUB/PING.
  * The JDK allows one outstanding text-or-binary send, so frames go through an outbox pumped one
- * at a time; incoming frames are handled in order, one at a time (request(1) after each).
+ * at a time; incoming frames are handled in order, one at a time, as the JDK delivers them.
  */
 final class WsLink {
     static final String SUBPROTOCOL = "llps.v1";
@@ -201,7 +201,9 @@ final class WsLink {
 
         @Override
         public void onOpen(WebSocket webSocket) {
-            webSocket.request(1);
+            // The handlers below never block (they decode and hand off to bounded buffers), so
+            // ask for everything up front instead of one request(1) round per frame.
+            webSocket.request(Long.MAX_VALUE);
         }
 
         @Override
@@ -215,7 +217,6 @@ final class WsLink {
                 textParts = null;
                 if (!finished.get()) events.onText(Wire.parseServerText(text));
             }
-            webSocket.request(1);
             return null;
         }
 
@@ -241,7 +242,6 @@ final class WsLink {
                     // Contract §3: the client drops a malformed delivery frame.
                 }
             }
-            webSocket.request(1);
             return null;
         }
 

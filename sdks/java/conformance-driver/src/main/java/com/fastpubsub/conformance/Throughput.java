@@ -13,10 +13,12 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The throughput command: subscribe, publish {@code count} payloads of {@code size} bytes as fast as
- * the SDK allows (a bounded window of writes in flight is its backpressure), count them back.
+ * the SDK allows, count them back. At most {@code WINDOW} messages are in flight end to end
+ * (published, not yet received): without that bound a publisher outruns its own subscription and
+ * the relay's per-connection queue drops deliveries, as it should for a slow consumer.
  */
 final class Throughput {
-    private static final int WINDOW = 512;
+    private static final int WINDOW = 2048;
 
     private Throughput() {}
 
@@ -32,17 +34,20 @@ final class Throughput {
             try {
                 AtomicLong received = new AtomicLong();
                 CompletableFuture<Void> all = new CompletableFuture<>();
+                Semaphore window = new Semaphore(WINDOW);
                 sub.onMessage(m -> {
+                    window.release();
                     if (received.incrementAndGet() >= count) all.complete(null);
                 });
                 byte[] payload = new byte[size];
-                Semaphore window = new Semaphore(WINDOW);
                 long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
                 long start = System.nanoTime();
                 for (int i = 0; i < count; i++) {
                     long left = deadline - System.nanoTime();
                     if (left <= 0 || !window.tryAcquire(left, TimeUnit.NANOSECONDS)) break;
-                    client.publish(tenant, channel, payload).whenComplete((v, e) -> window.release());
+                    client.publish(tenant, channel, payload).whenComplete((v, e) -> {
+                        if (e != null) window.release(); // never arrives
+                    });
                 }
                 long left = Math.max(0, deadline - System.nanoTime());
                 try {
