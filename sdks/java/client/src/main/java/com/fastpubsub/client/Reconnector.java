@@ -14,10 +14,6 @@ import java.util.concurrent.TimeoutException;
  * the reconnect loop with full-jitter backoff, frames from the edge, and PING/PONG.
  */
 final class Reconnector {
-    static final boolean DEBUG = System.getenv("FPS_DEBUG") != null;
-    static synchronized void dbg(String s) {
-        try { java.nio.file.Files.writeString(java.nio.file.Path.of(System.getenv("FPS_DEBUG")), System.nanoTime() / 1000000 + " " + Thread.currentThread().getName() + " " + s + "\n", java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND); } catch (java.io.IOException e) { }
-    }
     private final FastPubSub c;
     private final TokenKeeper tokens;
     private boolean loopRunning; // guarded by c.lock
@@ -52,8 +48,7 @@ final class Reconnector {
             }
             if (!conn.alive) return CompletableFuture.failedFuture(new FastPubSubException(ErrorCode.CONNECT_FAILED, "connection closed right after it opened"));
             c.conns.add(conn);
-            if (c.conns.size() >= 2) for (Conn other : c.conns) c.overlap.track(other);
-            if (DEBUG) dbg("DBG register " + System.identityHashCode(conn) + " conns=" + c.conns.size());
+            c.overlap.track(conn);
             for (FastPubSub.Entry e : c.entries.values()) {
                 conn.awaiting.add(FastPubSub.key(e.tenant, e.pattern));
                 link.sendText(Wire.formatSub(e.tenant, e.pattern));
@@ -70,7 +65,6 @@ final class Reconnector {
     }
 
     void switchTo(Conn conn) {
-        if (DEBUG) dbg("DBG switchTo " + System.identityHashCode(conn));
         boolean migration;
         List<CompletableFuture<Void>> confirmed = new ArrayList<>();
         synchronized (c.lock) {
@@ -109,7 +103,6 @@ final class Reconnector {
     }
 
     void dropConn(Conn conn) {
-        if (DEBUG) dbg("DBG drop " + System.identityHashCode(conn) + " alive=" + conn.alive);
         synchronized (c.lock) {
             if (!conn.alive) return;
             conn.alive = false;
@@ -259,7 +252,6 @@ final class Reconnector {
                 c.duplicatesDropped.incrementAndGet();
                 continue;
             }
-            if (DEBUG) dbg("DBG deliver conn=" + System.identityHashCode(conn) + " checkDup=" + checkDup + " " + new String(d.payload()));
             Message m = new Message(d.tenant(), d.channel(), d.payload(), d.patterns(), pattern);
             for (Subscription s : entry.subs) s.push(m);
         }

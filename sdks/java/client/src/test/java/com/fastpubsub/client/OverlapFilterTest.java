@@ -25,14 +25,24 @@ class OverlapFilterTest {
     }
 
     @Test
-    void inactiveWithOneConnection() {
+    void aDroppedConnectionsCountsOutliveItForTheGracePeriod() {
         OverlapFilter<String> f = new OverlapFilter<>();
         f.track("A");
         f.track("B");
         assertTrue(f.accept("A", K));
         f.forget("A");
+        assertTrue(f.active(), "still active while A's counts are in their grace period");
+        assertFalse(f.accept("B", K), "B's late copy of what A delivered is a duplicate");
+        assertTrue(f.accept("B", K), "a second publish of the same bytes is new");
+        assertFalse(f.accept("A", K), "a dropped connection delivers nothing more");
+    }
+
+    @Test
+    void inactiveWithOneConnection() {
+        OverlapFilter<String> f = new OverlapFilter<>();
+        f.track("A");
         assertFalse(f.active());
-        assertTrue(f.accept("B", K));
-        assertTrue(f.accept("B", K));
+        assertTrue(f.accept("A", K));
+        assertTrue(f.accept("A", K));
     }
 }

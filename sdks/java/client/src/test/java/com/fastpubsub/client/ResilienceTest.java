@@ -45,6 +45,16 @@ class ResilienceTest {
 
     /** Every number 0..n-1 exactly once; order may differ across a connection switch (contract §6). */
     static void assertExactlyOnce(int n, List<Integer> got) {
+        java.util.Map<Integer, Integer> seen = new java.util.TreeMap<>();
+        for (int g : got) seen.merge(g, 1, Integer::sum);
+        List<Integer> dups = new ArrayList<>();
+        List<Integer> missing = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int k = seen.getOrDefault(i, 0);
+            if (k == 0) missing.add(i);
+            if (k > 1) dups.add(i);
+        }
+        assertTrue(dups.isEmpty() && missing.isEmpty(), "of " + n + ": duplicated " + dups + ", missing " + missing);
         List<Integer> sorted = new ArrayList<>(got);
         java.util.Collections.sort(sorted);
         List<Integer> expected = new ArrayList<>();
@@ -121,9 +131,9 @@ class ResilienceTest {
             });
             try (FastPubSub sub = FastPubSub.connect(relay.url(), o).get(15, TimeUnit.SECONDS);
                     FastPubSub pub = FastPubSub.connect(relay.url(), Options.withToken(relay.token())).get(15, TimeUnit.SECONDS)) {
-                Subscription s = sub.subscribe("demo", "tok.#").get(5, TimeUnit.SECONDS);
+                Subscription s = sub.subscribe("demo", "tok.#", 100_000).get(5, TimeUnit.SECONDS);
                 int n = 0;
-                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(Long.getLong("fastpubsub.tokenTestSeconds", 5));
                 while (System.nanoTime() < end) {
                     pub.publish("demo", "tok.x", seq(n++)).get();
                     Thread.sleep(5);
