@@ -86,6 +86,7 @@ public final class FastPubSub implements AutoCloseable {
     }
 
     private CompletableFuture<FastPubSub> start() {
+        events.execute(() -> opts.listener.onState(ClientState.CONNECTING));
         CompletableFuture<Void> first = tokens.current() == null ? tokens.refresh(TokenReason.INITIAL) : tokens.scheduleRefresh();
         return first.thenCompose(v -> reconnector.openAndSubscribe(false))
                 .exceptionallyCompose(err -> {

@@ -197,4 +197,33 @@ class ClientIntegrationTest {
             assertTrue(client.rtt().get().toMillis() < 2000, "loopback RTT " + client.rtt().get());
         }
     }
+
+    @Test
+    void tokenRestHelpers() throws Exception {
+        Tokens admin = Tokens.of(relay.url().toString(), RelayProcess.MASTER);
+        String token = admin.create("demo", List.of("#"), List.of("#"), Duration.ofMinutes(10)).get(10, TimeUnit.SECONDS);
+        assertTrue(token.startsWith("AT_"), token);
+        Tokens.Refreshed r = admin.refresh(Tokens.tokenId(token), java.time.Instant.now().plus(Duration.ofHours(1))).get(10, TimeUnit.SECONDS);
+        assertNotNull(r.message());
+        assertNotNull(r.newExpiresAt());
+        FastPubSubException tooLong = failure(admin.create("demo", List.of("#"), List.of("#"), Duration.ofHours(25)));
+        assertEquals(ErrorCode.HTTP, tooLong.code());
+        assertEquals(400, tooLong.status());
+        FastPubSubException badMaster = failure(Tokens.of(relay.url().toString(), "not-the-master-token-0123456789abcdef").create("demo", List.of("#"), List.of("#"), Duration.ofMinutes(1)));
+        assertEquals(ErrorCode.UNAUTHORIZED, badMaster.code());
+        assertNotNull(admin.revoke(token).get(10, TimeUnit.SECONDS));
+        assertEquals(ErrorCode.UNAUTHORIZED, failure(FastPubSub.connect(relay.url(), Options.withToken(token))).code(), "a revoked token gets 401");
+    }
+
+    @Test
+    void closeEndsSubscriptionsAndRefusesFurtherCalls() throws Exception {
+        FastPubSub client = connect(Options.withToken(relay.token()));
+        Subscription sub = client.subscribe("demo", "closing").get(5, TimeUnit.SECONDS);
+        client.close();
+        assertEquals(ClientState.CLOSED, client.state());
+        assertNull(client.closed().get(1, TimeUnit.SECONDS), "closed by the app: no error");
+        assertEquals(ErrorCode.CLOSED, assertThrows(FastPubSubException.class, () -> sub.next(Duration.ofMillis(100))).code());
+        assertEquals(ErrorCode.CLOSED, failure(client.publish("demo", "x", new byte[0])).code());
+        assertEquals(ErrorCode.CLOSED, failure(client.subscribe("demo", "x")).code());
+    }
 }
