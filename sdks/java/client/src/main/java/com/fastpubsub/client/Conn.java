@@ -20,6 +20,21 @@ final class Conn {
     /** Completes when {@link #awaiting} becomes empty; fails when the connection dies first. */
     final CompletableFuture<Void> allConfirmed = new CompletableFuture<>();
     long pingSentAtNanos = -1;
+    /** PINGs sent on this connection whose PONG has not arrived. */
+    int pingsInFlight;
+    /**
+     * While non-null, deliveries of this (new) connection wait here until the connection it
+     * replaces has delivered everything the new one cannot have (see Reconnector's catch-up barrier).
+     */
+    volatile java.util.List<Wire.Delivery> held;
+    /** True while one thread hands {@link #held} over (only one may, to keep the order). */
+    boolean releasing;
+    /** A newer connection to release once this one's own held deliveries are handed over. */
+    Conn releaseAfter;
+    /** On an old connection: the new one waiting for this one to catch up, and how many PONGs that takes. */
+    Conn catchUpFor;
+    int catchUpPongs;
+    ScheduledFuture<?> catchUpTimer;
     ScheduledFuture<?> pingTimer;
     ScheduledFuture<?> drainTimer;
 
@@ -30,5 +45,6 @@ final class Conn {
     void cancelTimers() {
         if (pingTimer != null) pingTimer.cancel(false);
         if (drainTimer != null) drainTimer.cancel(false);
+        if (catchUpTimer != null) catchUpTimer.cancel(false);
     }
 }

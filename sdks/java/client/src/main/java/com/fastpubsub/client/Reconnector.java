@@ -14,6 +14,10 @@ import java.util.concurrent.TimeoutException;
  * the reconnect loop with full-jitter backoff, frames from the edge, and PING/PONG.
  */
 final class Reconnector {
+    /** Deliveries a new connection may hold while the old one catches up. */
+    private static final int MAX_HELD = 100_000;
+    private static final long CATCH_UP_TIMEOUT_MS = 2_000;
+
     private final FastPubSub c;
     private final TokenKeeper tokens;
     private boolean loopRunning; // guarded by c.lock
@@ -49,6 +53,9 @@ final class Reconnector {
             if (!conn.alive) return CompletableFuture.failedFuture(new FastPubSubException(ErrorCode.CONNECT_FAILED, "connection closed right after it opened"));
             c.conns.add(conn);
             c.overlap.track(conn);
+            // Make-before-break keeps order too: what this connection receives waits until the
+            // active one has delivered everything published before this one's SUBs took effect.
+            if (c.active != null && c.active.alive) conn.held = new ArrayList<>();
             for (FastPubSub.Entry e : c.entries.values()) {
                 conn.awaiting.add(FastPubSub.key(e.tenant, e.pattern));
                 link.sendText(Wire.formatSub(e.tenant, e.pattern));
@@ -80,11 +87,14 @@ final class Reconnector {
             migration = c.everConnected;
             if (migration) c.reconnects++;
             c.everConnected = true;
+            boolean catchUp = false;
             if (old != null && old != conn && old.alive) {
                 old.role = Conn.Role.DRAINING;
                 old.cancelTimers();
                 old.drainTimer = SdkThreads.timer().schedule(() -> dropConn(old), c.opts.overlap.toMillis(), TimeUnit.MILLISECONDS);
+                catchUp = conn.held != null && startCatchUp(old, conn);
             }
+            if (!catchUp) releaseLater(conn);
             for (FastPubSub.Entry e : c.entries.values()) {
                 if (!conn.confirmed.contains(FastPubSub.key(e.tenant, e.pattern))) continue;
                 confirmed.addAll(e.waiters);
@@ -110,6 +120,17 @@ final class Reconnector {
             c.conns.remove(conn);
             c.overlap.forget(conn);
         }
+        Conn waiting;
+        Conn chained;
+        synchronized (c.lock) {
+            waiting = conn.catchUpFor;
+            conn.catchUpFor = null;
+            conn.held = null;
+            chained = conn.releaseAfter;
+            conn.releaseAfter = null;
+        }
+        if (waiting != null) releaseHeld(waiting);
+        if (chained != null) releaseHeld(chained);
         conn.allConfirmed.completeExceptionally(new FastPubSubException(ErrorCode.CONNECT_FAILED, "connection closed before every OK:SUB arrived"));
         WsLink link = conn.link;
         if (link != null) link.close();
@@ -243,17 +264,40 @@ final class Reconnector {
 
     private void deliver(Conn conn, Wire.Delivery d) {
         if (!conn.alive) return;
+        if (conn.held != null) {
+            synchronized (c.lock) {
+                List<Wire.Delivery> held = conn.held;
+                if (held != null && (held.size() < MAX_HELD || conn.releasing)) {
+                    held.add(d);
+                    return;
+                }
+            }
+            if (conn.held != null) releaseHeld(conn); // too many waiting: give up on order, not on messages
+        }
+        deliverNow(conn, d);
+    }
+
+    private void deliverNow(Conn conn, Wire.Delivery d) {
+        if (!conn.alive) return;
         boolean checkDup = c.overlap.active();
         long hash = checkDup ? OverlapFilter.payloadHash(d.payload()) : 0;
         for (String pattern : d.patterns()) {
             FastPubSub.Entry entry = c.entries.get(FastPubSub.key(d.tenant(), pattern));
             if (entry == null) continue; // unsubscribed meanwhile
-            if (checkDup && !c.overlap.accept(conn, new OverlapFilter.Key(pattern, d.tenant(), d.channel(), d.payload().length, hash))) {
-                c.duplicatesDropped.incrementAndGet();
+            Message m = new Message(d.tenant(), d.channel(), d.payload(), d.patterns(), pattern);
+            if (!checkDup) {
+                for (Subscription s : entry.subs) s.push(m);
                 continue;
             }
-            Message m = new Message(d.tenant(), d.channel(), d.payload(), d.patterns(), pattern);
-            for (Subscription s : entry.subs) s.push(m);
+            // While connections overlap, deciding "first copy" and handing it over is one step:
+            // otherwise two connections' threads could push their first copies in swapped order.
+            synchronized (c.overlap) {
+                if (!c.overlap.accept(conn, new OverlapFilter.Key(pattern, d.tenant(), d.channel(), d.payload().length, hash))) {
+                    c.duplicatesDropped.incrementAndGet();
+                    continue;
+                }
+                for (Subscription s : entry.subs) s.push(m);
+            }
         }
     }
 
@@ -313,10 +357,83 @@ final class Reconnector {
         for (CompletableFuture<Void> f : confirmed) f.complete(null);
     }
 
+    // ---- catch-up barrier (order across a make-before-break switch) -----------------------------
+
+    /**
+     * Called with the lock held when {@code fresh} replaces {@code old}. Every message published
+     * before fresh's SUBs took effect was queued to old before the edge handles a PING sent on old
+     * now (one connection's frames are handled in order), so old's PONG marks the point after
+     * which fresh has everything. Until then fresh's deliveries wait; PINGs already in flight on
+     * old are answered first, hence the count. Bounded by a timeout.
+     */
+    private boolean startCatchUp(Conn old, Conn fresh) {
+        old.catchUpFor = fresh;
+        old.catchUpPongs = old.pingsInFlight + 1;
+        old.pingsInFlight++;
+        old.link.sendText(Wire.PING);
+        old.catchUpTimer = SdkThreads.timer().schedule(() -> {
+            synchronized (c.lock) {
+                if (old.catchUpFor != fresh) return;
+                old.catchUpFor = null;
+            }
+            caughtUp(old, fresh);
+        }, CATCH_UP_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        return true;
+    }
+
+    private void releaseLater(Conn conn) {
+        if (conn.held != null) SdkThreads.workers().execute(() -> releaseHeld(conn));
+    }
+
+    /** Hands the held deliveries over in order; new ones keep queueing behind them until the list is empty. */
+    private void releaseHeld(Conn conn) {
+        Conn next = null;
+        synchronized (c.lock) {
+            if (conn.releasing || conn.held == null) return;
+            conn.releasing = true;
+        }
+        while (true) {
+            List<Wire.Delivery> batch;
+            synchronized (c.lock) {
+                batch = conn.held;
+                if (batch == null || batch.isEmpty()) {
+                    conn.held = null;
+                    conn.releasing = false;
+                    next = conn.releaseAfter;
+                    conn.releaseAfter = null;
+                    break;
+                }
+                conn.held = new ArrayList<>();
+            }
+            for (Wire.Delivery d : batch) deliverNow(conn, d);
+        }
+        if (next != null) releaseHeld(next);
+    }
+
+    /** The old connection caught up: release the new one, after the old one's own held deliveries if any. */
+    private void caughtUp(Conn old, Conn fresh) {
+        synchronized (c.lock) {
+            if (old.held != null && old.alive) {
+                old.releaseAfter = fresh;
+                return;
+            }
+        }
+        releaseHeld(fresh);
+    }
+
     // ---- PING / PONG ------------------------------------------------------------------------------
 
     private void onPong(Conn conn) {
         Duration rtt;
+        Conn caughtUp = null;
+        synchronized (c.lock) {
+            if (conn.pingsInFlight > 0) conn.pingsInFlight--;
+            if (conn.catchUpFor != null && --conn.catchUpPongs <= 0) {
+                caughtUp = conn.catchUpFor;
+                conn.catchUpFor = null;
+            }
+        }
+        if (caughtUp != null) caughtUp(conn, caughtUp);
         synchronized (c.lock) {
             if (conn.pingSentAtNanos < 0) return;
             rtt = Duration.ofNanos(System.nanoTime() - conn.pingSentAtNanos);
@@ -336,6 +453,7 @@ final class Reconnector {
             synchronized (c.lock) {
                 if (!conn.alive || conn != c.active) return;
                 conn.pingSentAtNanos = System.nanoTime();
+                conn.pingsInFlight++;
                 conn.link.sendText(Wire.PING);
                 // Contract §4: no PONG in time → the connection counts as lost.
                 conn.pingTimer = SdkThreads.timer().schedule(() -> {

@@ -43,7 +43,7 @@ class ResilienceTest {
         return got;
     }
 
-    /** Every number 0..n-1 exactly once; order may differ across a connection switch (contract §6). */
+    /** Every number 0..n-1 exactly once. */
     static void assertExactlyOnce(int n, List<Integer> got) {
         java.util.Map<Integer, Integer> seen = new java.util.TreeMap<>();
         for (int g : got) seen.merge(g, 1, Integer::sum);
@@ -140,6 +140,11 @@ class ResilienceTest {
                 }
                 List<Integer> got = collect(s, n, Duration.ofSeconds(10));
                 assertExactlyOnce(n, got);
+                for (int i = 1; i < got.size(); i++) {
+                    if (got.get(i) < got.get(i - 1)) {
+                        throw new AssertionError("out of order at " + i + ": " + got.subList(Math.max(0, i - 5), Math.min(got.size(), i + 5)));
+                    }
+                }
                 assertNull(s.poll(), "nothing after the last one (no duplicate)");
                 assertEquals(0, s.stats().dropped());
                 assertTrue(asked.get() >= 2, "the provider was asked again before expiry (asked " + asked.get() + ")");
