@@ -112,8 +112,13 @@ final class RelayProcess implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-        stop(true);
+    public void close() throws java.io.IOException {
+        try {
+            stop(true);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
         if (ownDataDir) {
             try (Stream<Path> files = Files.walk(dataDir)) {
                 files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
