@@ -3,7 +3,16 @@
 # conformance driver (sdks/java/conformance-driver/target). Idempotent. Needs a JDK 17+ and Maven.
 set -euo pipefail
 cd "$(dirname "$0")"
-command -v java >/dev/null || { echo "setup.sh: java (JDK 17+) is not installed" >&2; exit 1; }
+if ! command -v javac >/dev/null || ! command -v mvn >/dev/null; then
+  # A JDK (javac: the README example is compiled by the tests) and Maven, from Debian's packages.
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "sdks/java: installing openjdk-17-jdk-headless and maven (apt-get)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends openjdk-17-jdk-headless maven >/dev/null
+  fi
+fi
+command -v javac >/dev/null || { echo "setup.sh: a JDK 17+ (javac) is not installed (apt-get install openjdk-17-jdk-headless)" >&2; exit 1; }
 command -v mvn >/dev/null || { echo "setup.sh: mvn (Maven) is not installed (apt-get install maven)" >&2; exit 1; }
 echo "sdks/java: resolving dependencies and packaging (mvn -B -q package)"
 # Running the codec's unit tests here also fetches the JUnit provider that the offline
