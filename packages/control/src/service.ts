@@ -11,7 +11,7 @@ import {
   parseRevokeTokenRequest,
   type TenantLimits,
   type TicketClaims,
-} from '@fastpubsub/relay';
+} from '@fastpubsub/protocol';
 import { WatchHub, monthOf } from './hub.js';
 import { newKeyRecord, signTicket, signingKey } from './keys.js';
 import type { ControlStore } from './store/store.js';

@@ -1,6 +1,6 @@
 // Records the control plane keeps in its store, one kind per key prefix. Secrets are stored
 // hashed (master tokens) or not at all (access tokens: only a hash of the signature part).
-import type { PublicJwk, TenantLimits } from '@fastpubsub/relay';
+import type { PublicJwk, TenantLimits } from '@fastpubsub/protocol';
 
 export type Kind = 'tenant' | 'mt' | 'key' | 'token' | 'revoked' | 'expiry' | 'limits' | 'pop' | 'usage';
 export const KINDS: readonly Kind[] = ['tenant', 'mt', 'key', 'token', 'revoked', 'expiry', 'limits', 'pop', 'usage'];

@@ -15,7 +15,8 @@ import {
   type RelayConfigInput,
 } from '@fastpubsub/core';
 import { EmbeddedTokenStore, TokenService } from './auth/index.js';
-import { ControlClient, RegistryDiscovery } from './auth/signed/index.js';
+import { ControlClient } from './control-client/index.js';
+import { RegistryDiscovery } from './mesh/link/registry-discovery.js';
 import { Admission } from './limits/index.js';
 import { registerAdmissionMetrics } from './limits/metrics.js';
 import { Dispatcher } from './delivery/index.js';

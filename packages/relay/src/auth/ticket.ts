@@ -1,5 +1,5 @@
-import { CompiledGrants } from './grants.js';
-import type { TokenRecord } from './types.js';
+import { CompiledGrants } from '@fastpubsub/protocol';
+import type { TokenRecord } from '@fastpubsub/protocol';
 
 /** Per-ticket memo of scope checks; cleared when full, which keeps memory bounded and O(1). */
 const CACHE_LIMIT = 1024;

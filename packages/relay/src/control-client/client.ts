@@ -8,9 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, FpsError, type Logger } from '@fastpubsub/core';
-import type { Admission, TenantUsage } from '../../limits/admission.js';
-import { SignedTicketState, SignedTicketVerifier } from './verifier.js';
-import type { PopState, WatchEvent } from './types.js';
+import type { Admission, TenantUsage } from '../limits/admission.js';
+import { SignedTicketState, SignedTicketVerifier } from '../auth/signed/verifier.js';
+import type { PopState, WatchEvent } from '@fastpubsub/protocol';
 
 export interface ControlClientOptions {
   /** Control service base URLs (several instances in etcd mode); tried in turn. */

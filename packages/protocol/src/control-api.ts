@@ -1,7 +1,7 @@
 // Wire shapes shared by the control plane (which signs and publishes) and every PoP (which
 // verifies locally). Kept here, below both, so the control package imports them from the relay
 // and the relay never imports the control package.
-import type { TenantGrant } from '../types.js';
+import type { TenantGrant } from './access/types.js';
 
 /** The payload of a signed access ticket (`AT_{jti}_{compact JWS}`). */
 export interface TicketClaims {
