@@ -57,17 +57,7 @@ export interface ExpiryRecord {
   exp_ms: number;
 }
 
-export interface PopRecord {
-  id: string;
-  region: string;
-  httpUrl: string;
-  wsUrl: string;
-  /** host:port of its mesh endpoint and its mesh relay id (the mesh discovers peers here). */
-  mesh?: string;
-  meshId?: string;
-  registeredAtMs: number;
-  lastSeenMs: number;
-}
+export type { PopRecord } from '@fastpubsub/protocol';
 
 /** Cumulative usage of one tenant at one PoP process (boot) in one month (`YYYY-MM`, UTC). */
 export interface UsageRecord {

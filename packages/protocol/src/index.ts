@@ -40,4 +40,5 @@ export {
   type ChannelLimits,
   type PopState,
   type WatchEvent,
+  type PopRecord,
 } from './control-api.js';

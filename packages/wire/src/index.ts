@@ -79,4 +79,4 @@ export {
 } from './contract/text.js';
 
 export * from './mesh/index.js';
-export { ALPN, QuicCloseCode, QuicStreamCode } from './quic/codes.js';
+export { ALPN, QUIC_RECONNECT_CODE, QuicCloseCode, QuicStreamCode } from './quic/codes.js';

@@ -21,12 +21,14 @@ import {
   encodeUnsub,
   type Frame,
   type PublishMode,
+  ALPN,
+  QUIC_RECONNECT_CODE,
+  QuicCloseCode,
 } from '@fastpubsub/wire';
 import { ClientError } from '../errors.js';
 
-export const QUIC_ALPN = 'fastpubsub/1';
-/** ERR code (id 0) with which the relay asks the client to reconnect (graceful shutdown). */
-export const QUIC_RECONNECT_CODE = 'reconnect';
+export const QUIC_ALPN = ALPN;
+export { QUIC_RECONNECT_CODE };
 
 export interface QuicEdgeClientOptions {
   host: string;
@@ -359,7 +361,7 @@ export class QuicEdgeClient {
     try {
       this.#decoder.feed(chunk, (f) => this.#onControlFrame(f));
     } catch {
-      this.#conn.close(0x4, 'protocol_error');
+      this.#conn.close(QuicCloseCode.ProtocolError, 'protocol_error');
     }
   }
 

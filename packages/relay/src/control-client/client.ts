@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ErrorCode, FpsError, type Logger } from '@fastpubsub/core';
 import type { Admission, TenantUsage } from '../limits/admission.js';
 import { SignedTicketState, SignedTicketVerifier } from '../auth/signed/verifier.js';
-import type { PopState, WatchEvent } from '@fastpubsub/protocol';
+import type { PopRecord, PopState, WatchEvent } from '@fastpubsub/protocol';
 
 export interface ControlClientOptions {
   /** Control service base URLs (several instances in etcd mode); tried in turn. */
@@ -33,16 +33,8 @@ export interface ControlClientOptions {
 
 const CACHE_FILE = 'control-state.json';
 
-export interface RegisteredPop {
-  id: string;
-  region: string;
-  httpUrl: string;
-  wsUrl: string;
-  /** host:port of its mesh endpoint and its mesh relay id, when it runs a mesh. */
-  mesh?: string;
-  meshId?: string;
-  lastSeenMs: number;
-}
+/** A PoP as the control plane's registry lists it. */
+export type RegisteredPop = PopRecord;
 
 export type TokenOp = 'issue' | 'refresh' | 'revoke';
 const OP_ROUTE: Record<TokenOp, { method: string; path: string }> = {
