@@ -3,7 +3,7 @@
 // and revocation reach every PoP through the watch stream.
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { http, isoIn, waitFor } from '../../relay/test/conformance/helpers.js';
+import { http, isoIn, waitFor } from '@fastpubsub/testkit/relay';
 import { ControlEnv, MASTER_TOKEN, getToken, grant, upgradeStatus } from './harness.js';
 
 const env = new ControlEnv();
