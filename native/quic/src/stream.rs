@@ -5,21 +5,103 @@
 //! concatenated buffer per batch to the event queue, pausing while JS holds more than the
 //! receive high-water mark so QUIC flow control pushes back on the peer for that stream only.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::future::{poll_fn, Future};
 use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
-use quinn::{ReadError, VarInt, WriteError};
+use napi_derive::napi;
+use quinn::{ReadError, VarInt, WriteError, Written};
 use tokio::sync::Notify;
 
-use crate::shared::{kind, lock, Ev, RecvState, Shared};
+use crate::events::{Event, EventQueue, Release, StreamFailure};
+use crate::sync::{lock, IdSpace};
 
-#[derive(Default)]
-pub struct SendBuf {
+/// The streams of one endpoint, and what their tasks need: the event queue, the id space
+/// (shared with connections) and the high-water marks.
+pub struct Streams {
+    pub events: Arc<EventQueue>,
+    ids: Arc<IdSpace>,
+    table: Mutex<HashMap<u32, Arc<StreamEntry>>>,
+    send_hwm: usize,
+    recv_hwm: usize,
+}
+
+impl Streams {
+    pub fn new(events: Arc<EventQueue>, ids: Arc<IdSpace>, send_hwm: usize, recv_hwm: usize) -> Arc<Self> {
+        Arc::new(Streams { events, ids, table: Mutex::new(HashMap::new()), send_hwm, recv_hwm })
+    }
+
+    pub fn get(&self, id: u32) -> Option<Arc<StreamEntry>> {
+        lock(&self.table).get(&id).cloned()
+    }
+
+    fn push(&self, ev: Event) {
+        self.events.push(ev);
+    }
+}
+
+/// What write() tells JS (packages/quic/src/native.ts `WriteResult`).
+#[napi]
+#[derive(Debug, PartialEq, Eq)]
+pub enum WriteResult {
+    /// Not writable (finished, reset, stopped or lost): the bytes were dropped.
+    Closed = -1,
+    /// Accepted, but the buffer is at or above the high-water mark: wait for DRAIN.
+    Full = 0,
+    /// Accepted and below the high-water mark.
+    Accepted = 1,
+}
+
+/// Receive side of a stream: JS pauses it, stops it, and gives credit back as it takes data.
+pub struct RecvState {
+    pub paused: AtomicBool,
+    /// Bytes handed to the event queue and not yet taken by poll().
+    pending: AtomicUsize,
+    pub stop: Mutex<Option<u64>>,
+    pub notify: Notify,
+    hwm: usize,
+}
+
+impl RecvState {
+    fn new(hwm: usize) -> Arc<Self> {
+        Arc::new(RecvState { paused: AtomicBool::new(false), pending: AtomicUsize::new(0), stop: Mutex::new(None), notify: Notify::new(), hwm })
+    }
+}
+
+impl Release for RecvState {
+    fn release(&self, bytes: usize) {
+        let prev = self.pending.fetch_sub(bytes, Ordering::AcqRel);
+        if prev >= self.hwm {
+            self.notify.notify_one();
+        }
+    }
+}
+
+/// What the pump needs of a QUIC send stream: quinn's in production, a fake in unit tests.
+pub trait ChunkSink {
+    /// Writes a prefix of `chunks`; a partly written chunk is advanced in place (as quinn does).
+    fn poll_write(&mut self, cx: &mut Context<'_>, chunks: &mut [Bytes]) -> Poll<Result<Written, WriteError>>;
+    fn finish(&mut self);
+    fn reset(&mut self, code: VarInt);
+}
+
+impl ChunkSink for quinn::SendStream {
+    fn poll_write(&mut self, cx: &mut Context<'_>, chunks: &mut [Bytes]) -> Poll<Result<Written, WriteError>> {
+        pin!(self.write_chunks(chunks)).poll(cx)
+    }
+    fn finish(&mut self) {
+        let _ = quinn::SendStream::finish(self);
+    }
+    fn reset(&mut self, code: VarInt) {
+        let _ = quinn::SendStream::reset(self, code);
+    }
+}
+
+pub struct SendBuf<S = quinn::SendStream> {
     pub chunks: VecDeque<Bytes>,
     pub bytes: usize,
     pub finish: bool,
@@ -30,11 +112,17 @@ pub struct SendBuf {
     /// The QUIC stream once it is open. It lives under this lock so that write() on the JS
     /// thread can hand bytes straight to quinn (no hop through the writer task) whenever nothing
     /// is queued ahead of them; the writer task only takes over what flow control refused.
-    stream: Option<quinn::SendStream>,
+    stream: Option<S>,
+}
+
+impl<S> Default for SendBuf<S> {
+    fn default() -> Self {
+        SendBuf { chunks: VecDeque::new(), bytes: 0, finish: false, reset: None, done: false, need_drain: false, stream: None }
+    }
 }
 
 pub struct SendState {
-    pub buf: Mutex<SendBuf>,
+    buf: Mutex<SendBuf>,
     /// New data, finish or reset for the writer task.
     pub notify: Notify,
     pub hwm: usize,
@@ -58,23 +146,19 @@ enum Exit {
     Closed,
 }
 
-impl SendBuf {
+impl<S: ChunkSink> SendBuf<S> {
     /// Hands queued chunks to quinn until it refuses, then applies finish/reset. Returns what is
     /// left and whether the buffer fell below `hwm` after write() had said "wait for drain".
     fn pump(&mut self, cx: &mut Context<'_>, hwm: usize) -> (Pumped, bool) {
         let Some(stream) = self.stream.as_mut() else { return (Pumped::Idle, false) };
         if let Some(code) = self.reset {
-            let _ = stream.reset(VarInt::from_u64(code).unwrap_or(VarInt::MAX));
+            stream.reset(VarInt::from_u64(code).unwrap_or(VarInt::MAX));
             return (Pumped::Exit(Exit::Reset), false);
         }
         let mut out = Pumped::Idle;
         while !self.chunks.is_empty() {
             let slice = self.chunks.make_contiguous();
-            let r = {
-                let fut = pin!(stream.write_chunks(slice));
-                fut.poll(cx)
-            };
-            match r {
+            match stream.poll_write(cx, slice) {
                 Poll::Ready(Ok(w)) => {
                     // Fully written chunks are at the front (the partial one was split in place).
                     self.chunks.drain(..w.chunks);
@@ -94,20 +178,18 @@ impl SendBuf {
             self.need_drain = false;
         }
         if self.chunks.is_empty() && self.finish {
-            let _ = stream.finish();
+            stream.finish();
             return (Pumped::Exit(Exit::Finished), drained);
         }
         (out, drained)
     }
 }
 
-/// Result of write(): 1 = accepted and below the high-water mark, 0 = accepted but at or above
-/// it (wait for drain), -1 = not writable (finished, reset, stopped or lost); bytes dropped.
 impl SendState {
-    pub fn write<I: IntoIterator<Item = Bytes>>(&self, chunks: I) -> i32 {
+    pub fn write<I: IntoIterator<Item = Bytes>>(&self, chunks: I) -> WriteResult {
         let mut b = lock(&self.buf);
         if b.done || b.finish || b.reset.is_some() {
-            return -1;
+            return WriteResult::Closed;
         }
         let was_empty = b.chunks.is_empty();
         for c in chunks {
@@ -118,7 +200,7 @@ impl SendState {
             b.chunks.push_back(c);
         }
         if b.chunks.is_empty() {
-            return i32::from(b.bytes < self.hwm);
+            return if b.bytes < self.hwm { WriteResult::Accepted } else { WriteResult::Full };
         }
         let mut wake_writer = was_empty;
         if was_empty && b.stream.is_some() {
@@ -139,7 +221,11 @@ impl SendState {
         if wake_writer {
             self.notify.notify_one();
         }
-        i32::from(below)
+        if below {
+            WriteResult::Accepted
+        } else {
+            WriteResult::Full
+        }
     }
 
     pub fn finish(&self) -> bool {
@@ -204,64 +290,58 @@ pub struct StreamEntry {
 }
 
 impl StreamEntry {
-    pub fn new(shared: &Shared, conn: u32, send: bool, recv: bool) -> Arc<Self> {
-        let id = shared.next_id();
+    pub fn new(streams: &Streams, conn: u32, send: bool, recv: bool) -> Arc<Self> {
+        let id = streams.ids.next();
         let e = Arc::new(StreamEntry {
             id,
             conn,
-            send: send.then(|| {
-                Arc::new(SendState { buf: Mutex::new(SendBuf::default()), notify: Notify::new(), hwm: shared.send_hwm })
-            }),
-            recv: recv.then(|| RecvState::new(shared.recv_hwm)),
+            send: send.then(|| Arc::new(SendState { buf: Mutex::new(SendBuf::default()), notify: Notify::new(), hwm: streams.send_hwm })),
+            recv: recv.then(|| RecvState::new(streams.recv_hwm)),
             remaining: AtomicU8::new(u8::from(send) + u8::from(recv)),
             errored: AtomicBool::new(false),
         });
-        lock(&shared.streams).insert(id, e.clone());
+        lock(&streams.table).insert(id, e.clone());
         e
     }
 
     /// One half (send or receive) is finished for good; when both are, forget the stream.
-    pub fn half_done(&self, shared: &Shared) {
+    pub fn half_done(&self, streams: &Streams) {
         if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
-            lock(&shared.streams).remove(&self.id);
-            shared.push(Ev { kind: kind::STREAM_CLOSED, id: self.id, conn: self.conn, ..Ev::default() });
+            lock(&streams.table).remove(&self.id);
+            streams.push(Event::StreamClosed { id: self.id, conn: self.conn });
         }
     }
 
-    /// Reports an abnormal end once per stream: code 1 = open failed, 2 = connection lost.
-    pub fn error(&self, shared: &Shared, code: u32, msg: String) {
+    /// Reports an abnormal end once per stream.
+    pub fn error(&self, streams: &Streams, failure: StreamFailure, message: String) {
         if !self.errored.swap(true, Ordering::AcqRel) {
-            shared.push(Ev { kind: kind::STREAM_ERROR, id: self.id, conn: self.conn, code: Some(f64::from(code)), text: Some(msg), ..Ev::default() });
+            streams.push(Event::StreamError { id: self.id, conn: self.conn, failure, message });
         }
     }
 
     /// Opening failed or the connection is gone before the stream existed.
-    pub fn fail(&self, shared: &Shared, msg: String) {
-        self.error(shared, 1, msg);
+    pub fn fail(&self, streams: &Streams, msg: String) {
+        self.error(streams, StreamFailure::OpenFailed, msg);
         if let Some(s) = &self.send {
             drop(s.mark_done());
-            self.half_done(shared);
+            self.half_done(streams);
         }
         if self.recv.is_some() {
-            self.half_done(shared);
+            self.half_done(streams);
         }
     }
 
-    pub fn start(self: &Arc<Self>, shared: &Arc<Shared>, send: Option<quinn::SendStream>, recv: Option<quinn::RecvStream>) {
+    pub fn start(self: &Arc<Self>, streams: &Arc<Streams>, send: Option<quinn::SendStream>, recv: Option<quinn::RecvStream>) {
         if let (Some(st), Some(s)) = (self.send.clone(), send) {
-            tokio::spawn(writer(shared.clone(), self.clone(), st, s));
+            tokio::spawn(writer(streams.clone(), self.clone(), st, s));
         }
         if let (Some(st), Some(r)) = (self.recv.clone(), recv) {
-            tokio::spawn(reader(shared.clone(), self.clone(), st, r));
+            tokio::spawn(reader(streams.clone(), self.clone(), st, r));
         }
     }
 }
 
-fn code_of(v: VarInt) -> Option<f64> {
-    Some(v.into_inner() as f64)
-}
-
-async fn writer(shared: Arc<Shared>, entry: Arc<StreamEntry>, st: Arc<SendState>, stream: quinn::SendStream) {
+async fn writer(streams: Arc<Streams>, entry: Arc<StreamEntry>, st: Arc<SendState>, stream: quinn::SendStream) {
     let stopped = stream.stopped();
     tokio::pin!(stopped);
     lock(&st.buf).stream = Some(stream);
@@ -271,7 +351,7 @@ async fn writer(shared: Arc<Shared>, entry: Arc<StreamEntry>, st: Arc<SendState>
         notified.as_mut().enable();
         let (pumped, drained) = poll_fn(|cx| Poll::Ready(lock(&st.buf).pump(cx, st.hwm))).await;
         if drained {
-            shared.push(Ev { kind: kind::DRAIN, id: entry.id, conn: entry.conn, ..Ev::default() });
+            streams.push(Event::Drain { id: entry.id, conn: entry.conn });
         }
         let blocked = match pumped {
             Pumped::Exit(e) => break e,
@@ -291,15 +371,15 @@ async fn writer(shared: Arc<Shared>, entry: Arc<StreamEntry>, st: Arc<SendState>
         }
     };
     match exit {
-        Exit::Stopped(code) => shared.push(Ev { kind: kind::STOPPED, id: entry.id, conn: entry.conn, code: code_of(code), ..Ev::default() }),
-        Exit::Lost(msg) => entry.error(&shared, 2, msg),
+        Exit::Stopped(code) => streams.push(Event::Stopped { id: entry.id, conn: entry.conn, code: code.into_inner() }),
+        Exit::Lost(msg) => entry.error(&streams, StreamFailure::ConnectionLost, msg),
         Exit::Finished | Exit::Reset | Exit::Closed => {}
     }
     drop(st.mark_done());
-    entry.half_done(&shared);
+    entry.half_done(&streams);
 }
 
-async fn reader(shared: Arc<Shared>, entry: Arc<StreamEntry>, st: Arc<RecvState>, mut stream: quinn::RecvStream) {
+async fn reader(streams: Arc<Streams>, entry: Arc<StreamEntry>, st: Arc<RecvState>, mut stream: quinn::RecvStream) {
     let mut bufs: Vec<Bytes> = vec![Bytes::new(); 64];
     let mut watch_reset = true;
     loop {
@@ -309,7 +389,7 @@ async fn reader(shared: Arc<Shared>, entry: Arc<StreamEntry>, st: Arc<RecvState>
             let notified = st.notify.notified();
             if let Some(code) = *lock(&st.stop) {
                 let _ = stream.stop(VarInt::from_u64(code).unwrap_or(VarInt::MAX));
-                entry.half_done(&shared);
+                entry.half_done(&streams);
                 return;
             }
             if !st.paused.load(Ordering::Acquire) && st.pending.load(Ordering::Acquire) < st.hwm {
@@ -323,13 +403,13 @@ async fn reader(shared: Arc<Shared>, entry: Arc<StreamEntry>, st: Arc<RecvState>
                 _ = notified => {}
                 r = stream.received_reset() => match r {
                     Ok(Some(code)) => {
-                        shared.push(Ev { kind: kind::RESET, id: entry.id, conn: entry.conn, code: code_of(code), ..Ev::default() });
-                        entry.half_done(&shared);
+                        streams.push(Event::Reset { id: entry.id, conn: entry.conn, code: code.into_inner() });
+                        entry.half_done(&streams);
                         return;
                     }
                     Err(quinn::ResetError::ConnectionLost(e)) => {
-                        entry.error(&shared, 2, e.to_string());
-                        entry.half_done(&shared);
+                        entry.error(&streams, StreamFailure::ConnectionLost, e.to_string());
+                        entry.half_done(&streams);
                         return;
                     }
                     _ => watch_reset = false,
@@ -349,22 +429,152 @@ async fn reader(shared: Arc<Shared>, entry: Arc<StreamEntry>, st: Arc<RecvState>
                     *b = Bytes::new();
                 }
                 st.pending.fetch_add(total, Ordering::AcqRel);
-                shared.push(Ev { kind: kind::DATA, id: entry.id, conn: entry.conn, data: Some(data), recv: Some(st.clone()), ..Ev::default() });
+                streams.push(Event::Data { id: entry.id, conn: entry.conn, data, credit: st.clone() });
             }
             Ok(None) => {
-                shared.push(Ev { kind: kind::FIN, id: entry.id, conn: entry.conn, ..Ev::default() });
+                streams.push(Event::Fin { id: entry.id, conn: entry.conn });
                 break;
             }
             Err(ReadError::Reset(code)) => {
-                shared.push(Ev { kind: kind::RESET, id: entry.id, conn: entry.conn, code: code_of(code), ..Ev::default() });
+                streams.push(Event::Reset { id: entry.id, conn: entry.conn, code: code.into_inner() });
                 break;
             }
             Err(e @ ReadError::ConnectionLost(_)) => {
-                entry.error(&shared, 2, e.to_string());
+                entry.error(&streams, StreamFailure::ConnectionLost, e.to_string());
                 break;
             }
             Err(_) => break,
         }
     }
-    entry.half_done(&shared);
+    entry.half_done(&streams);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A send stream that takes `budget` more bytes, then refuses (Pending) until given more.
+    #[derive(Default)]
+    struct FakeSink {
+        budget: usize,
+        written: Vec<u8>,
+        finished: bool,
+        reset: Option<u64>,
+        stopped: Option<u32>,
+    }
+
+    impl ChunkSink for FakeSink {
+        fn poll_write(&mut self, _cx: &mut Context<'_>, chunks: &mut [Bytes]) -> Poll<Result<Written, WriteError>> {
+            if let Some(code) = self.stopped {
+                return Poll::Ready(Err(WriteError::Stopped(VarInt::from_u32(code))));
+            }
+            let mut w = Written::default();
+            for c in chunks.iter_mut() {
+                if self.budget == 0 {
+                    break;
+                }
+                let n = c.len().min(self.budget);
+                self.written.extend_from_slice(&c[..n]);
+                self.budget -= n;
+                w.bytes += n;
+                if n == c.len() {
+                    w.chunks += 1;
+                } else {
+                    *c = c.slice(n..);
+                    break;
+                }
+            }
+            if w.bytes == 0 {
+                Poll::Pending
+            } else {
+                Poll::Ready(Ok(w))
+            }
+        }
+        fn finish(&mut self) {
+            self.finished = true;
+        }
+        fn reset(&mut self, code: VarInt) {
+            self.reset = Some(code.into_inner());
+        }
+    }
+
+    fn buf(budget: usize, chunks: &[&'static [u8]]) -> SendBuf<FakeSink> {
+        let mut b = SendBuf::<FakeSink> { stream: Some(FakeSink { budget, ..FakeSink::default() }), ..SendBuf::default() };
+        for c in chunks {
+            b.bytes += c.len();
+            b.chunks.push_back(Bytes::from_static(c));
+        }
+        b
+    }
+
+    fn pump(b: &mut SendBuf<FakeSink>, hwm: usize) -> (Pumped, bool) {
+        b.pump(&mut Context::from_waker(Waker::noop()), hwm)
+    }
+
+    #[test]
+    fn writes_until_refused_and_keeps_the_rest_in_order() {
+        let mut b = buf(5, &[b"abc", b"defg", b"hi"]);
+        let (out, drained) = pump(&mut b, 100);
+        assert!(matches!(out, Pumped::Blocked));
+        assert!(!drained);
+        let sink = b.stream.as_ref().unwrap();
+        assert_eq!(sink.written, b"abcde");
+        // The partly written chunk was advanced in place; accounting matches what is left.
+        assert_eq!(b.chunks.iter().map(|c| c.to_vec()).collect::<Vec<_>>(), vec![b"fg".to_vec(), b"hi".to_vec()]);
+        assert_eq!(b.bytes, 4);
+        b.stream.as_mut().unwrap().budget = 100;
+        assert!(matches!(pump(&mut b, 100).0, Pumped::Idle));
+        assert_eq!(b.stream.as_ref().unwrap().written, b"abcdefghi");
+        assert_eq!((b.bytes, b.chunks.len()), (0, 0));
+    }
+
+    #[test]
+    fn signals_drain_once_when_falling_below_the_high_water_mark() {
+        let mut b = buf(0, &[b"0123456789"]);
+        b.need_drain = true;
+        assert!(!pump(&mut b, 4).1, "still above the mark: no drain");
+        b.stream.as_mut().unwrap().budget = 7;
+        let (out, drained) = pump(&mut b, 4);
+        assert!(matches!(out, Pumped::Blocked));
+        assert!(drained, "3 bytes left < 4: drain");
+        assert!(!b.need_drain);
+        assert!(!pump(&mut b, 4).1, "drain is reported once");
+    }
+
+    #[test]
+    fn finishes_only_after_everything_is_written() {
+        let mut b = buf(2, &[b"abcd"]);
+        b.finish = true;
+        assert!(matches!(pump(&mut b, 100).0, Pumped::Blocked));
+        assert!(!b.stream.as_ref().unwrap().finished);
+        b.stream.as_mut().unwrap().budget = 2;
+        assert!(matches!(pump(&mut b, 100).0, Pumped::Exit(Exit::Finished)));
+        assert!(b.stream.as_ref().unwrap().finished);
+    }
+
+    #[test]
+    fn reset_wins_over_queued_data() {
+        let mut b = buf(100, &[b"abcd"]);
+        b.reset = Some(0x10);
+        assert!(matches!(pump(&mut b, 100).0, Pumped::Exit(Exit::Reset)));
+        let sink = b.stream.as_ref().unwrap();
+        assert_eq!(sink.reset, Some(0x10));
+        assert!(sink.written.is_empty());
+    }
+
+    #[test]
+    fn a_stop_from_the_peer_ends_the_send_side() {
+        let mut b = buf(100, &[b"abcd"]);
+        b.stream.as_mut().unwrap().stopped = Some(7);
+        assert!(matches!(pump(&mut b, 100).0, Pumped::Exit(Exit::Stopped(c)) if c.into_inner() == 7));
+    }
+
+    #[test]
+    fn idle_until_the_stream_is_open() {
+        let mut b = SendBuf::<FakeSink>::default();
+        b.chunks.push_back(Bytes::from_static(b"x"));
+        b.bytes = 1;
+        assert!(matches!(pump(&mut b, 100).0, Pumped::Idle));
+        assert_eq!(b.bytes, 1);
+    }
 }

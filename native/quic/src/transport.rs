@@ -84,10 +84,7 @@ pub fn build(o: Option<&TransportOptions>) -> Result<Built> {
     t.max_idle_timeout(if idle == 0 {
         None
     } else {
-        Some(
-            IdleTimeout::try_from(Duration::from_millis(u64::from(idle)))
-                .map_err(|e| Error::new(Status::InvalidArg, format!("idleTimeoutMs: {e}")))?,
-        )
+        Some(IdleTimeout::try_from(Duration::from_millis(u64::from(idle))).map_err(|e| Error::new(Status::InvalidArg, format!("idleTimeoutMs: {e}")))?)
     });
     let dr = o.datagram_receive_buffer_size.unwrap_or(DEFAULT_DATAGRAM_BUFFER);
     t.datagram_receive_buffer_size(if dr == 0 { None } else { Some(dr as usize) });
