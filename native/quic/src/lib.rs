@@ -4,7 +4,8 @@
 //! wrapped by packages/quic/src/native.ts. Modules, in dependency order (no cycles):
 //! - `sync`: lock helper and the handle id space;
 //! - `events`: the internal `Event` enum, the event queue and the napi `RawEvent`/`EventKind`;
-//! - `stream`: per-stream send buffer (pump), writer and reader tasks, the stream table;
+//! - `send_buf`: a stream's send buffer and its pump (pure over the `ChunkSink` seam);
+//! - `stream`: writer and reader tasks, receive credit, the stream table;
 //! - `registry`: what an endpoint and its tasks share (events, connections, streams);
 //! - `conn`: connection tasks; `endpoint`: the JS-facing `NativeEndpoint`;
 //! - `transport`, `congestion`, `tls`, `pki`: configuration.
@@ -17,6 +18,7 @@ mod endpoint;
 mod events;
 mod pki;
 mod registry;
+mod send_buf;
 mod stream;
 mod sync;
 mod tls;

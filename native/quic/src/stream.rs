@@ -5,19 +5,20 @@
 //! concatenated buffer per batch to the event queue, pausing while JS holds more than the
 //! receive high-water mark so QUIC flow control pushes back on the peer for that stream only.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::future::{poll_fn, Future};
-use std::pin::{pin, Pin};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use napi_derive::napi;
-use quinn::{ReadError, VarInt, WriteError, Written};
+use quinn::{ReadError, VarInt};
 use tokio::sync::Notify;
 
 use crate::events::{Event, EventQueue, Release, StreamFailure};
+use crate::send_buf::{Exit, Pumped, SendBuf};
 use crate::sync::{lock, IdSpace};
 
 /// The streams of one endpoint, and what their tasks need: the event queue, the id space
@@ -81,108 +82,11 @@ impl Release for RecvState {
     }
 }
 
-/// What the pump needs of a QUIC send stream: quinn's in production, a fake in unit tests.
-pub trait ChunkSink {
-    /// Writes a prefix of `chunks`; a partly written chunk is advanced in place (as quinn does).
-    fn poll_write(&mut self, cx: &mut Context<'_>, chunks: &mut [Bytes]) -> Poll<Result<Written, WriteError>>;
-    fn finish(&mut self);
-    fn reset(&mut self, code: VarInt);
-}
-
-impl ChunkSink for quinn::SendStream {
-    fn poll_write(&mut self, cx: &mut Context<'_>, chunks: &mut [Bytes]) -> Poll<Result<Written, WriteError>> {
-        pin!(self.write_chunks(chunks)).poll(cx)
-    }
-    fn finish(&mut self) {
-        let _ = quinn::SendStream::finish(self);
-    }
-    fn reset(&mut self, code: VarInt) {
-        let _ = quinn::SendStream::reset(self, code);
-    }
-}
-
-pub struct SendBuf<S = quinn::SendStream> {
-    pub chunks: VecDeque<Bytes>,
-    pub bytes: usize,
-    pub finish: bool,
-    pub reset: Option<u64>,
-    /// The writer is gone (finished, reset, stopped by peer, connection lost, open failed).
-    pub done: bool,
-    pub need_drain: bool,
-    /// The QUIC stream once it is open. It lives under this lock so that write() on the JS
-    /// thread can hand bytes straight to quinn (no hop through the writer task) whenever nothing
-    /// is queued ahead of them; the writer task only takes over what flow control refused.
-    stream: Option<S>,
-}
-
-impl<S> Default for SendBuf<S> {
-    fn default() -> Self {
-        SendBuf { chunks: VecDeque::new(), bytes: 0, finish: false, reset: None, done: false, need_drain: false, stream: None }
-    }
-}
-
 pub struct SendState {
     buf: Mutex<SendBuf>,
     /// New data, finish or reset for the writer task.
     pub notify: Notify,
     pub hwm: usize,
-}
-
-/// What one pass of `SendBuf::pump` left behind.
-enum Pumped {
-    /// Nothing queued (or the stream is not open yet): wait for write()/finish()/reset().
-    Idle,
-    /// Flow or congestion control refused the rest; quinn holds the caller's waker.
-    Blocked,
-    /// The send side is over.
-    Exit(Exit),
-}
-
-enum Exit {
-    Finished,
-    Reset,
-    Stopped(VarInt),
-    Lost(String),
-    Closed,
-}
-
-impl<S: ChunkSink> SendBuf<S> {
-    /// Hands queued chunks to quinn until it refuses, then applies finish/reset. Returns what is
-    /// left and whether the buffer fell below `hwm` after write() had said "wait for drain".
-    fn pump(&mut self, cx: &mut Context<'_>, hwm: usize) -> (Pumped, bool) {
-        let Some(stream) = self.stream.as_mut() else { return (Pumped::Idle, false) };
-        if let Some(code) = self.reset {
-            stream.reset(VarInt::from_u64(code).unwrap_or(VarInt::MAX));
-            return (Pumped::Exit(Exit::Reset), false);
-        }
-        let mut out = Pumped::Idle;
-        while !self.chunks.is_empty() {
-            let slice = self.chunks.make_contiguous();
-            match stream.poll_write(cx, slice) {
-                Poll::Ready(Ok(w)) => {
-                    // Fully written chunks are at the front (the partial one was split in place).
-                    self.chunks.drain(..w.chunks);
-                    self.bytes = self.bytes.saturating_sub(w.bytes);
-                }
-                Poll::Ready(Err(WriteError::Stopped(code))) => return (Pumped::Exit(Exit::Stopped(code)), false),
-                Poll::Ready(Err(e @ WriteError::ConnectionLost(_))) => return (Pumped::Exit(Exit::Lost(e.to_string())), false),
-                Poll::Ready(Err(_)) => return (Pumped::Exit(Exit::Closed), false),
-                Poll::Pending => {
-                    out = Pumped::Blocked;
-                    break;
-                }
-            }
-        }
-        let drained = self.need_drain && self.bytes < hwm;
-        if drained {
-            self.need_drain = false;
-        }
-        if self.chunks.is_empty() && self.finish {
-            stream.finish();
-            return (Pumped::Exit(Exit::Finished), drained);
-        }
-        (out, drained)
-    }
 }
 
 impl SendState {
@@ -447,134 +351,4 @@ async fn reader(streams: Arc<Streams>, entry: Arc<StreamEntry>, st: Arc<RecvStat
         }
     }
     entry.half_done(&streams);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A send stream that takes `budget` more bytes, then refuses (Pending) until given more.
-    #[derive(Default)]
-    struct FakeSink {
-        budget: usize,
-        written: Vec<u8>,
-        finished: bool,
-        reset: Option<u64>,
-        stopped: Option<u32>,
-    }
-
-    impl ChunkSink for FakeSink {
-        fn poll_write(&mut self, _cx: &mut Context<'_>, chunks: &mut [Bytes]) -> Poll<Result<Written, WriteError>> {
-            if let Some(code) = self.stopped {
-                return Poll::Ready(Err(WriteError::Stopped(VarInt::from_u32(code))));
-            }
-            let mut w = Written::default();
-            for c in chunks.iter_mut() {
-                if self.budget == 0 {
-                    break;
-                }
-                let n = c.len().min(self.budget);
-                self.written.extend_from_slice(&c[..n]);
-                self.budget -= n;
-                w.bytes += n;
-                if n == c.len() {
-                    w.chunks += 1;
-                } else {
-                    *c = c.slice(n..);
-                    break;
-                }
-            }
-            if w.bytes == 0 {
-                Poll::Pending
-            } else {
-                Poll::Ready(Ok(w))
-            }
-        }
-        fn finish(&mut self) {
-            self.finished = true;
-        }
-        fn reset(&mut self, code: VarInt) {
-            self.reset = Some(code.into_inner());
-        }
-    }
-
-    fn buf(budget: usize, chunks: &[&'static [u8]]) -> SendBuf<FakeSink> {
-        let mut b = SendBuf::<FakeSink> { stream: Some(FakeSink { budget, ..FakeSink::default() }), ..SendBuf::default() };
-        for c in chunks {
-            b.bytes += c.len();
-            b.chunks.push_back(Bytes::from_static(c));
-        }
-        b
-    }
-
-    fn pump(b: &mut SendBuf<FakeSink>, hwm: usize) -> (Pumped, bool) {
-        b.pump(&mut Context::from_waker(Waker::noop()), hwm)
-    }
-
-    #[test]
-    fn writes_until_refused_and_keeps_the_rest_in_order() {
-        let mut b = buf(5, &[b"abc", b"defg", b"hi"]);
-        let (out, drained) = pump(&mut b, 100);
-        assert!(matches!(out, Pumped::Blocked));
-        assert!(!drained);
-        let sink = b.stream.as_ref().unwrap();
-        assert_eq!(sink.written, b"abcde");
-        // The partly written chunk was advanced in place; accounting matches what is left.
-        assert_eq!(b.chunks.iter().map(|c| c.to_vec()).collect::<Vec<_>>(), vec![b"fg".to_vec(), b"hi".to_vec()]);
-        assert_eq!(b.bytes, 4);
-        b.stream.as_mut().unwrap().budget = 100;
-        assert!(matches!(pump(&mut b, 100).0, Pumped::Idle));
-        assert_eq!(b.stream.as_ref().unwrap().written, b"abcdefghi");
-        assert_eq!((b.bytes, b.chunks.len()), (0, 0));
-    }
-
-    #[test]
-    fn signals_drain_once_when_falling_below_the_high_water_mark() {
-        let mut b = buf(0, &[b"0123456789"]);
-        b.need_drain = true;
-        assert!(!pump(&mut b, 4).1, "still above the mark: no drain");
-        b.stream.as_mut().unwrap().budget = 7;
-        let (out, drained) = pump(&mut b, 4);
-        assert!(matches!(out, Pumped::Blocked));
-        assert!(drained, "3 bytes left < 4: drain");
-        assert!(!b.need_drain);
-        assert!(!pump(&mut b, 4).1, "drain is reported once");
-    }
-
-    #[test]
-    fn finishes_only_after_everything_is_written() {
-        let mut b = buf(2, &[b"abcd"]);
-        b.finish = true;
-        assert!(matches!(pump(&mut b, 100).0, Pumped::Blocked));
-        assert!(!b.stream.as_ref().unwrap().finished);
-        b.stream.as_mut().unwrap().budget = 2;
-        assert!(matches!(pump(&mut b, 100).0, Pumped::Exit(Exit::Finished)));
-        assert!(b.stream.as_ref().unwrap().finished);
-    }
-
-    #[test]
-    fn reset_wins_over_queued_data() {
-        let mut b = buf(100, &[b"abcd"]);
-        b.reset = Some(0x10);
-        assert!(matches!(pump(&mut b, 100).0, Pumped::Exit(Exit::Reset)));
-        let sink = b.stream.as_ref().unwrap();
-        assert_eq!(sink.reset, Some(0x10));
-        assert!(sink.written.is_empty());
-    }
-
-    #[test]
-    fn a_stop_from_the_peer_ends_the_send_side() {
-        let mut b = buf(100, &[b"abcd"]);
-        b.stream.as_mut().unwrap().stopped = Some(7);
-        assert!(matches!(pump(&mut b, 100).0, Pumped::Exit(Exit::Stopped(c)) if c.into_inner() == 7));
-    }
-
-    #[test]
-    fn idle_until_the_stream_is_open() {
-        let mut b = SendBuf::<FakeSink>::default();
-        b.chunks.push_back(Bytes::from_static(b"x"));
-        b.bytes = 1;
-        assert!(matches!(pump(&mut b, 100).0, Pumped::Idle));
-        assert_eq!(b.bytes, 1);
-    }
 }
