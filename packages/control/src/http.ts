@@ -149,7 +149,7 @@ export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res
       if (fps === undefined) o.logger.error('control handler failed', { path, err });
       else if (fps.code === ErrorCode.StoreUnavailable) o.logger.warn('store unavailable', { path, message: fps.message });
       const code = fps?.code ?? ErrorCode.Internal;
-      const status = fps?.detail === 'conflict' ? 409 : httpStatusFor(code);
+      const status = httpStatusFor(code);
       if ((status === 503 || status === 429) && !res.headersSent) res.setHeader('Retry-After', '1');
       sendJson(res, status, { error: code, message: fps?.message ?? 'internal error' });
     });

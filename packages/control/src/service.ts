@@ -81,7 +81,7 @@ export class ControlService {
     if (typeof name !== 'string' || name.length > 256) throw bad('name must be a string of at most 256 characters');
     const rec: TenantRecord = { id, name, createdAtMs: this.#now() };
     if (!(await this.store.put('tenant', id, rec, { ifAbsent: true }))) {
-      throw new FpsError(ErrorCode.BadRequest, `tenant ${id} already exists`, { detail: 'conflict' });
+      throw new FpsError(ErrorCode.Conflict, `tenant ${id} already exists`);
     }
     if (body['limits'] !== undefined) await this.setLimits(id, body['limits']);
     return rec;

@@ -24,9 +24,6 @@ export interface InterestTableOptions {
   readonly cacheSize?: number;
 }
 
-/** Suggested anti-entropy period: one lost push is repaired well within the 1 s target. */
-export const DEFAULT_GOSSIP_INTERVAL_MS = 500;
-
 interface PopInterest {
   version: number;
   snapshot: InterestSnapshot;

@@ -23,7 +23,6 @@ export {
 } from './forwarding.js';
 export {
   InterestTable,
-  DEFAULT_GOSSIP_INTERVAL_MS,
   type InterestSnapshot,
   type InterestDigest,
   type InterestTableOptions,
