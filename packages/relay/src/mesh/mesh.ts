@@ -102,6 +102,8 @@ export interface RouteInfo {
 }
 
 const TICK_MS = 20;
+/** A PoP with no route for this long is gone for good: its interest is forgotten. */
+const INTEREST_EXPIRY_MS = 60_000;
 
 export class Mesh {
   readonly id: string;
@@ -349,6 +351,7 @@ export class Mesh {
 
   #tick(): void {
     const now = this.#now();
+    this.interest.expireUnreachable(now, (pop) => this.router.route(pop) !== undefined, INTEREST_EXPIRY_MS);
     if (this.#interestDirty) {
       this.#interestDirty = false;
       const s = this.interest.localSnapshot();
