@@ -89,7 +89,8 @@ pub struct EndpointOptions {
     /// "ip:port"
     pub address: String,
     pub server: Option<ServerOptions>,
-    pub transport: Option<TransportOptions>,
+    /// Every option resolved (packages/quic/src/options.ts).
+    pub transport: TransportOptions,
     pub close_timeout_ms: Option<u32>,
 }
 
@@ -135,7 +136,7 @@ pub struct NativeEndpoint {
 impl NativeEndpoint {
     #[napi(constructor)]
     pub fn new(options: EndpointOptions, wake: Function<'_, u32, ()>) -> Result<Self> {
-        let built = transport::build(options.transport.as_ref())?;
+        let built = transport::build(&options.transport)?;
         let addr: SocketAddr = options.address.parse().map_err(|e| invalid(format!("address {:?}: {e}", options.address)))?;
         let _guard = rt().enter();
         let endpoint = match &options.server {

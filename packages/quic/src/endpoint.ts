@@ -69,7 +69,7 @@ export class QuicEndpoint extends EventEmitter<QuicEndpointEvents> implements St
                   ...(s.requireClientCert === undefined ? {} : { requireClientCert: s.requireClientCert }),
                 },
               }),
-          ...(transport === undefined ? {} : { transport }),
+          transport,
           ...(options.closeTimeoutMs === undefined ? {} : { closeTimeoutMs: options.closeTimeoutMs }),
         },
         () => this.#pump(),

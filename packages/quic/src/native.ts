@@ -83,35 +83,36 @@ export const DatagramResult = { Sent: 0, TooLarge: 1, UnsupportedByPeer: 2, Disa
 export type DatagramResult = (typeof DatagramResult)[keyof typeof DatagramResult];
 
 
+/** Every transport option, resolved (packages/quic/src/options.ts TRANSPORT_DEFAULTS is the one table of defaults). */
 export interface RawTransportOptions {
-  streamReceiveWindow?: number;
-  receiveWindow?: number;
-  sendWindow?: number;
-  maxConcurrentBidiStreams?: number;
-  maxConcurrentUniStreams?: number;
-  keepAliveIntervalMs?: number;
-  idleTimeoutMs?: number;
-  datagramReceiveBufferSize?: number;
-  datagramSendBufferSize?: number;
-  congestion?: string;
-  initialMtu?: number;
-  sendHighWaterMark?: number;
-  recvHighWaterMark?: number;
-  packetThreshold?: number;
-  timeThreshold?: number;
-  initialRttMs?: number;
-  persistentCongestionThreshold?: number;
-  ackFrequency?: boolean;
-  ackMaxDelayMs?: number;
-  ackElicitingThreshold?: number;
-  ackReorderingThreshold?: number;
-  minCongestionWindow?: number;
+  streamReceiveWindow: number;
+  receiveWindow: number;
+  sendWindow: number;
+  maxConcurrentBidiStreams: number;
+  maxConcurrentUniStreams: number;
+  keepAliveIntervalMs: number;
+  idleTimeoutMs: number;
+  datagramReceiveBufferSize: number;
+  datagramSendBufferSize: number;
+  congestion: string;
+  initialMtu: number;
+  sendHighWaterMark: number;
+  recvHighWaterMark: number;
+  packetThreshold: number;
+  timeThreshold: number;
+  initialRttMs: number;
+  persistentCongestionThreshold: number;
+  ackFrequency: boolean;
+  ackMaxDelayMs: number;
+  ackElicitingThreshold: number;
+  ackReorderingThreshold: number;
+  minCongestionWindow: number;
 }
 
 export interface RawEndpointOptions {
   address: string;
   server?: { certPem: string; keyPem: string; alpn: string[]; clientCaPem?: string; requireClientCert?: boolean };
-  transport?: RawTransportOptions;
+  transport: RawTransportOptions;
   closeTimeoutMs?: number;
 }
 
