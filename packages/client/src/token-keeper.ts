@@ -2,6 +2,7 @@
 // a time, shared by every caller), and schedules the next refresh `tokenRefreshMarginMs` before
 // expiry (or halfway there when it is closer). The client decides what a new token means for
 // its connections (a make-before-break migration).
+import { realClock, type Clock } from './clock.js';
 import { ClientError } from './errors.js';
 import { toEpochMs, type TokenProvider, type TokenReason } from './options.js';
 
@@ -18,6 +19,8 @@ export interface TokenKeeperOptions {
   onError(e: ClientError): void;
   /** A scheduled refresh succeeded (the client migrates its connection to the new token). */
   onScheduledRefresh(): void;
+  /** Default: real time. */
+  clock?: Clock;
 }
 
 /** After a failed scheduled refresh, try again this soon; the current connection keeps working. */
@@ -30,10 +33,12 @@ export class TokenKeeper {
   expiresAt: number | undefined;
   readonly #o: TokenKeeperOptions;
   #inFlight: Promise<void> | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: unknown;
+  readonly #clock: Clock;
 
   constructor(o: TokenKeeperOptions) {
     this.#o = o;
+    this.#clock = o.clock ?? realClock;
     this.token = o.token;
     this.expiresAt = toEpochMs(o.expiresAt);
   }
@@ -64,22 +69,22 @@ export class TokenKeeper {
 
   /** (Re)arms the refresh timer for the current token's expiry. */
   schedule(): void {
-    clearTimeout(this.#timer);
+    this.#clock.clearTimeout(this.#timer);
     const expiresAt = this.expiresAt;
     if (expiresAt === undefined || this.#o.provider === undefined || this.#o.signal.aborted) return;
-    const remaining = expiresAt - Date.now();
+    const remaining = expiresAt - this.#clock.wallNow();
     const margin = Math.min(this.#o.refreshMarginMs, Math.max(0, remaining / 2));
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#clock.setTimeout(() => {
       this.refresh(remaining - margin > 0 ? 'expiring' : 'expired').then(
         () => this.#o.onScheduledRefresh(),
         () => {
-          if (!this.#o.signal.aborted) this.#timer = setTimeout(() => this.schedule(), RETRY_MS);
+          if (!this.#o.signal.aborted) this.#timer = this.#clock.setTimeout(() => this.schedule(), RETRY_MS);
         },
       );
     }, Math.max(0, Math.min(remaining - margin, MAX_TIMER_MS)));
   }
 
   stop(): void {
-    clearTimeout(this.#timer);
+    this.#clock.clearTimeout(this.#timer);
   }
 }
