@@ -169,7 +169,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
       advertised.meshId = built.mesh.id;
     }
     if (discovery !== undefined && control !== undefined) {
-      discovery.start(control, config.control?.heartbeatMs ?? 2000);
+      discovery.start(control, control.heartbeatMs);
       stopDiscovery = () => discovery.stop();
     }
   } catch (err) {
