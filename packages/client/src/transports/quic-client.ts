@@ -48,6 +48,12 @@ export interface QuicEdgeClientOptions {
   onServerError?: (code: string, detail: string) => void;
   /** The relay asks to reconnect (it is shutting down). */
   onReconnectRequested?: () => void;
+  /**
+   * Bytes from the relay that do not decode (ClientError 'protocol'). The control stream then
+   * closes the connection (protocol_error), a subscription stream is stopped, a datagram is
+   * dropped; each is reported here, never swallowed.
+   */
+  onProtocolError?: (err: ClientError) => void;
   /** The connection ended; `reason` is the relay's ErrorCode when it closed it. */
   onClose?: (info: { code: number | undefined; reason: string; how: string }) => void;
   /**
@@ -305,9 +311,15 @@ export class QuicEdgeClient {
   #onControl(chunk: Buffer): void {
     try {
       this.#decoder.feed(chunk, (f) => this.#onControlFrame(f));
-    } catch {
+    } catch (err) {
+      this.#protocolError('control stream', err);
       this.#conn.close(QuicCloseCode.ProtocolError, 'protocol_error');
     }
+  }
+
+  #protocolError(where: string, err: unknown): void {
+    const message = `${where}: ${err instanceof Error ? err.message : String(err)}`;
+    this.#opts.onProtocolError?.(new ClientError('protocol', message, { cause: err }));
   }
 
   #onControlFrame(f: Frame): void {
@@ -378,7 +390,8 @@ export class QuicEdgeClient {
             sub.onMessage({ channel: m.channel, data: m.data, datagram: false });
           }
         });
-      } catch {
+      } catch (err) {
+        this.#protocolError(`subscription stream${sub === undefined ? '' : ` ${sub.tenant}:${sub.pattern}`}`, err);
         try {
           s.stopSending(0);
         } catch {
@@ -395,8 +408,8 @@ export class QuicEdgeClient {
       if (f.type !== FrameType.DMSG) return;
       const m = decodeDmsg(f);
       this.#subs.get(m.id)?.onMessage({ channel: m.channel, data: m.data, datagram: true });
-    } catch {
-      // a malformed datagram is dropped
+    } catch (err) {
+      this.#protocolError('datagram', err); // and dropped
     }
   }
 }
