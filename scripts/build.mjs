@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// Builds every TypeScript package to its dist/ in dependency order (wire → core → quic →
+// Builds every TypeScript package to its dist/ in dependency order (wire → core → protocol → quic →
 // relay → client → testkit → cli). Each package's tsconfig.build.json resolves sibling packages through
 // their built declarations, so the order matters. The native QUIC addon is built by its own
 // package's install step, not here.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 
-const order = ['wire', 'core', 'quic', 'relay', 'control', 'client', 'testkit', 'cli', 'console'];
+const order = ['wire', 'core', 'protocol', 'quic', 'relay', 'control', 'client', 'testkit', 'cli', 'console'];
 const tsc = new URL('../node_modules/typescript/bin/tsc', import.meta.url).pathname;
 for (const name of order) {
   const project = `packages/${name}/tsconfig.build.json`;

@@ -1,7 +1,7 @@
 // What the simulation reports: overlay-versus-direct statistics over every ordered PoP pair,
 // convergence after failures (polling the routers' own tables), and control traffic.
 
-import type { RouterNetwork } from '../packages/relay/src/mesh/route/index.js';
+import type { RouterNetwork } from './netsim.js';
 import type { World } from './world.js';
 
 export interface OverlayStats {

@@ -2,7 +2,8 @@
 // latency is great-circle distance at the speed of light in fibre times an inflation factor,
 // driven by the production Router through the in-memory network harness.
 
-import { RouterNetwork, seededRandom, type RouterOptions, type SimLinkProps } from '../packages/relay/src/mesh/route/index.js';
+import type { RouterOptions } from '@fastpubsub/relay';
+import { RouterNetwork, seededRandom, type SimLinkProps } from './netsim.js';
 import { CITIES, greatCircleKm, type City } from './cities.js';
 
 /** Speed of light in fibre: c / ~1.5 refractive index. */

@@ -2,19 +2,21 @@
 //! verification for mutual TLS) has completed, accept incoming streams and datagrams, and
 //! report how the connection ended.
 
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use quinn::ConnectionError;
 
-use crate::shared::{kind, lock, ConnEntry, Ev, Shared};
+use crate::events::{Ending, Event};
+use crate::registry::{ConnEntry, Registry};
 use crate::stream::StreamEntry;
+use crate::sync::lock;
 
 /// Registers an established connection and pushes its CONNECTION/CONNECTED event with the
 /// remote address (text), negotiated ALPN (text2) and the peer's leaf certificate DER (data).
-pub fn established(shared: &Arc<Shared>, id: u32, conn: quinn::Connection, ev_kind: u32) {
+/// `inbound`: accepted by a server (CONNECTION) rather than a completed connect (CONNECTED).
+pub fn established(shared: &Arc<Registry>, id: u32, conn: quinn::Connection, inbound: bool) {
     let entry = Arc::new(ConnEntry { conn: conn.clone(), local_close: Mutex::new(None), last_srtt_us: Mutex::new((-1.0, 0.0)) });
-    lock(&shared.conns).insert(id, entry.clone());
+    shared.insert_conn(id, entry.clone());
     let alpn = conn
         .handshake_data()
         .and_then(|h| h.downcast::<quinn::crypto::rustls::HandshakeData>().ok())
@@ -24,19 +26,11 @@ pub fn established(shared: &Arc<Shared>, id: u32, conn: quinn::Connection, ev_ki
         .peer_identity()
         .and_then(|p| p.downcast::<Vec<rustls::pki_types::CertificateDer<'static>>>().ok())
         .and_then(|v| v.first().map(|c| c.as_ref().to_vec()));
-    shared.push(Ev {
-        kind: ev_kind,
-        id,
-        conn: id,
-        text: Some(conn.remote_address().to_string()),
-        text2: alpn,
-        data: cert,
-        ..Ev::default()
-    });
+    shared.push(Event::Established { id, inbound, remote: conn.remote_address().to_string(), alpn, peer_cert: cert });
     tokio::spawn(drive(shared.clone(), id, entry));
 }
 
-async fn drive(shared: Arc<Shared>, id: u32, entry: Arc<ConnEntry>) {
+async fn drive(shared: Arc<Registry>, id: u32, entry: Arc<ConnEntry>) {
     let conn = entry.conn.clone();
     let err = loop {
         tokio::select! {
@@ -49,71 +43,54 @@ async fn drive(shared: Arc<Shared>, id: u32, entry: Arc<ConnEntry>) {
                 Err(e) => break e,
             },
             r = conn.read_datagram() => match r {
-                Ok(d) => shared.push(Ev { kind: kind::DATAGRAM, id, conn: id, data: Some(d.to_vec()), ..Ev::default() }),
+                Ok(d) => shared.push(Event::Datagram { conn: id, data: d.to_vec() }),
                 Err(e) => break e,
             },
         }
     };
-    let (how, code, reason) = classify(&shared, &entry, &err);
-    lock(&shared.conns).remove(&id);
-    shared.push(Ev {
-        kind: kind::CONN_CLOSED,
-        id,
-        conn: id,
-        code: code.map(|c| c as f64),
-        text: Some(reason),
-        text2: Some(how.to_string()),
-        ..Ev::default()
-    });
-    conn_gone(&shared);
+    let ending = classify(&shared, &entry, &err);
+    shared.remove_conn(id);
+    shared.push(Event::ConnClosed { id, ending });
+    shared.conn_gone();
 }
 
-pub fn conn_gone(shared: &Shared) {
-    if shared.live_conns.fetch_sub(1, Ordering::AcqRel) == 1 {
-        shared.conns_gone.notify_waiters();
-    }
+fn incoming(shared: &Registry, conn: u32, send: Option<quinn::SendStream>, recv: quinn::RecvStream, bidi: bool) {
+    let e = StreamEntry::new(&shared.streams, conn, send.is_some(), true);
+    shared.push(Event::Stream { id: e.id, conn, bidi, index: recv.id().index() });
+    e.start(&shared.streams, send, Some(recv));
 }
 
-fn incoming(shared: &Arc<Shared>, conn: u32, send: Option<quinn::SendStream>, recv: quinn::RecvStream, bidi: bool) {
-    let e = StreamEntry::new(shared, conn, send.is_some(), true);
-    shared.push(Ev {
-        kind: kind::STREAM,
-        id: e.id,
-        conn,
-        flag: bidi,
-        num: Some(recv.id().index() as f64),
-        ..Ev::default()
-    });
-    e.start(shared, send, Some(recv));
+fn ending(how: &str, code: Option<u64>, reason: String) -> Ending {
+    Ending { how: how.to_string(), code, reason }
 }
 
-/// (how, code, reason). how: local | remote | idle-timeout | transport-local | transport-remote
-/// | reset | version-mismatch | cids-exhausted.
-pub fn classify(shared: &Shared, entry: &ConnEntry, err: &ConnectionError) -> (&'static str, Option<u64>, String) {
+/// How a live connection ended. how: local | remote | idle-timeout | transport-local |
+/// transport-remote | reset | version-mismatch | cids-exhausted.
+fn classify(shared: &Registry, entry: &ConnEntry, err: &ConnectionError) -> Ending {
     match err {
         ConnectionError::LocallyClosed => {
             let local = lock(&entry.local_close).clone();
             let (c, r) = local.unwrap_or_else(|| lock(&shared.close_code).clone());
-            ("local", Some(c), r)
+            ending("local", Some(c), r)
         }
-        ConnectionError::ApplicationClosed(a) => ("remote", Some(a.error_code.into_inner()), String::from_utf8_lossy(&a.reason).into_owned()),
-        ConnectionError::TimedOut => ("idle-timeout", None, "idle timeout".into()),
-        ConnectionError::ConnectionClosed(c) => ("transport-remote", Some(u64::from(c.error_code)), format!("{c}")),
-        ConnectionError::TransportError(t) => ("transport-local", Some(u64::from(t.code)), format!("{t}")),
-        ConnectionError::Reset => ("reset", None, "stateless reset".into()),
-        ConnectionError::VersionMismatch => ("version-mismatch", None, "version mismatch".into()),
-        ConnectionError::CidsExhausted => ("cids-exhausted", None, "connection ids exhausted".into()),
+        ConnectionError::ApplicationClosed(a) => ending("remote", Some(a.error_code.into_inner()), String::from_utf8_lossy(&a.reason).into_owned()),
+        ConnectionError::TimedOut => ending("idle-timeout", None, "idle timeout".into()),
+        ConnectionError::ConnectionClosed(c) => ending("transport-remote", Some(u64::from(c.error_code)), format!("{c}")),
+        ConnectionError::TransportError(t) => ending("transport-local", Some(u64::from(t.code)), format!("{t}")),
+        ConnectionError::Reset => ending("reset", None, "stateless reset".into()),
+        ConnectionError::VersionMismatch => ending("version-mismatch", None, "version mismatch".into()),
+        ConnectionError::CidsExhausted => ending("cids-exhausted", None, "connection ids exhausted".into()),
     }
 }
 
-/// Reason text for a connect/handshake failure: (how, code, message).
-pub fn describe(err: &ConnectionError) -> (&'static str, Option<u64>, String) {
+/// How a connect or handshake failed.
+pub fn describe(err: &ConnectionError) -> Ending {
     match err {
-        ConnectionError::ApplicationClosed(a) => ("remote", Some(a.error_code.into_inner()), String::from_utf8_lossy(&a.reason).into_owned()),
-        ConnectionError::TimedOut => ("idle-timeout", None, "timed out".into()),
-        ConnectionError::ConnectionClosed(c) => ("transport-remote", Some(u64::from(c.error_code)), format!("{c}")),
-        ConnectionError::TransportError(t) => ("transport-local", Some(u64::from(t.code)), format!("{t}")),
-        ConnectionError::LocallyClosed => ("local", None, "closed locally".into()),
-        other => ("error", None, format!("{other}")),
+        ConnectionError::ApplicationClosed(a) => ending("remote", Some(a.error_code.into_inner()), String::from_utf8_lossy(&a.reason).into_owned()),
+        ConnectionError::TimedOut => ending("idle-timeout", None, "timed out".into()),
+        ConnectionError::ConnectionClosed(c) => ending("transport-remote", Some(u64::from(c.error_code)), format!("{c}")),
+        ConnectionError::TransportError(t) => ending("transport-local", Some(u64::from(t.code)), format!("{t}")),
+        ConnectionError::LocallyClosed => ending("local", None, "closed locally".into()),
+        other => ending("error", None, format!("{other}")),
     }
 }

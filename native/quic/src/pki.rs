@@ -3,10 +3,7 @@
 
 use napi::{Error, Result, Status};
 use napi_derive::napi;
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    KeyUsagePurpose,
-};
+use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose};
 
 #[napi(object)]
 pub struct TestPki {

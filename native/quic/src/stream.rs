@@ -5,109 +5,95 @@
 //! concatenated buffer per batch to the event queue, pausing while JS holds more than the
 //! receive high-water mark so QUIC flow control pushes back on the peer for that stream only.
 
-use std::collections::VecDeque;
+use std::collections::HashMap;
 use std::future::{poll_fn, Future};
-use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
-use quinn::{ReadError, VarInt, WriteError};
+use napi_derive::napi;
+use quinn::{ReadError, VarInt};
 use tokio::sync::Notify;
 
-use crate::shared::{kind, lock, Ev, RecvState, Shared};
+use crate::events::{Event, EventQueue, Release, StreamFailure};
+use crate::send_buf::{Exit, Pumped, SendBuf};
+use crate::sync::{lock, IdSpace};
 
-#[derive(Default)]
-pub struct SendBuf {
-    pub chunks: VecDeque<Bytes>,
-    pub bytes: usize,
-    pub finish: bool,
-    pub reset: Option<u64>,
-    /// The writer is gone (finished, reset, stopped by peer, connection lost, open failed).
-    pub done: bool,
-    pub need_drain: bool,
-    /// The QUIC stream once it is open. It lives under this lock so that write() on the JS
-    /// thread can hand bytes straight to quinn (no hop through the writer task) whenever nothing
-    /// is queued ahead of them; the writer task only takes over what flow control refused.
-    stream: Option<quinn::SendStream>,
+/// The streams of one endpoint, and what their tasks need: the event queue, the id space
+/// (shared with connections) and the high-water marks.
+pub struct Streams {
+    pub events: Arc<EventQueue>,
+    ids: Arc<IdSpace>,
+    table: Mutex<HashMap<u32, Arc<StreamEntry>>>,
+    send_hwm: usize,
+    recv_hwm: usize,
+}
+
+impl Streams {
+    pub fn new(events: Arc<EventQueue>, ids: Arc<IdSpace>, send_hwm: usize, recv_hwm: usize) -> Arc<Self> {
+        Arc::new(Streams { events, ids, table: Mutex::new(HashMap::new()), send_hwm, recv_hwm })
+    }
+
+    pub fn get(&self, id: u32) -> Option<Arc<StreamEntry>> {
+        lock(&self.table).get(&id).cloned()
+    }
+
+    fn push(&self, ev: Event) {
+        self.events.push(ev);
+    }
+}
+
+/// What write() tells JS (packages/quic/src/native.ts `WriteResult`).
+#[napi]
+#[derive(Debug, PartialEq, Eq)]
+pub enum WriteResult {
+    /// Not writable (finished, reset, stopped or lost): the bytes were dropped.
+    Closed = -1,
+    /// Accepted, but the buffer is at or above the high-water mark: wait for DRAIN.
+    Full = 0,
+    /// Accepted and below the high-water mark.
+    Accepted = 1,
+}
+
+/// Receive side of a stream: JS pauses it, stops it, and gives credit back as it takes data.
+pub struct RecvState {
+    pub paused: AtomicBool,
+    /// Bytes handed to the event queue and not yet taken by poll().
+    pending: AtomicUsize,
+    pub stop: Mutex<Option<u64>>,
+    pub notify: Notify,
+    hwm: usize,
+}
+
+impl RecvState {
+    fn new(hwm: usize) -> Arc<Self> {
+        Arc::new(RecvState { paused: AtomicBool::new(false), pending: AtomicUsize::new(0), stop: Mutex::new(None), notify: Notify::new(), hwm })
+    }
+}
+
+impl Release for RecvState {
+    fn release(&self, bytes: usize) {
+        let prev = self.pending.fetch_sub(bytes, Ordering::AcqRel);
+        if prev >= self.hwm {
+            self.notify.notify_one();
+        }
+    }
 }
 
 pub struct SendState {
-    pub buf: Mutex<SendBuf>,
+    buf: Mutex<SendBuf>,
     /// New data, finish or reset for the writer task.
     pub notify: Notify,
     pub hwm: usize,
 }
 
-/// What one pass of `SendBuf::pump` left behind.
-enum Pumped {
-    /// Nothing queued (or the stream is not open yet): wait for write()/finish()/reset().
-    Idle,
-    /// Flow or congestion control refused the rest; quinn holds the caller's waker.
-    Blocked,
-    /// The send side is over.
-    Exit(Exit),
-}
-
-enum Exit {
-    Finished,
-    Reset,
-    Stopped(VarInt),
-    Lost(String),
-    Closed,
-}
-
-impl SendBuf {
-    /// Hands queued chunks to quinn until it refuses, then applies finish/reset. Returns what is
-    /// left and whether the buffer fell below `hwm` after write() had said "wait for drain".
-    fn pump(&mut self, cx: &mut Context<'_>, hwm: usize) -> (Pumped, bool) {
-        let Some(stream) = self.stream.as_mut() else { return (Pumped::Idle, false) };
-        if let Some(code) = self.reset {
-            let _ = stream.reset(VarInt::from_u64(code).unwrap_or(VarInt::MAX));
-            return (Pumped::Exit(Exit::Reset), false);
-        }
-        let mut out = Pumped::Idle;
-        while !self.chunks.is_empty() {
-            let slice = self.chunks.make_contiguous();
-            let r = {
-                let fut = pin!(stream.write_chunks(slice));
-                fut.poll(cx)
-            };
-            match r {
-                Poll::Ready(Ok(w)) => {
-                    // Fully written chunks are at the front (the partial one was split in place).
-                    self.chunks.drain(..w.chunks);
-                    self.bytes = self.bytes.saturating_sub(w.bytes);
-                }
-                Poll::Ready(Err(WriteError::Stopped(code))) => return (Pumped::Exit(Exit::Stopped(code)), false),
-                Poll::Ready(Err(e @ WriteError::ConnectionLost(_))) => return (Pumped::Exit(Exit::Lost(e.to_string())), false),
-                Poll::Ready(Err(_)) => return (Pumped::Exit(Exit::Closed), false),
-                Poll::Pending => {
-                    out = Pumped::Blocked;
-                    break;
-                }
-            }
-        }
-        let drained = self.need_drain && self.bytes < hwm;
-        if drained {
-            self.need_drain = false;
-        }
-        if self.chunks.is_empty() && self.finish {
-            let _ = stream.finish();
-            return (Pumped::Exit(Exit::Finished), drained);
-        }
-        (out, drained)
-    }
-}
-
-/// Result of write(): 1 = accepted and below the high-water mark, 0 = accepted but at or above
-/// it (wait for drain), -1 = not writable (finished, reset, stopped or lost); bytes dropped.
 impl SendState {
-    pub fn write<I: IntoIterator<Item = Bytes>>(&self, chunks: I) -> i32 {
+    pub fn write<I: IntoIterator<Item = Bytes>>(&self, chunks: I) -> WriteResult {
         let mut b = lock(&self.buf);
         if b.done || b.finish || b.reset.is_some() {
-            return -1;
+            return WriteResult::Closed;
         }
         let was_empty = b.chunks.is_empty();
         for c in chunks {
@@ -118,7 +104,7 @@ impl SendState {
             b.chunks.push_back(c);
         }
         if b.chunks.is_empty() {
-            return i32::from(b.bytes < self.hwm);
+            return if b.bytes < self.hwm { WriteResult::Accepted } else { WriteResult::Full };
         }
         let mut wake_writer = was_empty;
         if was_empty && b.stream.is_some() {
@@ -139,7 +125,11 @@ impl SendState {
         if wake_writer {
             self.notify.notify_one();
         }
-        i32::from(below)
+        if below {
+            WriteResult::Accepted
+        } else {
+            WriteResult::Full
+        }
     }
 
     pub fn finish(&self) -> bool {
@@ -204,64 +194,58 @@ pub struct StreamEntry {
 }
 
 impl StreamEntry {
-    pub fn new(shared: &Shared, conn: u32, send: bool, recv: bool) -> Arc<Self> {
-        let id = shared.next_id();
+    pub fn new(streams: &Streams, conn: u32, send: bool, recv: bool) -> Arc<Self> {
+        let id = streams.ids.next();
         let e = Arc::new(StreamEntry {
             id,
             conn,
-            send: send.then(|| {
-                Arc::new(SendState { buf: Mutex::new(SendBuf::default()), notify: Notify::new(), hwm: shared.send_hwm })
-            }),
-            recv: recv.then(|| RecvState::new(shared.recv_hwm)),
+            send: send.then(|| Arc::new(SendState { buf: Mutex::new(SendBuf::default()), notify: Notify::new(), hwm: streams.send_hwm })),
+            recv: recv.then(|| RecvState::new(streams.recv_hwm)),
             remaining: AtomicU8::new(u8::from(send) + u8::from(recv)),
             errored: AtomicBool::new(false),
         });
-        lock(&shared.streams).insert(id, e.clone());
+        lock(&streams.table).insert(id, e.clone());
         e
     }
 
     /// One half (send or receive) is finished for good; when both are, forget the stream.
-    pub fn half_done(&self, shared: &Shared) {
+    pub fn half_done(&self, streams: &Streams) {
         if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
-            lock(&shared.streams).remove(&self.id);
-            shared.push(Ev { kind: kind::STREAM_CLOSED, id: self.id, conn: self.conn, ..Ev::default() });
+            lock(&streams.table).remove(&self.id);
+            streams.push(Event::StreamClosed { id: self.id, conn: self.conn });
         }
     }
 
-    /// Reports an abnormal end once per stream: code 1 = open failed, 2 = connection lost.
-    pub fn error(&self, shared: &Shared, code: u32, msg: String) {
+    /// Reports an abnormal end once per stream.
+    pub fn error(&self, streams: &Streams, failure: StreamFailure, message: String) {
         if !self.errored.swap(true, Ordering::AcqRel) {
-            shared.push(Ev { kind: kind::STREAM_ERROR, id: self.id, conn: self.conn, code: Some(f64::from(code)), text: Some(msg), ..Ev::default() });
+            streams.push(Event::StreamError { id: self.id, conn: self.conn, failure, message });
         }
     }
 
     /// Opening failed or the connection is gone before the stream existed.
-    pub fn fail(&self, shared: &Shared, msg: String) {
-        self.error(shared, 1, msg);
+    pub fn fail(&self, streams: &Streams, msg: String) {
+        self.error(streams, StreamFailure::OpenFailed, msg);
         if let Some(s) = &self.send {
             drop(s.mark_done());
-            self.half_done(shared);
+            self.half_done(streams);
         }
         if self.recv.is_some() {
-            self.half_done(shared);
+            self.half_done(streams);
         }
     }
 
-    pub fn start(self: &Arc<Self>, shared: &Arc<Shared>, send: Option<quinn::SendStream>, recv: Option<quinn::RecvStream>) {
+    pub fn start(self: &Arc<Self>, streams: &Arc<Streams>, send: Option<quinn::SendStream>, recv: Option<quinn::RecvStream>) {
         if let (Some(st), Some(s)) = (self.send.clone(), send) {
-            tokio::spawn(writer(shared.clone(), self.clone(), st, s));
+            tokio::spawn(writer(streams.clone(), self.clone(), st, s));
         }
         if let (Some(st), Some(r)) = (self.recv.clone(), recv) {
-            tokio::spawn(reader(shared.clone(), self.clone(), st, r));
+            tokio::spawn(reader(streams.clone(), self.clone(), st, r));
         }
     }
 }
 
-fn code_of(v: VarInt) -> Option<f64> {
-    Some(v.into_inner() as f64)
-}
-
-async fn writer(shared: Arc<Shared>, entry: Arc<StreamEntry>, st: Arc<SendState>, stream: quinn::SendStream) {
+async fn writer(streams: Arc<Streams>, entry: Arc<StreamEntry>, st: Arc<SendState>, stream: quinn::SendStream) {
     let stopped = stream.stopped();
     tokio::pin!(stopped);
     lock(&st.buf).stream = Some(stream);
@@ -271,7 +255,7 @@ async fn writer(shared: Arc<Shared>, entry: Arc<StreamEntry>, st: Arc<SendState>
         notified.as_mut().enable();
         let (pumped, drained) = poll_fn(|cx| Poll::Ready(lock(&st.buf).pump(cx, st.hwm))).await;
         if drained {
-            shared.push(Ev { kind: kind::DRAIN, id: entry.id, conn: entry.conn, ..Ev::default() });
+            streams.push(Event::Drain { id: entry.id, conn: entry.conn });
         }
         let blocked = match pumped {
             Pumped::Exit(e) => break e,
@@ -291,15 +275,15 @@ async fn writer(shared: Arc<Shared>, entry: Arc<StreamEntry>, st: Arc<SendState>
         }
     };
     match exit {
-        Exit::Stopped(code) => shared.push(Ev { kind: kind::STOPPED, id: entry.id, conn: entry.conn, code: code_of(code), ..Ev::default() }),
-        Exit::Lost(msg) => entry.error(&shared, 2, msg),
+        Exit::Stopped(code) => streams.push(Event::Stopped { id: entry.id, conn: entry.conn, code: code.into_inner() }),
+        Exit::Lost(msg) => entry.error(&streams, StreamFailure::ConnectionLost, msg),
         Exit::Finished | Exit::Reset | Exit::Closed => {}
     }
     drop(st.mark_done());
-    entry.half_done(&shared);
+    entry.half_done(&streams);
 }
 
-async fn reader(shared: Arc<Shared>, entry: Arc<StreamEntry>, st: Arc<RecvState>, mut stream: quinn::RecvStream) {
+async fn reader(streams: Arc<Streams>, entry: Arc<StreamEntry>, st: Arc<RecvState>, mut stream: quinn::RecvStream) {
     let mut bufs: Vec<Bytes> = vec![Bytes::new(); 64];
     let mut watch_reset = true;
     loop {
@@ -309,7 +293,7 @@ async fn reader(shared: Arc<Shared>, entry: Arc<StreamEntry>, st: Arc<RecvState>
             let notified = st.notify.notified();
             if let Some(code) = *lock(&st.stop) {
                 let _ = stream.stop(VarInt::from_u64(code).unwrap_or(VarInt::MAX));
-                entry.half_done(&shared);
+                entry.half_done(&streams);
                 return;
             }
             if !st.paused.load(Ordering::Acquire) && st.pending.load(Ordering::Acquire) < st.hwm {
@@ -323,13 +307,13 @@ async fn reader(shared: Arc<Shared>, entry: Arc<StreamEntry>, st: Arc<RecvState>
                 _ = notified => {}
                 r = stream.received_reset() => match r {
                     Ok(Some(code)) => {
-                        shared.push(Ev { kind: kind::RESET, id: entry.id, conn: entry.conn, code: code_of(code), ..Ev::default() });
-                        entry.half_done(&shared);
+                        streams.push(Event::Reset { id: entry.id, conn: entry.conn, code: code.into_inner() });
+                        entry.half_done(&streams);
                         return;
                     }
                     Err(quinn::ResetError::ConnectionLost(e)) => {
-                        entry.error(&shared, 2, e.to_string());
-                        entry.half_done(&shared);
+                        entry.error(&streams, StreamFailure::ConnectionLost, e.to_string());
+                        entry.half_done(&streams);
                         return;
                     }
                     _ => watch_reset = false,
@@ -349,22 +333,22 @@ async fn reader(shared: Arc<Shared>, entry: Arc<StreamEntry>, st: Arc<RecvState>
                     *b = Bytes::new();
                 }
                 st.pending.fetch_add(total, Ordering::AcqRel);
-                shared.push(Ev { kind: kind::DATA, id: entry.id, conn: entry.conn, data: Some(data), recv: Some(st.clone()), ..Ev::default() });
+                streams.push(Event::Data { id: entry.id, conn: entry.conn, data, credit: st.clone() });
             }
             Ok(None) => {
-                shared.push(Ev { kind: kind::FIN, id: entry.id, conn: entry.conn, ..Ev::default() });
+                streams.push(Event::Fin { id: entry.id, conn: entry.conn });
                 break;
             }
             Err(ReadError::Reset(code)) => {
-                shared.push(Ev { kind: kind::RESET, id: entry.id, conn: entry.conn, code: code_of(code), ..Ev::default() });
+                streams.push(Event::Reset { id: entry.id, conn: entry.conn, code: code.into_inner() });
                 break;
             }
             Err(e @ ReadError::ConnectionLost(_)) => {
-                entry.error(&shared, 2, e.to_string());
+                entry.error(&streams, StreamFailure::ConnectionLost, e.to_string());
                 break;
             }
             Err(_) => break,
         }
     }
-    entry.half_done(&shared);
+    entry.half_done(&streams);
 }

@@ -19,9 +19,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 }
 
 pub fn certs_from_pem(pem: &str, what: &str) -> Result<Vec<CertificateDer<'static>>> {
-    let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| err(what, e))?;
+    let certs = CertificateDer::pem_slice_iter(pem.as_bytes()).collect::<std::result::Result<Vec<_>, _>>().map_err(|e| err(what, e))?;
     if certs.is_empty() {
         return Err(err(what, "no CERTIFICATE block in PEM"));
     }
@@ -54,9 +52,7 @@ pub struct ServerTls<'a> {
 
 pub fn server_crypto(o: ServerTls<'_>) -> Result<quinn::crypto::rustls::QuicServerConfig> {
     let p = provider();
-    let builder = rustls::ServerConfig::builder_with_provider(p.clone())
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(|e| err("tls", e))?;
+    let builder = rustls::ServerConfig::builder_with_provider(p.clone()).with_protocol_versions(&[&rustls::version::TLS13]).map_err(|e| err("tls", e))?;
     let builder = match o.client_ca_pem {
         Some(ca) => {
             let roots = Arc::new(roots_from_pem(ca, "clientCaPem")?);
@@ -68,9 +64,7 @@ pub fn server_crypto(o: ServerTls<'_>) -> Result<quinn::crypto::rustls::QuicServ
         }
         None => builder.with_no_client_auth(),
     };
-    let mut cfg = builder
-        .with_single_cert(certs_from_pem(o.cert_pem, "certPem")?, key_from_pem(o.key_pem)?)
-        .map_err(|e| err("certPem/keyPem", e))?;
+    let mut cfg = builder.with_single_cert(certs_from_pem(o.cert_pem, "certPem")?, key_from_pem(o.key_pem)?).map_err(|e| err("certPem/keyPem", e))?;
     cfg.alpn_protocols = alpn_bytes(o.alpn);
     cfg.max_early_data_size = 0;
     quinn::crypto::rustls::QuicServerConfig::try_from(cfg).map_err(|e| err("tls", e))
@@ -99,9 +93,7 @@ pub fn client_crypto(o: ClientTls<'_>) -> Result<quinn::crypto::rustls::QuicClie
         .map_err(|e| err("tls", e))?
         .with_root_certificates(roots);
     let mut cfg = match (o.cert_pem, o.key_pem) {
-        (Some(c), Some(k)) => builder
-            .with_client_auth_cert(certs_from_pem(c, "certPem")?, key_from_pem(k)?)
-            .map_err(|e| err("certPem/keyPem", e))?,
+        (Some(c), Some(k)) => builder.with_client_auth_cert(certs_from_pem(c, "certPem")?, key_from_pem(k)?).map_err(|e| err("certPem/keyPem", e))?,
         (None, None) => builder.with_no_client_auth(),
         _ => return Err(err("tls", "certPem and keyPem must be given together")),
     };

@@ -1,100 +1,31 @@
 // The client core: connection lifecycle, make-before-break reconnect (contract v0.1 §6),
-// duplicate suppression during the overlap, token refresh, the publish queue and the
-// subscription table. Transport-agnostic: it only talks to ./transport.ts.
+// duplicate suppression during the overlap and the publish queue; the subscription table
+// (./subscription-table.ts), the token keeper (./token-keeper.ts) and the heartbeat
+// (./heartbeat.ts) are its parts. Transport-agnostic: it only talks to ./transport.ts.
 import { validateChannel, validatePattern, validateTenant, MAX_PAYLOAD } from '@fastpubsub/wire';
 import { Emitter } from './emitter.js';
 import { MeshReadyWaiters } from './mesh-ready.js';
 import { ClientError, abortError, sleep, withSignal } from './errors.js';
-import { parseEdge, discoverEdges, selectFastestEdge, type Edge } from './endpoint.js';
+import { EdgePicker, type Edge } from './endpoint.js';
 import { OverlapFilter, payloadKey } from './dedupe.js';
-import { backoffDelay, resolveOptions, toEpochMs, type ConnectOptions, type ResolvedOptions, type TokenProvider, type TokenReason } from './options.js';
+import { backoffDelay, resolveOptions, type ConnectOptions, type ResolvedOptions, type TokenProvider, type TokenReason } from './options.js';
 import { SubscriptionImpl, type Message, type SubscribeOptions, type Subscription } from './subscription.js';
-import type { Delivery, DeliveryMode, Transport, TransportConnection } from './transport.js';
+import type { Delivery, DeliveryMode, Transport } from './transport.js';
 import { PublishQueue } from './queue.js';
+import { Conn } from './conn.js';
+import { Heartbeat } from './heartbeat.js';
+import { SubscriptionTable, subKey as key, type Entry, type Waiter } from './subscription-table.js';
+import { TokenKeeper } from './token-keeper.js';
+import type { Client, ClientEvents, ClientState, ClientStats, PublishOptions } from './api.js';
 
-export type ClientState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
-
-export interface ClientEvents {
-  state: { state: ClientState; previous: ClientState };
-  /** A connection became active (first connect, after a reconnect or a migration). */
-  connected: { edge: Edge; migration: boolean };
-  /** A reconnect attempt failed; the next one starts after `delayMs`. */
-  reconnecting: { attempt: number; delayMs: number; error: Error };
-  /** A new RTT sample from PING/PONG (contract §4). */
-  rtt: { rttMs: number };
-  /** The token provider gave a new token. */
-  token: { expiresAt: number | undefined; reason: TokenReason };
-  /** A non-fatal error: an `ERR:` from the edge, a failed token refresh, … */
-  error: ClientError;
-  closed: { error: Error | undefined };
-}
-
-export interface ClientStats {
-  /** Messages handed to a connection. */
-  published: number;
-  /** Messages waiting in the publish queue (no connection). */
-  queued: number;
-  /** Messages the publish queue dropped by its policy. */
-  queueDropped: number;
-  /** Deliveries dropped as duplicates during a make-before-break overlap. */
-  duplicatesDropped: number;
-  /** Connections that became active after the first. */
-  reconnects: number;
-}
-
-export interface PublishOptions {
-  delivery?: DeliveryMode;
-}
-
-export interface Client {
-  readonly state: ClientState;
-  /** Latest PING/PONG round trip in ms (undefined before the first PONG). */
-  readonly rttMs: number | undefined;
-  /** The edge in use (or last used). */
-  readonly edge: Edge | undefined;
-  readonly stats: Readonly<ClientStats>;
-  /** Bytes the active connection holds unsent (backpressure hint; 0 when disconnected). */
-  readonly bufferedAmount: number;
-  on<K extends keyof ClientEvents>(event: K, listener: (e: ClientEvents[K]) => void): () => void;
-  publish(tenant: string, channel: string, payload: Uint8Array | string, options?: PublishOptions): void;
-  subscribe(tenant: string, pattern: string, options?: SubscribeOptions): Promise<Subscription>;
-  /** Resolves when everything published so far has left the client (queue empty, socket drained). */
-  flush(options?: { signal?: AbortSignal }): Promise<void>;
-  close(): Promise<void>;
-  /** Resolves when the client closes: undefined after close(), else the fatal error. Never rejects. */
-  closed(): Promise<Error | undefined>;
-}
+export type { Client, ClientEvents, ClientState, ClientStats, PublishOptions } from './api.js';
 
 const textEncoder = new TextEncoder();
 /** ERR codes that refuse a SUB (its detail names it); others, e.g. slow_consumer, do not end it. */
 const SUB_REFUSAL_CODES: ReadonlySet<string> = new Set([
   'permission_denied', 'invalid_pattern', 'invalid_name', 'too_many_subscriptions', 'token_expired', 'rate_limited', 'internal',
+  'pattern_too_complex',
 ]);
-const key = (tenant: string, pattern: string): string => `${tenant}\u0000${pattern}`;
-
-interface Entry {
-  tenant: string;
-  pattern: string;
-  subs: Set<SubscriptionImpl>;
-  /** subscribe() calls waiting for OK:SUB on the active connection. */
-  waiters: Set<{ resolve: () => void; reject: (e: Error) => void }>;
-}
-
-class Conn {
-  link: TransportConnection | undefined;
-  alive = true;
-  role: 'pending' | 'active' | 'draining' = 'pending';
-  readonly confirmed = new Set<string>();
-  readonly awaiting = new Set<string>();
-  /** SUBs this connection refused: the inert OK:SUB that follows the ERR (contract §11.8) confirms nothing. */
-  readonly refused = new Set<string>();
-  allConfirmed: (() => void) | undefined;
-  failed: ((e: Error) => void) | undefined;
-  pingSentAt: number | undefined;
-  pingTimer: ReturnType<typeof setTimeout> | undefined;
-  drainTimer: ReturnType<typeof setTimeout> | undefined;
-  constructor(readonly edge: Edge) {}
-}
 
 function badArgument(err: unknown): ClientError {
   return new ClientError('bad_argument', err instanceof Error ? err.message : String(err), { cause: err });
@@ -108,7 +39,7 @@ export class ClientImpl implements Client {
 
   private readonly events = new Emitter<ClientEvents>();
   private readonly opts: ResolvedOptions;
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new SubscriptionTable();
   private readonly conns = new Set<Conn>();
   private active: Conn | undefined;
   private pending: Conn | undefined;
@@ -119,12 +50,8 @@ export class ClientImpl implements Client {
   private readonly closedPromise: Promise<Error | undefined>;
   private resolveClosed!: (e: Error | undefined) => void;
   private loop: Promise<void> | undefined;
-  private candidates: Edge[] | undefined;
-  private readonly discoveryUrl: string | undefined;
-  private token: string | undefined;
-  private tokenExpiresAt: number | undefined;
-  private tokenRefresh: Promise<void> | undefined;
-  private tokenTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly edges: EdgePicker;
+  private readonly tokens: TokenKeeper;
   private readonly tokenProvider: TokenProvider | undefined;
   private everConnected = false;
 
@@ -135,18 +62,21 @@ export class ClientImpl implements Client {
     this.opts = resolveOptions(options);
     this.queue = new PublishQueue(this.opts.queue.maxMessages, this.opts.queue.policy, this.stats);
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
-    this.token = options.token;
-    this.tokenExpiresAt = toEpochMs(options.tokenExpiresAt);
     this.tokenProvider = options.tokenProvider;
-    if (this.token === undefined && this.tokenProvider === undefined) throw new ClientError('bad_argument', 'connect() needs a token or a tokenProvider');
-    const given = [options.endpoint !== undefined, options.bootstrap !== undefined].filter(Boolean).length;
-    if (given !== 1) throw new ClientError('bad_argument', 'connect() needs exactly one of endpoint or bootstrap');
-    if (options.endpoint !== undefined) this.candidates = [parseEdge(options.endpoint)];
-    else if (typeof options.bootstrap === 'string') this.discoveryUrl = options.bootstrap;
-    else {
-      if (options.bootstrap!.length === 0) throw new ClientError('bad_argument', 'bootstrap is an empty list');
-      this.candidates = options.bootstrap!.map((b) => parseEdge(b));
-    }
+    this.tokens = new TokenKeeper({
+      token: options.token,
+      expiresAt: options.tokenExpiresAt,
+      provider: options.tokenProvider,
+      refreshMarginMs: this.opts.tokenRefreshMarginMs,
+      signal: this.closeAc.signal,
+      onToken: (e) => this.events.emit('token', e),
+      onError: (e) => this.events.emit('error', e),
+      onScheduledRefresh: () => {
+        if (this.active !== undefined) this.migrate();
+      },
+    });
+    if (options.token === undefined && this.tokenProvider === undefined) throw new ClientError('bad_argument', 'connect() needs a token or a tokenProvider');
+    this.edges = new EdgePicker(options);
   }
 
   on<K extends keyof ClientEvents>(event: K, listener: (e: ClientEvents[K]) => void): () => void {
@@ -172,8 +102,8 @@ export class ClientImpl implements Client {
     const onAbort = (): void => void this.shutdown(abortError(signal));
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      if (this.token === undefined) await this.refreshToken('initial');
-      else this.scheduleTokenRefresh();
+      if (this.tokens.token === undefined) await this.refreshToken('initial');
+      else this.tokens.schedule();
       let conn: Conn;
       try {
         conn = await this.openAndSubscribe(false);
@@ -207,14 +137,9 @@ export class ClientImpl implements Client {
     if (this.state === 'closed') return;
     this.setState('closed');
     this.closeAc.abort(new ClientError('closed', 'client closed'));
-    clearTimeout(this.tokenTimer);
+    this.tokens.stop();
     for (const c of [...this.conns]) this.dropConn(c);
-    const endWith = error ?? undefined;
-    for (const entry of this.entries.values()) {
-      for (const w of entry.waiters) w.reject(new ClientError('closed', 'client closed'));
-      for (const s of entry.subs) s.end(endWith);
-    }
-    this.entries.clear();
+    this.entries.endAll(error);
     this.queue.clear();
     this.events.emit('closed', { error });
     this.resolveClosed(error);
@@ -222,25 +147,18 @@ export class ClientImpl implements Client {
 
   // ---- connections -----------------------------------------------------------------------
 
-  private async pickEdge(reselect: boolean): Promise<Edge> {
-    const signal = this.closeAc.signal;
-    if (this.discoveryUrl !== undefined && (this.candidates === undefined || reselect)) {
-      this.candidates = await discoverEdges(this.discoveryUrl, { signal });
-    }
-    const candidates = this.candidates!;
-    if (candidates.length === 1) return candidates[0]!;
-    if (!reselect && this.edge !== undefined) return this.edge;
-    return (await selectFastestEdge(candidates, { signal })).edge;
+  private pickEdge(reselect: boolean): Promise<Edge> {
+    return this.edges.pick(reselect, this.edge, this.closeAc.signal);
   }
 
   /** Opens a connection, sends every SUB and resolves once every OK:SUB arrived. */
   private async openAndSubscribe(reselect: boolean): Promise<Conn> {
     const edge = await this.pickEdge(reselect);
-    if (this.token === undefined) await this.refreshToken('initial');
+    if (this.tokens.token === undefined) await this.refreshToken('initial');
     const conn = new Conn(edge);
     const link = await this.transport.open({
       edge,
-      token: this.token!,
+      token: this.tokens.token!,
       signal: this.closeAc.signal,
       timeoutMs: this.opts.openTimeoutMs,
       events: {
@@ -301,14 +219,10 @@ export class ClientImpl implements Client {
     this.everConnected = true;
     if (old !== undefined && old.alive) {
       old.role = 'draining';
-      clearTimeout(old.pingTimer);
+      old.heartbeat?.stop();
       old.drainTimer = setTimeout(() => this.dropConn(old), this.opts.reconnect.overlapMs);
     }
-    for (const e of this.entries.values()) {
-      if (!conn.confirmed.has(key(e.tenant, e.pattern))) continue;
-      for (const w of e.waiters) w.resolve();
-      e.waiters.clear();
-    }
+    this.entries.activated(conn);
     this.setState('connected');
     this.events.emit('connected', { edge: conn.edge, migration });
     this.queue.drain((m) => this.send(conn, m.tenant, m.channel, m.payload, m.mode));
@@ -318,7 +232,7 @@ export class ClientImpl implements Client {
   private dropConn(conn: Conn): void {
     if (!conn.alive) return;
     conn.alive = false;
-    clearTimeout(conn.pingTimer);
+    conn.heartbeat?.stop();
     clearTimeout(conn.drainTimer);
     this.conns.delete(conn);
     this.overlap.forget(conn);
@@ -397,7 +311,7 @@ export class ClientImpl implements Client {
     const checkDup = this.overlap.active;
     const base = checkDup ? payloadKey(d.tenant, d.channel, d.payload) : '';
     for (const pattern of d.patterns) {
-      const entry = this.entries.get(key(d.tenant, pattern));
+      const entry = this.entries.get(d.tenant, pattern);
       if (entry === undefined) continue; // unsubscribed meanwhile
       if (checkDup && !this.overlap.accept(conn, `${pattern}\u0000${base}`)) {
         this.stats.duplicatesDropped++;
@@ -409,41 +323,34 @@ export class ClientImpl implements Client {
   }
 
   private onSubscribed(conn: Conn, tenant: string, pattern: string): void {
-    const k = key(tenant, pattern);
-    if (conn.refused.delete(k)) return;
-    const entry = this.entries.get(k);
-    if (entry === undefined) return;
-    conn.confirmed.add(k);
-    if (conn.awaiting.delete(k) && conn.awaiting.size === 0) conn.allConfirmed?.();
-    if (conn === this.active) {
-      for (const w of entry.waiters) w.resolve();
-      entry.waiters.clear();
-    }
+    // The inert OK:SUB that follows a refusal (contract §11.8) confirms nothing.
+    if (conn.refused.delete(key(tenant, pattern))) return;
+    this.entries.confirm(conn, tenant, pattern, conn === this.active);
   }
 
   private onPong(conn: Conn): void {
-    if (conn.pingSentAt === undefined) return;
-    const rttMs = performance.now() - conn.pingSentAt;
-    conn.pingSentAt = undefined;
-    if (conn !== this.active) return;
+    const rttMs = conn.heartbeat?.pong();
+    if (rttMs === undefined || conn !== this.active) return;
     this.rttMs = rttMs;
     this.events.emit('rtt', { rttMs });
-    if (this.opts.ping !== false) this.schedulePing(conn, this.opts.ping.intervalMs);
+    conn.heartbeat?.schedule();
   }
 
   private schedulePing(conn: Conn, delayMs: number): void {
     const ping = this.opts.ping;
     if (ping === false) return;
-    clearTimeout(conn.pingTimer);
-    conn.pingTimer = setTimeout(() => {
-      if (!conn.alive || conn !== this.active) return;
-      conn.pingSentAt = performance.now();
-      conn.link?.ping();
-      conn.pingTimer = setTimeout(() => {
-        // No PONG in time: treat the connection as lost (contract §4: dropped after 10 s).
-        if (conn.alive) this.onConnClosed(conn, new ClientError('timeout', `no PONG within ${ping.timeoutMs} ms`));
-      }, ping.timeoutMs);
-    }, delayMs);
+    conn.heartbeat ??= new Heartbeat(
+      ping,
+      () => {
+        if (!conn.alive || conn !== this.active) return false;
+        conn.link?.ping();
+        return true;
+      },
+      (error) => {
+        if (conn.alive) this.onConnClosed(conn, error);
+      },
+    );
+    conn.heartbeat.schedule(delayMs);
   }
 
   private onServerError(conn: Conn, code: string, detail: string | undefined): void {
@@ -453,7 +360,7 @@ export class ClientImpl implements Client {
       const rest = detail.slice(4);
       const i = rest.indexOf(':');
       if (i >= 0) conn.refused.add(key(rest.slice(0, i), rest.slice(i + 1)));
-      const entry = i < 0 ? undefined : this.entries.get(key(rest.slice(0, i), rest.slice(i + 1)));
+      const entry = i < 0 ? undefined : this.entries.get(rest.slice(0, i), rest.slice(i + 1));
       const retryWithNewToken = code === 'token_expired' && this.tokenProvider !== undefined;
       // An expired token is refreshed below and the subscription re-sent on the new connection.
       if (entry !== undefined && !retryWithNewToken) {
@@ -467,59 +374,13 @@ export class ClientImpl implements Client {
   }
 
   private failEntry(entry: Entry, error: ClientError): void {
-    const k = key(entry.tenant, entry.pattern);
-    this.entries.delete(k);
-    for (const w of entry.waiters) w.reject(error);
-    for (const s of entry.subs) s.end(error);
-    for (const c of this.conns) {
-      c.confirmed.delete(k);
-      if (c.awaiting.delete(k) && c.awaiting.size === 0) c.allConfirmed?.();
-    }
+    this.entries.fail(entry, error, this.conns);
   }
 
   // ---- tokens ------------------------------------------------------------------------------
 
   private refreshToken(reason: TokenReason): Promise<void> {
-    const provider = this.tokenProvider;
-    if (provider === undefined) return Promise.reject(new ClientError('token_provider', 'no tokenProvider to refresh the token'));
-    if (this.tokenRefresh !== undefined) return this.tokenRefresh;
-    this.tokenRefresh = (async () => {
-      try {
-        const got = await provider({ reason, signal: this.closeAc.signal });
-        const token = typeof got === 'string' ? got : got.token;
-        if (typeof token !== 'string' || token === '') throw new Error('the provider returned no token');
-        this.token = token;
-        this.tokenExpiresAt = typeof got === 'string' ? undefined : toEpochMs(got.expiresAt);
-        this.events.emit('token', { expiresAt: this.tokenExpiresAt, reason });
-        this.scheduleTokenRefresh();
-      } catch (err) {
-        const e = err instanceof ClientError ? err : new ClientError('token_provider', `tokenProvider failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-        if (this.state !== 'closed') this.events.emit('error', e);
-        throw e;
-      } finally {
-        this.tokenRefresh = undefined;
-      }
-    })();
-    return this.tokenRefresh;
-  }
-
-  private scheduleTokenRefresh(): void {
-    clearTimeout(this.tokenTimer);
-    const expiresAt = this.tokenExpiresAt;
-    if (expiresAt === undefined || this.tokenProvider === undefined || this.state === 'closed') return;
-    const remaining = expiresAt - Date.now();
-    const margin = Math.min(this.opts.tokenRefreshMarginMs, Math.max(0, remaining / 2));
-    this.tokenTimer = setTimeout(() => {
-      this.refreshToken(remaining - margin > 0 ? 'expiring' : 'expired').then(
-        () => {
-          if (this.active !== undefined) this.migrate();
-        },
-        () => {
-          // Try again shortly; the current connection keeps working (contract §10.4).
-          if (this.state !== 'closed') this.tokenTimer = setTimeout(() => this.scheduleTokenRefresh(), 2000);
-        },
-      );
-    }, Math.max(0, Math.min(remaining - margin, 2 ** 31 - 1)));
+    return this.tokens.refresh(reason);
   }
 
   // ---- application API ---------------------------------------------------------------------
@@ -557,18 +418,12 @@ export class ClientImpl implements Client {
     }
     if (options.signal?.aborted) throw abortError(options.signal);
     const k = key(tenant, pattern);
-    let entry = this.entries.get(k);
-    const fresh = entry === undefined;
-    if (entry === undefined) {
-      entry = { tenant, pattern, subs: new Set(), waiters: new Set() };
-      this.entries.set(k, entry);
-    }
     const sub = new SubscriptionImpl(tenant, pattern, {
       bufferSize: this.opts.subscriptionBuffer.size,
       overflow: this.opts.subscriptionBuffer.overflow,
       ...options,
     }, (s) => this.removeSub(s));
-    entry.subs.add(sub);
+    const { entry, fresh } = this.entries.add(sub);
     if (fresh) {
       for (const c of this.conns) {
         if (c.role === 'draining') continue;
@@ -579,7 +434,7 @@ export class ClientImpl implements Client {
     }
     if (this.active?.confirmed.has(k)) return sub;
     const e = entry;
-    let w: { resolve: () => void; reject: (e: Error) => void } | undefined;
+    let w: Waiter | undefined;
     try {
       await withSignal(
         new Promise<void>((resolve, reject) => {
@@ -616,16 +471,8 @@ export class ClientImpl implements Client {
   }
 
   private removeSub(sub: SubscriptionImpl): void {
-    const k = key(sub.tenant, sub.pattern);
-    const entry = this.entries.get(k);
-    if (entry === undefined || !entry.subs.delete(sub) || entry.subs.size > 0) return;
-    this.entries.delete(k);
-    for (const w of entry.waiters) w.reject(new ClientError('closed', 'unsubscribed'));
-    for (const c of this.conns) {
-      c.confirmed.delete(k);
-      if (c.awaiting.delete(k) && c.awaiting.size === 0) c.allConfirmed?.();
-      if (c.role !== 'draining') c.link?.unsubscribe(sub.tenant, sub.pattern);
-    }
+    if (this.entries.remove(sub, this.conns) === undefined) return;
+    for (const c of this.conns) if (c.role !== 'draining') c.link?.unsubscribe(sub.tenant, sub.pattern);
   }
 
   async flush(options: { signal?: AbortSignal } = {}): Promise<void> {

@@ -149,3 +149,35 @@ export async function discoverEdges(url: string, opts: { signal?: AbortSignal; t
   if (edges.length === 0) throw new ClientError('discovery_failed', `discovery ${url} returned no usable edges`);
   return edges;
 }
+
+/**
+ * Where the client connects: the one `endpoint`, or the fastest of the `bootstrap` edges (a
+ * list, or a discovery URL fetched again when a reconnect reselects).
+ */
+export class EdgePicker {
+  #candidates: Edge[] | undefined;
+  readonly #discoveryUrl: string | undefined;
+
+  /** Throws ClientError('bad_argument') unless exactly one of endpoint and bootstrap is given. */
+  constructor(options: { endpoint?: string; bootstrap?: string | readonly string[] }) {
+    const given = [options.endpoint !== undefined, options.bootstrap !== undefined].filter(Boolean).length;
+    if (given !== 1) throw new ClientError('bad_argument', 'connect() needs exactly one of endpoint or bootstrap');
+    if (options.endpoint !== undefined) this.#candidates = [parseEdge(options.endpoint)];
+    else if (typeof options.bootstrap === 'string') this.#discoveryUrl = options.bootstrap;
+    else {
+      if (options.bootstrap!.length === 0) throw new ClientError('bad_argument', 'bootstrap is an empty list');
+      this.#candidates = options.bootstrap!.map((b) => parseEdge(b));
+    }
+  }
+
+  /** The edge to use: `current` unless `reselect` (then discovery and probing run again). */
+  async pick(reselect: boolean, current: Edge | undefined, signal: AbortSignal): Promise<Edge> {
+    if (this.#discoveryUrl !== undefined && (this.#candidates === undefined || reselect)) {
+      this.#candidates = await discoverEdges(this.#discoveryUrl, { signal });
+    }
+    const candidates = this.#candidates!;
+    if (candidates.length === 1) return candidates[0]!;
+    if (!reselect && current !== undefined) return current;
+    return (await selectFastestEdge(candidates, { signal })).edge;
+  }
+}

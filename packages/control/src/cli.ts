@@ -3,7 +3,7 @@
 // FASTPUBSUB_POP_TOKEN and the flags; the result is validated strictly before anything binds.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { isFpsError } from '@fastpubsub/core';
+import { isFpsError, waitForStopSignal } from '@fastpubsub/core';
 import { CONTROL_DEFAULTS, resolveControlConfig, type ControlConfigInput } from './config.js';
 
 const d = CONTROL_DEFAULTS;
@@ -101,17 +101,10 @@ export const command: { summary: string; run(argv: string[]): Promise<number> } 
       return fail(err);
     }
     process.stdout.write(`fastpubsub control listening on ${control.url} (store ${control.config.store.kind})\n`);
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-      process.once('SIGINT', () => resolve('SIGINT'));
-    });
-    const force = (): void => process.exit(130);
-    process.once('SIGTERM', force);
-    process.once('SIGINT', force);
-    process.stderr.write(`fastpubsub control: ${signal}, shutting down\n`);
+    const stop = await waitForStopSignal();
+    process.stderr.write(`fastpubsub control: ${stop.signal}, shutting down\n`);
     await control.close();
-    process.off('SIGTERM', force);
-    process.off('SIGINT', force);
+    stop.release();
     return 0;
   },
 };

@@ -44,7 +44,7 @@ export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res
     const d = digest(token);
     if (same(d, operator)) return { kind: 'operator' };
     if (same(d, pop)) return { kind: 'pop' };
-    const tenant = await s.tenantOfMasterToken(token);
+    const tenant = await s.tenants.tenantOfMasterToken(token);
     return tenant === undefined ? undefined : { kind: 'tenant', tenant };
   };
 
@@ -58,42 +58,42 @@ export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res
       return { body: { status: 'ok', store: s.store.kind } };
     },
     'GET /openapi.json': async () => ({ body: openapi }),
-    'GET /v1/tenants': async () => ({ body: { tenants: await s.listTenants() } }),
-    'POST /v1/tenants': async (c) => ({ status: 201, body: await s.createTenant(await c.body()) }),
-    'GET /v1/tenants/{tenant}': async (c) => ({ body: await s.getTenant(p(c, 'tenant')) }),
-    'PATCH /v1/tenants/{tenant}': async (c) => ({ body: await s.updateTenant(p(c, 'tenant'), await c.body()) }),
+    'GET /v1/tenants': async () => ({ body: { tenants: await s.tenants.listTenants() } }),
+    'POST /v1/tenants': async (c) => ({ status: 201, body: await s.tenants.createTenant(await c.body()) }),
+    'GET /v1/tenants/{tenant}': async (c) => ({ body: await s.tenants.getTenant(p(c, 'tenant')) }),
+    'PATCH /v1/tenants/{tenant}': async (c) => ({ body: await s.tenants.updateTenant(p(c, 'tenant'), await c.body()) }),
     'DELETE /v1/tenants/{tenant}': async (c) => {
-      await s.deleteTenant(p(c, 'tenant'));
+      await s.tenants.deleteTenant(p(c, 'tenant'));
       return { body: { message: 'tenant deleted' } };
     },
-    'GET /v1/tenants/{tenant}/master-tokens': async (c) => ({ body: { masterTokens: await s.listMasterTokens(p(c, 'tenant')) } }),
+    'GET /v1/tenants/{tenant}/master-tokens': async (c) => ({ body: { masterTokens: await s.tenants.listMasterTokens(p(c, 'tenant')) } }),
     'POST /v1/tenants/{tenant}/master-tokens': async (c) => ({
       status: 201,
-      body: await s.createMasterToken(p(c, 'tenant'), await c.body().catch(() => ({}))),
+      body: await s.tenants.createMasterToken(p(c, 'tenant'), await c.body().catch(() => ({}))),
     }),
     'DELETE /v1/tenants/{tenant}/master-tokens/{id}': async (c) => {
-      await s.deleteMasterToken(p(c, 'tenant'), p(c, 'id'));
+      await s.tenants.deleteMasterToken(p(c, 'tenant'), p(c, 'id'));
       return { body: { message: 'master token deleted' } };
     },
-    'GET /v1/tenants/{tenant}/limits': async (c) => ({ body: await s.getLimits(p(c, 'tenant')) }),
-    'PUT /v1/tenants/{tenant}/limits': async (c) => ({ body: await s.setLimits(p(c, 'tenant'), await c.body()) }),
+    'GET /v1/tenants/{tenant}/limits': async (c) => ({ body: await s.tenants.getLimits(p(c, 'tenant')) }),
+    'PUT /v1/tenants/{tenant}/limits': async (c) => ({ body: await s.tenants.setLimits(p(c, 'tenant'), await c.body()) }),
     'GET /v1/tenants/{tenant}/usage': async (c) => {
-      await s.getTenant(p(c, 'tenant'));
-      const u = s.usage(c.query.get('month') ?? undefined)[p(c, 'tenant')] ?? { messages: 0, bytes: 0, connectionMinutes: 0 };
+      await s.tenants.getTenant(p(c, 'tenant'));
+      const u = s.registry.usage(c.query.get('month') ?? undefined)[p(c, 'tenant')] ?? { messages: 0, bytes: 0, connectionMinutes: 0 };
       return { body: u };
     },
-    'POST /v1/get-token': async (c) => ({ body: await s.issueToken(who(c), await c.body()) }),
-    'PUT /v1/refresh-token': async (c) => ({ body: await s.refreshToken(who(c), await c.body()) }),
-    'DELETE /v1/revoke-token': async (c) => ({ body: await s.revokeToken(who(c), await c.body()) }),
+    'POST /v1/get-token': async (c) => ({ body: await s.tokens.issueToken(who(c), await c.body()) }),
+    'PUT /v1/refresh-token': async (c) => ({ body: await s.tokens.refreshToken(who(c), await c.body()) }),
+    'DELETE /v1/revoke-token': async (c) => ({ body: await s.tokens.revokeToken(who(c), await c.body()) }),
     'GET /v1/keys': async () => ({ body: { keys: s.hub.snapshot().keys } }),
-    'POST /v1/keys/rotate': async () => ({ body: await s.rotateKeys() }),
-    'GET /v1/pops': async () => ({ body: { pops: await s.listPops() } }),
-    'PUT /v1/pops/{pop}': async (c) => ({ body: await s.heartbeatPop(p(c, 'pop'), await c.body()) }),
+    'POST /v1/keys/rotate': async () => ({ body: await s.tokens.rotateKeys() }),
+    'GET /v1/pops': async () => ({ body: { pops: await s.registry.listPops() } }),
+    'PUT /v1/pops/{pop}': async (c) => ({ body: await s.registry.heartbeatPop(p(c, 'pop'), await c.body()) }),
     'POST /v1/pops/{pop}/usage': async (c) => {
-      await s.reportUsage(p(c, 'pop'), await c.body());
+      await s.registry.reportUsage(p(c, 'pop'), await c.body());
       return { body: { message: 'usage recorded' } };
     },
-    'GET /v1/usage': async (c) => ({ body: { usage: s.usage(c.query.get('month') ?? undefined) } }),
+    'GET /v1/usage': async (c) => ({ body: { usage: s.registry.usage(c.query.get('month') ?? undefined) } }),
     'GET /v1/watch': async ({ res }) => {
       res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
       res.socket?.setNoDelay(true);
@@ -149,7 +149,7 @@ export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res
       if (fps === undefined) o.logger.error('control handler failed', { path, err });
       else if (fps.code === ErrorCode.StoreUnavailable) o.logger.warn('store unavailable', { path, message: fps.message });
       const code = fps?.code ?? ErrorCode.Internal;
-      const status = fps?.detail === 'conflict' ? 409 : httpStatusFor(code);
+      const status = httpStatusFor(code);
       if ((status === 503 || status === 429) && !res.headersSent) res.setHeader('Retry-After', '1');
       sendJson(res, status, { error: code, message: fps?.message ?? 'internal error' });
     });

@@ -4,7 +4,7 @@
 // still get its last known state; when etcd returns, the watch resumes and a gap triggers a
 // full re-list.
 import type { Logger } from '@fastpubsub/core';
-import type { PopState, PublicJwk, TenantLimits, WatchEvent } from '@fastpubsub/relay';
+import type { PopState, PublicJwk, TenantLimits, WatchEvent } from '@fastpubsub/protocol';
 import { publishedKeys } from './keys.js';
 import type { ControlStore, StoreChange } from './store/store.js';
 import type { ExpiryRecord, KeyRecord, RevokedRecord, UsageRecord } from './types.js';

@@ -52,7 +52,7 @@ export async function startControl(input: ControlConfigInput, deps: ControlDeps 
   let server: Server | undefined;
   try {
     await hub.start();
-    await service.ensureSigningKey();
+    await service.tokens.ensureSigningKey();
     server = createServer(
       createControlHandler({
         service,
@@ -76,7 +76,7 @@ export async function startControl(input: ControlConfigInput, deps: ControlDeps 
     throw err;
   }
   const srv: Server = server;
-  const sweeper = setInterval(() => void service.sweep().catch(() => undefined), 60_000);
+  const sweeper = setInterval(() => void service.tokens.sweep().catch(() => undefined), 60_000);
   sweeper.unref();
   const port = (srv.address() as AddressInfo).port;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;

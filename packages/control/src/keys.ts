@@ -3,7 +3,7 @@
 // are all HTTP token characters, so it fits in Sec-WebSocket-Protocol.
 import { randomBytes } from 'node:crypto';
 import { CompactSign, exportJWK, generateKeyPair, importJWK, type JWK, type KeyLike } from 'jose';
-import type { PublicJwk, TicketClaims } from '@fastpubsub/relay';
+import type { PublicJwk, TicketClaims } from '@fastpubsub/protocol';
 import type { KeyRecord } from './types.js';
 
 export async function newKeyRecord(nowMs: number): Promise<KeyRecord> {

@@ -1,6 +1,6 @@
 // Records the control plane keeps in its store, one kind per key prefix. Secrets are stored
 // hashed (master tokens) or not at all (access tokens: only a hash of the signature part).
-import type { PublicJwk, TenantLimits } from '@fastpubsub/relay';
+import type { PublicJwk, TenantLimits } from '@fastpubsub/protocol';
 
 export type Kind = 'tenant' | 'mt' | 'key' | 'token' | 'revoked' | 'expiry' | 'limits' | 'pop' | 'usage';
 export const KINDS: readonly Kind[] = ['tenant', 'mt', 'key', 'token', 'revoked', 'expiry', 'limits', 'pop', 'usage'];
@@ -57,17 +57,7 @@ export interface ExpiryRecord {
   exp_ms: number;
 }
 
-export interface PopRecord {
-  id: string;
-  region: string;
-  httpUrl: string;
-  wsUrl: string;
-  /** host:port of its mesh endpoint and its mesh relay id (the mesh discovers peers here). */
-  mesh?: string;
-  meshId?: string;
-  registeredAtMs: number;
-  lastSeenMs: number;
-}
+export type { PopRecord } from '@fastpubsub/protocol';
 
 /** Cumulative usage of one tenant at one PoP process (boot) in one month (`YYYY-MM`, UTC). */
 export interface UsageRecord {

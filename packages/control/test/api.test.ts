@@ -8,7 +8,7 @@ import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLogger } from '@fastpubsub/core';
 import { EmbeddedControlStore, ROUTES, openapi, startControl } from '@fastpubsub/control';
-import { http, waitFor } from '../../relay/test/conformance/helpers.js';
+import { http, waitFor } from '@fastpubsub/testkit/relay';
 import { ControlEnv, MASTER_TOKEN, POP_TOKEN, getToken, grant, upgradeStatus } from './harness.js';
 
 const env = new ControlEnv();

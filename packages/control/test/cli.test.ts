@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { http } from '../../relay/test/conformance/helpers.js';
+import { http } from '@fastpubsub/testkit/relay';
 
 const RUN = `import('@fastpubsub/control/cli').then(async (m) => process.exit(await m.command.run(process.argv.slice(1))))`;
 const nodeArgs = ['--conditions=development', '--import', 'tsx', '-e', RUN, '--'];

@@ -4,7 +4,7 @@
 // recovers when etcd returns.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { barrier, http, waitFor, type Client, type Relay } from '../../relay/test/conformance/helpers.js';
+import { barrier, http, waitFor, type Client, type Relay } from '@fastpubsub/testkit/relay';
 import type { Control } from '@fastpubsub/control';
 import { EtcdCluster } from './etcd-cluster.js';
 import { ControlEnv, getToken, grant, upgradeStatus } from './harness.js';

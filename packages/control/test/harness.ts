@@ -16,7 +16,7 @@ import {
   type Client,
   type Relay,
   type RightSpec,
-} from '../../relay/test/conformance/helpers.js';
+} from '@fastpubsub/testkit/relay';
 
 export { MASTER_TOKEN };
 export const POP_TOKEN = 'test-pop-token-abcdef';

@@ -3,10 +3,10 @@
 // with ERR:rate_limited while another tenant on the same relay receives every message.
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectWs, http, metricValue, scrapeMetrics, waitFor } from '../../relay/test/conformance/helpers.js';
-import type { EdgeClient, EdgeFactory } from '../../relay/test/edge-suite/edge-client.js';
-import { quicEdge } from '../../relay/test/edge-suite/quic-edge-client.js';
-import { wsEdge } from '../../relay/test/edge-suite/ws-edge-client.js';
+import { connectWs, http, metricValue, scrapeMetrics, waitFor } from '@fastpubsub/testkit/relay';
+import type { EdgeClient, EdgeFactory } from '@fastpubsub/testkit/relay';
+import { quicEdge } from '@fastpubsub/testkit/relay';
+import { wsEdge } from '@fastpubsub/testkit/relay';
 import { ControlEnv, getToken, grant } from './harness.js';
 
 /** Every client edge, from the relay's edge conformance suite: adding an edge is one line there. */

@@ -3,7 +3,7 @@
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMeshPki, startRelay } from '@fastpubsub/relay';
-import { connectWs, http, waitFor, type Relay } from '../../relay/test/conformance/helpers.js';
+import { connectWs, http, waitFor, type Relay } from '@fastpubsub/testkit/relay';
 import { ControlEnv, MASTER_TOKEN, POP_TOKEN, getToken, grant } from './harness.js';
 
 const env = new ControlEnv();

@@ -3,7 +3,7 @@
 // and every PoP enforces them locally.
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { http, tokenBody, type Client } from '../../relay/test/conformance/helpers.js';
+import { http, tokenBody, type Client } from '@fastpubsub/testkit/relay';
 import { ControlEnv, MASTER_TOKEN, upgradeStatus } from './harness.js';
 
 const env = new ControlEnv();

@@ -23,6 +23,8 @@ export const ErrorCode = {
   ConfigInvalid: 'config_invalid',
   StoreUnavailable: 'store_unavailable',
   NotFound: 'not_found',
+  /** The resource already exists (HTTP 409). */
+  Conflict: 'conflict',
   BadRequest: 'bad_request',
   ShuttingDown: 'shutting_down',
   Internal: 'internal',
@@ -60,6 +62,8 @@ export function httpStatusFor(code: ErrorCode): number {
       return 403;
     case ErrorCode.NotFound:
       return 404;
+    case ErrorCode.Conflict:
+      return 409;
     case ErrorCode.PayloadTooLarge:
       return 413;
     case ErrorCode.RateLimited:

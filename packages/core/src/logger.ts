@@ -41,9 +41,6 @@ export function createLogger(options: LoggerOptions = {}, bound: LogFields = {})
   };
 }
 
-/** A logger that drops everything, for tests and embedding. */
-export const silentLogger: Logger = createLogger({ level: 'silent' });
-
 function errorReplacer(_key: string, value: unknown): unknown {
   if (value instanceof Error) {
     const code = (value as { code?: unknown }).code;

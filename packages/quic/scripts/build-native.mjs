@@ -2,7 +2,7 @@
 // Builds the native QUIC addon from source (native/quic, Rust) and copies the library to
 // packages/quic/native/fastpubsub_quic.<platform>-<arch>.node. Run by this package's
 // "install" script, so `npm install` / `npm ci` at the repository root builds it.
-// Needs cargo (Rust ≥ 1.75); crates come from the Rust crate registry. Nothing prebuilt is
+// Needs cargo (Rust ≥ 1.85, the crate's rust-version); crates come from the Rust crate registry. Nothing prebuilt is
 // downloaded. Env: CARGO_TARGET_DIR (default native/quic/target), FASTPUBSUB_QUIC_SKIP_BUILD=1
 // to skip, FASTPUBSUB_QUIC_PROFILE=debug for a debug build.
 import { spawnSync } from 'node:child_process';

@@ -2,7 +2,7 @@
 import { EventEmitter } from 'node:events';
 import { X509Certificate } from 'node:crypto';
 import { QuicError, QuicErrorCode } from './errors.js';
-import type { NativeEndpoint, RawStats } from './native.js';
+import { DatagramResult, type NativeEndpoint, type RawStats } from './native.js';
 import type { SocketAddress } from './options.js';
 import { QuicStream } from './stream.js';
 
@@ -146,16 +146,20 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> {
   sendDatagram(data: Uint8Array): void {
     const r = this.#native.sendDatagram(this.id, data);
     switch (r) {
-      case 0:
+      case DatagramResult.Sent:
         return;
-      case 1:
+      case DatagramResult.TooLarge:
         throw new QuicError(QuicErrorCode.DatagramTooLarge, `datagram of ${data.byteLength} bytes exceeds ${String(this.maxDatagramSize)}`);
-      case 2:
+      case DatagramResult.UnsupportedByPeer:
         throw new QuicError(QuicErrorCode.DatagramUnsupported, 'peer does not accept datagrams');
-      case 3:
+      case DatagramResult.DisabledLocally:
         throw new QuicError(QuicErrorCode.DatagramDisabled, 'datagrams are disabled');
-      default:
+      case DatagramResult.ConnectionLost:
         throw new QuicError(QuicErrorCode.ConnectionClosed, 'connection is closed');
+      default: {
+        const unknown: never = r;
+        throw new Error(`@fastpubsub/quic: unknown datagram result ${String(unknown)}`);
+      }
     }
   }
 

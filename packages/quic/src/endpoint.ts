@@ -6,7 +6,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { QuicConnection, type QuicCloseHow, type StreamRegistry } from './connection.js';
 import { QuicError, QuicErrorCode } from './errors.js';
-import { EventKind, loadAddon, type NativeEndpoint, type RawEvent } from './native.js';
+import { EventKind, StreamFailure, loadAddon, type NativeEndpoint, type RawEvent } from './native.js';
 import {
   parseSocketAddress,
   socketAddress,
@@ -69,7 +69,7 @@ export class QuicEndpoint extends EventEmitter<QuicEndpointEvents> implements St
                   ...(s.requireClientCert === undefined ? {} : { requireClientCert: s.requireClientCert }),
                 },
               }),
-          ...(transport === undefined ? {} : { transport }),
+          transport,
           ...(options.closeTimeoutMs === undefined ? {} : { closeTimeoutMs: options.closeTimeoutMs }),
         },
         () => this.#pump(),
@@ -195,7 +195,7 @@ export class QuicEndpoint extends EventEmitter<QuicEndpointEvents> implements St
       case EventKind.Stream: {
         const c = this.#conns.get(ev.conn);
         if (c === undefined) return;
-        const s = new QuicStream(this.#native, ev.id, ev.flag ? 'bidi' : 'uni', 'remote', ev.num ?? undefined);
+        const s = new QuicStream(this.#native, ev.id, ev.flag ? 'bidi' : 'uni', 'remote', ev.num);
         this.#streams.set(s.id, s);
         c._streams.add(s);
         c.emit('stream', s);
@@ -204,7 +204,7 @@ export class QuicEndpoint extends EventEmitter<QuicEndpointEvents> implements St
       case EventKind.StreamOpened: {
         const s = this.#streams.get(ev.id);
         if (s !== undefined) {
-          s.quicId = ev.num ?? undefined;
+          s.quicId = ev.num;
           s.emit('open');
         }
         return;
@@ -213,14 +213,14 @@ export class QuicEndpoint extends EventEmitter<QuicEndpointEvents> implements St
         this.#streams.get(ev.id)?._push(['end']);
         return;
       case EventKind.Reset:
-        this.#streams.get(ev.id)?._push(['reset', ev.code ?? 0]);
+        this.#streams.get(ev.id)?._push(['reset', ev.code]);
         return;
       case EventKind.Stopped:
-        this.#streams.get(ev.id)?.emit('stop', ev.code ?? 0);
+        this.#streams.get(ev.id)?.emit('stop', ev.code);
         return;
       case EventKind.StreamError:
         this.#streams.get(ev.id)?._fail(
-          new QuicError(ev.code === 1 ? QuicErrorCode.StreamOpenFailed : QuicErrorCode.ConnectionClosed, ev.text ?? 'stream failed'),
+          new QuicError(ev.code === StreamFailure.OpenFailed ? QuicErrorCode.StreamOpenFailed : QuicErrorCode.ConnectionClosed, ev.text),
         );
         return;
       case EventKind.StreamClosed: {
@@ -233,7 +233,7 @@ export class QuicEndpoint extends EventEmitter<QuicEndpointEvents> implements St
       }
       case EventKind.Connection:
       case EventKind.Connected: {
-        const c = new QuicConnection(this.#native, this, ev.id, parseSocketAddress(ev.text ?? ':0'), ev.text2 ?? undefined, ev.data ?? undefined);
+        const c = new QuicConnection(this.#native, this, ev.id, parseSocketAddress(ev.text), ev.text2 ?? undefined, ev.data ?? undefined);
         this.#conns.set(c.id, c);
         if (ev.kind === EventKind.Connection) this.emit('connection', c);
         else {
@@ -247,8 +247,8 @@ export class QuicEndpoint extends EventEmitter<QuicEndpointEvents> implements St
         const p = this.#pending.get(ev.id);
         this.#pending.delete(ev.id);
         p?.reject(
-          new QuicError(QuicErrorCode.ConnectFailed, `connect failed (${ev.text2 ?? 'error'}): ${ev.text ?? ''}`, {
-            how: ev.text2 ?? 'error',
+          new QuicError(QuicErrorCode.ConnectFailed, `connect failed (${ev.text2}): ${ev.text}`, {
+            how: ev.text2,
             ...(ev.code == null ? {} : { wireCode: ev.code }),
           }),
         );
@@ -259,11 +259,11 @@ export class QuicEndpoint extends EventEmitter<QuicEndpointEvents> implements St
         if (c === undefined) return;
         this.#conns.delete(ev.id);
         for (const s of c._streams) this.#streams.delete(s.id);
-        c._closed({ how: (ev.text2 ?? 'local') as QuicCloseHow, code: ev.code ?? undefined, reason: ev.text ?? '' });
+        c._closed({ how: ev.text2 as QuicCloseHow, code: ev.code ?? undefined, reason: ev.text });
         return;
       }
       case EventKind.HandshakeFailed:
-        this.emit('handshakeError', { remoteAddress: ev.text ?? '', reason: ev.text2 ?? '' });
+        this.emit('handshakeError', { remoteAddress: ev.text, reason: ev.text2 });
         return;
       case EventKind.EndpointClosed: {
         this.#isClosed = true;
@@ -275,8 +275,10 @@ export class QuicEndpoint extends EventEmitter<QuicEndpointEvents> implements St
         this.emit('close');
         return;
       }
-      default:
-        return;
+      default: {
+        const unknown: never = ev;
+        throw new Error(`@fastpubsub/quic: unknown native event ${JSON.stringify(unknown)}`);
+      }
     }
   }
 }

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
-/** Event kinds pushed by the addon (native/quic/src/shared.rs `kind`). */
+/** Event kinds pushed by the addon (native/quic/src/events.rs `EventKind`). */
 export const EventKind = {
   Connection: 1,
   Connected: 2,
@@ -25,47 +25,94 @@ export const EventKind = {
   StreamOpened: 16,
 } as const;
 
-export interface RawEvent {
-  kind: number;
+type Kind = typeof EventKind;
+interface EventBase {
   id: number;
   conn: number;
-  code?: number | null;
-  num?: number | null;
   flag: boolean;
-  data?: Buffer | null;
-  text?: string | null;
-  text2?: string | null;
 }
 
+/** Why a stream failed (STREAM_ERROR code; native/quic/src/events.rs `StreamFailure`). */
+export const StreamFailure = { OpenFailed: 1, ConnectionLost: 2 } as const;
+
+/**
+ * One event from poll(), by kind (native/quic/src/events.rs `Event::into_raw` fills the flat
+ * fields). `id` is the connection's handle for connection events, the stream's for stream
+ * events; `conn` is always the connection's.
+ */
+export type RawEvent =
+  | (EventBase & {
+      kind: Kind['Connection'] | Kind['Connected'];
+      /** Remote address. */
+      text: string;
+      /** Negotiated ALPN. */
+      text2?: string | null;
+      /** The peer's leaf certificate (DER), when it presented one. */
+      data?: Buffer | null;
+    })
+  | (EventBase & {
+      kind: Kind['ConnectFailed'] | Kind['ConnClosed'];
+      /** Application or transport error code, when there is one. */
+      code?: number | null;
+      /** Reason. */
+      text: string;
+      /** How: local | remote | idle-timeout | transport-local | transport-remote | reset | … */
+      text2: string;
+    })
+  | (EventBase & { kind: Kind['Stream']; /** QUIC stream index; `flag`: bidirectional. */ num: number })
+  | (EventBase & { kind: Kind['StreamOpened']; /** QUIC stream index. */ num: number })
+  | (EventBase & { kind: Kind['Data'] | Kind['Datagram']; data: Buffer })
+  | (EventBase & { kind: Kind['Reset'] | Kind['Stopped']; code: number })
+  | (EventBase & { kind: Kind['StreamError']; code: (typeof StreamFailure)[keyof typeof StreamFailure]; text: string })
+  | (EventBase & { kind: Kind['Fin'] | Kind['Drain'] | Kind['StreamClosed'] | Kind['EndpointClosed'] })
+  | (EventBase & { kind: Kind['HandshakeFailed']; /** Remote address. */ text: string; /** how: reason. */ text2: string });
+
+/** Result of write()/writev() (native/quic/src/stream.rs `WriteResult`). */
+export const WriteResult = {
+  /** Not writable (finished, reset, stopped or lost): the bytes were dropped. */
+  Closed: -1,
+  /** Accepted, at or above the high-water mark: wait for drain. */
+  Full: 0,
+  /** Accepted, below the high-water mark. */
+  Accepted: 1,
+} as const;
+export type WriteResult = (typeof WriteResult)[keyof typeof WriteResult];
+
+/** Result of sendDatagram() (native/quic/src/endpoint.rs `DatagramResult`). */
+export const DatagramResult = { Sent: 0, TooLarge: 1, UnsupportedByPeer: 2, DisabledLocally: 3, ConnectionLost: 4 } as const;
+export type DatagramResult = (typeof DatagramResult)[keyof typeof DatagramResult];
+
+
+/** Every transport option, resolved (packages/quic/src/options.ts TRANSPORT_DEFAULTS is the one table of defaults). */
 export interface RawTransportOptions {
-  streamReceiveWindow?: number;
-  receiveWindow?: number;
-  sendWindow?: number;
-  maxConcurrentBidiStreams?: number;
-  maxConcurrentUniStreams?: number;
-  keepAliveIntervalMs?: number;
-  idleTimeoutMs?: number;
-  datagramReceiveBufferSize?: number;
-  datagramSendBufferSize?: number;
-  congestion?: string;
-  initialMtu?: number;
-  sendHighWaterMark?: number;
-  recvHighWaterMark?: number;
-  packetThreshold?: number;
-  timeThreshold?: number;
-  initialRttMs?: number;
-  persistentCongestionThreshold?: number;
-  ackFrequency?: boolean;
-  ackMaxDelayMs?: number;
-  ackElicitingThreshold?: number;
-  ackReorderingThreshold?: number;
-  minCongestionWindow?: number;
+  streamReceiveWindow: number;
+  receiveWindow: number;
+  sendWindow: number;
+  maxConcurrentBidiStreams: number;
+  maxConcurrentUniStreams: number;
+  keepAliveIntervalMs: number;
+  idleTimeoutMs: number;
+  datagramReceiveBufferSize: number;
+  datagramSendBufferSize: number;
+  congestion: string;
+  initialMtu: number;
+  sendHighWaterMark: number;
+  recvHighWaterMark: number;
+  packetThreshold: number;
+  timeThreshold: number;
+  initialRttMs: number;
+  persistentCongestionThreshold: number;
+  ackFrequency: boolean;
+  ackMaxDelayMs: number;
+  ackElicitingThreshold: number;
+  ackReorderingThreshold: number;
+  minCongestionWindow: number;
 }
 
 export interface RawEndpointOptions {
   address: string;
   server?: { certPem: string; keyPem: string; alpn: string[]; clientCaPem?: string; requireClientCert?: boolean };
-  transport?: RawTransportOptions;
+  transport: RawTransportOptions;
   closeTimeoutMs?: number;
 }
 
@@ -101,14 +148,14 @@ export interface NativeEndpoint {
   poll(): RawEvent[];
   connect(o: RawConnectOptions): number;
   openStream(conn: number, bidi: boolean): number;
-  write(stream: number, data: Uint8Array): number;
-  writev(stream: number, data: Uint8Array[]): number;
+  write(stream: number, data: Uint8Array): WriteResult;
+  writev(stream: number, data: Uint8Array[]): WriteResult;
   buffered(stream: number): number;
   finish(stream: number): boolean;
   reset(stream: number, code: number): boolean;
   stopSending(stream: number, code: number): boolean;
   setPaused(stream: number, paused: boolean): void;
-  sendDatagram(conn: number, data: Uint8Array): number;
+  sendDatagram(conn: number, data: Uint8Array): DatagramResult;
   maxDatagramSize(conn: number): number | null;
   closeConnection(conn: number, code: number, reason: string): void;
   stats(conn: number): RawStats | null;

@@ -153,11 +153,11 @@ function invalid(msg: string): never {
 
 const U32 = 0xffff_ffff;
 
-export function toRawTransport(o: QuicTransportOptions | undefined): RawTransportOptions | undefined {
-  if (o === undefined) return undefined;
+/** Validates `o` and resolves it against TRANSPORT_DEFAULTS: the native layer gets every option. */
+export function toRawTransport(o: QuicTransportOptions | undefined = {}): RawTransportOptions {
   const known = new Set(Object.keys(TRANSPORT_DEFAULTS));
   for (const k of Object.keys(o)) if (!known.has(k)) invalid(`transport: unknown option '${k}'`);
-  const out: RawTransportOptions = {};
+  const out: QuicTransportOptions = {};
   for (const [k, v] of Object.entries(o) as [keyof QuicTransportOptions, unknown][]) {
     if (v === undefined) continue;
     if (k === 'congestion') {
@@ -184,7 +184,7 @@ export function toRawTransport(o: QuicTransportOptions | undefined): RawTranspor
   if (out.initialRttMs === 0) invalid('transport.initialRttMs: at least 1');
   if (out.persistentCongestionThreshold === 0) invalid('transport.persistentCongestionThreshold: at least 1');
   if (out.initialMtu !== undefined && (out.initialMtu < 1200 || out.initialMtu > 65535)) invalid('transport.initialMtu: 1200..65535');
-  return out;
+  return { ...TRANSPORT_DEFAULTS, ...out };
 }
 
 export function socketAddress(host: string, port: number): string {

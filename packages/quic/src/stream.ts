@@ -1,7 +1,7 @@
 // A QUIC stream: bidirectional, or one direction of a unidirectional stream.
 import { EventEmitter } from 'node:events';
 import { QuicError, QuicErrorCode } from './errors.js';
-import type { NativeEndpoint } from './native.js';
+import { WriteResult, type NativeEndpoint } from './native.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -129,14 +129,14 @@ export class QuicStream extends EventEmitter<QuicStreamEvents> {
    */
   write(chunk: Uint8Array): boolean {
     this.#checkWritable();
-    return this.#native.write(this.id, chunk) === 1;
+    return this.#native.write(this.id, chunk) === WriteResult.Accepted;
   }
 
   /** write() for many chunks in one call into the binding (they are joined into one chunk). */
   writev(chunks: readonly Uint8Array[]): boolean {
     this.#checkWritable();
-    if (chunks.length === 0) return this.#native.write(this.id, EMPTY) === 1;
-    return this.#native.writev(this.id, chunks as Uint8Array[]) === 1;
+    if (chunks.length === 0) return this.#native.write(this.id, EMPTY) === WriteResult.Accepted;
+    return this.#native.writev(this.id, chunks as Uint8Array[]) === WriteResult.Accepted;
   }
 
   /** Finishes the send side cleanly after everything queued is sent (optionally writing a last chunk). */

@@ -3,6 +3,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { LOW_LATENCY_TRANSPORT, QuicError, QuicErrorCode, TRANSPORT_DEFAULTS, type QuicStream, type QuicTransportOptions } from '../src/index.js';
+import { toRawTransport } from '../src/options.js';
 import { closeAll, collect, once, pair, pattern, server } from './helpers.js';
 
 after(closeAll);
@@ -23,12 +24,13 @@ describe('loss recovery options', () => {
     invalid({ minCongestionWindow: -1 });
   });
 
-  it('documents RFC 9002 defaults', () => {
-    assert.equal(TRANSPORT_DEFAULTS.packetThreshold, 3);
-    assert.equal(TRANSPORT_DEFAULTS.timeThreshold, 9 / 8);
-    assert.equal(TRANSPORT_DEFAULTS.initialRttMs, 333);
-    assert.equal(TRANSPORT_DEFAULTS.minCongestionWindow, 0);
-    assert.equal(TRANSPORT_DEFAULTS.ackFrequency, false);
+  it('the native layer receives every option resolved: given values win, the rest are the defaults', () => {
+    assert.deepEqual(toRawTransport(undefined), TRANSPORT_DEFAULTS);
+    const raw = toRawTransport({ packetThreshold: 4, ackFrequency: true, idleTimeoutMs: undefined });
+    assert.equal(raw.packetThreshold, 4);
+    assert.equal(raw.ackFrequency, true);
+    assert.equal(raw.idleTimeoutMs, TRANSPORT_DEFAULTS.idleTimeoutMs, 'an undefined option takes the default');
+    assert.deepEqual(Object.keys(raw).sort(), Object.keys(TRANSPORT_DEFAULTS).sort());
   });
 
   it('the low-latency preset (ACK frequency + window floor) carries data; stats show the floor', async () => {

@@ -5,6 +5,10 @@ export { RelayMetrics } from './metrics.js';
 export type { RelayConfig, RelayConfigInput } from '@fastpubsub/core';
 // For the control plane (packages/control), which signs what PoPs verify here.
 export * from './auth/signed/index.js';
+export type { TicketClaims, PublicJwk, TenantLimits, ChannelLimits, PopState, WatchEvent } from '@fastpubsub/protocol';
+export { emptyPopState } from '@fastpubsub/protocol';
+export { ControlClient, type ControlClientOptions, type TokenOp } from './control-client/index.js';
+export { RegistryDiscovery, type RegistrySource } from './mesh/link/registry-discovery.js';
 export { Admission, TokenBucket, type AdmitResult, type TenantUsage } from './limits/index.js';
 export {
   parseAccessToken,
@@ -20,3 +24,15 @@ export {
 } from './auth/index.js';
 export { createMeshPki, loadMeshCredentials, relayIdOf, MESH_SERVER_NAME, type MeshPkiPaths, type MeshCredentials } from './mesh/link/pki.js';
 export type { LinkInfo as MeshLinkInfo, RouteInfo as MeshRouteInfo } from './mesh/mesh.js';
+// The pure routing core, for the simulator (sim/) and the benchmarks.
+export {
+  Router,
+  LinkHealth,
+  encodeAdvert,
+  decodeAdvert,
+  linkCostMs,
+  type RouterOptions,
+  type RouteChange,
+  type RouteAdvert,
+  type LinkHealthOptions,
+} from './mesh/route/index.js';

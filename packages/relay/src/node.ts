@@ -10,12 +10,15 @@ import {
   FpsError,
   createLogger,
   resolveRelayConfig,
+  systemClock,
+  type Clock,
   type Logger,
   type RelayConfig,
   type RelayConfigInput,
 } from '@fastpubsub/core';
 import { EmbeddedTokenStore, TokenService } from './auth/index.js';
-import { ControlClient, RegistryDiscovery } from './auth/signed/index.js';
+import { ControlClient } from './control-client/index.js';
+import { RegistryDiscovery } from './mesh/link/registry-discovery.js';
 import { Admission } from './limits/index.js';
 import { registerAdmissionMetrics } from './limits/metrics.js';
 import { Dispatcher } from './delivery/index.js';
@@ -28,7 +31,9 @@ import { startMesh, type Mesh } from './mesh/start.js';
 
 export interface RelayDeps {
   logger?: Logger;
-  /** Wall clock in ms since the epoch (token expiry); default Date.now. */
+  /** The relay's one clock (default: the system's); the mesh and token expiry read it. */
+  clock?: Clock;
+  /** Wall clock in ms since the epoch (token expiry); default clock.wallNow. */
   now?: () => number;
   /** Uniform [0, 1) for deliver-one picks; default Math.random. */
   random?: () => number;
@@ -61,7 +66,8 @@ export interface Relay {
 export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}): Promise<Relay> {
   let config = resolveRelayConfig(input);
   const logger = deps.logger ?? createLogger({ level: config.logLevel }, { component: 'relay' });
-  const now = deps.now ?? Date.now;
+  const clock = deps.clock ?? systemClock;
+  const now = deps.now ?? (() => clock.wallNow());
   const random = deps.random ?? Math.random;
   const tlsOptions = config.tls === undefined ? undefined : await readTls(config.tls);
 
@@ -177,13 +183,13 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
       control === undefined || config.mesh === undefined || !config.mesh.peerExchange
         ? undefined
         : new RegistryDiscovery({ seeds: config.mesh.seeds, peerExchange: config.mesh.peerExchange, self: () => built.mesh?.id });
-    built.mesh = await startMesh(config, { delivery: dispatcher, registry: metrics.registry, logger, ...(discovery === undefined ? {} : { discovery }) });
+    built.mesh = await startMesh(config, { delivery: dispatcher, registry: metrics.registry, logger, clock, ...(discovery === undefined ? {} : { discovery }) });
     if (built.mesh !== undefined && config.mesh !== undefined) {
       advertised.mesh = config.mesh.advertise ?? `${config.mesh.listen.host}:${built.mesh.address.port}`;
       advertised.meshId = built.mesh.id;
     }
     if (discovery !== undefined && control !== undefined) {
-      discovery.start(control, config.control?.heartbeatMs ?? 2000);
+      discovery.start(control, control.heartbeatMs);
       stopDiscovery = () => discovery.stop();
     }
   } catch (err) {

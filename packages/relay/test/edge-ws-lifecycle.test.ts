@@ -17,7 +17,7 @@ import {
   metricValue,
   waitFor,
   within,
-} from './conformance/helpers.js';
+} from '@fastpubsub/testkit/relay';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -4,7 +4,7 @@
 // destinations, b delivers and forwards one copy to c, and the a–c link carries nothing.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DevCluster } from '../../cli/src/commands/dev-cluster.js';
+import type { DevCluster } from '@fastpubsub/cli';
 import { WsClient, cluster, links, routes, seqOf, sleep, stamp, until } from './mesh-helpers.js';
 
 const IDS = ['a', 'b', 'c'] as const;

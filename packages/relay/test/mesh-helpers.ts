@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { decodeDelivery, encodePublish } from '@fastpubsub/wire';
 import type { MeshLinkInfo, MeshRouteInfo } from '@fastpubsub/relay';
-import { startDevCluster, type DevCluster, type DevClusterOptions } from '../../cli/src/commands/dev-cluster.js';
+import { startDevCluster, type DevCluster, type DevClusterOptions } from '@fastpubsub/cli';
 
 export const TENANT = 't1';
 

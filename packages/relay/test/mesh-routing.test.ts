@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { DevCluster } from '../../cli/src/commands/dev-cluster.js';
+import type { DevCluster } from '@fastpubsub/cli';
 import type { MeshRouteInfo } from '@fastpubsub/relay';
 import { WsClient, cluster, latencyOf, links, median, routes, seqOf, sleep, stamp, until, waitPath } from './mesh-helpers.js';
 

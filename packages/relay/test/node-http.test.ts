@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRelay, type Relay } from '@fastpubsub/relay';
-import { MASTER_TOKEN, http, metricValue, tokenBody } from './conformance/helpers.js';
+import { MASTER_TOKEN, http, metricValue, tokenBody } from '@fastpubsub/testkit/relay';
 
 let relay: Relay;
 let dir: string;

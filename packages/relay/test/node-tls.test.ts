@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startRelay, type Relay } from '@fastpubsub/relay';
-import { MASTER_TOKEN, tokenBody, within } from './conformance/helpers.js';
+import { MASTER_TOKEN, tokenBody, within } from '@fastpubsub/testkit/relay';
 
 let dir: string;
 let relay: Relay;

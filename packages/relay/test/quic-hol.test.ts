@@ -4,7 +4,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { QuicEdgeClient } from '@fastpubsub/client/quic';
-import { TestEnv, metricValue, scrapeMetrics, waitFor } from './conformance/helpers.js';
+import { TestEnv, metricValue, scrapeMetrics, waitFor } from '@fastpubsub/testkit/relay';
 
 const env = new TestEnv();
 after(() => env.cleanup());

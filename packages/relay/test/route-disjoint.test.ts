@@ -3,7 +3,7 @@
 // each relay on the way follows the route exactly.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { RouterNetwork } from '../src/mesh/route/index.js';
+import { RouterNetwork } from '../../../sim/netsim.js';
 import { disjointCopies, sourceRouteStep } from '../src/mesh/route/disjoint.js';
 import * as w from '@fastpubsub/wire';
 

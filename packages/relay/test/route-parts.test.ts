@@ -152,6 +152,26 @@ describe('InterestTable', () => {
     assert.equal(b.apply(snap), true);
     assert.deepEqual(b.destinationsFor('t', 'y'), ['a']);
   });
+  it('interest of a PoP unreachable for the expiry time is forgotten; a brief outage keeps it', () => {
+    const a = new InterestTable({ self: 'a' });
+    for (const pop of ['b', 'c']) {
+      const t = new InterestTable({ self: pop });
+      t.addLocal('t', 'x');
+      a.apply(t.localSnapshot());
+    }
+    a.addLocal('t', 'x');
+    let down = new Set(['b', 'c']);
+    const reachable = (pop: string): boolean => !down.has(pop);
+    assert.deepEqual(a.expireUnreachable(0, reachable, 1000), []);
+    down = new Set(['c']); // b is back before its expiry: its unreachable time restarts
+    assert.deepEqual(a.expireUnreachable(600, reachable, 1000), []);
+    down = new Set(['b', 'c']);
+    assert.deepEqual(a.expireUnreachable(1000, reachable, 1000), ['c']);
+    assert.deepEqual(a.destinationsFor('t', 'x'), ['a', 'b']);
+    assert.deepEqual(a.expireUnreachable(2000, reachable, 1000), ['b']);
+    assert.deepEqual(a.destinationsFor('t', 'x'), ['a'], 'own interest never expires');
+    assert.deepEqual(Object.keys(a.digest()), ['a'], 'a returning PoP is resent by digest exchange');
+  });
   it('floods across a line of PoPs within 1 s', () => {
     // 5 PoPs in a line, 100 ms per hop, a change pushed on receipt: 400 ms end to end; the
     // 500 ms digest exchange repairs a lost push within one more interval.

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { RouterNetwork, type RouterOptions } from '../src/mesh/route/index.js';
+import type { RouterOptions } from '../src/mesh/route/index.js';
+import { RouterNetwork } from '../../../sim/netsim.js';
 
 const HOLD = 2000;
 const DEGRADED_HOLD = 500;

@@ -1,22 +1,8 @@
-// Time as a parameter: the real clock for sockets, a fake one for pure-module tests and the simulator.
+// The fake clock for pure-module tests, SDK tests and the simulator; the Clock interface and the
+// real clock are @fastpubsub/core's.
+import type { Clock, TimerHandle } from '@fastpubsub/core';
 
-/** Opaque timer handle returned by `Clock.setTimeout`. */
-export type TimerHandle = unknown;
-
-/** The time source and timer API that testkit components (and pure modules) are driven by. */
-export interface Clock {
-  /** Milliseconds on a monotonic scale (not wall-clock time). */
-  now(): number;
-  setTimeout(fn: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
-}
-
-/** The real clock: `performance.now()` and Node timers. */
-export const systemClock: Clock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+export { systemClock, type Clock, type TimerHandle } from '@fastpubsub/core';
 
 interface FakeTimer {
   id: number;
@@ -41,12 +27,20 @@ export class FakeClock implements Clock {
   /** Min-heap by (at, seq); entries of cleared or rescheduled timers are skipped lazily. */
   private readonly heap: { at: number; seq: number; id: number }[] = [];
 
-  constructor(startMs = 0) {
+  readonly #epochMs: number;
+
+  /** `epochMs`: the wall-clock time at `startMs` (wallNow() advances with now()). */
+  constructor(startMs = 0, epochMs = 1_700_000_000_000) {
     this.current = startMs;
+    this.#epochMs = epochMs - startMs;
   }
 
   now(): number {
     return this.current;
+  }
+
+  wallNow(): number {
+    return this.#epochMs + this.current;
   }
 
   setTimeout(fn: () => void, ms: number): number {

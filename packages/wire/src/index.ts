@@ -86,3 +86,4 @@ export {
 } from './contract/mesh-ready.js';
 
 export * from './mesh/index.js';
+export { ALPN, QUIC_RECONNECT_CODE, QuicCloseCode, QuicStreamCode } from './quic/codes.js';

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { waitForStopSignal } from '@fastpubsub/core';
 import type { Command } from '../command.js';
 import { startDevCluster, type DevCluster } from './dev-cluster.js';
 
@@ -114,13 +115,10 @@ export const command: Command = {
       '',
     );
     process.stdout.write(lines.join('\n'));
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGINT', () => resolve('SIGINT'));
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-    });
-    process.stderr.write(`fastpubsub dev: ${signal}, stopping ${cluster.nodes.size} relays\n`);
-    process.once('SIGINT', () => process.exit(130));
+    const stop = await waitForStopSignal();
+    process.stderr.write(`fastpubsub dev: ${stop.signal}, stopping ${cluster.nodes.size} relays\n`);
     await cluster.stop();
+    stop.release();
     process.stderr.write('fastpubsub dev: stopped\n');
     return 0;
   },

@@ -3,7 +3,7 @@
 // merged result is validated strictly (unknown keys fail with their path) before anything binds.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { RELAY_DEFAULTS, isFpsError, resolveRelayConfig, type RelayConfigInput } from '@fastpubsub/core';
+import { RELAY_DEFAULTS, isFpsError, resolveRelayConfig, waitForStopSignal, type RelayConfigInput } from '@fastpubsub/core';
 
 const d = RELAY_DEFAULTS;
 const USAGE = `Usage: fastpubsub relay --listen HOST:PORT --master-token TOKEN [options]
@@ -69,18 +69,11 @@ export const command: { summary: string; run(argv: string[]): Promise<number> } 
     }
     process.stdout.write(`fastpubsub relay listening on ${relay.httpUrl} (${relay.wsUrl})\n`);
 
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-      process.once('SIGINT', () => resolve('SIGINT'));
-    });
     // A second signal means "now": skip the rest of the grace period.
-    const force = (): void => process.exit(130);
-    process.once('SIGTERM', force);
-    process.once('SIGINT', force);
-    process.stderr.write(`fastpubsub relay: ${signal}, shutting down\n`);
+    const stop = await waitForStopSignal();
+    process.stderr.write(`fastpubsub relay: ${stop.signal}, shutting down\n`);
     await relay.close();
-    process.off('SIGTERM', force);
-    process.off('SIGINT', force);
+    stop.release();
     return 0;
   },
 };

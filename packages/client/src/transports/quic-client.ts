@@ -21,12 +21,15 @@ import {
   encodeUnsub,
   type Frame,
   type PublishMode,
+  ALPN,
+  QUIC_RECONNECT_CODE,
+  QuicCloseCode,
 } from '@fastpubsub/wire';
 import { ClientError } from '../errors.js';
+import { QuicEdgeSubscription, type QuicSubscribeOptions } from './quic-subscription.js';
 
-export const QUIC_ALPN = 'fastpubsub/1';
-/** ERR code (id 0) with which the relay asks the client to reconnect (graceful shutdown). */
-export const QUIC_RECONNECT_CODE = 'reconnect';
+export const QUIC_ALPN = ALPN;
+export { QUIC_RECONNECT_CODE };
 
 export interface QuicEdgeClientOptions {
   host: string;
@@ -45,6 +48,12 @@ export interface QuicEdgeClientOptions {
   onServerError?: (code: string, detail: string) => void;
   /** The relay asks to reconnect (it is shutting down). */
   onReconnectRequested?: () => void;
+  /**
+   * Bytes from the relay that do not decode (ClientError 'protocol'). The control stream then
+   * closes the connection (protocol_error), a subscription stream is stopped, a datagram is
+   * dropped; each is reported here, never swallowed.
+   */
+  onProtocolError?: (err: ClientError) => void;
   /** The connection ended; `reason` is the relay's ErrorCode when it closed it. */
   onClose?: (info: { code: number | undefined; reason: string; how: string }) => void;
   /**
@@ -63,63 +72,7 @@ export interface QuicEdgeClientOptions {
 export const QUIC_PUBLISH_HIGH_WATER_MARK = 1024 * 1024;
 export const QUIC_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
-export interface QuicMessage {
-  channel: string;
-  data: Uint8Array;
-  /** True when it came as a DMSG datagram. */
-  datagram: boolean;
-}
-
-export interface QuicSubscribeOptions {
-  /** Ask for DMSG datagram delivery ("latest matters"); larger messages still use the stream. */
-  datagram?: boolean;
-}
-
-/** One subscription: its stream is visible so tests can pause() it (stop reading). */
-export class QuicEdgeSubscription {
-  readonly id: number;
-  readonly tenant: string;
-  readonly pattern: string;
-  /** Resolves on the relay's OK; rejects with ClientError('server', serverCode) on ERR. */
-  readonly ready: Promise<void>;
-  onMessage: (msg: QuicMessage) => void = () => {};
-  /** The relay reset the stream (code 0x10: slow consumer) or sent ERR for it later. */
-  onEnd: (info: { code: number | undefined; serverCode?: string }) => void = () => {};
-  stream: QuicStream | undefined;
-  /** @internal */ _resolve!: () => void;
-  /** @internal */ _reject!: (e: ClientError) => void;
-  #settled = false;
-
-  constructor(id: number, tenant: string, pattern: string) {
-    this.id = id;
-    this.tenant = tenant;
-    this.pattern = pattern;
-    this.ready = new Promise<void>((resolve, reject) => {
-      this._resolve = () => {
-        this.#settled = true;
-        resolve();
-      };
-      this._reject = (e) => {
-        this.#settled = true;
-        reject(e);
-      };
-    });
-    this.ready.catch(() => {}); // observed by whoever awaits it
-  }
-
-  get settled(): boolean {
-    return this.#settled;
-  }
-
-  /** Stop reading this subscription's stream (flow control then blocks it at the relay). */
-  pause(): void {
-    this.stream?.pause();
-  }
-
-  resume(): void {
-    this.stream?.resume();
-  }
-}
+export { QuicEdgeSubscription, type QuicMessage, type QuicSubscribeOptions } from './quic-subscription.js';
 
 interface Pending {
   resolve: () => void;
@@ -358,9 +311,15 @@ export class QuicEdgeClient {
   #onControl(chunk: Buffer): void {
     try {
       this.#decoder.feed(chunk, (f) => this.#onControlFrame(f));
-    } catch {
-      this.#conn.close(0x4, 'protocol_error');
+    } catch (err) {
+      this.#protocolError('control stream', err);
+      this.#conn.close(QuicCloseCode.ProtocolError, 'protocol_error');
     }
+  }
+
+  #protocolError(where: string, err: unknown): void {
+    const message = `${where}: ${err instanceof Error ? err.message : String(err)}`;
+    this.#opts.onProtocolError?.(new ClientError('protocol', message, { cause: err }));
   }
 
   #onControlFrame(f: Frame): void {
@@ -431,7 +390,8 @@ export class QuicEdgeClient {
             sub.onMessage({ channel: m.channel, data: m.data, datagram: false });
           }
         });
-      } catch {
+      } catch (err) {
+        this.#protocolError(`subscription stream${sub === undefined ? '' : ` ${sub.tenant}:${sub.pattern}`}`, err);
         try {
           s.stopSending(0);
         } catch {
@@ -448,8 +408,8 @@ export class QuicEdgeClient {
       if (f.type !== FrameType.DMSG) return;
       const m = decodeDmsg(f);
       this.#subs.get(m.id)?.onMessage({ channel: m.channel, data: m.data, datagram: true });
-    } catch {
-      // a malformed datagram is dropped
+    } catch (err) {
+      this.#protocolError('datagram', err); // and dropped
     }
   }
 }

@@ -114,6 +114,7 @@ export function quicTransport(config: QuicTransportConfig = {}): Transport {
         ...(signal === undefined ? {} : { signal }),
         onServerError: (code, detail) => events.onServerError(code, detail === '' ? undefined : detail),
         onReconnectRequested: () => events.onReconnectRequested(),
+        onProtocolError: (err) => events.onServerError('protocol', err.message),
         onClose: (info) => holder.conn?.onClose(info.reason),
       });
       holder.conn = new QuicTransportConnection(q, events, config);

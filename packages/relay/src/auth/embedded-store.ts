@@ -5,7 +5,7 @@
 
 import { ChecksummedLog } from '@fastpubsub/core';
 import type { TokenStore } from './store.js';
-import type { TokenRecord } from './types.js';
+import type { TokenRecord } from '@fastpubsub/protocol';
 
 const LOG = 'tokens.log';
 const DAY = 86_400_000;

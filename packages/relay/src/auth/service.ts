@@ -3,19 +3,18 @@
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { ErrorCode, FpsError, type Logger } from '@fastpubsub/core';
-import { CompiledGrants } from './grants.js';
+import { CompiledGrants } from '@fastpubsub/protocol';
 import {
   parseGetTokenRequest,
   parseRefreshTokenRequest,
   parseRevokeTokenRequest,
   type ExpiryOptions,
-} from './requests.js';
-import { CompiledRestrictions } from './restrictions.js';
-import { CompiledRights, SHIPPED_RATE_DEFAULTS, type RateDefaults } from './rights.js';
+} from '@fastpubsub/protocol';
+import { CompiledRestrictions, CompiledRights, SHIPPED_RATE_DEFAULTS, type RateDefaults } from '@fastpubsub/protocol';
 import type { TokenStore } from './store.js';
 import { Ticket } from './ticket.js';
-import { formatAccessToken, hashSecret, parseAccessToken } from './token.js';
-import type { TokenRecord } from './types.js';
+import { formatAccessToken, hashSecret, parseAccessToken } from '@fastpubsub/protocol';
+import type { TokenRecord } from '@fastpubsub/protocol';
 
 export interface TokenServiceOptions {
   store: TokenStore;

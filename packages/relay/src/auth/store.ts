@@ -1,4 +1,4 @@
-import type { TokenRecord } from './types.js';
+import type { TokenRecord } from '@fastpubsub/protocol';
 
 /**
  * Where token records live. The embedded store serves a single machine; the replicated (etcd)

@@ -1,6 +1,5 @@
-import { CompiledGrants } from './grants.js';
-import { CompiledRights, type EdgeProtocol } from './rights.js';
-import type { TokenRecord } from './types.js';
+import { CompiledGrants, CompiledRights, type EdgeProtocol } from '@fastpubsub/protocol';
+import type { TokenRecord } from '@fastpubsub/protocol';
 
 /** Per-ticket memo of scope checks; cleared when full, which keeps memory bounded and O(1). */
 const CACHE_LIMIT = 1024;

@@ -2,7 +2,7 @@
 // (tenant, channel) for messages/s and bytes/s, per-tenant connection counts, per-IP
 // connection-attempt rate, monthly message quotas, and the usage counters the PoP reports to
 // the control plane (messages, bytes, connection-milliseconds per tenant).
-import type { ChannelLimits, TenantLimits } from '../auth/signed/types.js';
+import type { ChannelLimits, TenantLimits } from '@fastpubsub/protocol';
 import { TokenBucket } from './bucket.js';
 
 export type AdmitResult = 'ok' | 'rate_limited';

@@ -108,6 +108,8 @@ export interface RouteInfo {
 const TICK_MS = 20;
 // Hop bound of an INTEREST_ACK on its way back to the origin (as FWD's TTL).
 const ACK_TTL = 8;
+/** A PoP with no route for this long is gone for good: its interest is forgotten. */
+const INTEREST_EXPIRY_MS = 60_000;
 
 export class Mesh {
   readonly id: string;
@@ -434,6 +436,7 @@ export class Mesh {
 
   #tick(): void {
     const now = this.#now();
+    this.interest.expireUnreachable(now, (pop) => this.router.route(pop) !== undefined, INTEREST_EXPIRY_MS);
     this.#flushInterest();
     const { adverts, changes } = this.router.tick(now);
     if (changes.length > 0) this.propagation.check(); // a PoP that became unreachable no longer counts

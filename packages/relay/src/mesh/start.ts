@@ -1,5 +1,5 @@
 // Builds the mesh from the relay config (the composition root calls this one function).
-import { ErrorCode, FpsError, type Logger, type RelayConfig } from '@fastpubsub/core';
+import { ErrorCode, FpsError, type Clock, type Logger, type RelayConfig } from '@fastpubsub/core';
 import type { Registry } from 'prom-client';
 import { SeedDiscovery, type MeshDiscovery } from './link/discovery.js';
 import { loadMeshCredentials } from './link/pki.js';
@@ -9,6 +9,8 @@ export interface StartMeshDeps {
   delivery: LocalDelivery;
   registry: Registry;
   logger: Logger;
+  /** The relay's clock (monotonic time drives routing and probes). */
+  clock: Clock;
   /** Replaces the seed list (e.g. the control plane's PoP registry). */
   discovery?: MeshDiscovery;
 }
@@ -39,6 +41,7 @@ export async function startMesh(config: RelayConfig, deps: StartMeshDeps): Promi
     delivery: deps.delivery,
     registry: deps.registry,
     logger: deps.logger,
+    now: () => deps.clock.now(),
   });
   mesh.start();
   deps.logger.info('mesh listening', { id: mesh.id, host: m.listen.host, port: mesh.address.port, seeds: m.seeds.length });

@@ -15,8 +15,8 @@ import {
   within,
   type Client,
   type Relay,
-} from './helpers.js';
-import { encodePublishV1, encodePublishV2 } from './codec.js';
+} from '@fastpubsub/testkit/relay';
+import { encodePublishV1, encodePublishV2 } from '@fastpubsub/testkit/relay';
 import { rawUpgrade } from './rawws.js';
 
 const env = new TestEnv();

@@ -4,7 +4,7 @@
 // checks 1 and 18 (check 21 for the live hosts).
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestEnv, connectWs, freePort, http } from './helpers.js';
+import { TestEnv, connectWs, freePort, http } from '@fastpubsub/testkit/relay';
 
 const env = new TestEnv();
 afterEach(() => env.cleanup());

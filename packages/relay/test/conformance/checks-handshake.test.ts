@@ -12,7 +12,7 @@ import {
   tokenId,
   within,
   type Relay,
-} from './helpers.js';
+} from '@fastpubsub/testkit/relay';
 import { RawFrameReader, clientFrame, expectedAccept, rawUpgrade } from './rawws.js';
 
 const env = new TestEnv();

@@ -1,8 +1,8 @@
 // Contract v0.1 §9 checks 4–16: text commands, delivery frames, matching, modes, limits, grants.
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestEnv, barrier, barrierTag, collectUntil, deliveries, expectErr, metricValue, scrapeMetrics, waitFor } from './helpers.js';
-import { decodeDelivery, encodeDelivery, encodePublishV1, encodePublishV2, hex } from './codec.js';
+import { TestEnv, barrier, barrierTag, collectUntil, deliveries, expectErr, metricValue, scrapeMetrics, waitFor } from '@fastpubsub/testkit/relay';
+import { decodeDelivery, encodeDelivery, encodePublishV1, encodePublishV2, hex } from '@fastpubsub/testkit/relay';
 
 const env = new TestEnv();
 afterEach(() => env.cleanup());

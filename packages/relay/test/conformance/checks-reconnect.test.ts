@@ -1,7 +1,7 @@
 // Contract v0.1 §9 check 17: RECONNECT on graceful shutdown; make-before-break.
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestEnv, within } from './helpers.js';
+import { TestEnv, within } from '@fastpubsub/testkit/relay';
 
 const env = new TestEnv();
 afterEach(() => env.cleanup());

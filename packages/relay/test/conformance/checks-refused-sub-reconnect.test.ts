@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TestEnv, freePort, sleep, waitFor, type Client, type Relay } from './helpers.js';
+import { TestEnv, freePort, sleep, waitFor, type Client, type Relay } from '@fastpubsub/testkit/relay';
 import { ContractModelClient } from './sdk-model.js';
 import { TcpProxy } from './tcp-proxy.js';
 

@@ -4,8 +4,8 @@
 // default) and enforced per connection (403 at the upgrade; rates by dropping, never closing).
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { quicEdge } from '../edge-suite/quic-edge-client.js';
-import { TestEnv, connectWs, http, metricValue, scrapeMetrics, sleep, tokenBody, type Client, type Relay } from './helpers.js';
+import { quicEdge } from '@fastpubsub/testkit/relay';
+import { TestEnv, connectWs, http, metricValue, scrapeMetrics, sleep, tokenBody, type Client, type Relay } from '@fastpubsub/testkit/relay';
 
 const env = new TestEnv();
 afterEach(() => env.cleanup());

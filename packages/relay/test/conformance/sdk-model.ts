@@ -10,7 +10,7 @@
 //   tenant, channel and payload), then closes it without UNSUB;
 // - if a candidate closes before it switched, it gives up for good (the client is dead).
 import WebSocket from 'ws';
-import { decodeDelivery, encodePublishV1, type Delivery } from './codec.js';
+import { decodeDelivery, encodePublishV1, type Delivery } from '@fastpubsub/testkit/relay';
 
 export interface ModelOptions {
   /** How long the old connection is read after a switch (the SDK: 5000 ms). */

@@ -3,8 +3,8 @@
 // drop-oldest), or it is disconnected with 4008 (policy disconnect). No timing assertions.
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestEnv, http, metricValue, scrapeMetrics, waitFor, within, type Client, type Relay } from './helpers.js';
-import { encodePublishV1 } from './codec.js';
+import { TestEnv, http, metricValue, scrapeMetrics, waitFor, within, type Client, type Relay } from '@fastpubsub/testkit/relay';
+import { encodePublishV1 } from '@fastpubsub/testkit/relay';
 
 const env = new TestEnv();
 afterEach(() => env.cleanup());

@@ -2,7 +2,7 @@
 // and with no dependency: the control plane signs with `jose`, every PoP checks here. Only the
 // one algorithm is accepted (no `alg: none`, no HMAC confusion); the header must name a `kid`.
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import type { PublicJwk } from './types.js';
+import type { PublicJwk } from '@fastpubsub/protocol';
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
 

@@ -3,13 +3,19 @@
 // checks take the clock as a parameter, so this module does no I/O and tests drive it directly.
 import type { KeyObject } from 'node:crypto';
 import { ErrorCode, FpsError } from '@fastpubsub/core';
-import type { AdmissionContext, EdgeTicket, TicketVerifier } from '../../edge/ticket.js';
-import { CompiledGrants, isValidRule, isValidTenant } from '../grants.js';
-import { CompiledRestrictions } from '../restrictions.js';
-import { CompiledRights, isTokenRightsShape, type EdgeProtocol } from '../rights.js';
-import { parseAccessToken } from '../token.js';
+import type { AdmissionContext, EdgeTicket, TicketVerifier } from '../edge-ticket.js';
+import {
+  CompiledGrants,
+  CompiledRestrictions,
+  CompiledRights,
+  isTokenRightsShape,
+  isValidRule,
+  isValidTenant,
+  parseAccessToken,
+  type EdgeProtocol,
+} from '@fastpubsub/protocol';
 import { decodeCompactJws, importPublicJwk, verifySignature } from './jws.js';
-import { emptyPopState, type PopState, type PublicJwk, type TenantLimits, type TicketClaims, type WatchEvent } from './types.js';
+import { emptyPopState, type PopState, type PublicJwk, type TenantLimits, type TicketClaims, type WatchEvent } from '@fastpubsub/protocol';
 
 interface Verified {
   readonly kid: string;

@@ -7,8 +7,8 @@ import { ErrorCode, type Logger, type RelayConfig } from '@fastpubsub/core';
 import type { Dispatcher } from '../../delivery/index.js';
 import type { Admission } from '../../limits/index.js';
 import type { RelayMetrics } from '../../metrics.js';
-import type { TicketVerifier } from '../ticket.js';
-import { ALPN, QuicCloseCode } from './codes.js';
+import type { TicketVerifier } from '../../auth/edge-ticket.js';
+import { ALPN, QUIC_RECONNECT_CODE, QuicCloseCode } from '@fastpubsub/wire';
 import { FlushBatcher } from './flush.js';
 import { QuicSession, type QuicSessionContext } from './session.js';
 import type { QuicTlsIdentity } from './tls.js';
@@ -24,9 +24,6 @@ export interface QuicEdgeOptions {
   tls: QuicTlsIdentity;
   admission?: Admission;
 }
-
-/** The ERR code (id 0) that asks a QUIC client to reconnect, like contract v0.1's RECONNECT. */
-export const RECONNECT_CODE = 'reconnect';
 
 export class QuicEdge {
   readonly #opts: QuicEdgeOptions;
@@ -108,7 +105,7 @@ export class QuicEdge {
     if (tokenId === undefined) return;
     this.#sessions.indexToken(s, tokenId);
     // A shutdown that began while this AUTH was being verified must not miss the session.
-    if (!this.#accepting) s.notify(RECONNECT_CODE, 'relay is shutting down');
+    if (!this.#accepting) s.notify(QUIC_RECONNECT_CODE, 'relay is shutting down');
   }
 
   #onRevoked(tokenId: string): void {
@@ -126,7 +123,7 @@ export class QuicEdge {
   async shutdown(drainMs: number, closeMs: number): Promise<void> {
     this.#accepting = false;
     this.#unsubscribeRevoked();
-    for (const s of this.#sessions) s.notify(RECONNECT_CODE, 'relay is shutting down');
+    for (const s of this.#sessions) s.notify(QUIC_RECONNECT_CODE, 'relay is shutting down');
     await this.#sessions.waitEmpty(drainMs);
     for (const s of this.#sessions) s.close(QuicCloseCode.GoingAway, ErrorCode.ShuttingDown);
     await this.#sessions.waitEmpty(closeMs);

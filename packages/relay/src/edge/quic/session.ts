@@ -28,8 +28,8 @@ import {
 import type { Dispatcher } from '../../delivery/index.js';
 import type { Admission } from '../../limits/index.js';
 import type { RelayMetrics } from '../../metrics.js';
-import type { EdgeTicket, TicketVerifier } from '../ticket.js';
-import { QuicCloseCode, QuicStreamCode } from './codes.js';
+import type { EdgeTicket, TicketVerifier } from '../../auth/edge-ticket.js';
+import { QuicCloseCode, QuicStreamCode } from '@fastpubsub/wire';
 import type { FlushBatcher } from './flush.js';
 import { QuicSubscription, type SubscriptionOwner } from './subscription.js';
 

@@ -12,7 +12,7 @@ import type { QuicSlowConsumerPolicy } from '@fastpubsub/core';
 import type { DispatchMessage, Encodings, Sink } from '../../delivery/index.js';
 import { OutboundQueue } from '../../fanout/index.js';
 import type { RelayMetrics } from '../../metrics.js';
-import { QuicStreamCode } from './codes.js';
+import { QuicStreamCode } from '@fastpubsub/wire';
 import type { FlushBatcher } from './flush.js';
 
 /** Bytes handed to the binding per writev call; it joins the chunks into one buffer. */

@@ -9,7 +9,7 @@ import { RECONNECT } from '@fastpubsub/wire';
 import type { Dispatcher } from '../../delivery/index.js';
 import type { RelayMetrics } from '../../metrics.js';
 import type { Admission } from '../../limits/index.js';
-import type { EdgeTicket, TicketVerifier } from '../ticket.js';
+import type { EdgeTicket, TicketVerifier } from '../../auth/edge-ticket.js';
 import { SUBPROTOCOL, extractToken, isWebSocketPath, offeredProtocols, rejectUpgrade } from './handshake.js';
 import { CorkBatcher } from './outbound.js';
 import { CloseCode, WsSession, type SessionContext } from './session.js';

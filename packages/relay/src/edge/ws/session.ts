@@ -21,7 +21,7 @@ import {
 import type { DispatchMessage, Dispatcher, Encodings, Sink } from '../../delivery/index.js';
 import type { RelayMetrics } from '../../metrics.js';
 import { ByteRateLimiter, NoticeGate, type Admission } from '../../limits/index.js';
-import type { EdgeTicket } from '../ticket.js';
+import type { EdgeTicket } from '../../auth/edge-ticket.js';
 import { frameText } from './frame.js';
 import { CONTROL_FRAME, Outbound, type CorkBatcher } from './outbound.js';
 import { wsDeliveryFrame } from './publish.js';

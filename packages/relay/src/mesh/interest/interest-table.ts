@@ -24,9 +24,6 @@ export interface InterestTableOptions {
   readonly cacheSize?: number;
 }
 
-/** Suggested anti-entropy period: one lost push is repaired well within the 1 s target. */
-export const DEFAULT_GOSSIP_INTERVAL_MS = 500;
-
 interface PopInterest {
   version: number;
   snapshot: InterestSnapshot;
@@ -41,6 +38,8 @@ export class InterestTable {
   /** tenant → pattern → local subscription count. */
   private readonly local = new Map<string, Map<string, number>>();
   private readonly pops = new Map<string, PopInterest>();
+  /** pop → when it was first seen unreachable (see expireUnreachable). */
+  private readonly unreachableSince = new Map<string, number>();
   private readonly cache = new Map<string, string[]>();
   private readonly cacheSize: number;
 
@@ -97,9 +96,29 @@ export class InterestTable {
     return true;
   }
 
-  /** Drops a PoP that left the mesh for good. */
-  forget(pop: string): void {
-    if (pop !== this.self && this.pops.delete(pop)) this.cache.clear();
+  /**
+   * Forgets the interest of every PoP that has been unreachable (`reachable` false) for
+   * `afterMs`, so a PoP gone for good stops attracting copies; returns the PoPs forgotten. If
+   * one comes back, digest exchange brings its snapshot again.
+   */
+  expireUnreachable(nowMs: number, reachable: (pop: string) => boolean, afterMs: number): string[] {
+    const gone: string[] = [];
+    for (const pop of this.pops.keys()) {
+      if (pop === this.self) continue;
+      if (reachable(pop)) {
+        this.unreachableSince.delete(pop);
+        continue;
+      }
+      const since = this.unreachableSince.get(pop);
+      if (since === undefined) this.unreachableSince.set(pop, nowMs);
+      else if (nowMs - since >= afterMs) gone.push(pop);
+    }
+    for (const pop of gone) {
+      this.pops.delete(pop);
+      this.unreachableSince.delete(pop);
+    }
+    if (gone.length > 0) this.cache.clear();
+    return gone;
   }
 
   digest(): InterestDigest {

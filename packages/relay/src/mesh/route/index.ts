@@ -21,10 +21,8 @@ export {
   type ForwardingPlan,
   type NextHopLookup,
 } from './forwarding.js';
-export { EventQueue, RouterNetwork, seededRandom, type SimLinkProps, type RouterNetworkOptions, type NodeStats } from './netsim.js';
 export {
   InterestTable,
-  DEFAULT_GOSSIP_INTERVAL_MS,
   type InterestSnapshot,
   type InterestDigest,
   type InterestTableOptions,

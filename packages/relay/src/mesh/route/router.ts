@@ -5,135 +5,27 @@
 // Protocol rules (sequence numbers, poison reverse, path vector, hysteresis): docs/routing.md.
 
 import type { AdvertEntry, OutgoingAdvert, RouteAdvert } from './advert.js';
-import { linkCostMs, type LinkMetrics } from './cost.js';
+import type { LinkMetrics } from './cost.js';
+import {
+  resolveRouterOptions,
+  samePath,
+  type Advertised,
+  type Candidate,
+  type Neighbour,
+  type NeighbourInfo,
+  type ResolvedRouterOptions,
+  type Route,
+  type RouteChange,
+  type RouterOptions,
+  type Selected,
+  type TickResult,
+} from './router-types.js';
 
-export interface RouterOptions {
-  readonly id: string;
-  /** Full-table refresh to every neighbour. Default 1000 ms. */
-  readonly advertIntervalMs?: number;
-  /** Minimum gap between triggered (delta) adverts. Default 50 ms. */
-  readonly triggerMinIntervalMs?: number;
-  /** A cost change is advertised early only if larger than max(ms, ratio × cost). */
-  readonly triggerMarginMs?: number;
-  readonly triggerMarginRatio?: number;
-  /** Hysteresis: a new next hop must be better by max(ms, ratio × current cost)… */
-  readonly switchMarginMs?: number;
-  readonly switchMarginRatio?: number;
-  /** …continuously for this long. Waived only when the current next hop died. Default 2 s. */
-  readonly switchHoldMs?: number;
-  /**
-   * The shorter hold when the current path itself got worse (by more than the margin) rather
-   * than an alternative getting better. Not zero: a spike shorter than this (a GC pause, a
-   * scheduling stall on a loaded host, a burst queued behind probes) must not move traffic and
-   * reorder it; a real degradation still moves it within this time. Default 500 ms.
-   */
-  readonly degradedHoldMs?: number;
-  /** Added per intermediate relay (forwarding work in user space). Default 0.5 ms. */
-  readonly hopCostMs?: number;
-  /** A neighbour's routes expire if it sends no advert for this long. Default 3.5 × interval. */
-  readonly routeTimeoutMs?: number;
-  /** How long a broken destination keeps being advertised as broken. Default 60 s. */
-  readonly forgetAfterMs?: number;
-  /** Own starting sequence number (rounded up to even); e.g. from a boot counter. Default 0. */
-  readonly initialSeq?: number;
-  /** Link cost changes up to max(this, 0.5 %) are not acted on. Default 0.1 ms. */
-  readonly metricEpsilonMs?: number;
-  /** Link cost function; default linkCostMs. */
-  readonly linkCost?: (m: LinkMetrics) => number;
-}
-
-export interface Route {
-  readonly dest: string;
-  readonly nextHop: string;
-  /** Path cost in ms (sum of link costs plus hop costs). */
-  readonly cost: number;
-  /** [self, nextHop, …, dest]. */
-  readonly path: readonly string[];
-  readonly seq: number;
-  /** Cost of the direct link to dest, when there is one that is up. */
-  readonly directCost: number | undefined;
-  /** When the current next hop was chosen. */
-  readonly sinceMs: number;
-}
-
-export interface RouteChange {
-  readonly dest: string;
-  readonly from: string | undefined;
-  readonly to: string | undefined;
-  readonly cost: number;
-  readonly atMs: number;
-}
-
-export interface NeighbourInfo {
-  readonly id: string;
-  readonly cost: number;
-  readonly metrics: LinkMetrics;
-}
-
-export interface TickResult {
-  readonly adverts: OutgoingAdvert[];
-  readonly changes: RouteChange[];
-}
-
-interface Neighbour {
-  metrics: LinkMetrics;
-  cost: number;
-  rib: Map<string, AdvertEntry>;
-  lastHeardAt: number;
-  needsFull: boolean;
-}
-
-interface Selected {
-  nextHop: string;
-  cost: number;
-  path: readonly string[];
-  /** The advertised path `path` was built from (identity check saves rebuilding it). */
-  tail: readonly string[] | undefined;
-  seq: number;
-  sinceMs: number;
-  /** Best cost seen on this next hop since it was chosen: "got worse" is measured from here. */
-  refCost: number;
-  /** Since when some other next hop has been better by the margin. */
-  betterSince: number | undefined;
-  /** When the pending switch may happen (betterSince + the hold that applies); else undefined. */
-  holdDeadline: number | undefined;
-}
-
-interface Candidate {
-  via: string;
-  cost: number;
-  /** The neighbour's advertised path ([via, …, dest]); undefined for the direct link. */
-  tail: readonly string[] | undefined;
-  seq: number;
-}
-
-interface Advertised {
-  seq: number;
-  cost: number;
-  path: readonly string[];
-}
-
-function samePath(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+export type { RouterOptions, Route, RouteChange, NeighbourInfo, TickResult } from './router-types.js';
 
 export class Router {
   readonly id: string;
-  private readonly advertIntervalMs: number;
-  private readonly triggerMinIntervalMs: number;
-  private readonly triggerMarginMs: number;
-  private readonly triggerMarginRatio: number;
-  private readonly switchMarginMs: number;
-  private readonly switchMarginRatio: number;
-  private readonly switchHoldMs: number;
-  private readonly degradedHoldMs: number;
-  private readonly hopCostMs: number;
-  private readonly routeTimeoutMs: number;
-  private readonly forgetAfterMs: number;
-  private readonly costOf: (m: LinkMetrics) => number;
-  private readonly metricEpsilonMs: number;
+  private readonly o: ResolvedRouterOptions;
 
   private ownSeq: number;
   private readonly nbrs = new Map<string, Neighbour>();
@@ -153,19 +45,7 @@ export class Router {
 
   constructor(options: RouterOptions) {
     this.id = options.id;
-    this.advertIntervalMs = options.advertIntervalMs ?? 1000;
-    this.triggerMinIntervalMs = options.triggerMinIntervalMs ?? 50;
-    this.triggerMarginMs = options.triggerMarginMs ?? 1;
-    this.triggerMarginRatio = options.triggerMarginRatio ?? 0.05;
-    this.switchMarginMs = options.switchMarginMs ?? 1;
-    this.switchMarginRatio = options.switchMarginRatio ?? 0.05;
-    this.switchHoldMs = options.switchHoldMs ?? 2000;
-    this.degradedHoldMs = Math.min(options.degradedHoldMs ?? 500, this.switchHoldMs);
-    this.hopCostMs = options.hopCostMs ?? 0.5;
-    this.routeTimeoutMs = options.routeTimeoutMs ?? 3.5 * this.advertIntervalMs;
-    this.forgetAfterMs = options.forgetAfterMs ?? 60_000;
-    this.costOf = options.linkCost ?? linkCostMs;
-    this.metricEpsilonMs = options.metricEpsilonMs ?? 0.1;
+    this.o = resolveRouterOptions(options);
     const seq = Math.max(0, Math.ceil(options.initialSeq ?? 0));
     this.ownSeq = seq % 2 === 0 ? seq : seq + 1;
   }
@@ -177,7 +57,7 @@ export class Router {
     if (neighbour === this.id) return;
     this.nbrs.set(neighbour, {
       metrics,
-      cost: this.costOf(metrics),
+      cost: this.o.costOf(metrics),
       rib: new Map(),
       lastHeardAt: nowMs,
       needsFull: true,
@@ -190,10 +70,10 @@ export class Router {
     const n = this.nbrs.get(neighbour);
     if (n === undefined) return;
     n.metrics = metrics;
-    const cost = this.costOf(metrics);
+    const cost = this.o.costOf(metrics);
     // Probe noise moves the cost a little on every reply; re-deciding on every wiggle costs
     // CPU and buys nothing, as the switch and trigger margins are far coarser than this.
-    if (Math.abs(cost - n.cost) <= Math.max(this.metricEpsilonMs, 0.005 * n.cost)) return;
+    if (Math.abs(cost - n.cost) <= Math.max(this.o.metricEpsilonMs, 0.005 * n.cost)) return;
     n.cost = cost;
     // Only destinations this link can matter for: routed over it, waiting out a hold, or
     // where the path over it now beats the current one by the switch margin.
@@ -210,7 +90,7 @@ export class Router {
     if (via === dest) return n.cost;
     const e = n.rib.get(dest);
     if (e === undefined || !this.eligible(via, e)) return Infinity;
-    return n.cost + this.hopCostMs + e.cost;
+    return n.cost + this.o.hopCostMs + e.cost;
   }
 
   private eligible(via: string, e: AdvertEntry): boolean {
@@ -299,7 +179,7 @@ export class Router {
       }
       const e = n.rib.get(dest);
       if (e === undefined || !this.eligible(via, e)) continue;
-      out.push({ via, cost: n.cost + this.hopCostMs + e.cost, tail: e.path, seq: e.seq });
+      out.push({ via, cost: n.cost + this.o.hopCostMs + e.cost, tail: e.path, seq: e.seq });
     }
     return out;
   }
@@ -358,7 +238,7 @@ export class Router {
     }
     const worse = cur.cost > cur.refCost + this.switchMargin(cur.refCost);
     cur.betterSince ??= nowMs;
-    cur.holdDeadline = cur.betterSince + (worse ? this.degradedHoldMs : this.switchHoldMs);
+    cur.holdDeadline = cur.betterSince + (worse ? this.o.degradedHoldMs : this.o.switchHoldMs);
     if (nowMs >= cur.holdDeadline) this.install(dest, best, nowMs, cur.nextHop, changes);
   }
 
@@ -391,7 +271,7 @@ export class Router {
   }
 
   private switchMargin(cost: number): number {
-    return Math.max(this.switchMarginMs, this.switchMarginRatio * cost);
+    return Math.max(this.o.switchMarginMs, this.o.switchMarginRatio * cost);
   }
 
   private nextHoldDeadline(): number {
@@ -402,18 +282,18 @@ export class Router {
 
   private expire(nowMs: number): void {
     for (const n of this.nbrs.values()) {
-      if (n.rib.size > 0 && nowMs >= n.lastHeardAt + this.routeTimeoutMs) {
+      if (n.rib.size > 0 && nowMs >= n.lastHeardAt + this.o.routeTimeoutMs) {
         n.rib.clear();
         this.dirtyAll = true;
       }
-      if (n.rib.size > 0) this.nextWake = Math.min(this.nextWake, n.lastHeardAt + this.routeTimeoutMs);
+      if (n.rib.size > 0) this.nextWake = Math.min(this.nextWake, n.lastHeardAt + this.o.routeTimeoutMs);
     }
     for (const [d, b] of this.broken) {
-      if (nowMs >= b.since + this.forgetAfterMs) {
+      if (nowMs >= b.since + this.o.forgetAfterMs) {
         this.broken.delete(d);
         this.advertised.delete(d);
       } else {
-        this.nextWake = Math.min(this.nextWake, b.since + this.forgetAfterMs);
+        this.nextWake = Math.min(this.nextWake, b.since + this.o.forgetAfterMs);
       }
     }
   }
@@ -423,7 +303,7 @@ export class Router {
   private emit(nowMs: number): OutgoingAdvert[] {
     const out: OutgoingAdvert[] = [];
     if (nowMs >= this.nextPeriodicAt) {
-      this.nextPeriodicAt = nowMs + this.advertIntervalMs;
+      this.nextPeriodicAt = nowMs + this.o.advertIntervalMs;
       for (const to of this.nbrs.keys()) out.push({ to, advert: this.advert(to, true, undefined) });
       for (const n of this.nbrs.values()) n.needsFull = false;
       this.markAllAdvertised();
@@ -434,7 +314,7 @@ export class Router {
         out.push({ to, advert: this.advert(to, true, undefined) });
       }
       if (this.pending.size > 0) {
-        const at = this.lastTriggerAt + this.triggerMinIntervalMs;
+        const at = this.lastTriggerAt + this.o.triggerMinIntervalMs;
         if (nowMs >= at) {
           this.lastTriggerAt = nowMs;
           const only = new Set(this.pending);
@@ -456,7 +336,7 @@ export class Router {
       if (s === undefined) continue;
       const a = this.advertised.get(d);
       if (a === undefined || a.seq !== s.seq || a.path !== s.path) this.pending.add(d);
-      else if (Math.abs(a.cost - s.cost) > Math.max(this.triggerMarginMs, this.triggerMarginRatio * a.cost)) this.pending.add(d);
+      else if (Math.abs(a.cost - s.cost) > Math.max(this.o.triggerMarginMs, this.o.triggerMarginRatio * a.cost)) this.pending.add(d);
     }
     // Withdrawals queue themselves (withdraw adds to pending).
   }

@@ -2,7 +2,7 @@
 // structurally, so edges depend on this small interface and only node.ts knows the concrete
 // TokenService behind it.
 
-import type { EdgeProtocol } from '../auth/rights.js';
+import type { EdgeProtocol } from '@fastpubsub/protocol';
 
 export interface EdgeTicket {
   readonly tokenId: string;

@@ -1,8 +1,7 @@
 // Wire shapes shared by the control plane (which signs and publishes) and every PoP (which
-// verifies locally). Kept here, below both, so the control package imports them from the relay
-// and the relay never imports the control package.
-import type { TokenRightsFields } from '../rights.js';
-import type { TenantGrant } from '../types.js';
+// verifies locally). Kept in this leaf package, below both, so neither imports the other.
+import type { TokenRightsFields } from './access/rights.js';
+import type { TenantGrant } from './access/types.js';
 
 /** The payload of a signed access ticket (`AT_{jti}_{compact JWS}`). */
 export interface TicketClaims {
@@ -76,3 +75,16 @@ export type WatchEvent =
   | { type: 'ping' };
 
 export const emptyPopState = (): PopState => ({ rev: 0, keys: [], revoked: [], expiry: [], limits: {}, overQuota: [] });
+
+/** One PoP in the control plane's registry (`GET /v1/pops`), as stored and as served. */
+export interface PopRecord {
+  id: string;
+  region: string;
+  httpUrl: string;
+  wsUrl: string;
+  /** host:port of its mesh endpoint and its mesh relay id, when it runs a mesh (peers discover it here). */
+  mesh?: string;
+  meshId?: string;
+  registeredAtMs: number;
+  lastSeenMs: number;
+}

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { encodeFrame, FrameType } from '@fastpubsub/wire';
 import { QuicEdgeClient, type QuicEdgeSubscription } from '@fastpubsub/client/quic';
-import type { Relay } from '../conformance/helpers.js';
+import type { Relay } from './helpers.js';
 import type { EdgeClient, EdgeFactory, EdgeMessage } from './edge-client.js';
 
 // Deliveries of one message on several subscription streams arrive in any order; wait this

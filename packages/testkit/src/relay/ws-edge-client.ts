@@ -1,8 +1,8 @@
 // EdgeClient over the WebSocket edge (contract v0.1), on the conformance suite's raw client.
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { connectWs, type Client, type Relay } from '../conformance/helpers.js';
-import { decodeDelivery, encodePublishV1, encodePublishV2 } from '../conformance/codec.js';
+import { connectWs, type Client, type Relay } from './helpers.js';
+import { decodeDelivery, encodePublishV1, encodePublishV2 } from './codec.js';
 import type { EdgeClient, EdgeFactory, EdgeMessage } from './edge-client.js';
 
 class WsEdgeClient implements EdgeClient {

@@ -8,9 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, FpsError, type Logger } from '@fastpubsub/core';
-import type { Admission, TenantUsage } from '../../limits/admission.js';
-import { SignedTicketState, SignedTicketVerifier } from './verifier.js';
-import type { PopState, WatchEvent } from './types.js';
+import type { Admission, TenantUsage } from '../limits/admission.js';
+import { SignedTicketState, SignedTicketVerifier } from '../auth/signed/verifier.js';
+import type { PopRecord, PopState, WatchEvent } from '@fastpubsub/protocol';
 
 export interface ControlClientOptions {
   /** Control service base URLs (several instances in etcd mode); tried in turn. */
@@ -33,16 +33,11 @@ export interface ControlClientOptions {
 
 const CACHE_FILE = 'control-state.json';
 
-export interface RegisteredPop {
-  id: string;
-  region: string;
-  httpUrl: string;
-  wsUrl: string;
-  /** host:port of its mesh endpoint and its mesh relay id, when it runs a mesh. */
-  mesh?: string;
-  meshId?: string;
-  lastSeenMs: number;
-}
+/** Defaults of the optional ControlClientOptions (the relay config documents the same). */
+export const CONTROL_CLIENT_DEFAULTS = Object.freeze({ heartbeatMs: 2000, usageReportMs: 5000, staleMs: 6000 });
+
+/** A PoP as the control plane's registry lists it. */
+export type RegisteredPop = PopRecord;
 
 export type TokenOp = 'issue' | 'refresh' | 'revoke';
 const OP_ROUTE: Record<TokenOp, { method: string; path: string }> = {
@@ -108,9 +103,9 @@ export class ControlClient {
     if (cached !== undefined) this.state.apply({ type: 'snapshot', state: cached });
     const first = new Promise<void>((resolve) => (this.#firstSnapshot = resolve));
     this.#loop = this.#watchLoop();
-    const hb = this.#o.heartbeatMs ?? 2000;
+    const hb = this.heartbeatMs;
     this.#timers.push(setInterval(() => void this.#heartbeat(), hb));
-    this.#timers.push(setInterval(() => void this.#reportUsage(), this.#o.usageReportMs ?? 5000));
+    this.#timers.push(setInterval(() => void this.#reportUsage(), this.#o.usageReportMs ?? CONTROL_CLIENT_DEFAULTS.usageReportMs));
     this.#timers.push(setInterval(() => this.state.prune(this.#o.now()), 60_000));
     for (const t of this.#timers) t.unref();
     if (cached === undefined) {
@@ -126,6 +121,11 @@ export class ControlClient {
 
   get popId(): string {
     return this.#popId;
+  }
+
+  /** How often this PoP heartbeats its registration (the registry is re-read as often). */
+  get heartbeatMs(): number {
+    return this.#o.heartbeatMs ?? CONTROL_CLIENT_DEFAULTS.heartbeatMs;
   }
 
   /** The PoP registry (lease-backed), for discovering peers; rejects with store_unavailable if unreachable. */
@@ -253,7 +253,7 @@ export class ControlClient {
   }
 
   async #watchOnce(): Promise<void> {
-    const stale = this.#o.staleMs ?? 6000;
+    const stale = this.#o.staleMs ?? CONTROL_CLIENT_DEFAULTS.staleMs;
     const local = new AbortController();
     const signal = AbortSignal.any([this.#abort.signal, local.signal]);
     const base = this.#o.urls[this.#urlIndex % this.#o.urls.length] as string;

@@ -1,4 +1,4 @@
-// QUIC application error codes this edge uses (spec/protocol.md §3 "QUIC edge codes"). The
+// QUIC application error codes the relay's QUIC edge uses (spec/protocol.md §3 "QUIC edge codes"). The
 // close reason string carries the matching ErrorCode so a client can report it without a table.
 
 /** CONNECTION_CLOSE application codes. */
@@ -32,4 +32,8 @@ export const QuicStreamCode = {
   Unexpected: 0x11,
 } as const;
 
+/** The QUIC edge's ALPN protocol id. */
 export const ALPN = 'fastpubsub/1';
+
+/** ERR code (id 0) with which the relay asks a QUIC client to reconnect (graceful shutdown). */
+export const QUIC_RECONNECT_CODE = 'reconnect';

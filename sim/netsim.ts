@@ -5,9 +5,7 @@
 // exact numbers), `probe` runs LinkHealth on simulated probes, so failures are detected the way
 // a real relay detects them.
 
-import { encodeAdvert, type RouteAdvert } from './advert.js';
-import { LinkHealth, type LinkHealthOptions } from './link-health.js';
-import { Router, type RouteChange, type RouterOptions } from './router.js';
+import { encodeAdvert, LinkHealth, Router, type LinkHealthOptions, type RouteAdvert, type RouteChange, type RouterOptions } from '@fastpubsub/relay';
 
 /** Min-heap of timed callbacks; ties run in scheduling order, so runs are reproducible. */
 export class EventQueue {

@@ -1,7 +1,7 @@
 // Mesh discovery from the control plane's PoP registry: the seed list, plus every registered
 // PoP's mesh address (refreshed from GET /v1/pops), plus peer exchange when enabled. Plugs into
 // the mesh's MeshDiscovery seam; when the control plane is unreachable the last list is kept.
-import type { MeshDiscovery, PeerCandidate } from '../../mesh/link/discovery.js';
+import type { MeshDiscovery, PeerCandidate } from './discovery.js';
 
 export interface RegistrySource {
   listPops(): Promise<Array<{ id: string; mesh?: string; meshId?: string }>>;

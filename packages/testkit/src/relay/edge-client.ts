@@ -3,7 +3,7 @@
 // reported as (tenant, channel, payload, patterns): a WebSocket frame lists every matching
 // pattern of the connection; on QUIC each subscription stream delivers with its own pattern,
 // so the suite compares the set of (pattern) deliveries per message.
-import type { Relay } from '../conformance/helpers.js';
+import type { Relay } from './helpers.js';
 
 export type EdgeKind = 'ws' | 'quic';
 

@@ -1,0 +1,1 @@
+export { ControlClient, type ControlClientOptions, type RegisteredPop, type TokenOp } from './client.js';

@@ -1,0 +1,3 @@
+export function startEdge(): string {
+  return 'edge';
+}
