@@ -61,6 +61,13 @@ module.exports = {
     packageMayImport('client', ['wire', 'quic']),
     packageMayImport('testkit', ['core', 'wire', 'protocol', 'quic', 'relay', 'client']),
     {
+      name: 'control-never-imports-relay',
+      comment: 'Nothing in packages/control (sources, tests, benchmarks) imports the relay or the QUIC addon; its tests reach real PoPs through @fastpubsub/testkit/relay.',
+      severity: 'error',
+      from: { path: '^packages/control/' },
+      to: { path: '^packages/(relay|quic)/' },
+    },
+    {
       name: 'pure-packages-do-no-io',
       comment: 'wire and protocol are pure: parsing and shapes, no I/O built-ins (wire: no Node built-ins at all).',
       severity: 'error',

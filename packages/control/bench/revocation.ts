@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { startRelay, type Relay } from '@fastpubsub/relay';
+import { startRelay, type Relay } from '@fastpubsub/testkit/relay';
 import { startControl, type Control } from '@fastpubsub/control';
 import { EtcdCluster } from '../test/etcd-cluster.js';
 import { arg, summary } from './stats.js';

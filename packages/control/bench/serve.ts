@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRelay } from '@fastpubsub/relay';
+import { startRelay } from '@fastpubsub/testkit/relay';
 import { startControl } from '@fastpubsub/control';
 
 const OPERATOR = process.argv[2] ?? 'bench-operator-token';

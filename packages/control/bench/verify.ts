@@ -2,7 +2,7 @@
 // checks, grant compilation) and a repeated one (memoised by token text), plus the token size.
 //
 //   node --conditions=development --import tsx packages/control/bench/verify.ts [--tokens 3000]
-import { SignedTicketState } from '@fastpubsub/relay';
+import { SignedTicketState } from '@fastpubsub/testkit/relay';
 import { newKeyRecord, signTicket } from '../src/keys.js';
 import { arg } from './stats.js';
 

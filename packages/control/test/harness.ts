@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { startRelay } from '@fastpubsub/relay';
+import { startRelay } from '@fastpubsub/testkit/relay';
 import { startControl, type Control, type ControlConfigInput } from '@fastpubsub/control';
 import {
   MASTER_TOKEN,

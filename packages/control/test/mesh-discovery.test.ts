@@ -2,7 +2,7 @@
 // two relays with no seeds find each other and deliver across the mesh.
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createMeshPki, startRelay } from '@fastpubsub/relay';
+import { createMeshPki, startRelay } from '@fastpubsub/testkit/relay';
 import { connectWs, http, waitFor, type Relay } from '@fastpubsub/testkit/relay';
 import { ControlEnv, MASTER_TOKEN, POP_TOKEN, getToken, grant } from './harness.js';
 

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CompactSign, importJWK, type JWK, type KeyLike } from 'jose';
 import { ErrorCode, FpsError } from '@fastpubsub/core';
-import { SignedTicketState, type TicketClaims } from '@fastpubsub/relay';
+import type { TicketClaims } from '@fastpubsub/protocol';
+import { SignedTicketState } from '@fastpubsub/testkit/relay';
 import { newKeyRecord, publishedKeys, signTicket } from '../src/keys.js';
 
 const ctx = { ip: '10.1.2.3', region: 'EU' };
