@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { DevCluster } from '../../cli/src/commands/dev-cluster.js';
+import type { DevCluster } from '@fastpubsub/cli';
 import { WsClient, cluster, seqOf, sleep, stamp, until, waitPath } from './mesh-helpers.js';
 
 const topology = JSON.parse(readFileSync(new URL('../../../topologies/default.json', import.meta.url), 'utf8')) as unknown;

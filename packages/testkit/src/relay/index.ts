@@ -9,3 +9,4 @@ export * from './quic-edge-client.js';
 // Real PoPs and the PoP's ticket verifier, for the tests and benchmarks of packages that must
 // not depend on the relay themselves (the control plane's).
 export { startRelay, createMeshPki, SignedTicketState } from '@fastpubsub/relay';
+export * from './mesh.js';

@@ -4,9 +4,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { DevCluster } from '../../cli/src/commands/dev-cluster.js';
-import { WsClient, cluster, issueToken, until, waitPath } from '../../relay/test/mesh-helpers.js';
-import { connect, type Client, type Message } from '../src/node.js';
+import { connect, type Client, type Message } from '@fastpubsub/client/node';
+import { WsClient, issueMeshToken, until, waitPath } from '@fastpubsub/testkit/relay';
+import { startDevCluster, type DevCluster } from '../src/commands/dev-cluster.js';
 
 const topology = JSON.parse(readFileSync(new URL('../../../topologies/default.json', import.meta.url), 'utf8')) as unknown;
 let c: DevCluster;
@@ -14,10 +14,10 @@ let client: Client;
 let tokyo: WsClient;
 
 before(async () => {
-  c = await cluster(topology);
+  c = await startDevCluster(topology, { logLevel: 'warn' });
   await waitPath(c, 'tokyo', 'frankfurt', ['tokyo', 'singapore', 'frankfurt'], 40_000);
   const frankfurt = c.nodes.get('frankfurt')!;
-  client = await connect({ endpoint: frankfurt.httpUrl, token: await issueToken(c, 'frankfurt') });
+  client = await connect({ endpoint: frankfurt.httpUrl, token: await issueMeshToken(c, 'frankfurt') });
   tokyo = await WsClient.open(c, 'tokyo');
 });
 
