@@ -28,6 +28,32 @@ export interface RelayConfig {
     socketHighWaterMarkBytes: number;
     /** REST request bodies above this get 413. */
     maxHttpBodyBytes: number;
+    /** Connections that have not yet authenticated (TCP before its request, QUIC before AUTH); beyond it the oldest is cut. */
+    maxPreAuthConnections: number;
+    /** Open connections from one client IP, pre-auth and authenticated, per edge. */
+    maxConnectionsPerIp: number;
+    /** Time a new connection gets to send its HTTP request / WebSocket upgrade (QUIC: `quic.authTimeoutMs`). */
+    handshakeTimeoutMs: number;
+    /** File descriptors kept free of client connections for /ping, /metrics, files and links. */
+    fdReserve: number;
+    /** Authenticated connections holding a grant for one tenant (one tenant cannot take every slot). */
+    maxConnectionsPerTenant: number;
+    /** Subscriptions of one tenant across all connections of this relay. */
+    maxSubscriptionsPerTenant: number;
+    /** Dot-separated tokens in one subscription pattern. */
+    maxPatternTokens: number;
+    /** Wildcard tokens (`*`, `#`, `>`) in one subscription pattern. */
+    maxPatternWildcards: number;
+    /** Matching patterns listed in one WebSocket delivery frame; more matches are listed up to this many. */
+    maxDeliveryPatterns: number;
+    /** A WebSocket message whose fragments have not all arrived within this long closes the connection. */
+    wsMessageTimeoutMs: number;
+    /** The relay pings each WebSocket this often; 0 turns keepalive off. */
+    wsPingIntervalMs: number;
+    /** A WebSocket that has not answered a ping within this long is cut (half-open peers). */
+    wsPongTimeoutMs: number;
+    /** Failed authentications per client IP before the IP is refused with backoff. */
+    authFailuresPerIp: number;
   };
   /** How long a connection told to RECONNECT keeps being served (contract §10.9). */
   reconnectGraceMs: number;
@@ -147,7 +173,7 @@ export const QUIC_DEFAULTS: Readonly<Omit<QuicEdgeConfig, 'listen' | 'certFile' 
   streamReceiveWindowBytes: 256 * KiB,
   connectionReceiveWindowBytes: 8 * MiB,
   idleTimeoutMs: 10_000,
-  authTimeoutMs: 10_000,
+  authTimeoutMs: 5000,
   // Loss recovery, tuned for latency (measured: docs/benchmarks.md bench:loss). Cubic as RFC 9002
   // §7 allows any controller; random loss is what the tail is made of, not congestion.
   congestion: 'cubic' as const,
@@ -187,11 +213,29 @@ export const RELAY_DEFAULTS: Readonly<Omit<RelayConfig, 'masterToken' | 'tls' | 
     slowConsumerPolicy: 'drop-oldest' as SlowConsumerPolicy,
     socketHighWaterMarkBytes: 256 * KiB,
     maxHttpBodyBytes: 64 * KiB,
+    // Pre-authentication bounds (docs/security.md): an unauthenticated peer costs at most one of
+    // these slots for at most handshakeTimeoutMs.
+    maxPreAuthConnections: 1024,
+    maxConnectionsPerIp: 1024,
+    handshakeTimeoutMs: 5000,
+    fdReserve: 256,
+    maxConnectionsPerTenant: 2500,
+    maxSubscriptionsPerTenant: 100_000,
+    maxPatternTokens: 16,
+    maxPatternWildcards: 4,
+    maxDeliveryPatterns: 32,
+    wsMessageTimeoutMs: 10_000,
+    wsPingIntervalMs: 15_000,
+    wsPongTimeoutMs: 10_000,
+    authFailuresPerIp: 20,
   },
   reconnectGraceMs: 10_000, // contract §10.9: at least 10 s
   shutdownGraceMs: 15_000,
   logLevel: 'info' as LogLevel,
 });
+
+/** Shortest master / operator token accepted at start-up. */
+export const MIN_SECRET_LENGTH = 32;
 
 const positiveInt = { type: 'integer', minimum: 1 } as const;
 const nonBlank = { type: 'string', minLength: 1, pattern: '\\S' } as const;
@@ -206,7 +250,8 @@ export const relayConfigSchema = {
       additionalProperties: false,
       properties: { host: nonBlank, port: { type: 'integer', minimum: 0, maximum: 65535 } },
     },
-    masterToken: { type: 'string', minLength: 1, pattern: '^\\S+$' },
+    // A master token guesses every tenant's tokens into existence: 32 characters at least.
+    masterToken: { type: 'string', minLength: MIN_SECRET_LENGTH, pattern: '^\\S+$' },
     region: nonBlank,
     dataDir: nonBlank,
     tls: {
@@ -226,6 +271,19 @@ export const relayConfigSchema = {
         slowConsumerPolicy: { enum: ['drop-oldest', 'disconnect'] },
         socketHighWaterMarkBytes: positiveInt,
         maxHttpBodyBytes: positiveInt,
+        maxPreAuthConnections: positiveInt,
+        maxConnectionsPerIp: positiveInt,
+        handshakeTimeoutMs: { type: 'integer', minimum: 100, maximum: 120_000 },
+        fdReserve: { type: 'integer', minimum: 0 },
+        maxConnectionsPerTenant: positiveInt,
+        maxSubscriptionsPerTenant: positiveInt,
+        maxPatternTokens: { type: 'integer', minimum: 1, maximum: 128 },
+        maxPatternWildcards: { type: 'integer', minimum: 0, maximum: 128 },
+        maxDeliveryPatterns: { type: 'integer', minimum: 1, maximum: 1000 },
+        wsMessageTimeoutMs: { type: 'integer', minimum: 100 },
+        wsPingIntervalMs: { type: 'integer', minimum: 0 },
+        wsPongTimeoutMs: { type: 'integer', minimum: 100 },
+        authFailuresPerIp: positiveInt,
       },
     },
     reconnectGraceMs: { type: 'integer', minimum: 0 },

@@ -16,7 +16,7 @@ import {
 } from '@fastpubsub/core';
 import { EmbeddedTokenStore, TokenService } from './auth/index.js';
 import { ControlClient, RegistryDiscovery } from './auth/signed/index.js';
-import { Admission } from './limits/index.js';
+import { Admission, PreAuthGate, RefusalCounters } from './limits/index.js';
 import { registerAdmissionMetrics } from './limits/metrics.js';
 import { Dispatcher } from './delivery/index.js';
 import { RelayMetrics } from './metrics.js';
@@ -99,6 +99,12 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
           ...(cc.usageReportMs === undefined ? {} : { usageReportMs: cc.usageReportMs }),
         });
   if (admission !== undefined) registerAdmissionMetrics(metrics.registry, admission);
+  const connectionRefusals = new RefusalCounters(
+    metrics.registry,
+    'fastpubsub_connections_refused_total',
+    'Connections cut or refused by connection limits (pre-auth cap, per IP, handshake deadline, capacity), by edge and reason.',
+    ['edge', 'reason'],
+  );
   const verifier = control?.verifier ?? tokens;
   const edge = new WsEdge({ config, verifier, dispatcher, metrics, logger, now, ...(admission === undefined ? {} : { admission }) });
   built.edge = edge;
@@ -117,6 +123,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   const server: HttpServer = tlsOptions === undefined ? createHttpServer(api) : createHttpsServer(tlsOptions, api);
   server.on('upgrade', (req, socket, head: Buffer) => edge.handleUpgrade(req, socket, head));
   server.on('clientError', (_err, socket) => socket.destroy());
+  new PreAuthGate(config.limits, (reason) => connectionRefusals.inc({ edge: 'ws', reason })).attach(server);
 
   try {
     await control?.start();
@@ -143,6 +150,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
         logger: logger.child({ component: 'quic-edge' }),
         now,
         tls: quicTls,
+        onRefused: (reason) => connectionRefusals.inc({ edge: 'quic', reason }),
         ...(admission === undefined ? {} : { admission }),
       });
     } catch (err) {

@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import { startRelay } from '@fastpubsub/relay';
 import { decodeDelivery, encodePublishV1, type Delivery } from './codec.js';
 
-export const MASTER_TOKEN = 'test-master-token-0123456789';
+export const MASTER_TOKEN = 'test-master-token-0123456789abcdef';
 
 export type Relay = Awaited<ReturnType<typeof startRelay>>;
 export type RelayOptions = Parameters<typeof startRelay>[0];

@@ -45,8 +45,8 @@ export interface QuicSessionContext {
   readonly logger: Logger;
   readonly now: () => number;
   readonly admission?: Admission | undefined;
-  /** The session authenticated (the edge indexes it by token for revocation). */
-  onAuthenticated(session: QuicSession): void;
+  /** The session authenticated (the edge indexes it by token); false: no capacity, refuse it. */
+  onAuthenticated(session: QuicSession): boolean;
 }
 
 class Refusal {
@@ -202,7 +202,11 @@ export class QuicSession implements SubscriptionOwner {
         if (this.#closed) return ticket.release?.();
         clearTimeout(this.#authTimer);
         this.#ticket = ticket;
-        ctx.onAuthenticated(this);
+        if (!ctx.onAuthenticated(this)) {
+          this.#waiting = undefined;
+          this.#error(ErrorCode.RateLimited, 0, 'too many connections');
+          return this.#closeSoon(QuicCloseCode.TooManyConnections, ErrorCode.RateLimited);
+        }
         this.#send(encodeOk({ id: 0, topic: '' }));
         const waiting = this.#waiting ?? [];
         this.#waiting = undefined;
