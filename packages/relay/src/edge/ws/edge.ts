@@ -14,6 +14,7 @@ import { SUBPROTOCOL, extractToken, isWebSocketPath, offeredProtocols, rejectUpg
 import { CorkBatcher } from './outbound.js';
 import { CloseCode, WsSession, type SessionContext } from './session.js';
 import { SessionRegistry } from '../session-registry.js';
+import { GuardedWebSocket, MAX_WS_MESSAGE_BYTES, guardTickMs } from './guard.js';
 
 export interface WsEdgeOptions {
   config: RelayConfig;
@@ -26,16 +27,13 @@ export interface WsEdgeOptions {
   admission?: Admission;
 }
 
-// Larger than any valid publish (64 KiB payload + names), so an oversized payload is answered
-// with ERR:payload_too_large (contract §9 check 13) instead of ws closing with 1009.
-const MAX_WS_MESSAGE_BYTES = 1024 * 1024;
-
 export class WsEdge {
   readonly #opts: WsEdgeOptions;
   readonly #ctx: SessionContext;
   readonly #wss: WebSocketServer;
   readonly #sessions = new SessionRegistry<WsSession>();
   readonly #unsubscribeRevoked: () => void;
+  readonly #guardTimer: NodeJS.Timeout;
   #admitting = 0;
   #nextId = 1;
   #accepting = true;
@@ -55,11 +53,28 @@ export class WsEdge {
       noServer: true,
       clientTracking: false,
       perMessageDeflate: false,
+      // The largest valid publish: a payload over the configured limit but within the contract's
+      // gets ERR:payload_too_large and the connection stays; beyond it, ERR then close 1009.
       maxPayload: MAX_WS_MESSAGE_BYTES,
+      WebSocket: GuardedWebSocket,
       // Answer with llps.v1 only: echoing the `at.` entry would leak the token (contract §2).
       handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     });
     this.#unsubscribeRevoked = opts.verifier.onRevoked((tokenId) => this.#onRevoked(tokenId));
+    // One timer for every connection's unfinished-message and keepalive bounds.
+    this.#guardTimer = setInterval(() => this.#tickGuards(), guardTickMs(opts.config.limits));
+    this.#guardTimer.unref();
+  }
+
+  #tickGuards(): void {
+    const now = Date.now();
+    for (const s of this.#sessions) {
+      const verdict = s.guard.tick(now);
+      if (verdict === 'ok') continue;
+      this.#opts.metrics.error(verdict);
+      this.#opts.logger.debug('websocket cut', { conn: s.id, reason: verdict });
+      s.guard.enforce(verdict);
+    }
   }
 
   get connectionCount(): number {
@@ -144,6 +159,7 @@ export class WsEdge {
   async shutdown(drainMs: number, closeMs: number): Promise<void> {
     this.#accepting = false;
     this.#unsubscribeRevoked();
+    clearInterval(this.#guardTimer);
     for (const s of this.#sessions) s.sendText(RECONNECT);
     await this.#sessions.waitEmpty(drainMs);
     for (const s of this.#sessions) s.close(CloseCode.GoingAway, ErrorCode.ShuttingDown);

@@ -24,6 +24,7 @@ import type { EdgeTicket } from '../ticket.js';
 import { frameText } from './frame.js';
 import { CONTROL_FRAME, Outbound, type CorkBatcher } from './outbound.js';
 import { wsDeliveryFrame } from './publish.js';
+import { ConnectionGuard } from './guard.js';
 
 /** Close codes this edge sends (RFC 6455 §7.4, 4000–4999 private use). */
 export const CloseCode = {
@@ -53,6 +54,8 @@ export class WsSession implements Sink {
   readonly #ctx: SessionContext;
   readonly #ws: WebSocket;
   readonly #out: Outbound;
+  /** Unfinished-message and keepalive bounds, ticked by the edge. */
+  readonly guard: ConnectionGuard;
   #closing = false;
   #closeTimer: NodeJS.Timeout | undefined;
 
@@ -82,7 +85,11 @@ export class WsSession implements Sink {
         },
       },
     );
-    ws.on('message', (data, isBinary) => this.#onMessage(data as Buffer, isBinary));
+    this.guard = new ConnectionGuard(ws, socket, ctx.limits, Date.now());
+    ws.on('message', (data, isBinary) => {
+      this.guard.heard(Date.now());
+      this.#onMessage(data as Buffer, isBinary);
+    });
   }
 
   get closing(): boolean {
