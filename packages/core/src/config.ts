@@ -40,6 +40,8 @@ export interface RelayConfig {
     maxConnectionsPerTenant: number;
     /** Subscriptions of one tenant across all connections of this relay. */
     maxSubscriptionsPerTenant: number;
+    /** Distinct patterns of one tenant: what each of its publishes is matched against. */
+    maxPatternsPerTenant: number;
     /** Dot-separated tokens in one subscription pattern. */
     maxPatternTokens: number;
     /** Wildcard tokens (`*`, `#`, `>`) in one subscription pattern. */
@@ -221,6 +223,7 @@ export const RELAY_DEFAULTS: Readonly<Omit<RelayConfig, 'masterToken' | 'tls' | 
     fdReserve: 256,
     maxConnectionsPerTenant: 2500,
     maxSubscriptionsPerTenant: 100_000,
+    maxPatternsPerTenant: 4096,
     maxPatternTokens: 16,
     maxPatternWildcards: 4,
     maxDeliveryPatterns: 32,
@@ -277,6 +280,7 @@ export const relayConfigSchema = {
         fdReserve: { type: 'integer', minimum: 0 },
         maxConnectionsPerTenant: positiveInt,
         maxSubscriptionsPerTenant: positiveInt,
+        maxPatternsPerTenant: positiveInt,
         maxPatternTokens: { type: 'integer', minimum: 1, maximum: 128 },
         maxPatternWildcards: { type: 'integer', minimum: 0, maximum: 128 },
         maxDeliveryPatterns: { type: 'integer', minimum: 1, maximum: 1000 },

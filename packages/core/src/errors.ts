@@ -12,6 +12,8 @@ export const ErrorCode = {
   PayloadTooLarge: 'payload_too_large',
   RateLimited: 'rate_limited',
   TooManySubscriptions: 'too_many_subscriptions',
+  /** A SUB pattern over the relay's complexity limits (tokens or wildcards per pattern). */
+  PatternTooComplex: 'pattern_too_complex',
   // Authentication and admission (HTTP 401/403 before an upgrade).
   Unauthorized: 'unauthorized',
   TokenExpired: 'token_expired',

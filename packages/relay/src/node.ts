@@ -16,7 +16,7 @@ import {
 } from '@fastpubsub/core';
 import { EmbeddedTokenStore, TokenService } from './auth/index.js';
 import { ControlClient, RegistryDiscovery } from './auth/signed/index.js';
-import { Admission, PreAuthGate, RefusalCounters } from './limits/index.js';
+import { Admission, PreAuthGate, RefusalCounters, TenantCapacity } from './limits/index.js';
 import { registerAdmissionMetrics } from './limits/metrics.js';
 import { Dispatcher } from './delivery/index.js';
 import { RelayMetrics } from './metrics.js';
@@ -106,7 +106,8 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     ['edge', 'reason'],
   );
   const verifier = control?.verifier ?? tokens;
-  const edge = new WsEdge({ config, verifier, dispatcher, metrics, logger, now, ...(admission === undefined ? {} : { admission }) });
+  const capacity = new TenantCapacity(config.limits);
+  const edge = new WsEdge({ config, verifier, dispatcher, metrics, logger, now, capacity, ...(admission === undefined ? {} : { admission }) });
   built.edge = edge;
 
   const api = createHttpApi({
@@ -151,6 +152,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
         now,
         tls: quicTls,
         onRefused: (reason) => connectionRefusals.inc({ edge: 'quic', reason }),
+        capacity,
         ...(admission === undefined ? {} : { admission }),
       });
     } catch (err) {

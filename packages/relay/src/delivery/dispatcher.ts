@@ -27,6 +27,7 @@ export class Dispatcher {
   /** tenant → distinct pattern → sinks holding it: tells when a tenant's interest set changes. */
   readonly #interest = new Map<string, Map<string, number>>();
   readonly #interestListeners = new Set<InterestListener>();
+  readonly #tenantSubscriptions = new Map<string, number>();
   #forwarder: Forwarder | undefined;
 
   constructor(opts: DispatcherOptions) {
@@ -48,6 +49,20 @@ export class Dispatcher {
     return this.#index.countFor(sink);
   }
 
+  /** Distinct patterns held in a tenant (what one of its publishes is matched against). */
+  patternCountOf(tenant: string): number {
+    return this.#interest.get(tenant)?.size ?? 0;
+  }
+
+  holdsPattern(tenant: string, pattern: string): boolean {
+    return this.#interest.get(tenant)?.has(pattern) ?? false;
+  }
+
+  /** (pattern, sink) subscriptions held in a tenant. */
+  subscriptionCountOf(tenant: string): number {
+    return this.#tenantSubscriptions.get(tenant) ?? 0;
+  }
+
   /** Distinct patterns held in a tenant (what the mesh gossips). */
   interestOf(tenant: string): string[] {
     return [...(this.#interest.get(tenant)?.keys() ?? [])];
@@ -64,6 +79,7 @@ export class Dispatcher {
     if (patterns === undefined) this.#interest.set(tenant, (patterns = new Map()));
     const n = patterns.get(pattern) ?? 0;
     patterns.set(pattern, n + 1);
+    this.#tenantSubscriptions.set(tenant, (this.#tenantSubscriptions.get(tenant) ?? 0) + 1);
     if (n === 0) this.#interestChanged(tenant);
     return true;
   }
@@ -180,6 +196,9 @@ export class Dispatcher {
     const patterns = this.#interest.get(tenant);
     const n = patterns?.get(pattern);
     if (patterns === undefined || n === undefined) return false;
+    const total = (this.#tenantSubscriptions.get(tenant) ?? 1) - 1;
+    if (total <= 0) this.#tenantSubscriptions.delete(tenant);
+    else this.#tenantSubscriptions.set(tenant, total);
     if (n > 1) {
       patterns.set(pattern, n - 1);
       return false;

@@ -4,6 +4,8 @@
 
 export interface EdgeTicket {
   readonly tokenId: string;
+  /** Tenants named in the token's grants: the connection counts against each one's capacity. */
+  readonly tenants?: readonly string[];
   canPublish(tenant: string, channel: string): boolean;
   canSubscribe(tenant: string, pattern: string): boolean;
   isExpired(nowMs: number): boolean;

@@ -5,7 +5,7 @@
 import { QuicEndpoint, type QuicConnection } from '@fastpubsub/quic';
 import { ErrorCode, type Logger, type RelayConfig } from '@fastpubsub/core';
 import type { Dispatcher } from '../../delivery/index.js';
-import type { Admission } from '../../limits/index.js';
+import type { Admission, TenantCapacity } from '../../limits/index.js';
 import type { RelayMetrics } from '../../metrics.js';
 import type { TicketVerifier } from '../ticket.js';
 import { ALPN, QuicCloseCode } from './codes.js';
@@ -24,6 +24,8 @@ export interface QuicEdgeOptions {
   now: () => number;
   tls: QuicTlsIdentity;
   admission?: Admission;
+  /** Per-tenant connection and subscription capacity. */
+  capacity?: TenantCapacity;
   /** Counts connections cut by the connection limits, by reason. */
   onRefused?: (reason: string) => void;
 }
@@ -78,6 +80,7 @@ export class QuicEdge {
       logger: opts.logger,
       now: opts.now,
       admission: opts.admission,
+      capacity: opts.capacity,
       onAuthenticated: (s) => this.#onAuthenticated(s),
     };
     this.#preAuth = new QuicPreAuth(opts.config.limits.maxPreAuthConnections, opts.config.limits.maxConnectionsPerIp);
@@ -133,6 +136,15 @@ export class QuicEdge {
     if (this.#authenticatedCount >= this.#opts.config.limits.maxConnections) {
       this.#refuse('max_connections');
       return false;
+    }
+    const capacity = this.#opts.capacity;
+    if (capacity !== undefined) {
+      const release = capacity.openConnection(s.ticket?.tenants ?? []);
+      if (release === undefined) {
+        this.#refuse('tenant_connections');
+        return false;
+      }
+      void s.connection.closed.then(release, release);
     }
     this.#preAuth.authenticated(s);
     this.#sessions.indexToken(s, tokenId);

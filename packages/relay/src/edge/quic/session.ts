@@ -26,7 +26,7 @@ import {
   type Frame,
 } from '@fastpubsub/wire';
 import type { Dispatcher } from '../../delivery/index.js';
-import type { Admission } from '../../limits/index.js';
+import { subscribeRefusal, type Admission, type TenantCapacity } from '../../limits/index.js';
 import type { RelayMetrics } from '../../metrics.js';
 import type { EdgeTicket, TicketVerifier } from '../ticket.js';
 import { QuicCloseCode, QuicStreamCode } from './codes.js';
@@ -45,6 +45,7 @@ export interface QuicSessionContext {
   readonly logger: Logger;
   readonly now: () => number;
   readonly admission?: Admission | undefined;
+  readonly capacity?: TenantCapacity | undefined;
   /** The session authenticated (the edge indexes it by token); false: no capacity, refuse it. */
   onAuthenticated(session: QuicSession): boolean;
 }
@@ -253,6 +254,8 @@ export class QuicSession implements SubscriptionOwner {
     if (this.#subs.size >= this.#ctx.config.limits.maxSubscriptionsPerConnection) {
       throw new Refusal(ErrorCode.TooManySubscriptions);
     }
+    const refusal = subscribeRefusal(this.#ctx.capacity, this.#ctx.dispatcher, sub.tenant, sub.pattern);
+    if (refusal !== undefined) throw new Refusal(refusal.code, `SUB:${sub.tenant}:${sub.pattern}`);
     const q = this.#ctx.config.quic;
     const s = new QuicSubscription(
       { metrics: this.#ctx.metrics, batcher: this.#ctx.batcher, queueBytes: q.streamQueueBytes, policy: q.slowConsumerPolicy },

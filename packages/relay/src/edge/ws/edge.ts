@@ -8,7 +8,7 @@ import { ErrorCode, httpStatusFor, isFpsError, type Logger, type RelayConfig } f
 import { RECONNECT } from '@fastpubsub/wire';
 import type { Dispatcher } from '../../delivery/index.js';
 import type { RelayMetrics } from '../../metrics.js';
-import type { Admission } from '../../limits/index.js';
+import type { Admission, TenantCapacity } from '../../limits/index.js';
 import type { EdgeTicket, TicketVerifier } from '../ticket.js';
 import { SUBPROTOCOL, extractToken, isWebSocketPath, offeredProtocols, rejectUpgrade } from './handshake.js';
 import { CorkBatcher } from './outbound.js';
@@ -25,6 +25,8 @@ export interface WsEdgeOptions {
   now: () => number;
   /** Rate limits and usage metering (with a control plane); absent: unlimited. */
   admission?: Admission;
+  /** Per-tenant connection and subscription capacity. */
+  capacity?: TenantCapacity;
 }
 
 export class WsEdge {
@@ -48,6 +50,7 @@ export class WsEdge {
       logger: opts.logger,
       now: opts.now,
       admission: opts.admission,
+      capacity: opts.capacity,
     };
     this.#wss = new WebSocketServer({
       noServer: true,
@@ -122,7 +125,15 @@ export class WsEdge {
       return this.#reject(socket, ErrorCode.ShuttingDown, 'relay is shutting down');
     }
     if (socket.destroyed) return ticket.release?.();
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, socket, ticket));
+    const capacity = this.#opts.capacity;
+    const releaseCapacity = capacity === undefined ? (): void => undefined : capacity.openConnection(ticket.tenants ?? []);
+    if (releaseCapacity === undefined) {
+      ticket.release?.();
+      return this.#reject(socket, ErrorCode.RateLimited, 'tenant connection limit reached');
+    }
+    // Released however the socket ends, also if the upgrade never completes (idempotent).
+    socket.once('close', releaseCapacity);
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, socket, ticket, releaseCapacity));
   }
 
   #reject(socket: Duplex, code: ErrorCode, message: string): void {
@@ -130,7 +141,7 @@ export class WsEdge {
     rejectUpgrade(socket, httpStatusFor(code), code, message);
   }
 
-  #open(ws: WebSocket, socket: Duplex, ticket: EdgeTicket): void {
+  #open(ws: WebSocket, socket: Duplex, ticket: EdgeTicket, releaseCapacity: () => void): void {
     const session = new WsSession(this.#ctx, this.#nextId++, ws, socket, ticket);
     this.#sessions.add(session);
     this.#sessions.indexToken(session, ticket.tokenId);
@@ -138,6 +149,7 @@ export class WsEdge {
     ws.on('close', () => {
       session.dispose();
       ticket.release?.();
+      releaseCapacity();
       this.#sessions.delete(session, ticket.tokenId);
     });
     // A close() that began while this handshake was completing must not miss this session.

@@ -19,7 +19,7 @@ import {
 } from '@fastpubsub/wire';
 import type { DispatchMessage, Dispatcher, Encodings, Sink } from '../../delivery/index.js';
 import type { RelayMetrics } from '../../metrics.js';
-import type { Admission } from '../../limits/index.js';
+import { subscribeRefusal, type Admission, type TenantCapacity } from '../../limits/index.js';
 import type { EdgeTicket } from '../ticket.js';
 import { frameText } from './frame.js';
 import { CONTROL_FRAME, Outbound, type CorkBatcher } from './outbound.js';
@@ -45,6 +45,7 @@ export interface SessionContext {
   /** Wall clock (ms since epoch) for token expiry. */
   readonly now: () => number;
   readonly admission?: Admission | undefined;
+  readonly capacity?: TenantCapacity | undefined;
 }
 
 export class WsSession implements Sink {
@@ -108,7 +109,10 @@ export class WsSession implements Sink {
    */
   deliver(msg: DispatchMessage, patterns: readonly string[], encodings: Encodings): number {
     if (this.#closing) return 0;
-    const frame = wsDeliveryFrame(encodings, patterns);
+    // The contract lists every matching pattern; the list is capped (maxDeliveryPatterns, the first
+    // ones the matcher found) so a frame cannot grow with adversarial pattern counts.
+    const max = this.#ctx.limits.maxDeliveryPatterns;
+    const frame = wsDeliveryFrame(encodings, patterns.length > max ? patterns.slice(0, max) : patterns);
     const r = this.#out.send(frame, msg.arrivedAtMs);
     if (r === 'written') return frame.byteLength;
     if (r === 'overflow') {
@@ -238,6 +242,13 @@ export class WsSession implements Sink {
       ctx.dispatcher.countFor(this) >= ctx.limits.maxSubscriptionsPerConnection
     ) {
       return this.#error(ErrorCode.TooManySubscriptions);
+    }
+    if (!ctx.dispatcher.has(tenant, pattern, this)) {
+      const refusal = subscribeRefusal(ctx.capacity, ctx.dispatcher, tenant, pattern);
+      if (refusal !== undefined) {
+        ctx.logger.debug('SUB refused by tenant capacity', { conn: this.id, tenant, detail: refusal.detail });
+        return this.#error(refusal.code, `SUB:${tenant}:${pattern}`);
+      }
     }
     ctx.dispatcher.subscribe(tenant, pattern, this);
     this.sendText(formatOk('SUB', tenant, pattern));
