@@ -40,8 +40,11 @@ export interface RelayConfig {
     maxConnectionsPerTenant: number;
     /** Subscriptions of one tenant across all connections of this relay. */
     maxSubscriptionsPerTenant: number;
-    /** Distinct patterns of one tenant: what each of its publishes is matched against. */
-    maxPatternsPerTenant: number;
+    /**
+     * Distinct wildcard patterns of one tenant. A publish's matching walk visits at most
+     * maxPatternTokens trie nodes per wildcard pattern (literal ones cost one lookup per token).
+     */
+    maxWildcardPatternsPerTenant: number;
     /** Dot-separated tokens in one subscription pattern. */
     maxPatternTokens: number;
     /** Wildcard tokens (`*`, `#`, `>`) in one subscription pattern. */
@@ -223,7 +226,7 @@ export const RELAY_DEFAULTS: Readonly<Omit<RelayConfig, 'masterToken' | 'tls' | 
     fdReserve: 256,
     maxConnectionsPerTenant: 2500,
     maxSubscriptionsPerTenant: 100_000,
-    maxPatternsPerTenant: 4096,
+    maxWildcardPatternsPerTenant: 1024,
     maxPatternTokens: 16,
     maxPatternWildcards: 4,
     maxDeliveryPatterns: 32,
@@ -280,7 +283,7 @@ export const relayConfigSchema = {
         fdReserve: { type: 'integer', minimum: 0 },
         maxConnectionsPerTenant: positiveInt,
         maxSubscriptionsPerTenant: positiveInt,
-        maxPatternsPerTenant: positiveInt,
+        maxWildcardPatternsPerTenant: positiveInt,
         maxPatternTokens: { type: 'integer', minimum: 1, maximum: 128 },
         maxPatternWildcards: { type: 'integer', minimum: 0, maximum: 128 },
         maxDeliveryPatterns: { type: 'integer', minimum: 1, maximum: 1000 },

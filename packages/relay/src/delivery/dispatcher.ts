@@ -4,7 +4,7 @@
 // keeps the delivery metrics. Hooks for the mesh: a forwarder for locally originated publishes,
 // deliverRemote() for publishes that came from another PoP, and interest-change notifications.
 import { performance } from 'node:perf_hooks';
-import { SubscriptionIndex, pickOne } from '../fanout/index.js';
+import { SubscriptionIndex, isLiteralPattern, pickOne } from '../fanout/index.js';
 import type { EdgeName, RelayMetrics } from '../metrics.js';
 import { Encodings } from './encodings.js';
 import type { DispatchMessage, Sink } from './types.js';
@@ -28,6 +28,7 @@ export class Dispatcher {
   readonly #interest = new Map<string, Map<string, number>>();
   readonly #interestListeners = new Set<InterestListener>();
   readonly #tenantSubscriptions = new Map<string, number>();
+  readonly #wildcardPatterns = new Map<string, number>();
   #forwarder: Forwarder | undefined;
 
   constructor(opts: DispatcherOptions) {
@@ -49,9 +50,9 @@ export class Dispatcher {
     return this.#index.countFor(sink);
   }
 
-  /** Distinct patterns held in a tenant (what one of its publishes is matched against). */
-  patternCountOf(tenant: string): number {
-    return this.#interest.get(tenant)?.size ?? 0;
+  /** Distinct wildcard patterns held in a tenant (what bounds one publish's matching walk). */
+  wildcardPatternCountOf(tenant: string): number {
+    return this.#wildcardPatterns.get(tenant) ?? 0;
   }
 
   holdsPattern(tenant: string, pattern: string): boolean {
@@ -80,7 +81,10 @@ export class Dispatcher {
     const n = patterns.get(pattern) ?? 0;
     patterns.set(pattern, n + 1);
     this.#tenantSubscriptions.set(tenant, (this.#tenantSubscriptions.get(tenant) ?? 0) + 1);
-    if (n === 0) this.#interestChanged(tenant);
+    if (n === 0) {
+      if (!isLiteralPattern(pattern)) this.#wildcardPatterns.set(tenant, (this.#wildcardPatterns.get(tenant) ?? 0) + 1);
+      this.#interestChanged(tenant);
+    }
     return true;
   }
 
@@ -204,6 +208,11 @@ export class Dispatcher {
       return false;
     }
     patterns.delete(pattern);
+    if (!isLiteralPattern(pattern)) {
+      const w = (this.#wildcardPatterns.get(tenant) ?? 1) - 1;
+      if (w <= 0) this.#wildcardPatterns.delete(tenant);
+      else this.#wildcardPatterns.set(tenant, w);
+    }
     if (patterns.size === 0) this.#interest.delete(tenant);
     if (emit) this.#emitInterest(tenant);
     return true;

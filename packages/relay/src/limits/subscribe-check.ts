@@ -6,7 +6,7 @@ import type { SubscriptionRefusal, TenantCapacity } from './tenant-capacity.js';
 export function subscribeRefusal(capacity: TenantCapacity | undefined, dispatcher: Dispatcher, tenant: string, pattern: string): SubscriptionRefusal | undefined {
   if (capacity === undefined) return undefined;
   return capacity.subscriptionRefusal(tenant, pattern, {
-    patterns: dispatcher.patternCountOf(tenant),
+    wildcardPatterns: dispatcher.wildcardPatternCountOf(tenant),
     subscriptions: dispatcher.subscriptionCountOf(tenant),
     isNewPattern: !dispatcher.holdsPattern(tenant, pattern),
   });

@@ -3,14 +3,14 @@
 // at SUB time the subscriptions and distinct patterns of a tenant and the complexity of one
 // pattern. So one tenant at its limit (one token opening 10,000 connections, or a `#` grant
 // subscribing thousands of wildcard patterns) cannot take the slots or the matching CPU of
-// another; the matching cost of one publish is bounded by maxPatternsPerTenant × maxPatternTokens
-// trie nodes (docs/security.md "Matching cost").
+// another; the matching cost of one publish is bounded by maxWildcardPatternsPerTenant ×
+// maxPatternTokens trie nodes (docs/security.md "Matching cost").
 import { ErrorCode } from '@fastpubsub/core';
 
 export interface TenantCapacityLimits {
   maxConnectionsPerTenant: number;
   maxSubscriptionsPerTenant: number;
-  maxPatternsPerTenant: number;
+  maxWildcardPatternsPerTenant: number;
   maxPatternTokens: number;
   maxPatternWildcards: number;
 }
@@ -21,9 +21,13 @@ export interface SubscriptionRefusal {
 }
 
 /** A wildcard token: `*`, `#`, `>` alone or after a prefix (contract §5). */
-function isWildcardToken(token: string): boolean {
+export function isWildcardToken(token: string): boolean {
   const last = token.charCodeAt(token.length - 1);
   return last === 0x2a || last === 0x23 || last === 0x3e;
+}
+
+export function hasWildcard(pattern: string): boolean {
+  return pattern.split('.').some(isWildcardToken);
 }
 
 /** Checks one pattern's shape against the limits (the pattern is already valid syntax). */
@@ -80,15 +84,18 @@ export class TenantCapacity {
     };
   }
 
-  /** Whether a new (tenant, pattern) subscription fits; `isNewPattern`: the tenant does not hold the pattern yet. */
-  subscriptionRefusal(tenant: string, pattern: string, counts: { patterns: number; subscriptions: number; isNewPattern: boolean }): SubscriptionRefusal | undefined {
+  /**
+   * Whether a new (tenant, pattern) subscription fits. `wildcardPatterns`: distinct wildcard
+   * patterns the tenant holds; `isNewPattern`: the tenant does not hold this pattern yet.
+   */
+  subscriptionRefusal(tenant: string, pattern: string, counts: { wildcardPatterns: number; subscriptions: number; isNewPattern: boolean }): SubscriptionRefusal | undefined {
     const shape = patternComplexityRefusal(pattern, this.#limits);
     if (shape !== undefined) return this.#refuse(shape);
     if (counts.subscriptions >= this.#limits.maxSubscriptionsPerTenant) {
       return this.#refuse({ code: ErrorCode.TooManySubscriptions, detail: `tenant ${tenant} holds ${counts.subscriptions} subscriptions` });
     }
-    if (counts.isNewPattern && counts.patterns >= this.#limits.maxPatternsPerTenant) {
-      return this.#refuse({ code: ErrorCode.TooManySubscriptions, detail: `tenant ${tenant} holds ${counts.patterns} distinct patterns` });
+    if (counts.isNewPattern && hasWildcard(pattern) && counts.wildcardPatterns >= this.#limits.maxWildcardPatternsPerTenant) {
+      return this.#refuse({ code: ErrorCode.TooManySubscriptions, detail: `tenant ${tenant} holds ${counts.wildcardPatterns} wildcard patterns` });
     }
     return undefined;
   }
