@@ -100,6 +100,8 @@ export interface MeshConfig {
   linkQueueBytes: number;
   /** Channel patterns sent over two disjoint paths (first copy delivered). */
   redundantChannels: string[];
+  /** /v1/mesh/links and /v1/mesh/routes answer without the master token. */
+  publicIntrospection: boolean;
   /** Route hysteresis: switch next hop only when better by max(marginMs, marginRatio × cost) for holdMs. */
   switchMarginMs: number;
   switchMarginRatio: number;
@@ -201,6 +203,7 @@ export const MESH_DEFAULTS: Readonly<Omit<MeshConfig, 'listen' | 'advertise' | '
   deadAfterMs: 800,
   linkQueueBytes: 4 * MiB,
   redundantChannels: [],
+  publicIntrospection: false,
   switchMarginMs: 1,
   switchMarginRatio: 0.05,
   switchHoldMs: 2000,
@@ -346,6 +349,7 @@ export const relayConfigSchema = {
         deadAfterMs: { type: 'integer', minimum: 50 },
         linkQueueBytes: { type: 'integer', minimum: 64 * KiB },
         redundantChannels: { type: 'array', items: nonBlank },
+        publicIntrospection: { type: 'boolean' },
         switchMarginMs: { type: 'number', minimum: 0 },
         switchMarginRatio: { type: 'number', minimum: 0 },
         switchHoldMs: { type: 'integer', minimum: 0 },

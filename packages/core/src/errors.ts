@@ -26,6 +26,7 @@ export const ErrorCode = {
   StoreUnavailable: 'store_unavailable',
   NotFound: 'not_found',
   BadRequest: 'bad_request',
+  UnsupportedMediaType: 'unsupported_media_type',
   ShuttingDown: 'shutting_down',
   Internal: 'internal',
 } as const;
@@ -64,6 +65,8 @@ export function httpStatusFor(code: ErrorCode): number {
       return 404;
     case ErrorCode.PayloadTooLarge:
       return 413;
+    case ErrorCode.UnsupportedMediaType:
+      return 415;
     case ErrorCode.RateLimited:
       return 429;
     case ErrorCode.StoreUnavailable:

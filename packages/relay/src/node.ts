@@ -16,7 +16,7 @@ import {
 } from '@fastpubsub/core';
 import { EmbeddedTokenStore, TokenService } from './auth/index.js';
 import { ControlClient, RegistryDiscovery } from './auth/signed/index.js';
-import { Admission, PreAuthGate, RefusalCounters, TenantCapacity } from './limits/index.js';
+import { Admission, AuthFailureThrottle, PreAuthGate, RefusalCounters, TenantCapacity } from './limits/index.js';
 import { registerAdmissionMetrics } from './limits/metrics.js';
 import { Dispatcher } from './delivery/index.js';
 import { RelayMetrics } from './metrics.js';
@@ -105,9 +105,14 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     'Connections cut or refused by connection limits (pre-auth cap, per IP, handshake deadline, capacity), by edge and reason.',
     ['edge', 'reason'],
   );
+  const authThrottle = new AuthFailureThrottle({
+    failuresPerIp: config.limits.authFailuresPerIp,
+    counters: new RefusalCounters(metrics.registry, 'fastpubsub_auth_failures_total', 'Failed authentications (and attempts refused while throttled), by edge and reason.', ['edge', 'reason']),
+    logger: logger.child({ component: 'auth' }),
+  });
   const verifier = control?.verifier ?? tokens;
   const capacity = new TenantCapacity(config.limits);
-  const edge = new WsEdge({ config, verifier, dispatcher, metrics, logger, now, capacity, ...(admission === undefined ? {} : { admission }) });
+  const edge = new WsEdge({ config, verifier: authThrottle.wrap(verifier, 'ws'), dispatcher, metrics, logger, now, capacity, ...(admission === undefined ? {} : { admission }) });
   built.edge = edge;
 
   const api = createHttpApi({
@@ -119,6 +124,8 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     isShuttingDown: () => shuttingDown,
     mesh: () => built.mesh,
     logger,
+    authThrottle,
+    publicMeshIntrospection: config.mesh?.publicIntrospection ?? false,
     ...(control === undefined ? {} : { tokenProxy: (op, auth, body) => control.forwardToken(op, auth, body) }),
   });
   const server: HttpServer = tlsOptions === undefined ? createHttpServer(api) : createHttpsServer(tlsOptions, api);
@@ -145,7 +152,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
       quicCaPem = quicTls.caPem;
       built.quic = new QuicEdge({
         config,
-        verifier,
+        verifier: authThrottle.wrap(verifier, 'quic'),
         dispatcher,
         metrics,
         logger: logger.child({ component: 'quic-edge' }),

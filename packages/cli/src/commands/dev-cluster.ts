@@ -175,6 +175,8 @@ export async function startDevCluster(topologyInput: unknown, opts: DevClusterOp
               return `${a.host}:${a.port}`;
             }),
             peerExchange: false,
+            // A loopback-only development mesh: its route tables may be read without a token.
+            publicIntrospection: true,
             ...opts.mesh,
           },
         };

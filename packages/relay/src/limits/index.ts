@@ -4,3 +4,4 @@ export { PreAuthGate, processDescriptorLimit, type PreAuthLimits, type PreAuthRe
 export { RefusalCounters } from './refusals.js';
 export { TenantCapacity, patternComplexityRefusal, type SubscriptionRefusal, type TenantCapacityLimits } from './tenant-capacity.js';
 export { subscribeRefusal } from './subscribe-check.js';
+export { AuthFailureThrottle, tokenIdForLog } from './auth-failures.js';

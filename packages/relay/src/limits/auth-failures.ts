@@ -1,0 +1,107 @@
+// Failed authentication: counted by edge and reason, logged with the token id (never the
+// secret), and throttled per client IP with exponential backoff. An IP that fails
+// `authFailuresPerIp` times without a pause is refused for 1 s, then 2 s, 4 s … up to 60 s
+// (REST: 429 with Retry-After; WebSocket: the upgrade is refused with 429; QUIC: ERR
+// rate_limited and close) — before its credentials are even looked at, so guessing costs the
+// relay almost nothing. An IP quiet for FORGET_AFTER_MS starts over.
+import { ErrorCode, FpsError, isFpsError, type Logger } from '@fastpubsub/core';
+import { parseAccessToken } from '../auth/token.js';
+import type { AdmissionContext, EdgeTicket, TicketVerifier } from '../edge/ticket.js';
+import type { RefusalCounters } from './refusals.js';
+
+const FIRST_BLOCK_MS = 1000;
+const MAX_BLOCK_MS = 60_000;
+const FORGET_AFTER_MS = 5 * 60_000;
+/** Tracked IPs; past this the ones that are not blocked are forgotten first. */
+const MAX_TRACKED = 100_000;
+
+interface IpState {
+  failures: number;
+  lastFailureMs: number;
+  blockedUntilMs: number;
+  nextBlockMs: number;
+}
+
+/** Codes that mean "these credentials are not good", as opposed to load or server errors. */
+const AUTH_FAILURE_CODES = new Set<string>([ErrorCode.Unauthorized, ErrorCode.TokenExpired, ErrorCode.TokenRevoked, ErrorCode.Forbidden]);
+
+export class AuthFailureThrottle {
+  readonly #limit: number;
+  readonly #ips = new Map<string, IpState>();
+  readonly #counters: RefusalCounters;
+  readonly #logger: Logger;
+  readonly #now: () => number;
+
+  constructor(opts: { failuresPerIp: number; counters: RefusalCounters; logger: Logger; now?: () => number }) {
+    this.#limit = opts.failuresPerIp;
+    this.#counters = opts.counters;
+    this.#logger = opts.logger;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** Seconds the IP must wait, or 0 when it may try. A refused try is counted as `throttled`. */
+  retryAfterSeconds(ip: string, edge: string): number {
+    const st = this.#ips.get(ip);
+    const now = this.#now();
+    if (st === undefined || now >= st.blockedUntilMs) return 0;
+    this.#counters.inc({ edge, reason: 'throttled' });
+    return Math.max(1, Math.ceil((st.blockedUntilMs - now) / 1000));
+  }
+
+  /** One failed authentication from `ip`: counted, logged, and maybe the start of a block. */
+  failed(ip: string, edge: string, reason: string, token: string | undefined): void {
+    const now = this.#now();
+    this.#counters.inc({ edge, reason });
+    this.#logger.warn('authentication failed', { edge, reason, ip, tokenId: tokenIdForLog(token) });
+    let st = this.#ips.get(ip);
+    if (st !== undefined && now - st.lastFailureMs > FORGET_AFTER_MS) st = undefined;
+    if (st === undefined) {
+      if (this.#ips.size >= MAX_TRACKED) this.#sweep(now);
+      st = { failures: 0, lastFailureMs: now, blockedUntilMs: 0, nextBlockMs: FIRST_BLOCK_MS };
+      this.#ips.set(ip, st);
+    }
+    st.failures++;
+    st.lastFailureMs = now;
+    if (st.failures >= this.#limit) {
+      st.failures = 0;
+      st.blockedUntilMs = now + st.nextBlockMs;
+      this.#logger.warn('authentication throttled', { edge, ip, forMs: st.nextBlockMs });
+      st.nextBlockMs = Math.min(MAX_BLOCK_MS, st.nextBlockMs * 2);
+    }
+  }
+
+  /** A TicketVerifier for one edge that refuses throttled IPs and records failures. */
+  wrap(inner: TicketVerifier, edge: string): TicketVerifier {
+    return {
+      onRevoked: (listener) => inner.onRevoked(listener),
+      verify: async (token: string | undefined, ctx: AdmissionContext): Promise<EdgeTicket> => {
+        const wait = this.retryAfterSeconds(ctx.ip, edge);
+        if (wait > 0) throw new FpsError(ErrorCode.RateLimited, `too many failed authentications; retry in ${wait} s`, { detail: String(wait) });
+        try {
+          return await inner.verify(token, ctx);
+        } catch (err) {
+          if (isFpsError(err) && AUTH_FAILURE_CODES.has(err.code)) this.failed(ctx.ip, edge, err.code, token);
+          throw err;
+        }
+      },
+    };
+  }
+
+  #sweep(now: number): void {
+    for (const [ip, st] of this.#ips) if (now >= st.blockedUntilMs) this.#ips.delete(ip);
+    if (this.#ips.size < MAX_TRACKED) return;
+    let n = Math.floor(this.#ips.size / 2);
+    for (const ip of this.#ips.keys()) {
+      if (n-- <= 0) break;
+      this.#ips.delete(ip);
+    }
+  }
+}
+
+/** The token id for logs: the `AT_{id}_` part, or only the shape when it is not one; never the secret. */
+export function tokenIdForLog(token: string | undefined): string {
+  if (token === undefined || token === '') return '(none)';
+  const parsed = parseAccessToken(token);
+  if (parsed !== undefined) return parsed.id.slice(0, 64);
+  return `(unrecognised, ${token.length} chars)`;
+}
