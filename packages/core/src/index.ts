@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './logger.js';
 export * from './config.js';
 export * from './checksummed-log.js';
+export * from './private-files.js';

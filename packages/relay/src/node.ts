@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import {
   ErrorCode,
   FpsError,
+  assertPrivate,
   createLogger,
   resolveRelayConfig,
   type Logger,
@@ -240,6 +241,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
 }
 
 async function readTls(tls: { certFile: string; keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
+  await assertPrivate(tls.keyFile, 'tls.keyFile');
   const read = async (key: 'certFile' | 'keyFile'): Promise<Buffer> => {
     try {
       return await readFile(tls[key]);
