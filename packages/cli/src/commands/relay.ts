@@ -12,7 +12,7 @@ Runs a FastPubSub relay: WebSocket edge (contract v0.1) and REST on one port.
 
 Options:
   --listen HOST:PORT    address to serve on (default ${d.listen.host}:${d.listen.port}; port 0 = any free port)
-  --master-token TOKEN  admin secret for the token REST calls (or env FASTPUBSUB_MASTER_TOKEN)
+  --master-token TOKEN  admin secret for the token REST calls, 32+ characters (or env FASTPUBSUB_MASTER_TOKEN)
   --config FILE         JSON config file; flags override its values
   --data-dir DIR        where tokens are stored (default ${d.dataDir})
   --region R            this edge's region for token restrictions (default ${d.region})
