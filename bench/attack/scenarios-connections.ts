@@ -41,7 +41,7 @@ export async function silentTcpFlood(sizes: AttackSizes): Promise<RowResult> {
   return withRelay(config, async (relay) => {
     const healthy = await HealthyClient.start(relay);
     const t0 = Date.now();
-    const sockets = await silentSockets(relay.port, n, sizes.small ? 300 : 1000);
+    const sockets = await silentSockets(relay.port, n, sizes.small ? 300 : 2000);
     const deadline = Date.now() + 20_000;
     while (sockets.some((s) => !s.destroyed) && Date.now() < deadline) await sleep(100);
     const allClosedMs = Date.now() - t0;
