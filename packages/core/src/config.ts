@@ -57,6 +57,8 @@ export interface RelayConfig {
     wsPingIntervalMs: number;
     /** A WebSocket that has not answered a ping within this long is cut (half-open peers). */
     wsPongTimeoutMs: number;
+    /** Fan-out work per tenant: publishes plus deliveries per second (0: unlimited). */
+    maxDeliveriesPerTenantPerSecond: number;
     /** Failed authentications per client IP before the IP is refused with backoff. */
     authFailuresPerIp: number;
   };
@@ -236,6 +238,8 @@ export const RELAY_DEFAULTS: Readonly<Omit<RelayConfig, 'masterToken' | 'tls' | 
     wsMessageTimeoutMs: 10_000,
     wsPingIntervalMs: 15_000,
     wsPongTimeoutMs: 10_000,
+    // Above what one relay core delivers (docs/benchmarks.md: ~270k/s): it binds on larger hosts.
+    maxDeliveriesPerTenantPerSecond: 500_000,
     authFailuresPerIp: 20,
   },
   reconnectGraceMs: 10_000, // contract §10.9: at least 10 s
@@ -294,6 +298,7 @@ export const relayConfigSchema = {
         wsPingIntervalMs: { type: 'integer', minimum: 0 },
         wsPongTimeoutMs: { type: 'integer', minimum: 100 },
         authFailuresPerIp: positiveInt,
+        maxDeliveriesPerTenantPerSecond: { type: 'integer', minimum: 0 },
       },
     },
     reconnectGraceMs: { type: 'integer', minimum: 0 },

@@ -17,7 +17,7 @@ import {
 } from '@fastpubsub/core';
 import { EmbeddedTokenStore, TokenService } from './auth/index.js';
 import { ControlClient, RegistryDiscovery } from './auth/signed/index.js';
-import { Admission, AuthFailureThrottle, PreAuthGate, RefusalCounters, TenantCapacity } from './limits/index.js';
+import { Admission, AuthFailureThrottle, FanoutBudget, PreAuthGate, RefusalCounters, TenantCapacity } from './limits/index.js';
 import { registerAdmissionMetrics } from './limits/metrics.js';
 import { Dispatcher } from './delivery/index.js';
 import { RelayMetrics } from './metrics.js';
@@ -78,7 +78,8 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     subscriptions: (): number => dispatcher.size,
   });
   // Both edges (and the mesh) feed this one fan-out core.
-  const dispatcher: Dispatcher = new Dispatcher({ metrics, random });
+  const fanoutBudget = new FanoutBudget(config.limits.maxDeliveriesPerTenantPerSecond);
+  const dispatcher: Dispatcher = new Dispatcher({ metrics, random, charge: (tenant, n) => fanoutBudget.charge(tenant, n, now()) });
   // With a control plane: signed tickets verified locally, limits enforced, token calls forwarded.
   const cc = config.control;
   const admission = cc === undefined ? undefined : new Admission({ ipAttemptsPerSecond: cc.ipAttemptsPerSecond ?? 0 });

@@ -77,3 +77,23 @@ test('a delivery frame lists at most maxDeliveryPatterns matching patterns', asy
   assert.equal(new Set(d.patterns).size, 3, 'listed once each');
   for (const p of d.patterns) assert.ok(patterns.includes(p), `${p} is one of the matching subscriptions`);
 });
+
+test("a tenant past its fan-out budget gets ERR:rate_limited and delivers nothing more; another tenant's fan-out is untouched", async () => {
+  const relay = await env.relay({ quic: { enabled: false }, limits: { maxDeliveriesPerTenantPerSecond: 20 } });
+  const subs: Client[] = [];
+  for (let i = 0; i < 5; i++) {
+    const s = await env.client(relay);
+    await s.sub('t1', 'a.fan');
+    await s.sub('t2', 'a.fan');
+    subs.push(s);
+  }
+  const pub = await env.client(relay);
+  // Each publish costs 1 + 5 deliveries: three fit in a budget of 20, the fourth does not.
+  for (let i = 0; i < 4; i++) pub.publish('t1', 'a.fan', `m${i}`);
+  await expectErr(pub, 'rate_limited');
+  for (const s of subs) {
+    for (let i = 0; i < 3; i++) assert.equal((await s.nextDelivery()).payload.toString(), `m${i}`);
+  }
+  pub.publish('t2', 'a.fan', 'other');
+  for (const s of subs) assert.equal((await s.nextDelivery()).payload.toString(), 'other', 'tenant t2 has its own budget');
+});

@@ -15,6 +15,11 @@ export interface DispatcherOptions {
   random: () => number;
   /** Result cache of the subscription index (see SubscriptionIndexOptions). */
   cacheSize?: number;
+  /**
+   * Fan-out budget per tenant: called with the publishing tenant and the number of matching
+   * subscribers before anything is delivered; false refuses the publish (limits/fanout-budget.ts).
+   */
+  charge?: (tenant: string, deliveries: number) => boolean;
 }
 
 export type Forwarder = (msg: DispatchMessage) => void;
@@ -30,10 +35,12 @@ export class Dispatcher {
   readonly #tenantSubscriptions = new Map<string, number>();
   readonly #wildcardPatterns = new Map<string, number>();
   #forwarder: Forwarder | undefined;
+  readonly #charge: ((tenant: string, deliveries: number) => boolean) | undefined;
 
   constructor(opts: DispatcherOptions) {
     this.#metrics = opts.metrics;
     this.#random = opts.random;
+    this.#charge = opts.charge;
     this.#index = new SubscriptionIndex<Sink>(opts.cacheSize === undefined ? {} : { cacheSize: opts.cacheSize });
   }
 
@@ -117,10 +124,14 @@ export class Dispatcher {
     return () => this.#interestListeners.delete(listener);
   }
 
-  /** A publish accepted by one of this relay's edges: local fan-out, then the mesh forwarder. */
-  publish(msg: DispatchMessage): void {
-    this.#fanOut(msg);
+  /**
+   * A publish accepted by one of this relay's edges: local fan-out, then the mesh forwarder.
+   * Returns false, delivering and forwarding nothing, when the tenant's fan-out budget is spent.
+   */
+  publish(msg: DispatchMessage): boolean {
+    if (!this.#fanOut(msg)) return false;
     if (msg.origin !== 'mesh') this.#forwarder?.(msg);
+    return true;
   }
 
   /** A publish from another PoP: local fan-out only, never forwarded again. */
@@ -128,11 +139,15 @@ export class Dispatcher {
     this.#fanOut(msg);
   }
 
-  #fanOut(msg: DispatchMessage): void {
+  #fanOut(msg: DispatchMessage): boolean {
     const matches = this.#index.match(msg.tenant, msg.channel);
+    if (this.#charge !== undefined && !this.#charge(msg.tenant, msg.mode !== 0 ? Math.min(1, matches.size) : matches.size)) {
+      this.#metrics.dropped('tenant_budget');
+      return false;
+    }
     if (matches.size === 0) {
       this.#metrics.dropped('no_subscribers');
-      return;
+      return true;
     }
     const enc = new Encodings(msg);
     // Direct writes per edge; a relay has two edges, so two plain variables beat a map.
@@ -193,6 +208,7 @@ export class Dispatcher {
     // One observation per publish, once its last direct write is handed to a transport; queued
     // deliveries are observed by their sink when they are written.
     if (wsCount + quicCount > 0) m.observePublishToWrite((performance.now() - msg.arrivedAtMs) / 1000);
+    return true;
   }
 
   /** Returns true if the tenant's interest set changed; emits unless `emit` is false. */

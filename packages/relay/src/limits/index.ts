@@ -5,3 +5,4 @@ export { RefusalCounters } from './refusals.js';
 export { TenantCapacity, patternComplexityRefusal, type SubscriptionRefusal, type TenantCapacityLimits } from './tenant-capacity.js';
 export { subscribeRefusal } from './subscribe-check.js';
 export { AuthFailureThrottle, tokenIdForLog } from './auth-failures.js';
+export { FanoutBudget } from './fanout-budget.js';

@@ -294,7 +294,9 @@ export class QuicSession implements SubscriptionOwner {
     if (ctx.admission?.admitPublish(pub.tenant, pub.channel, pub.data.byteLength, ctx.now()) === 'rate_limited') {
       throw new Refusal(ErrorCode.RateLimited);
     }
-    ctx.dispatcher.publish({ tenant: pub.tenant, channel: pub.channel, payload: pub.data, mode: pub.mode, arrivedAtMs, origin: 'quic' });
+    if (!ctx.dispatcher.publish({ tenant: pub.tenant, channel: pub.channel, payload: pub.data, mode: pub.mode, arrivedAtMs, origin: 'quic' })) {
+      throw new Refusal(ErrorCode.RateLimited);
+    }
   }
 
   #onDatagram(d: Buffer): void {

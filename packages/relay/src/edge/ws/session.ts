@@ -191,7 +191,9 @@ export class WsSession implements Sink {
     if (ctx.admission?.admitPublish(pub.tenant, pub.channel, pub.payload.byteLength, ctx.now()) === 'rate_limited') {
       return this.#error(ErrorCode.RateLimited);
     }
-    ctx.dispatcher.publish({ tenant: pub.tenant, channel: pub.channel, payload: pub.payload, mode: pub.mode, arrivedAtMs, origin: 'ws' });
+    if (!ctx.dispatcher.publish({ tenant: pub.tenant, channel: pub.channel, payload: pub.payload, mode: pub.mode, arrivedAtMs, origin: 'ws' })) {
+      this.#error(ErrorCode.RateLimited);
+    }
   }
 
   #onText(text: string): void {
