@@ -17,7 +17,7 @@ import {
 } from '@fastpubsub/core';
 import { EmbeddedTokenStore, TokenService } from './auth/index.js';
 import { ControlClient, RegistryDiscovery } from './auth/signed/index.js';
-import { Admission, AuthFailureThrottle, FanoutBudget, PreAuthGate, RefusalCounters, TenantCapacity } from './limits/index.js';
+import { Admission, AuthFailureThrottle, FanoutBudget, PreAuthGate, RefusalCounters, TenantCapacity, processDescriptorLimit } from './limits/index.js';
 import { registerAdmissionMetrics } from './limits/metrics.js';
 import { Dispatcher } from './delivery/index.js';
 import { RelayMetrics } from './metrics.js';
@@ -134,6 +134,11 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   server.on('upgrade', (req, socket, head: Buffer) => edge.handleUpgrade(req, socket, head));
   server.on('clientError', (_err, socket) => socket.destroy());
   new PreAuthGate(config.limits, (reason) => connectionRefusals.inc({ edge: 'ws', reason })).attach(server);
+  const fdLimit = processDescriptorLimit();
+  const fdNeeded = config.limits.maxConnections + config.limits.maxPreAuthConnections + config.limits.fdReserve;
+  if (fdLimit !== undefined && fdLimit < fdNeeded) {
+    logger.warn('the descriptor limit is below the configured capacity: raise it (ulimit -n) or lower limits.maxConnections', { fdLimit, fdNeeded });
+  }
 
   try {
     await control?.start();
