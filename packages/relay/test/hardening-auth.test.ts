@@ -24,6 +24,7 @@ function upgradeStatus(wsUrl: string, token: string, localAddress: string): Prom
       resolve(101);
     });
     ws.on('unexpected-response', (_req, res) => {
+      if (res.statusCode === 429) assert.ok(Number(res.headers['retry-after']) >= 1, 'a throttled upgrade says when to retry');
       resolve(res.statusCode ?? 0);
       ws.terminate();
     });

@@ -111,7 +111,9 @@ export class WsEdge {
       });
     } catch (err) {
       if (!isFpsError(err)) throw err;
-      return this.#reject(socket, err.code, err.message);
+      // The failed-authentication throttle says how long to wait (limits/auth-failures.ts).
+      const retryAfter = err.code === ErrorCode.RateLimited && /^\d+$/.test(err.detail ?? '') ? Number(err.detail) : undefined;
+      return this.#reject(socket, err.code, err.message, retryAfter);
     } finally {
       this.#admitting--;
     }
@@ -136,9 +138,9 @@ export class WsEdge {
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, socket, ticket, releaseCapacity));
   }
 
-  #reject(socket: Duplex, code: ErrorCode, message: string): void {
+  #reject(socket: Duplex, code: ErrorCode, message: string, retryAfterSeconds?: number): void {
     this.#opts.metrics.error(code);
-    rejectUpgrade(socket, httpStatusFor(code), code, message);
+    rejectUpgrade(socket, httpStatusFor(code), code, message, retryAfterSeconds);
   }
 
   #open(ws: WebSocket, socket: Duplex, ticket: EdgeTicket, releaseCapacity: () => void): void {
