@@ -25,7 +25,14 @@ Config file keys (JSON, unknown keys are errors): listen {host, port}, masterTok
 dataDir, tls {certFile, keyFile}, limits {maxPayloadBytes (${d.limits.maxPayloadBytes}),
 maxSubscriptionsPerConnection (${d.limits.maxSubscriptionsPerConnection}), maxConnections (${d.limits.maxConnections}),
 outboundQueueBytes (${d.limits.outboundQueueBytes}), slowConsumerPolicy (${d.limits.slowConsumerPolicy} | disconnect),
-socketHighWaterMarkBytes (${d.limits.socketHighWaterMarkBytes}), maxHttpBodyBytes (${d.limits.maxHttpBodyBytes})},
+socketHighWaterMarkBytes (${d.limits.socketHighWaterMarkBytes}), maxHttpBodyBytes (${d.limits.maxHttpBodyBytes}),
+and the hardening limits of docs/security.md: maxPreAuthConnections (${d.limits.maxPreAuthConnections}),
+maxConnectionsPerIp (${d.limits.maxConnectionsPerIp}), handshakeTimeoutMs (${d.limits.handshakeTimeoutMs}), fdReserve (${d.limits.fdReserve}),
+maxConnectionsPerTenant (${d.limits.maxConnectionsPerTenant}), maxSubscriptionsPerTenant (${d.limits.maxSubscriptionsPerTenant}),
+maxWildcardPatternsPerTenant (${d.limits.maxWildcardPatternsPerTenant}), maxPatternTokens (${d.limits.maxPatternTokens}),
+maxPatternWildcards (${d.limits.maxPatternWildcards}), maxDeliveryPatterns (${d.limits.maxDeliveryPatterns}),
+maxDeliveriesPerTenantPerSecond (${d.limits.maxDeliveriesPerTenantPerSecond}), wsMessageTimeoutMs (${d.limits.wsMessageTimeoutMs}),
+wsPingIntervalMs (${d.limits.wsPingIntervalMs}), wsPongTimeoutMs (${d.limits.wsPongTimeoutMs}), authFailuresPerIp (${d.limits.authFailuresPerIp})},
 reconnectGraceMs (${d.reconnectGraceMs}), shutdownGraceMs (${d.shutdownGraceMs}), logLevel, discovery {edges}.
 
 SIGTERM or SIGINT: clients are sent RECONNECT and served during the grace period, then the
