@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
+import { QuicEdgeClient } from '@fastpubsub/client/quic';
 import { createLogger, isFpsError } from '@fastpubsub/core';
 import { startRelay } from '../src/index.js';
 import { MASTER_TOKEN, TestEnv, http, metricValue, sleep, tokenBody } from './conformance/helpers.js';
@@ -100,4 +101,24 @@ test('mesh introspection needs the master token; token calls accept only applica
   });
   assert.equal(form.status, 415);
   assert.equal(((await form.json()) as { error: string }).error, 'unsupported_media_type');
+});
+
+test('wrong access tokens on the QUIC edge are counted and the IP is then refused with rate_limited', async () => {
+  const relay = await env.relay({ limits: { authFailuresPerIp: 3 } });
+  const good = await env.token(relay);
+  const attempt = async (token: string): Promise<string> => {
+    try {
+      const q = await QuicEdgeClient.connect({ host: '127.0.0.1', port: relay.quicPort as number, token, caPem: relay.quicCaPem as string });
+      await q.ping();
+      await q.closed();
+      return 'ok';
+    } catch (err) {
+      return (err as { serverCode?: string }).serverCode ?? String(err);
+    }
+  };
+  for (let i = 0; i < 3; i++) assert.equal(await attempt(`AT_quicguess${i}_${'s'.repeat(24)}`), 'unauthorized');
+  assert.equal(await attempt(good), 'rate_limited');
+  const m = await relay.metricsText();
+  assert.equal(metricValue(m, 'fastpubsub_auth_failures_total', { edge: 'quic', reason: 'unauthorized' }), 3);
+  assert.equal(metricValue(m, 'fastpubsub_auth_failures_total', { edge: 'quic', reason: 'throttled' }), 1);
 });
