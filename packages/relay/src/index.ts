@@ -6,6 +6,8 @@ export type { RelayConfig, RelayConfigInput } from '@fastpubsub/core';
 // For the control plane (packages/control), which signs what PoPs verify here.
 export * from './auth/signed/index.js';
 export { Admission, TokenBucket, patternComplexityRefusal, type AdmitResult, type TenantUsage } from './limits/index.js';
+// The control service throttles failed bearer tokens with the relay's rule.
+export { AuthFailureThrottle } from './limits/index.js';
 // For the attack suite's matching-cost benchmark (bench/attack).
 export { SubscriptionIndex } from './fanout/index.js';
 export {

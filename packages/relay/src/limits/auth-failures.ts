@@ -7,7 +7,11 @@
 import { ErrorCode, FpsError, isFpsError, type Logger } from '@fastpubsub/core';
 import { parseAccessToken } from '../auth/token.js';
 import type { AdmissionContext, EdgeTicket, TicketVerifier } from '../edge/ticket.js';
-import type { RefusalCounters } from './refusals.js';
+
+/** Where failures are counted (a RefusalCounters on a relay's /metrics). */
+export interface FailureCounter {
+  inc(labels: Record<string, string>): void;
+}
 
 const FIRST_BLOCK_MS = 1000;
 const MAX_BLOCK_MS = 60_000;
@@ -28,11 +32,11 @@ const AUTH_FAILURE_CODES = new Set<string>([ErrorCode.Unauthorized, ErrorCode.To
 export class AuthFailureThrottle {
   readonly #limit: number;
   readonly #ips = new Map<string, IpState>();
-  readonly #counters: RefusalCounters;
+  readonly #counters: FailureCounter | undefined;
   readonly #logger: Logger;
   readonly #now: () => number;
 
-  constructor(opts: { failuresPerIp: number; counters: RefusalCounters; logger: Logger; now?: () => number }) {
+  constructor(opts: { failuresPerIp: number; counters?: FailureCounter; logger: Logger; now?: () => number }) {
     this.#limit = opts.failuresPerIp;
     this.#counters = opts.counters;
     this.#logger = opts.logger;
@@ -44,14 +48,14 @@ export class AuthFailureThrottle {
     const st = this.#ips.get(ip);
     const now = this.#now();
     if (st === undefined || now >= st.blockedUntilMs) return 0;
-    this.#counters.inc({ edge, reason: 'throttled' });
+    this.#counters?.inc({ edge, reason: 'throttled' });
     return Math.max(1, Math.ceil((st.blockedUntilMs - now) / 1000));
   }
 
   /** One failed authentication from `ip`: counted, logged, and maybe the start of a block. */
   failed(ip: string, edge: string, reason: string, token: string | undefined): void {
     const now = this.#now();
-    this.#counters.inc({ edge, reason });
+    this.#counters?.inc({ edge, reason });
     this.#logger.warn('authentication failed', { edge, reason, ip, tokenId: tokenIdForLog(token) });
     let st = this.#ips.get(ip);
     if (st !== undefined && now - st.lastFailureMs > FORGET_AFTER_MS) st = undefined;
