@@ -133,7 +133,10 @@ export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res
       }
       const routeParams = matchPath(route.path, path) ?? params ?? {};
       const ip = req.socket.remoteAddress ?? '';
-      if (route.auth !== 'none') {
+      // PoPs' own calls (heartbeats, watch, usage) are never throttled: guessers through a PoP
+      // share its address, and must not cut it off from its control plane.
+      const isPop = same(digest(/^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1] ?? ''), pop);
+      if (route.auth !== 'none' && !isPop) {
         const wait = throttle.retryAfterSeconds(ip, 'control');
         if (wait > 0) {
           res.setHeader('Retry-After', String(wait));

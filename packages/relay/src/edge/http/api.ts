@@ -65,9 +65,17 @@ export function createHttpApi(opts: HttpApiOptions): (req: IncomingMessage, res:
     (op: 'issue' | 'refresh' | 'revoke', pick: (r: object) => object): Handler =>
     async (req, res) => {
       if (proxy === undefined) throw new FpsError(ErrorCode.Internal, 'no token proxy');
+      // Throttled here per client address first: at the control service every forwarded call
+      // carries this relay's address.
+      refuseIfThrottled(opts.authThrottle, req, res);
       requireJson(req);
       const body = await readJsonBody(req, opts.maxBodyBytes);
-      sendJson(res, 200, pick(await proxy(op, req.headers.authorization, body)));
+      try {
+        sendJson(res, 200, pick(await proxy(op, req.headers.authorization, body)));
+      } catch (err) {
+        if (isFpsError(err) && err.code === ErrorCode.Unauthorized) masterTokenFailed(opts.authThrottle, req, '');
+        throw err;
+      }
     };
 
   const meshOrThrow = (req: IncomingMessage, res: ServerResponse): MeshIntrospection => {
