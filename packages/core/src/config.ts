@@ -4,6 +4,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { ErrorCode, FpsError } from './errors.js';
 import type { LogLevel } from './logger.js';
+import { HARDENING_DEFAULTS, hardeningSchema, type HardeningLimits } from './hardening-config.js';
 
 export type SlowConsumerPolicy = 'drop-oldest' | 'disconnect';
 
@@ -28,40 +29,7 @@ export interface RelayConfig {
     socketHighWaterMarkBytes: number;
     /** REST request bodies above this get 413. */
     maxHttpBodyBytes: number;
-    /** Connections that have not yet authenticated (TCP before its request, QUIC before AUTH); beyond it the oldest is cut. */
-    maxPreAuthConnections: number;
-    /** Open connections from one client IP, pre-auth and authenticated, per edge. */
-    maxConnectionsPerIp: number;
-    /** Time a new connection gets to send its HTTP request / WebSocket upgrade (QUIC: `quic.authTimeoutMs`). */
-    handshakeTimeoutMs: number;
-    /** File descriptors kept free of client connections for /ping, /metrics, files and links. */
-    fdReserve: number;
-    /** Authenticated connections holding a grant for one tenant (one tenant cannot take every slot). */
-    maxConnectionsPerTenant: number;
-    /** Subscriptions of one tenant across all connections of this relay. */
-    maxSubscriptionsPerTenant: number;
-    /**
-     * Distinct wildcard patterns of one tenant. A publish's matching walk visits at most
-     * maxPatternTokens trie nodes per wildcard pattern (literal ones cost one lookup per token).
-     */
-    maxWildcardPatternsPerTenant: number;
-    /** Dot-separated tokens in one subscription pattern. */
-    maxPatternTokens: number;
-    /** Wildcard tokens (`*`, `#`, `>`) in one subscription pattern. */
-    maxPatternWildcards: number;
-    /** Matching patterns listed in one WebSocket delivery frame; more matches are listed up to this many. */
-    maxDeliveryPatterns: number;
-    /** A WebSocket message whose fragments have not all arrived within this long closes the connection. */
-    wsMessageTimeoutMs: number;
-    /** The relay pings each WebSocket this often; 0 turns keepalive off. */
-    wsPingIntervalMs: number;
-    /** A WebSocket that has not answered a ping within this long is cut (half-open peers). */
-    wsPongTimeoutMs: number;
-    /** Fan-out work per tenant: publishes plus deliveries per second (0: unlimited). */
-    maxDeliveriesPerTenantPerSecond: number;
-    /** Failed authentications per client IP before the IP is refused with backoff. */
-    authFailuresPerIp: number;
-  };
+  } & HardeningLimits;
   /** How long a connection told to RECONNECT keeps being served (contract §10.9). */
   reconnectGraceMs: number;
   /** Hard upper bound on a graceful shutdown, close handshakes included. */
@@ -223,24 +191,7 @@ export const RELAY_DEFAULTS: Readonly<Omit<RelayConfig, 'masterToken' | 'tls' | 
     slowConsumerPolicy: 'drop-oldest' as SlowConsumerPolicy,
     socketHighWaterMarkBytes: 256 * KiB,
     maxHttpBodyBytes: 64 * KiB,
-    // Pre-authentication bounds (docs/security.md): an unauthenticated peer costs at most one of
-    // these slots for at most handshakeTimeoutMs.
-    maxPreAuthConnections: 1024,
-    maxConnectionsPerIp: 1024,
-    handshakeTimeoutMs: 5000,
-    fdReserve: 256,
-    maxConnectionsPerTenant: 2500,
-    maxSubscriptionsPerTenant: 100_000,
-    maxWildcardPatternsPerTenant: 1024,
-    maxPatternTokens: 16,
-    maxPatternWildcards: 4,
-    maxDeliveryPatterns: 32,
-    wsMessageTimeoutMs: 10_000,
-    wsPingIntervalMs: 15_000,
-    wsPongTimeoutMs: 10_000,
-    // Above what one relay core delivers (docs/benchmarks.md: ~270k/s): it binds on larger hosts.
-    maxDeliveriesPerTenantPerSecond: 500_000,
-    authFailuresPerIp: 20,
+    ...HARDENING_DEFAULTS,
   },
   reconnectGraceMs: 10_000, // contract §10.9: at least 10 s
   shutdownGraceMs: 15_000,
@@ -284,21 +235,7 @@ export const relayConfigSchema = {
         slowConsumerPolicy: { enum: ['drop-oldest', 'disconnect'] },
         socketHighWaterMarkBytes: positiveInt,
         maxHttpBodyBytes: positiveInt,
-        maxPreAuthConnections: positiveInt,
-        maxConnectionsPerIp: positiveInt,
-        handshakeTimeoutMs: { type: 'integer', minimum: 100, maximum: 120_000 },
-        fdReserve: { type: 'integer', minimum: 0 },
-        maxConnectionsPerTenant: positiveInt,
-        maxSubscriptionsPerTenant: positiveInt,
-        maxWildcardPatternsPerTenant: positiveInt,
-        maxPatternTokens: { type: 'integer', minimum: 1, maximum: 128 },
-        maxPatternWildcards: { type: 'integer', minimum: 0, maximum: 128 },
-        maxDeliveryPatterns: { type: 'integer', minimum: 1, maximum: 1000 },
-        wsMessageTimeoutMs: { type: 'integer', minimum: 100 },
-        wsPingIntervalMs: { type: 'integer', minimum: 0 },
-        wsPongTimeoutMs: { type: 'integer', minimum: 100 },
-        authFailuresPerIp: positiveInt,
-        maxDeliveriesPerTenantPerSecond: { type: 'integer', minimum: 0 },
+        ...hardeningSchema,
       },
     },
     reconnectGraceMs: { type: 'integer', minimum: 0 },

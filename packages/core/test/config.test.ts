@@ -127,3 +127,16 @@ test('mesh: optional; files required; defaults derived from the HTTP address; st
   assert.match(problemsOf({ ...base, mesh: { ...files, seeds: ['nohost'] } }), /mesh\.seeds\[0\]/);
   assert.match(problemsOf({ ...base, mesh: { ...files, probeInterval: 5 } }), /mesh\.probeInterval: unknown key/);
 });
+
+test('hardening limits: defaults on, validated strictly; master tokens need 32 characters', () => {
+  const c = resolveRelayConfig({ masterToken: 'x'.repeat(32) });
+  assert.equal(c.limits.maxPreAuthConnections, 1024);
+  assert.equal(c.limits.handshakeTimeoutMs, 5000);
+  assert.equal(c.limits.maxPatternTokens, 16);
+  assert.equal(c.quic.authTimeoutMs, 5000);
+  assert.equal(c.mesh, undefined);
+  assert.equal(resolveRelayConfig({ masterToken: 'x'.repeat(32), limits: { maxConnectionsPerTenant: 7 } }).limits.maxConnectionsPerTenant, 7);
+  assert.match(problemsOf({ masterToken: 'x'.repeat(32), limits: { handshakeTimeoutMs: 50 } }), /limits\.handshakeTimeoutMs/);
+  assert.match(problemsOf({ masterToken: 'x'.repeat(32), limits: { maxPatternTokens: 0 } }), /limits\.maxPatternTokens/);
+  assert.match(problemsOf({ masterToken: 'x'.repeat(31) }), /masterToken: must NOT have fewer than 32 characters/);
+});
