@@ -2,12 +2,13 @@
 // - WebSocket sessions fed random frame sequences (valid and broken commands, random binary,
 //   fragmented messages, control frames) must end either still answering PING with PONG or
 //   closed with a code RFC 6455 allows for bad input, and the relay keeps serving others;
+// - random frame sequences on an authenticated QUIC control stream must leave the relay serving;
 // - random REST requests must get a known status, never a 5xx.
 // Bounded: FUZZ_RUNS (default 25) sequences of at most 25 frames; longer with FUZZ_RUNS=1000.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { MASTER_TOKEN, TestEnv, http, type Relay } from './conformance/helpers.js';
+import { MASTER_TOKEN, TestEnv, http, sleep, type Relay } from './conformance/helpers.js';
 import { RawFrameReader, clientFrame, rawUpgrade } from './conformance/rawws.js';
 import { encodePublishV1 } from './conformance/codec.js';
 
@@ -117,4 +118,40 @@ test('random REST requests get a known status, never a 5xx', async () => {
     ),
     { numRuns: RUNS * 4 },
   );
+});
+
+test('random frames on a QUIC control stream after a valid AUTH: the relay answers or closes that connection, and keeps serving', async () => {
+  const { QuicEndpoint } = await import('@fastpubsub/quic');
+  const { QuicEdgeClient } = await import('@fastpubsub/client/quic');
+  const { FrameType, encodeAuth, encodeFrame } = await import('@fastpubsub/wire');
+  const quicRelay = await env.relay({ limits: { authFailuresPerIp: 1_000_000 } });
+  const quicToken = await env.token(quicRelay);
+  const endpoint = new QuicEndpoint({ host: '127.0.0.1' });
+  const types = Object.values(FrameType) as number[];
+  const frameArb = fc.oneof(
+    fc.tuple(fc.constantFrom(...types), fc.string({ maxLength: 12 }), fc.uint8Array({ maxLength: 48 })).map(([t, topic, p]) => Buffer.from(encodeFrame(t, topic, p))),
+    fc.uint8Array({ maxLength: 48 }).map((b) => Buffer.from(b)),
+  );
+  try {
+    await fc.assert(
+      fc.asyncProperty(fc.array(frameArb, { maxLength: 12 }), async (frames) => {
+        const conn = await endpoint.connect({ host: '127.0.0.1', port: quicRelay.quicPort as number, alpn: ['fastpubsub/1'], caPem: quicRelay.quicCaPem as string });
+        try {
+          const s = conn.openBidiStream();
+          s.on('data', () => undefined);
+          s.write(Buffer.concat([Buffer.from(encodeAuth({ token: quicToken })), ...frames]));
+          await sleep(30);
+        } finally {
+          conn.close(0, 'done');
+        }
+        // The relay still admits and serves a well-behaved client.
+        const q = await QuicEdgeClient.connect({ host: '127.0.0.1', port: quicRelay.quicPort as number, token: quicToken, caPem: quicRelay.quicCaPem as string });
+        await q.ping();
+        await q.closed();
+      }),
+      { numRuns: Math.max(5, Math.floor(RUNS / 2)) },
+    );
+  } finally {
+    await endpoint.close(0, 'done');
+  }
 });
