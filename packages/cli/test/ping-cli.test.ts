@@ -8,7 +8,7 @@ import { startRelay, type Relay } from '@fastpubsub/relay';
 import { createServer, connect as tcpConnect, type Server } from 'node:net';
 import { cli, exitWithin, killChildren } from './harness.js';
 
-const MASTER = 'cli-ping-master-token';
+const MASTER = 'cli-ping-master-token-0123456789abc';
 
 /** A TCP proxy adding `delayMs` to every chunk in both directions. */
 async function delayProxy(targetPort: number, delayMs: number): Promise<{ url: string; server: Server }> {

@@ -8,7 +8,7 @@ import { startRelay, type Relay } from '@fastpubsub/relay';
 import { createToken } from '@fastpubsub/client/node';
 import { cli, exitWithin, killChildren } from './harness.js';
 
-const MASTER = 'cli-pubsub-master-token';
+const MASTER = 'cli-pubsub-master-token-0123456789a';
 
 async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;

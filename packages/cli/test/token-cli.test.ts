@@ -8,7 +8,7 @@ import { startRelay, type Relay } from '@fastpubsub/relay';
 import { connect, ClientError } from '@fastpubsub/client/node';
 import { cli, exitWithin, killChildren } from './harness.js';
 
-const MASTER = 'cli-token-master-token';
+const MASTER = 'cli-token-master-token-0123456789abc';
 
 let relay: Relay;
 let dataDir: string;

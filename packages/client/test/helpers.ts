@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createToken } from '../src/admin.js';
 import type { Client, Message, Subscription } from '../src/index.js';
 
-export const MASTER = 'mt-test-master-token';
+export const MASTER = 'mt-test-master-token-0123456789abcd';
 
 export interface TestRelay {
   relay: Relay;

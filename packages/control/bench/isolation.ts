@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { arg, summary } from './stats.js';
 
-const OPERATOR = 'bench-operator-token';
+const OPERATOR = 'bench-operator-token-0123456789abcdef';
 const repeats = Number(arg('repeats', '10'));
 const phaseMs = Number(arg('phase-ms', '2000'));
 const quietRate = Number(arg('rate', '500'));

@@ -13,8 +13,8 @@ import { startControl, type Control } from '@fastpubsub/control';
 import { EtcdCluster } from '../test/etcd-cluster.js';
 import { arg, summary } from './stats.js';
 
-const OPERATOR = 'bench-operator-token';
-const POP = 'bench-pop-token';
+const OPERATOR = 'bench-operator-token-0123456789abcdef';
+const POP = 'bench-pop-token-0123456789abcdefghij';
 
 function upgrade(wsUrl: string, token: string): Promise<number> {
   return new Promise((resolve) => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { startRelay } from '@fastpubsub/testkit/relay';
 import { startControl } from '@fastpubsub/control';
 
-const OPERATOR = process.argv[2] ?? 'bench-operator-token';
+const OPERATOR = process.argv[2] ?? 'bench-operator-token-0123456789abcdef';
 const dir = await mkdtemp(join(tmpdir(), 'fps-bench-iso-'));
 const control = await startControl({
   listen: { host: '127.0.0.1', port: 0 },

@@ -44,7 +44,8 @@ export const CONTROL_DEFAULTS = Object.freeze({
   defaultKbPerSec: 16384,
 });
 
-const secret = { type: 'string', minLength: 1, pattern: '^\\S+$' } as const;
+// Operator and PoP tokens mint or accept every tenant's credentials: 32 characters at least.
+const secret = { type: 'string', minLength: 32, pattern: '^\\S+$' } as const;
 const schema = {
   type: 'object',
   additionalProperties: false,

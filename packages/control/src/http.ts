@@ -4,6 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, FpsError, httpStatusFor, isFpsError, type Logger } from '@fastpubsub/core';
+import { AuthFailureThrottle } from '@fastpubsub/protocol';
 import { openapi } from './openapi.js';
 import { ROUTES, allowed, matchPath, type RouteKey } from './routes.js';
 import type { ControlService, Principal } from './service.js';
@@ -36,6 +37,8 @@ export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res
   const s = o.service;
   const operator = digest(o.operatorToken);
   const pop = digest(o.popToken);
+  // Failed bearer tokens: logged (never the secret) and throttled per IP with backoff (docs/security.md).
+  const throttle = new AuthFailureThrottle({ failuresPerIp: 20, logger: o.logger.child({ component: 'auth' }) });
 
   const principal = async (authorization: string | undefined): Promise<Principal | undefined> => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
@@ -129,8 +132,20 @@ export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res
         return;
       }
       const routeParams = matchPath(route.path, path) ?? params ?? {};
+      const ip = req.socket.remoteAddress ?? '';
+      // PoPs' own calls (heartbeats, watch, usage) are never throttled: guessers through a PoP
+      // share its address, and must not cut it off from its control plane.
+      const isPop = same(digest(/^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1] ?? ''), pop);
+      if (route.auth !== 'none' && !isPop) {
+        const wait = throttle.retryAfterSeconds(ip, 'control');
+        if (wait > 0) {
+          res.setHeader('Retry-After', String(wait));
+          throw new FpsError(ErrorCode.RateLimited, `too many failed authentications; retry in ${wait} s`);
+        }
+      }
       const who = route.auth === 'none' ? undefined : await principal(req.headers.authorization);
       if (route.auth !== 'none' && who === undefined) {
+        throttle.failed(ip, 'control', 'bad_token', /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? '')?.[1]);
         throw new FpsError(ErrorCode.Unauthorized, 'a valid bearer token is required (operator, tenant master token or PoP token)');
       }
       if (!allowed(route.auth, who, routeParams['tenant'])) throw new FpsError(ErrorCode.Forbidden, 'not allowed with this token');
@@ -140,7 +155,12 @@ export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res
         params: routeParams,
         query: url.searchParams,
         who,
-        body: () => readJsonBody(req, o.maxBodyBytes),
+        body: () => {
+          // JSON only: a browser form post (text/plain, form encodings) cannot reach the API.
+          const type = (req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase();
+          if (type !== 'application/json') return Promise.reject(new FpsError(ErrorCode.UnsupportedMediaType, 'Content-Type must be application/json'));
+          return readJsonBody(req, o.maxBodyBytes);
+        },
       });
       if (out !== undefined) sendJson(res, out.status ?? 200, out.body);
     };
@@ -150,7 +170,7 @@ export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res
       else if (fps.code === ErrorCode.StoreUnavailable) o.logger.warn('store unavailable', { path, message: fps.message });
       const code = fps?.code ?? ErrorCode.Internal;
       const status = httpStatusFor(code);
-      if ((status === 503 || status === 429) && !res.headersSent) res.setHeader('Retry-After', '1');
+      if ((status === 503 || status === 429) && !res.headersSent && !res.hasHeader('Retry-After')) res.setHeader('Retry-After', '1');
       sendJson(res, status, { error: code, message: fps?.message ?? 'internal error' });
     });
   };

@@ -23,7 +23,7 @@ test('help exits 0, bad flags exit 2, bad config exits 1', () => {
 
 test('serves until SIGTERM, then exits 0', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'fps-control-cli-'));
-  const child = spawn(process.execPath, [...nodeArgs, '--listen', '127.0.0.1:0', '--operator-token', 'op-secret-1', '--data-dir', dir, '--log-level', 'silent'], {
+  const child = spawn(process.execPath, [...nodeArgs, '--listen', '127.0.0.1:0', '--operator-token', 'op-secret-1-0123456789abcdefghijklmn', '--data-dir', dir, '--log-level', 'silent'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   try {
@@ -40,7 +40,7 @@ test('serves until SIGTERM, then exits 0', async () => {
       });
     });
     assert.equal((await http(url, 'GET', '/ping', { bearer: null })).text, 'pong');
-    assert.equal((await http(url, 'POST', '/v1/tenants', { bearer: 'op-secret-1', body: { id: 'x' } })).status, 201);
+    assert.equal((await http(url, 'POST', '/v1/tenants', { bearer: 'op-secret-1-0123456789abcdefghijklmn', body: { id: 'x' } })).status, 201);
     const code = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     child.kill('SIGTERM');
     assert.equal(await code, 0);

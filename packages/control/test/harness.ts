@@ -19,7 +19,7 @@ import {
 } from '@fastpubsub/testkit/relay';
 
 export { MASTER_TOKEN };
-export const POP_TOKEN = 'test-pop-token-abcdef';
+export const POP_TOKEN = 'test-pop-token-abcdef-0123456789abcdef';
 
 export class ControlEnv {
   readonly controls: Control[] = [];

@@ -182,3 +182,36 @@ test('ws: per-IP connection attempts past the configured rate get 429 before the
   const text = await scrapeMetrics(relay);
   assert.equal(metricValue(text, 'fastpubsub_rate_limited_total', { scope: 'ip' }), 4);
 });
+
+for (const edge of EDGES) {
+  test(`${edge.kind}: a connection flood at 10x one tenant's limit is refused; another tenant connects and receives every message`, async () => {
+    const control = await env.control();
+    const LIMIT = 5;
+    assert.equal((await http(control.url, 'POST', '/v1/tenants', { body: { id: 'greedy', limits: { maxConnections: LIMIT } } })).status, 201);
+    assert.equal((await http(control.url, 'POST', '/v1/tenants', { body: { id: 'calm' } })).status, 201);
+    const relay = await env.relay([control.url]);
+    const tokG = await getToken(relay.httpUrl, { tenant_grants: [grant('greedy')] });
+    const tokC = await getToken(relay.httpUrl, { tenant_grants: [grant('calm')] });
+    let admitted = 0;
+    let refused = 0;
+    for (let i = 0; i < 10 * LIMIT; i++) {
+      try {
+        const c = await edge.connect(relay, tokG);
+        open.push(c);
+        await c.ping();
+        admitted++;
+      } catch {
+        refused++;
+      }
+    }
+    assert.equal(admitted, LIMIT, `greedy admitted ${admitted}`);
+    assert.equal(refused, 9 * LIMIT);
+    const [pub, sub] = await Promise.all([edge.connect(relay, tokC), edge.connect(relay, tokC)]);
+    open.push(pub!, sub!);
+    await sub!.subscribe('calm', 'c.#');
+    for (let i = 0; i < 20; i++) pub!.publish('calm', 'c.x', String(i));
+    const got: string[] = [];
+    for (let i = 0; i < 20; i++) got.push((await sub!.nextMessage(3000)).payload.toString());
+    assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => String(i)));
+  });
+}

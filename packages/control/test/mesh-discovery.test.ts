@@ -29,7 +29,7 @@ test('two relays with no mesh seeds discover each other through the PoP registry
     ((await http(control.url, 'GET', '/v1/pops')).json as { pops: Array<{ id: string; mesh?: string; meshId?: string }> }).pops;
   await waitFor(async () => (await pops()).filter((p) => p.mesh !== undefined && p.meshId !== undefined).length === 2, 3000, 'both mesh endpoints registered');
   await waitFor(async () => {
-    const links = ((await http(relays[0]!.httpUrl, 'GET', '/v1/mesh/links', { bearer: null })).json as { links: Array<{ peer?: string; id?: string }> }).links;
+    const links = ((await http(relays[0]!.httpUrl, 'GET', '/v1/mesh/links')).json as { links: Array<{ peer?: string; id?: string }> }).links;
     return links.length > 0;
   }, 10_000, 'a mesh link r1 <-> r2 from the registry');
 

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, FpsError } from './errors.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, assertPrivate } from './private-files.js';
 
 const CHECKSUM_CHARS = 16;
 const checksum = (json: string): string => createHash('sha256').update(json).digest('hex').slice(0, CHECKSUM_CHARS);
@@ -61,7 +62,10 @@ export class ChecksummedLog {
    */
   static async open(dir: string, name: string): Promise<{ log: ChecksummedLog; records: unknown[] }> {
     const log = new ChecksummedLog(dir, name);
-    await mkdir(dir, { recursive: true });
+    // Stores hold token hashes and signing keys: private directory and file (private-files.ts).
+    await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    await assertPrivate(dir, 'store directory');
+    await assertPrivate(log.#path, 'store file');
     await rm(log.#tmpPath, { force: true });
     let text = '';
     try {
@@ -74,7 +78,7 @@ export class ChecksummedLog {
       const r = line === '' ? undefined : decodeLine(line);
       if (r !== undefined) records.push(r);
     }
-    log.#file = await open(log.#path, 'a');
+    log.#file = await open(log.#path, 'a', PRIVATE_FILE_MODE);
     log.#lines = records.length;
     return { log, records };
   }
@@ -104,7 +108,7 @@ export class ChecksummedLog {
     this.#open();
     await this.#file?.close();
     this.#file = undefined;
-    const tmp = await open(this.#tmpPath, 'w');
+    const tmp = await open(this.#tmpPath, 'w', PRIVATE_FILE_MODE);
     let count = 0;
     try {
       let body = '';
@@ -119,7 +123,7 @@ export class ChecksummedLog {
     }
     await rename(this.#tmpPath, this.#path);
     await fsyncDir(this.#dir);
-    this.#file = await open(this.#path, 'a');
+    this.#file = await open(this.#path, 'a', PRIVATE_FILE_MODE);
     this.#lines = count;
   }
 

@@ -4,6 +4,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { ErrorCode, FpsError } from './errors.js';
 import type { LogLevel } from './logger.js';
+import { HARDENING_DEFAULTS, hardeningSchema, type HardeningLimits } from './hardening-config.js';
 
 export type SlowConsumerPolicy = 'drop-oldest' | 'disconnect';
 
@@ -36,7 +37,7 @@ export interface RelayConfig {
      */
     defaultIngressKbPerSec: number;
     defaultEgressKbPerSec: number;
-  };
+  } & HardeningLimits;
   /** How long a connection told to RECONNECT keeps being served (contract §10.9). */
   reconnectGraceMs: number;
   /** Hard upper bound on a graceful shutdown, close handshakes included. */
@@ -77,6 +78,8 @@ export interface MeshConfig {
   linkQueueBytes: number;
   /** Channel patterns sent over two disjoint paths (first copy delivered). */
   redundantChannels: string[];
+  /** /v1/mesh/links and /v1/mesh/routes answer without the master token. */
+  publicIntrospection: boolean;
   /** Route hysteresis: switch next hop only when better by max(marginMs, marginRatio × cost) for holdMs. */
   switchMarginMs: number;
   switchMarginRatio: number;
@@ -155,7 +158,7 @@ export const QUIC_DEFAULTS: Readonly<Omit<QuicEdgeConfig, 'listen' | 'certFile' 
   streamReceiveWindowBytes: 256 * KiB,
   connectionReceiveWindowBytes: 8 * MiB,
   idleTimeoutMs: 10_000,
-  authTimeoutMs: 10_000,
+  authTimeoutMs: 5000,
   // Loss recovery, tuned for latency (measured: docs/benchmarks.md bench:loss). Cubic as RFC 9002
   // §7 allows any controller; random loss is what the tail is made of, not congestion.
   congestion: 'cubic' as const,
@@ -182,6 +185,7 @@ export const MESH_DEFAULTS: Readonly<Omit<MeshConfig, 'listen' | 'advertise' | '
   deadAfterMs: 200,
   linkQueueBytes: 4 * MiB,
   redundantChannels: [],
+  publicIntrospection: false,
   switchMarginMs: 1,
   switchMarginRatio: 0.05,
   switchHoldMs: 2000,
@@ -201,11 +205,15 @@ export const RELAY_DEFAULTS: Readonly<Omit<RelayConfig, 'masterToken' | 'tls' | 
     maxHttpBodyBytes: 64 * KiB,
     defaultIngressKbPerSec: 16384, // contract §11.7: the documented maximum
     defaultEgressKbPerSec: 16384,
+    ...HARDENING_DEFAULTS,
   },
   reconnectGraceMs: 10_000, // contract §10.9: at least 10 s
   shutdownGraceMs: 15_000,
   logLevel: 'info' as LogLevel,
 });
+
+/** Shortest master / operator token accepted at start-up. */
+export const MIN_SECRET_LENGTH = 32;
 
 const positiveInt = { type: 'integer', minimum: 1 } as const;
 const nonBlank = { type: 'string', minLength: 1, pattern: '\\S' } as const;
@@ -220,7 +228,8 @@ export const relayConfigSchema = {
       additionalProperties: false,
       properties: { host: nonBlank, port: { type: 'integer', minimum: 0, maximum: 65535 } },
     },
-    masterToken: { type: 'string', minLength: 1, pattern: '^\\S+$' },
+    // A master token guesses every tenant's tokens into existence: 32 characters at least.
+    masterToken: { type: 'string', minLength: MIN_SECRET_LENGTH, pattern: '^\\S+$' },
     region: nonBlank,
     dataDir: nonBlank,
     tls: {
@@ -243,6 +252,7 @@ export const relayConfigSchema = {
         // 0: unlimited (for benchmarks and trusted internal networks); else the token range.
         defaultIngressKbPerSec: { anyOf: [{ const: 0 }, { type: 'integer', minimum: 8, maximum: 16384 }] },
         defaultEgressKbPerSec: { anyOf: [{ const: 0 }, { type: 'integer', minimum: 8, maximum: 16384 }] },
+        ...hardeningSchema,
       },
     },
     reconnectGraceMs: { type: 'integer', minimum: 0 },
@@ -298,6 +308,7 @@ export const relayConfigSchema = {
         deadAfterMs: { type: 'integer', minimum: 50 },
         linkQueueBytes: { type: 'integer', minimum: 64 * KiB },
         redundantChannels: { type: 'array', items: nonBlank },
+        publicIntrospection: { type: 'boolean' },
         switchMarginMs: { type: 'number', minimum: 0 },
         switchMarginRatio: { type: 'number', minimum: 0 },
         switchHoldMs: { type: 'integer', minimum: 0 },

@@ -12,6 +12,8 @@ export const ErrorCode = {
   PayloadTooLarge: 'payload_too_large',
   RateLimited: 'rate_limited',
   TooManySubscriptions: 'too_many_subscriptions',
+  /** A SUB pattern over the relay's complexity limits (tokens or wildcards per pattern). */
+  PatternTooComplex: 'pattern_too_complex',
   // Authentication and admission (HTTP 401/403 before an upgrade).
   Unauthorized: 'unauthorized',
   TokenExpired: 'token_expired',
@@ -26,6 +28,7 @@ export const ErrorCode = {
   /** The resource already exists (HTTP 409). */
   Conflict: 'conflict',
   BadRequest: 'bad_request',
+  UnsupportedMediaType: 'unsupported_media_type',
   ShuttingDown: 'shutting_down',
   Internal: 'internal',
 } as const;
@@ -66,6 +69,8 @@ export function httpStatusFor(code: ErrorCode): number {
       return 409;
     case ErrorCode.PayloadTooLarge:
       return 413;
+    case ErrorCode.UnsupportedMediaType:
+      return 415;
     case ErrorCode.RateLimited:
       return 429;
     case ErrorCode.StoreUnavailable:

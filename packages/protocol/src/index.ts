@@ -57,3 +57,4 @@ export {
   type WatchEvent,
   type PopRecord,
 } from './control-api.js';
+export { AuthFailureThrottle, isAuthFailure, tokenIdForLog, type FailureCounter } from './access/auth-failures.js';

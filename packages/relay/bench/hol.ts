@@ -34,7 +34,7 @@ const PAYLOAD = Math.max(8, Number(process.argv.find((a) => a.startsWith('--payl
 const PUB_BUFFER_LIMIT = 1024 * 1024;
 const SUBS = 10;
 const TICK_MS = 1;
-const MASTER = 'bench-master-token-0123456789';
+const MASTER = 'bench-master-token-0123456789abcdef';
 
 interface Target {
   httpUrl: string;

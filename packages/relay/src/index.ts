@@ -9,7 +9,9 @@ export type { TicketClaims, PublicJwk, TenantLimits, ChannelLimits, PopState, Wa
 export { emptyPopState } from '@fastpubsub/protocol';
 export { ControlClient, type ControlClientOptions, type TokenOp } from './control-client/index.js';
 export { RegistryDiscovery, type RegistrySource } from './mesh/link/registry-discovery.js';
-export { Admission, TokenBucket, type AdmitResult, type TenantUsage } from './limits/index.js';
+export { Admission, TokenBucket, patternComplexityRefusal, type AdmitResult, type TenantUsage } from './limits/index.js';
+// For the attack suite's matching-cost benchmark (bench/attack).
+export { SubscriptionIndex } from './fanout/index.js';
 export {
   parseAccessToken,
   formatAccessToken,

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import {
   ErrorCode,
   FpsError,
+  assertPrivate,
   createLogger,
   resolveRelayConfig,
   systemClock,
@@ -16,10 +17,11 @@ import {
   type RelayConfig,
   type RelayConfigInput,
 } from '@fastpubsub/core';
-import { EmbeddedTokenStore, TokenService } from './auth/index.js';
+import { AuthFailureThrottle } from '@fastpubsub/protocol';
+import { EmbeddedTokenStore, TokenService, throttledVerifier } from './auth/index.js';
 import { ControlClient } from './control-client/index.js';
 import { RegistryDiscovery } from './mesh/link/registry-discovery.js';
-import { Admission } from './limits/index.js';
+import { Admission, FanoutBudget, PreAuthGate, RefusalCounters, TenantCapacity, processDescriptorLimit } from './limits/index.js';
 import { registerAdmissionMetrics } from './limits/metrics.js';
 import { Dispatcher } from './delivery/index.js';
 import { RelayMetrics } from './metrics.js';
@@ -88,7 +90,8 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     subscriptions: (): number => dispatcher.size,
   });
   // Both edges (and the mesh) feed this one fan-out core.
-  const dispatcher: Dispatcher = new Dispatcher({ metrics, random });
+  const fanoutBudget = new FanoutBudget(config.limits.maxDeliveriesPerTenantPerSecond);
+  const dispatcher: Dispatcher = new Dispatcher({ metrics, random, charge: (tenant, n) => fanoutBudget.charge(tenant, n, now()) });
   // With a control plane: signed tickets verified locally, limits enforced, token calls forwarded.
   const cc = config.control;
   const admission = cc === undefined ? undefined : new Admission({ ipAttemptsPerSecond: cc.ipAttemptsPerSecond ?? 0 });
@@ -110,14 +113,27 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
           ...(cc.usageReportMs === undefined ? {} : { usageReportMs: cc.usageReportMs }),
         });
   if (admission !== undefined) registerAdmissionMetrics(metrics.registry, admission);
+  const connectionRefusals = new RefusalCounters(
+    metrics.registry,
+    'fastpubsub_connections_refused_total',
+    'Connections cut or refused by connection limits (pre-auth cap, per IP, handshake deadline, capacity), by edge and reason.',
+    ['edge', 'reason'],
+  );
+  const authThrottle = new AuthFailureThrottle({
+    failuresPerIp: config.limits.authFailuresPerIp,
+    counters: new RefusalCounters(metrics.registry, 'fastpubsub_auth_failures_total', 'Failed authentications (and attempts refused while throttled), by edge and reason.', ['edge', 'reason']),
+    logger: logger.child({ component: 'auth' }),
+  });
   const verifier = control?.verifier ?? tokens;
+  const capacity = new TenantCapacity(config.limits);
   const edge = new WsEdge({
     config,
-    verifier,
+    verifier: throttledVerifier(authThrottle, verifier, 'ws'),
     dispatcher,
     metrics,
     logger,
     now,
+    capacity,
     ...(admission === undefined ? {} : { admission }),
     // The mesh starts after the edges; until then (and without one) this relay is the whole network.
     interestReady: (timeoutMs) => built.mesh?.interestReady(timeoutMs) ?? Promise.resolve(true),
@@ -133,11 +149,19 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     isShuttingDown: () => shuttingDown,
     mesh: () => built.mesh,
     logger,
+    authThrottle,
+    publicMeshIntrospection: config.mesh?.publicIntrospection ?? false,
     ...(control === undefined ? {} : { tokenProxy: (op, auth, body) => control.forwardToken(op, auth, body) }),
   });
   const server: HttpServer = tlsOptions === undefined ? createHttpServer(api) : createHttpsServer(tlsOptions, api);
   server.on('upgrade', (req, socket, head: Buffer) => edge.handleUpgrade(req, socket, head));
   server.on('clientError', (_err, socket) => socket.destroy());
+  new PreAuthGate(config.limits, (reason) => connectionRefusals.inc({ edge: 'ws', reason })).attach(server);
+  const fdLimit = processDescriptorLimit();
+  const fdNeeded = config.limits.maxConnections + config.limits.maxPreAuthConnections + config.limits.fdReserve;
+  if (fdLimit !== undefined && fdLimit < fdNeeded) {
+    logger.warn('the descriptor limit is below the configured capacity: raise it (ulimit -n) or lower limits.maxConnections', { fdLimit, fdNeeded });
+  }
 
   try {
     await control?.start();
@@ -158,12 +182,14 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
       quicCaPem = quicTls.caPem;
       built.quic = new QuicEdge({
         config,
-        verifier,
+        verifier: throttledVerifier(authThrottle, verifier, 'quic'),
         dispatcher,
         metrics,
         logger: logger.child({ component: 'quic-edge' }),
         now,
         tls: quicTls,
+        onRefused: (reason) => connectionRefusals.inc({ edge: 'quic', reason }),
+        capacity,
         ...(admission === undefined ? {} : { admission }),
       });
     } catch (err) {
@@ -247,6 +273,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
 }
 
 async function readTls(tls: { certFile: string; keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
+  await assertPrivate(tls.keyFile, 'tls.keyFile');
   const read = async (key: 'certFile' | 'keyFile'): Promise<Buffer> => {
     try {
       return await readFile(tls[key]);

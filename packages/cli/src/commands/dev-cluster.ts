@@ -103,7 +103,7 @@ export async function startDevCluster(topologyInput: unknown, opts: DevClusterOp
   const topology: Topology = parseTopology(topologyInput);
   const ownDir = opts.dir === undefined;
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'fastpubsub-dev-')));
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const masterToken = opts.masterToken ?? `dev-${randomBytes(16).toString('hex')}`;
   const ids = topology.nodes.map((n) => n.id);
   const pki = await createMeshPki(join(dir, 'pki'), ids);
@@ -175,11 +175,14 @@ export async function startDevCluster(topologyInput: unknown, opts: DevClusterOp
               return `${a.host}:${a.port}`;
             }),
             peerExchange: false,
+            // A loopback-only development mesh: its route tables may be read without a token.
+            publicIntrospection: true,
             ...opts.mesh,
           },
         };
         const file = join(dir, `${id}.json`);
-        await writeFile(file, JSON.stringify(config, null, 2));
+        // The config holds the master and PoP tokens: readable by this user only.
+        await writeFile(file, JSON.stringify(config, null, 2), { mode: 0o600 });
         const child = spawn(process.execPath, relayCommand(file), {
           env: { ...process.env, FASTPUBSUB_MASTER_TOKEN: '' },
           stdio: ['ignore', 'pipe', 'pipe'],

@@ -12,7 +12,7 @@ Runs a FastPubSub relay: WebSocket edge (contract v0.1) and REST on one port.
 
 Options:
   --listen HOST:PORT    address to serve on (default ${d.listen.host}:${d.listen.port}; port 0 = any free port)
-  --master-token TOKEN  admin secret for the token REST calls (or env FASTPUBSUB_MASTER_TOKEN)
+  --master-token TOKEN  admin secret for the token REST calls, 32+ characters (or env FASTPUBSUB_MASTER_TOKEN)
   --config FILE         JSON config file; flags override its values
   --data-dir DIR        where tokens are stored (default ${d.dataDir})
   --region R            this edge's region for token restrictions (default ${d.region})
@@ -27,7 +27,14 @@ maxSubscriptionsPerConnection (${d.limits.maxSubscriptionsPerConnection}), maxCo
 outboundQueueBytes (${d.limits.outboundQueueBytes}), slowConsumerPolicy (${d.limits.slowConsumerPolicy} | disconnect),
 socketHighWaterMarkBytes (${d.limits.socketHighWaterMarkBytes}), maxHttpBodyBytes (${d.limits.maxHttpBodyBytes}),
 defaultIngressKbPerSec (${d.limits.defaultIngressKbPerSec}), defaultEgressKbPerSec (${d.limits.defaultEgressKbPerSec}): the
-per-connection rate written into tokens minted without one, 8–16384 KB/s},
+per-connection rate written into tokens minted without one, 8–16384 KB/s,
+and the hardening limits of docs/security.md: maxPreAuthConnections (${d.limits.maxPreAuthConnections}),
+maxConnectionsPerIp (${d.limits.maxConnectionsPerIp}), handshakeTimeoutMs (${d.limits.handshakeTimeoutMs}), fdReserve (${d.limits.fdReserve}),
+maxConnectionsPerTenant (${d.limits.maxConnectionsPerTenant}), maxSubscriptionsPerTenant (${d.limits.maxSubscriptionsPerTenant}),
+maxWildcardPatternsPerTenant (${d.limits.maxWildcardPatternsPerTenant}), maxPatternTokens (${d.limits.maxPatternTokens}),
+maxPatternWildcards (${d.limits.maxPatternWildcards}), maxDeliveryPatterns (${d.limits.maxDeliveryPatterns}),
+maxDeliveriesPerTenantPerSecond (${d.limits.maxDeliveriesPerTenantPerSecond}), wsMessageTimeoutMs (${d.limits.wsMessageTimeoutMs}),
+wsPingIntervalMs (${d.limits.wsPingIntervalMs}), wsPongTimeoutMs (${d.limits.wsPongTimeoutMs}), authFailuresPerIp (${d.limits.authFailuresPerIp})},
 reconnectGraceMs (${d.reconnectGraceMs}), shutdownGraceMs (${d.shutdownGraceMs}), logLevel, discovery {edges}.
 
 SIGTERM or SIGINT: clients are sent RECONNECT and served during the grace period, then the

@@ -53,6 +53,11 @@ interface TenantRules {
 export class CompiledGrants {
   readonly #byTenant = new Map<string, TenantRules>();
 
+  /** The tenants this token holds any grant in (per-tenant capacity is charged to them). */
+  get tenants(): string[] {
+    return [...this.#byTenant.keys()];
+  }
+
   constructor(right: Pick<TokenRight, 'tenant_grants'>) {
     for (const g of right.tenant_grants) {
       for (const tenant of g.tenant_ids) {

@@ -12,6 +12,8 @@ export interface EdgeTicket {
   readonly ingressBytesPerSec: number;
   /** Per-connection rate of delivery frames, bytes/s (`egress_kb_per_sec` × 1024). */
   readonly egressBytesPerSec: number;
+  /** Tenants named in the token's grants: the connection counts against each one's capacity. */
+  readonly tenants?: readonly string[];
   canPublish(tenant: string, channel: string): boolean;
   canSubscribe(tenant: string, pattern: string): boolean;
   isExpired(nowMs: number): boolean;

@@ -4,3 +4,4 @@ export { Ticket } from './ticket.js';
 export { MemoryTokenStore, type TokenStore } from './store.js';
 export { EmbeddedTokenStore, type EmbeddedTokenStoreOptions } from './embedded-store.js';
 export { TokenService, type TokenServiceOptions, type VerifyContext } from './service.js';
+export { throttledVerifier } from './throttled-verifier.js';

@@ -45,6 +45,11 @@ export class Ticket {
     return memo(this.#sub, tenant, pattern, () => this.#grants.canSubscribe(tenant, pattern));
   }
 
+  /** The tenants named in the token's grants. */
+  get tenants(): readonly string[] {
+    return this.#grants.tenants;
+  }
+
   isExpired(nowMs: number): boolean {
     return nowMs >= this.expiresAtMs;
   }

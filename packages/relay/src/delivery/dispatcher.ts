@@ -4,7 +4,7 @@
 // keeps the delivery metrics. Hooks for the mesh: a forwarder for locally originated publishes,
 // deliverRemote() for publishes that came from another PoP, and interest-change notifications.
 import { performance } from 'node:perf_hooks';
-import { SubscriptionIndex, pickOne } from '../fanout/index.js';
+import { SubscriptionIndex, isLiteralPattern, pickOne } from '../fanout/index.js';
 import type { EdgeName, RelayMetrics } from '../metrics.js';
 import { Encodings } from './encodings.js';
 import type { DispatchMessage, Sink } from './types.js';
@@ -15,6 +15,11 @@ export interface DispatcherOptions {
   random: () => number;
   /** Result cache of the subscription index (see SubscriptionIndexOptions). */
   cacheSize?: number;
+  /**
+   * Fan-out budget per tenant: called with the publishing tenant and the number of matching
+   * subscribers before anything is delivered; false refuses the publish (limits/fanout-budget.ts).
+   */
+  charge?: (tenant: string, deliveries: number) => boolean;
 }
 
 export type Forwarder = (msg: DispatchMessage) => void;
@@ -27,11 +32,15 @@ export class Dispatcher {
   /** tenant → distinct pattern → sinks holding it: tells when a tenant's interest set changes. */
   readonly #interest = new Map<string, Map<string, number>>();
   readonly #interestListeners = new Set<InterestListener>();
+  readonly #tenantSubscriptions = new Map<string, number>();
+  readonly #wildcardPatterns = new Map<string, number>();
   #forwarder: Forwarder | undefined;
+  readonly #charge: ((tenant: string, deliveries: number) => boolean) | undefined;
 
   constructor(opts: DispatcherOptions) {
     this.#metrics = opts.metrics;
     this.#random = opts.random;
+    this.#charge = opts.charge;
     this.#index = new SubscriptionIndex<Sink>(opts.cacheSize === undefined ? {} : { cacheSize: opts.cacheSize });
   }
 
@@ -46,6 +55,20 @@ export class Dispatcher {
 
   countFor(sink: Sink): number {
     return this.#index.countFor(sink);
+  }
+
+  /** Distinct wildcard patterns held in a tenant (what bounds one publish's matching walk). */
+  wildcardPatternCountOf(tenant: string): number {
+    return this.#wildcardPatterns.get(tenant) ?? 0;
+  }
+
+  holdsPattern(tenant: string, pattern: string): boolean {
+    return this.#interest.get(tenant)?.has(pattern) ?? false;
+  }
+
+  /** (pattern, sink) subscriptions held in a tenant. */
+  subscriptionCountOf(tenant: string): number {
+    return this.#tenantSubscriptions.get(tenant) ?? 0;
   }
 
   /** Distinct patterns held in a tenant (what the mesh gossips). */
@@ -64,7 +87,11 @@ export class Dispatcher {
     if (patterns === undefined) this.#interest.set(tenant, (patterns = new Map()));
     const n = patterns.get(pattern) ?? 0;
     patterns.set(pattern, n + 1);
-    if (n === 0) this.#interestChanged(tenant);
+    this.#tenantSubscriptions.set(tenant, (this.#tenantSubscriptions.get(tenant) ?? 0) + 1);
+    if (n === 0) {
+      if (!isLiteralPattern(pattern)) this.#wildcardPatterns.set(tenant, (this.#wildcardPatterns.get(tenant) ?? 0) + 1);
+      this.#interestChanged(tenant);
+    }
     return true;
   }
 
@@ -97,10 +124,14 @@ export class Dispatcher {
     return () => this.#interestListeners.delete(listener);
   }
 
-  /** A publish accepted by one of this relay's edges: local fan-out, then the mesh forwarder. */
-  publish(msg: DispatchMessage): void {
-    this.#fanOut(msg);
+  /**
+   * A publish accepted by one of this relay's edges: local fan-out, then the mesh forwarder.
+   * Returns false, delivering and forwarding nothing, when the tenant's fan-out budget is spent.
+   */
+  publish(msg: DispatchMessage): boolean {
+    if (!this.#fanOut(msg)) return false;
     if (msg.origin !== 'mesh') this.#forwarder?.(msg);
+    return true;
   }
 
   /** A publish from another PoP: local fan-out only, never forwarded again. */
@@ -108,11 +139,15 @@ export class Dispatcher {
     this.#fanOut(msg);
   }
 
-  #fanOut(msg: DispatchMessage): void {
+  #fanOut(msg: DispatchMessage): boolean {
     const matches = this.#index.match(msg.tenant, msg.channel);
+    if (this.#charge !== undefined && !this.#charge(msg.tenant, msg.mode !== 0 ? Math.min(1, matches.size) : matches.size)) {
+      this.#metrics.dropped('tenant_budget');
+      return false;
+    }
     if (matches.size === 0) {
       this.#metrics.dropped('no_subscribers');
-      return;
+      return true;
     }
     const enc = new Encodings(msg);
     // Direct writes per edge; a relay has two edges, so two plain variables beat a map.
@@ -173,6 +208,7 @@ export class Dispatcher {
     // One observation per publish, once its last direct write is handed to a transport; queued
     // deliveries are observed by their sink when they are written.
     if (wsCount + quicCount > 0) m.observePublishToWrite((performance.now() - msg.arrivedAtMs) / 1000);
+    return true;
   }
 
   /** Returns true if the tenant's interest set changed; emits unless `emit` is false. */
@@ -180,11 +216,19 @@ export class Dispatcher {
     const patterns = this.#interest.get(tenant);
     const n = patterns?.get(pattern);
     if (patterns === undefined || n === undefined) return false;
+    const total = (this.#tenantSubscriptions.get(tenant) ?? 1) - 1;
+    if (total <= 0) this.#tenantSubscriptions.delete(tenant);
+    else this.#tenantSubscriptions.set(tenant, total);
     if (n > 1) {
       patterns.set(pattern, n - 1);
       return false;
     }
     patterns.delete(pattern);
+    if (!isLiteralPattern(pattern)) {
+      const w = (this.#wildcardPatterns.get(tenant) ?? 1) - 1;
+      if (w <= 0) this.#wildcardPatterns.delete(tenant);
+      else this.#wildcardPatterns.set(tenant, w);
+    }
     if (patterns.size === 0) this.#interest.delete(tenant);
     if (emit) this.#emitInterest(tenant);
     return true;

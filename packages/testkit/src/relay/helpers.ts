@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import { startRelay } from '@fastpubsub/relay';
 import { decodeDelivery, encodePublishV1, type Delivery } from './codec.js';
 
-export const MASTER_TOKEN = 'test-master-token-0123456789';
+export const MASTER_TOKEN = 'test-master-token-0123456789abcdef';
 
 export type Relay = Awaited<ReturnType<typeof startRelay>>;
 export type RelayOptions = Parameters<typeof startRelay>[0];
@@ -428,7 +428,7 @@ export class TestEnv {
 
 export const KNOWN_ERR_CODES = new Set([
   'permission_denied', 'bad_frame', 'bad_command', 'invalid_pattern', 'invalid_name',
-  'payload_too_large', 'too_many_subscriptions', 'token_expired', 'rate_limited',
+  'payload_too_large', 'too_many_subscriptions', 'pattern_too_complex', 'token_expired', 'rate_limited',
 ]);
 
 /** Asserts an `ERR:{code}[:{detail}]` text frame with a known code (and `code` when given). */

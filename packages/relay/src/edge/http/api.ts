@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, FpsError, httpStatusFor, isFpsError, type Logger } from '@fastpubsub/core';
 import { readJsonBody } from './body.js';
 import { masterTokenChecker } from './master-auth.js';
+import { masterTokenFailed, refuseIfThrottled, requireJson, type AuthThrottle } from './guards.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -31,6 +32,10 @@ export interface HttpApiOptions {
    * (the control service checks master tokens), instead of `tokens` and `masterToken` here.
    */
   tokenProxy?: (op: 'issue' | 'refresh' | 'revoke', authorization: string | undefined, body: unknown) => Promise<object>;
+  /** Failed master-token checks are counted and throttled per IP here. */
+  authThrottle?: AuthThrottle;
+  /** /v1/mesh/links and /v1/mesh/routes answer without the master token (default: they need it). */
+  publicMeshIntrospection?: boolean;
 }
 
 /** Read-only views of the mesh (relay/src/mesh/mesh.ts). */
@@ -48,9 +53,9 @@ export function createHttpApi(opts: HttpApiOptions): (req: IncomingMessage, res:
   const admin =
     (op: (body: unknown) => MaybePromise<object>, pick: (r: object) => object): Handler =>
     async (req, res) => {
-      if (!isMaster(req.headers.authorization)) {
-        throw new FpsError(ErrorCode.Unauthorized, 'a valid master token is required (Authorization: Bearer <master token>)');
-      }
+      refuseIfThrottled(opts.authThrottle, req, res);
+      if (!isMaster(req.headers.authorization)) masterTokenFailed(opts.authThrottle, req, '');
+      requireJson(req);
       const body = await readJsonBody(req, opts.maxBodyBytes);
       sendJson(res, 200, pick(await op(body)));
     };
@@ -60,11 +65,25 @@ export function createHttpApi(opts: HttpApiOptions): (req: IncomingMessage, res:
     (op: 'issue' | 'refresh' | 'revoke', pick: (r: object) => object): Handler =>
     async (req, res) => {
       if (proxy === undefined) throw new FpsError(ErrorCode.Internal, 'no token proxy');
+      // Throttled here per client address first: at the control service every forwarded call
+      // carries this relay's address.
+      refuseIfThrottled(opts.authThrottle, req, res);
+      requireJson(req);
       const body = await readJsonBody(req, opts.maxBodyBytes);
-      sendJson(res, 200, pick(await proxy(op, req.headers.authorization, body)));
+      try {
+        sendJson(res, 200, pick(await proxy(op, req.headers.authorization, body)));
+      } catch (err) {
+        if (isFpsError(err) && err.code === ErrorCode.Unauthorized) masterTokenFailed(opts.authThrottle, req, '');
+        throw err;
+      }
     };
 
-  const meshOrThrow = (): MeshIntrospection => {
+  const meshOrThrow = (req: IncomingMessage, res: ServerResponse): MeshIntrospection => {
+    // The link and route tables map the network: an operator view unless configured public.
+    if (opts.publicMeshIntrospection !== true) {
+      refuseIfThrottled(opts.authThrottle, req, res);
+      if (!isMaster(req.headers.authorization)) masterTokenFailed(opts.authThrottle, req, ' (or mesh.publicIntrospection)');
+    }
     const m = opts.mesh?.();
     if (m === undefined) throw new FpsError(ErrorCode.NotFound, 'this relay has no mesh');
     return m;
@@ -82,14 +101,14 @@ export function createHttpApi(opts: HttpApiOptions): (req: IncomingMessage, res:
       GET: async (_req, res) => send(res, 200, opts.metrics.contentType, await opts.metrics.text()),
     },
     '/v1/mesh/links': {
-      GET: async (_req, res) => {
-        const m = meshOrThrow();
+      GET: async (req, res) => {
+        const m = meshOrThrow(req, res);
         sendJson(res, 200, { id: m.id, links: m.links() });
       },
     },
     '/v1/mesh/routes': {
-      GET: async (_req, res) => {
-        const m = meshOrThrow();
+      GET: async (req, res) => {
+        const m = meshOrThrow(req, res);
         sendJson(res, 200, { id: m.id, routes: m.routes() });
       },
     },

@@ -5,7 +5,7 @@
 import { QuicEndpoint, type QuicConnection } from '@fastpubsub/quic';
 import { ErrorCode, type Logger, type RelayConfig } from '@fastpubsub/core';
 import type { Dispatcher } from '../../delivery/index.js';
-import type { Admission } from '../../limits/index.js';
+import type { Admission, TenantCapacity } from '../../limits/index.js';
 import type { RelayMetrics } from '../../metrics.js';
 import type { TicketVerifier } from '../../auth/edge-ticket.js';
 import { ALPN, QUIC_RECONNECT_CODE, QuicCloseCode } from '@fastpubsub/wire';
@@ -13,6 +13,7 @@ import { FlushBatcher } from './flush.js';
 import { QuicSession, type QuicSessionContext } from './session.js';
 import type { QuicTlsIdentity } from './tls.js';
 import { SessionRegistry } from '../session-registry.js';
+import { QuicPreAuth } from './pre-auth.js';
 
 export interface QuicEdgeOptions {
   config: RelayConfig;
@@ -23,6 +24,10 @@ export interface QuicEdgeOptions {
   now: () => number;
   tls: QuicTlsIdentity;
   admission?: Admission;
+  /** Per-tenant connection and subscription capacity. */
+  capacity?: TenantCapacity;
+  /** Counts connections cut by the connection limits, by reason. */
+  onRefused?: (reason: string) => void;
 }
 
 export class QuicEdge {
@@ -31,6 +36,7 @@ export class QuicEdge {
   readonly #ctx: QuicSessionContext;
   readonly #sessions = new SessionRegistry<QuicSession>();
   readonly #unsubscribeRevoked: () => void;
+  readonly #preAuth: QuicPreAuth<QuicSession>;
   #nextId = 1;
   #accepting = true;
 
@@ -71,8 +77,10 @@ export class QuicEdge {
       logger: opts.logger,
       now: opts.now,
       admission: opts.admission,
-      onAuthenticated: (s) => this.#indexByToken(s),
+      capacity: opts.capacity,
+      onAuthenticated: (s) => this.#onAuthenticated(s),
     };
+    this.#preAuth = new QuicPreAuth(opts.config.limits.maxPreAuthConnections, opts.config.limits.maxConnectionsPerIp);
     this.#endpoint.on('connection', (c) => this.#onConnection(c));
     this.#endpoint.on('handshakeError', (f) => opts.logger.debug('quic handshake failed', { ...f }));
     this.#unsubscribeRevoked = opts.verifier.onRevoked((tokenId) => this.#onRevoked(tokenId));
@@ -86,26 +94,60 @@ export class QuicEdge {
     return this.#sessions.size;
   }
 
+  /** Authenticated sessions: pre-auth ones never count against `maxConnections`. */
+  get #authenticatedCount(): number {
+    return this.#sessions.size - this.#preAuth.pendingCount;
+  }
+
   #onConnection(c: QuicConnection): void {
     if (!this.#accepting) return c.close(QuicCloseCode.GoingAway, ErrorCode.ShuttingDown);
-    if (this.#sessions.size >= this.#opts.config.limits.maxConnections) {
-      this.#opts.metrics.error(ErrorCode.RateLimited);
+    const ip = c.remoteAddress.host;
+    const session = new QuicSession(this.#ctx, this.#nextId++, c);
+    const admitted = this.#preAuth.admit(session, ip);
+    if (admitted.refused !== undefined) {
+      session.dispose();
+      this.#refuse(admitted.refused);
       return c.close(QuicCloseCode.TooManyConnections, ErrorCode.RateLimited);
     }
-    const session = new QuicSession(this.#ctx, this.#nextId++, c);
+    if (admitted.evict !== undefined) {
+      this.#refuse('pre_auth_evicted');
+      admitted.evict.close(QuicCloseCode.AuthTimeout, ErrorCode.Unauthorized);
+    }
     this.#sessions.add(session);
     c.on('close', () => {
       session.dispose();
+      this.#preAuth.closed(session, ip);
       this.#sessions.delete(session, session.ticket?.tokenId);
     });
   }
 
-  #indexByToken(s: QuicSession): void {
+  #refuse(reason: string): void {
+    this.#opts.metrics.error(ErrorCode.RateLimited);
+    this.#opts.onRefused?.(reason);
+  }
+
+  /** AUTH succeeded: the session moves to authenticated capacity, if there is room. */
+  #onAuthenticated(s: QuicSession): boolean {
     const tokenId = s.ticket?.tokenId;
-    if (tokenId === undefined) return;
+    if (tokenId === undefined) return false;
+    if (this.#authenticatedCount >= this.#opts.config.limits.maxConnections) {
+      this.#refuse('max_connections');
+      return false;
+    }
+    const capacity = this.#opts.capacity;
+    if (capacity !== undefined) {
+      const release = capacity.openConnection(s.ticket?.tenants ?? []);
+      if (release === undefined) {
+        this.#refuse('tenant_connections');
+        return false;
+      }
+      void s.connection.closed.then(release, release);
+    }
+    this.#preAuth.authenticated(s);
     this.#sessions.indexToken(s, tokenId);
     // A shutdown that began while this AUTH was being verified must not miss the session.
     if (!this.#accepting) s.notify(QUIC_RECONNECT_CODE, 'relay is shutting down');
+    return true;
   }
 
   #onRevoked(tokenId: string): void {

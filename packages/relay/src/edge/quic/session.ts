@@ -26,7 +26,7 @@ import {
   type Frame,
 } from '@fastpubsub/wire';
 import type { Dispatcher } from '../../delivery/index.js';
-import type { Admission } from '../../limits/index.js';
+import { subscribeRefusal, type Admission, type TenantCapacity } from '../../limits/index.js';
 import type { RelayMetrics } from '../../metrics.js';
 import type { EdgeTicket, TicketVerifier } from '../../auth/edge-ticket.js';
 import { QuicCloseCode, QuicStreamCode } from '@fastpubsub/wire';
@@ -45,8 +45,9 @@ export interface QuicSessionContext {
   readonly logger: Logger;
   readonly now: () => number;
   readonly admission?: Admission | undefined;
-  /** The session authenticated (the edge indexes it by token for revocation). */
-  onAuthenticated(session: QuicSession): void;
+  readonly capacity?: TenantCapacity | undefined;
+  /** The session authenticated (the edge indexes it by token); false: no capacity, refuse it. */
+  onAuthenticated(session: QuicSession): boolean;
 }
 
 class Refusal {
@@ -207,7 +208,11 @@ export class QuicSession implements SubscriptionOwner {
           return this.#closeSoon(QuicCloseCode.Unauthorized, ErrorCode.Forbidden);
         }
         this.#ticket = ticket;
-        ctx.onAuthenticated(this);
+        if (!ctx.onAuthenticated(this)) {
+          this.#waiting = undefined;
+          this.#error(ErrorCode.RateLimited, 0, 'too many connections');
+          return this.#closeSoon(QuicCloseCode.TooManyConnections, ErrorCode.RateLimited);
+        }
         this.#send(encodeOk({ id: 0, topic: '' }));
         const waiting = this.#waiting ?? [];
         this.#waiting = undefined;
@@ -254,6 +259,8 @@ export class QuicSession implements SubscriptionOwner {
     if (this.#subs.size >= this.#ctx.config.limits.maxSubscriptionsPerConnection) {
       throw new Refusal(ErrorCode.TooManySubscriptions);
     }
+    const refusal = subscribeRefusal(this.#ctx.capacity, this.#ctx.dispatcher, sub.tenant, sub.pattern);
+    if (refusal !== undefined) throw new Refusal(refusal.code, `SUB:${sub.tenant}:${sub.pattern}`);
     const q = this.#ctx.config.quic;
     const s = new QuicSubscription(
       { metrics: this.#ctx.metrics, batcher: this.#ctx.batcher, queueBytes: q.streamQueueBytes, policy: q.slowConsumerPolicy },
@@ -292,7 +299,9 @@ export class QuicSession implements SubscriptionOwner {
     if (ctx.admission?.admitPublish(pub.tenant, pub.channel, pub.data.byteLength, ctx.now()) === 'rate_limited') {
       throw new Refusal(ErrorCode.RateLimited);
     }
-    ctx.dispatcher.publish({ tenant: pub.tenant, channel: pub.channel, payload: pub.data, mode: pub.mode, arrivedAtMs, origin: 'quic' });
+    if (!ctx.dispatcher.publish({ tenant: pub.tenant, channel: pub.channel, payload: pub.data, mode: pub.mode, arrivedAtMs, origin: 'quic' })) {
+      throw new Refusal(ErrorCode.RateLimited);
+    }
   }
 
   #onDatagram(d: Buffer): void {

@@ -6,7 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { generateTestPki } from '@fastpubsub/quic';
-import { ErrorCode, FpsError, type Logger, type RelayConfig } from '@fastpubsub/core';
+import { ErrorCode, FpsError, PRIVATE_DIR_MODE, assertPrivate, type Logger, type RelayConfig } from '@fastpubsub/core';
 
 export interface QuicTlsIdentity {
   certPem: string;
@@ -34,6 +34,7 @@ export async function loadQuicTls(config: RelayConfig, logger: Logger): Promise<
   }
   const dir = join(config.dataDir, 'quic');
   const files = { ca: join(dir, 'ca.pem'), cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
+  await assertPrivate(files.key, 'QUIC private key');
   try {
     const [caPem, certPem, keyPem] = await Promise.all([files.ca, files.cert, files.key].map((f) => readFile(f, 'utf8')));
     return { certPem: certPem as string, keyPem: keyPem as string, caPem: caPem as string, caFile: files.ca };
@@ -44,7 +45,7 @@ export async function loadQuicTls(config: RelayConfig, logger: Logger): Promise<
     (n) => n !== '0.0.0.0' && n !== '::',
   );
   const pki = generateTestPki(names, 'fastpubsub-relay');
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   await writeFile(files.ca, pki.caCertPem);
   await writeFile(files.cert, pki.serverCertPem);
   await writeFile(files.key, pki.serverKeyPem, { mode: 0o600 });

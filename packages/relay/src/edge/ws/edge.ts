@@ -8,13 +8,14 @@ import { ErrorCode, httpStatusFor, isFpsError, type Logger, type RelayConfig } f
 import { RECONNECT } from '@fastpubsub/wire';
 import type { Dispatcher } from '../../delivery/index.js';
 import type { RelayMetrics } from '../../metrics.js';
-import type { Admission } from '../../limits/index.js';
+import type { Admission, TenantCapacity } from '../../limits/index.js';
 import type { EdgeTicket, TicketVerifier } from '../../auth/edge-ticket.js';
 import { SUBPROTOCOL, extractToken, isWebSocketPath, offeredProtocols, rejectUpgrade } from './handshake.js';
 import { CorkBatcher } from './outbound.js';
 import { CloseCode, WsSession, type SessionContext } from './session.js';
 import type { InterestReady } from './mesh-ready.js';
 import { SessionRegistry } from '../session-registry.js';
+import { GuardedWebSocket, MAX_WS_MESSAGE_BYTES, guardTickMs } from './guard.js';
 
 export interface WsEdgeOptions {
   config: RelayConfig;
@@ -27,11 +28,9 @@ export interface WsEdgeOptions {
   admission?: Admission;
   /** With a mesh: when every PoP routes this relay's current interest here (MESHREADY). */
   interestReady?: InterestReady;
+  /** Per-tenant connection and subscription capacity. */
+  capacity?: TenantCapacity;
 }
-
-// Larger than any valid publish (64 KiB payload + names), so an oversized payload is answered
-// with ERR:payload_too_large (contract §9 check 13) instead of ws closing with 1009.
-const MAX_WS_MESSAGE_BYTES = 1024 * 1024;
 
 export class WsEdge {
   readonly #opts: WsEdgeOptions;
@@ -39,6 +38,7 @@ export class WsEdge {
   readonly #wss: WebSocketServer;
   readonly #sessions = new SessionRegistry<WsSession>();
   readonly #unsubscribeRevoked: () => void;
+  readonly #guardTimer: NodeJS.Timeout;
   #admitting = 0;
   #nextId = 1;
   #accepting = true;
@@ -54,16 +54,34 @@ export class WsEdge {
       now: opts.now,
       admission: opts.admission,
       interestReady: opts.interestReady,
+      capacity: opts.capacity,
     };
     this.#wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
       perMessageDeflate: false,
+      // The largest valid publish: a payload over the configured limit but within the contract's
+      // gets ERR:payload_too_large and the connection stays; beyond it, ERR then close 1009.
       maxPayload: MAX_WS_MESSAGE_BYTES,
+      WebSocket: GuardedWebSocket,
       // Answer with llps.v1 only: echoing the `at.` entry would leak the token (contract §2).
       handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     });
     this.#unsubscribeRevoked = opts.verifier.onRevoked((tokenId) => this.#onRevoked(tokenId));
+    // One timer for every connection's unfinished-message and keepalive bounds.
+    this.#guardTimer = setInterval(() => this.#tickGuards(), guardTickMs(opts.config.limits));
+    this.#guardTimer.unref();
+  }
+
+  #tickGuards(): void {
+    const now = Date.now();
+    for (const s of this.#sessions) {
+      const verdict = s.guard.tick(now);
+      if (verdict === 'ok') continue;
+      this.#opts.metrics.error(verdict);
+      this.#opts.logger.debug('websocket cut', { conn: s.id, reason: verdict });
+      s.guard.enforce(verdict);
+    }
   }
 
   get connectionCount(): number {
@@ -97,7 +115,9 @@ export class WsEdge {
       });
     } catch (err) {
       if (!isFpsError(err)) throw err;
-      return this.#reject(socket, err.code, err.message);
+      // The failed-authentication throttle says how long to wait (limits/auth-failures.ts).
+      const retryAfter = err.code === ErrorCode.RateLimited && /^\d+$/.test(err.detail ?? '') ? Number(err.detail) : undefined;
+      return this.#reject(socket, err.code, err.message, retryAfter);
     } finally {
       this.#admitting--;
     }
@@ -116,15 +136,23 @@ export class WsEdge {
       return this.#reject(socket, ErrorCode.ShuttingDown, 'relay is shutting down');
     }
     if (socket.destroyed) return ticket.release?.();
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, socket, ticket));
+    const capacity = this.#opts.capacity;
+    const releaseCapacity = capacity === undefined ? (): void => undefined : capacity.openConnection(ticket.tenants ?? []);
+    if (releaseCapacity === undefined) {
+      ticket.release?.();
+      return this.#reject(socket, ErrorCode.RateLimited, 'tenant connection limit reached');
+    }
+    // Released however the socket ends, also if the upgrade never completes (idempotent).
+    socket.once('close', releaseCapacity);
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, socket, ticket, releaseCapacity));
   }
 
-  #reject(socket: Duplex, code: ErrorCode, message: string): void {
+  #reject(socket: Duplex, code: ErrorCode, message: string, retryAfterSeconds?: number): void {
     this.#opts.metrics.error(code);
-    rejectUpgrade(socket, httpStatusFor(code), code, message);
+    rejectUpgrade(socket, httpStatusFor(code), code, message, retryAfterSeconds);
   }
 
-  #open(ws: WebSocket, socket: Duplex, ticket: EdgeTicket): void {
+  #open(ws: WebSocket, socket: Duplex, ticket: EdgeTicket, releaseCapacity: () => void): void {
     const session = new WsSession(this.#ctx, this.#nextId++, ws, socket, ticket);
     this.#sessions.add(session);
     this.#sessions.indexToken(session, ticket.tokenId);
@@ -132,6 +160,7 @@ export class WsEdge {
     ws.on('close', () => {
       session.dispose();
       ticket.release?.();
+      releaseCapacity();
       this.#sessions.delete(session, ticket.tokenId);
     });
     // A close() that began while this handshake was completing must not miss this session.
@@ -153,6 +182,7 @@ export class WsEdge {
   async shutdown(drainMs: number, closeMs: number): Promise<void> {
     this.#accepting = false;
     this.#unsubscribeRevoked();
+    clearInterval(this.#guardTimer);
     for (const s of this.#sessions) s.sendText(RECONNECT);
     await this.#sessions.waitEmpty(drainMs);
     for (const s of this.#sessions) s.close(CloseCode.GoingAway, ErrorCode.ShuttingDown);

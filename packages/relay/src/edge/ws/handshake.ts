@@ -39,13 +39,14 @@ export function isWebSocketPath(url: string | undefined): boolean {
 }
 
 /** Writes a JSON error response on a socket that was never upgraded, then closes it. */
-export function rejectUpgrade(socket: Duplex, status: number, code: string, message: string): void {
+export function rejectUpgrade(socket: Duplex, status: number, code: string, message: string, retryAfterSeconds?: number): void {
   if (socket.destroyed) return;
   const body = JSON.stringify({ error: code, message });
   socket.once('finish', () => socket.destroy());
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
       'Connection: close\r\n' +
+      (retryAfterSeconds === undefined ? '' : `Retry-After: ${retryAfterSeconds}\r\n`) +
       'Content-Type: application/json\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       '\r\n' +

@@ -20,13 +20,14 @@ import {
 } from '@fastpubsub/wire';
 import type { DispatchMessage, Dispatcher, Encodings, Sink } from '../../delivery/index.js';
 import type { RelayMetrics } from '../../metrics.js';
-import { ByteRateLimiter, NoticeGate, type Admission } from '../../limits/index.js';
+import { ByteRateLimiter, NoticeGate, subscribeRefusal, type Admission, type TenantCapacity } from '../../limits/index.js';
 import type { EdgeTicket } from '../../auth/edge-ticket.js';
 import { frameText } from './frame.js';
 import { CONTROL_FRAME, Outbound, type CorkBatcher } from './outbound.js';
 import { wsDeliveryFrame } from './publish.js';
 import { refuseSubscription } from './sub-refusal.js';
 import { answerMeshReady, type InterestReady } from './mesh-ready.js';
+import { ConnectionGuard } from './guard.js';
 
 /** Close codes this edge sends (RFC 6455 §7.4, 4000–4999 private use). */
 export const CloseCode = {
@@ -51,6 +52,7 @@ export interface SessionContext {
   readonly admission?: Admission | undefined;
   /** With a mesh: resolves once every PoP routes this relay's current interest here (MESHREADY). */
   readonly interestReady?: InterestReady | undefined;
+  readonly capacity?: TenantCapacity | undefined;
 }
 
 export class WsSession implements Sink {
@@ -64,6 +66,8 @@ export class WsSession implements Sink {
   readonly #ingress: ByteRateLimiter;
   readonly #egress: ByteRateLimiter;
   readonly #rateNotice = new NoticeGate(RATE_NOTICE_INTERVAL_MS);
+  /** Unfinished-message and keepalive bounds, ticked by the edge. */
+  readonly guard: ConnectionGuard;
   #closing = false;
   #closeTimer: NodeJS.Timeout | undefined;
 
@@ -96,7 +100,11 @@ export class WsSession implements Sink {
         },
       },
     );
-    ws.on('message', (data, isBinary) => this.#onMessage(data as Buffer, isBinary));
+    this.guard = new ConnectionGuard(ws, socket, ctx.limits, Date.now());
+    ws.on('message', (data, isBinary) => {
+      this.guard.heard(Date.now());
+      this.#onMessage(data as Buffer, isBinary);
+    });
   }
 
   get closing(): boolean {
@@ -115,7 +123,10 @@ export class WsSession implements Sink {
    */
   deliver(msg: DispatchMessage, patterns: readonly string[], encodings: Encodings): number {
     if (this.#closing) return 0;
-    const frame = wsDeliveryFrame(encodings, patterns);
+    // The contract lists every matching pattern; the list is capped (maxDeliveryPatterns, the first
+    // ones the matcher found) so a frame cannot grow with adversarial pattern counts.
+    const max = this.#ctx.limits.maxDeliveryPatterns;
+    const frame = wsDeliveryFrame(encodings, patterns.length > max ? patterns.slice(0, max) : patterns);
     if (!this.#egress.admit(frame.byteLength, performance.now())) {
       this.#ctx.metrics.dropped('rate_limited');
       return 0;
@@ -203,7 +214,9 @@ export class WsSession implements Sink {
     if (ctx.admission?.admitPublish(pub.tenant, pub.channel, pub.payload.byteLength, ctx.now()) === 'rate_limited') {
       return this.#error(ErrorCode.RateLimited);
     }
-    ctx.dispatcher.publish({ tenant: pub.tenant, channel: pub.channel, payload: pub.payload, mode: pub.mode, arrivedAtMs, origin: 'ws' });
+    if (!ctx.dispatcher.publish({ tenant: pub.tenant, channel: pub.channel, payload: pub.payload, mode: pub.mode, arrivedAtMs, origin: 'ws' })) {
+      this.#error(ErrorCode.RateLimited);
+    }
   }
 
   #onText(text: string): void {
@@ -268,6 +281,13 @@ export class WsSession implements Sink {
       ctx.dispatcher.countFor(this) >= ctx.limits.maxSubscriptionsPerConnection
     ) {
       return ErrorCode.TooManySubscriptions;
+    }
+    if (!ctx.dispatcher.has(tenant, pattern, this)) {
+      const refusal = subscribeRefusal(ctx.capacity, ctx.dispatcher, tenant, pattern);
+      if (refusal !== undefined) {
+        ctx.logger.debug('SUB refused by tenant capacity', { conn: this.id, tenant, detail: refusal.detail });
+        return refusal.code;
+      }
     }
     ctx.dispatcher.subscribe(tenant, pattern, this);
     this.sendText(formatOk('SUB', tenant, pattern));

@@ -12,6 +12,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { X509Certificate } from 'node:crypto';
+import { assertPrivate } from '@fastpubsub/core';
 import { isRelayId } from '@fastpubsub/wire';
 
 const run = promisify(execFile);
@@ -50,7 +51,7 @@ export async function createMeshPki(dir: string, relays: readonly string[], opts
   for (const id of relays) if (!isRelayId(id)) throw new Error(`relay id '${id}' must be 1–64 characters of [A-Za-z0-9_.-]`);
   if (new Set(relays).size !== relays.length) throw new Error('relay ids must be unique');
   const days = String(opts.days ?? 825);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const caCert = join(dir, 'ca.pem');
   const caKey = join(dir, 'ca.key');
   const haveCa = await Promise.all([readFile(caCert), readFile(caKey)]).then(
@@ -110,6 +111,7 @@ export function relayIdOf(cert: X509Certificate): string | undefined {
 
 /** Reads a relay's credentials and checks that the certificate is for `id` and from the CA. */
 export async function loadMeshCredentials(files: { caFile: string; certFile: string; keyFile: string }, expectId?: string): Promise<MeshCredentials> {
+  await assertPrivate(files.keyFile, 'mesh private key');
   const [caPem, certPem, keyPem] = await Promise.all([files.caFile, files.certFile, files.keyFile].map((f) => readFile(f, 'utf8')));
   const cert = new X509Certificate(certPem!);
   const id = relayIdOf(cert);
