@@ -22,10 +22,15 @@ import { registerAdmissionMetrics } from './limits/metrics.js';
 import { Dispatcher } from './delivery/index.js';
 import { RelayMetrics } from './metrics.js';
 import { createHttpApi } from './edge/http/api.js';
+import { HttpPublisher } from './edge/http/publish.js';
 import { WsEdge } from './edge/ws/edge.js';
 import { QuicEdge } from './edge/quic/edge.js';
 import { loadQuicTls } from './edge/quic/tls.js';
 import { startMesh, type Mesh } from './mesh/start.js';
+
+/** A batch publish body holds up to this many bytes (base64 inflates payloads by a third). */
+const HTTP_BATCH_MAX_BYTES = 4 * 1024 * 1024;
+const HTTP_BATCH_MAX_ITEMS = 1000;
 
 export interface RelayDeps {
   logger?: Logger;
@@ -104,7 +109,19 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   const edge = new WsEdge({ config, verifier, dispatcher, metrics, logger, now, ...(admission === undefined ? {} : { admission }) });
   built.edge = edge;
 
+  const publisher = new HttpPublisher({
+    verifier,
+    dispatcher,
+    admission,
+    maxPayloadBytes: config.limits.maxPayloadBytes,
+    maxBatchBytes: HTTP_BATCH_MAX_BYTES,
+    maxBatchItems: HTTP_BATCH_MAX_ITEMS,
+    region: config.region,
+    now,
+    registry: metrics.registry,
+  });
   const api = createHttpApi({
+    publish: publisher,
     masterToken: config.masterToken,
     maxBodyBytes: config.limits.maxHttpBodyBytes,
     tokens,

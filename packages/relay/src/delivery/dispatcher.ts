@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { SubscriptionIndex, pickOne } from '../fanout/index.js';
 import type { EdgeName, RelayMetrics } from '../metrics.js';
 import { Encodings } from './encodings.js';
+import { IdempotencyWindow } from './idempotency.js';
 import type { DispatchMessage, Sink } from './types.js';
 
 export interface DispatcherOptions {
@@ -15,6 +16,8 @@ export interface DispatcherOptions {
   random: () => number;
   /** Result cache of the subscription index (see SubscriptionIndexOptions). */
   cacheSize?: number;
+  /** Monotonic ms for the idempotency window; default performance.now. */
+  now?: () => number;
 }
 
 export type Forwarder = (msg: DispatchMessage) => void;
@@ -28,8 +31,11 @@ export class Dispatcher {
   readonly #interest = new Map<string, Map<string, number>>();
   readonly #interestListeners = new Set<InterestListener>();
   #forwarder: Forwarder | undefined;
+  readonly #idempotency = new IdempotencyWindow();
+  readonly #now: () => number;
 
   constructor(opts: DispatcherOptions) {
+    this.#now = opts.now ?? (() => performance.now());
     this.#metrics = opts.metrics;
     this.#random = opts.random;
     this.#index = new SubscriptionIndex<Sink>(opts.cacheSize === undefined ? {} : { cacheSize: opts.cacheSize });
@@ -97,15 +103,28 @@ export class Dispatcher {
     return () => this.#interestListeners.delete(listener);
   }
 
-  /** A publish accepted by one of this relay's edges: local fan-out, then the mesh forwarder. */
-  publish(msg: DispatchMessage): void {
+  /**
+   * A publish accepted by one of this relay's edges: local fan-out, then the mesh forwarder.
+   * Returns false (and does nothing) for an idempotent publish this PoP has already seen.
+   */
+  publish(msg: DispatchMessage): boolean {
+    if (this.#isRepeat(msg)) return false;
     this.#fanOut(msg);
     if (msg.origin !== 'mesh') this.#forwarder?.(msg);
+    return true;
   }
 
   /** A publish from another PoP: local fan-out only, never forwarded again. */
   deliverRemote(msg: DispatchMessage): void {
+    if (this.#isRepeat(msg)) return;
     this.#fanOut(msg);
+  }
+
+  #isRepeat(msg: DispatchMessage): boolean {
+    if (msg.idempotent !== true || msg.id === undefined) return false;
+    if (!this.#idempotency.seen(Buffer.from(msg.id).toString('hex'), this.#now())) return false;
+    this.#metrics.dropped('idempotent_repeat');
+    return true;
   }
 
   #fanOut(msg: DispatchMessage): void {

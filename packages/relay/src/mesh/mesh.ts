@@ -187,10 +187,11 @@ export class Mesh {
       dests = dests.filter((d) => d !== this.id);
     }
     if (dests.length === 0) return;
-    const id = this.#nextId();
+    const id = msg.id ?? this.#nextId();
     const key = Buffer.from(id).toString('hex');
     for (const d of dests) this.#forwarded.seen(`${key}/${d}`, this.#now());
-    const fwd: FwdFrame = { flags: 0, ttl: DEFAULT_TTL, mode: msg.mode, id, origin: this.id, dests, tenant: msg.tenant, channel: msg.channel, data: msg.payload };
+    const flags = msg.idempotent === true ? FwdFlags.IDEMPOTENT : 0;
+    const fwd: FwdFrame = { flags, ttl: DEFAULT_TTL, mode: msg.mode, id, origin: this.id, dests, tenant: msg.tenant, channel: msg.channel, data: msg.payload };
     this.#split(fwd, dests, DEFAULT_TTL, undefined);
     if (this.#o.redundantChannels.some((p) => matchesPattern(p, msg.channel))) this.#sendRedundant(fwd, dests);
   }
@@ -261,6 +262,7 @@ export class Mesh {
           mode: fwd.mode as PublishMode,
           arrivedAtMs: performance.now(),
           origin: 'mesh',
+          ...((fwd.flags & FwdFlags.IDEMPOTENT) !== 0 ? { id: fwd.id.slice(), idempotent: true } : {}),
         });
       } else if (this.#forwarded.seen(`${key}/${d}`, now)) {
         this.metrics.dropped('duplicate');

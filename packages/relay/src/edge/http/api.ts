@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, FpsError, httpStatusFor, isFpsError, type Logger } from '@fastpubsub/core';
 import { readJsonBody } from './body.js';
 import { masterTokenChecker } from './master-auth.js';
+import { RETRY_AFTER_SECONDS, type HttpHandler } from './publish.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -31,6 +32,10 @@ export interface HttpApiOptions {
    * (the control service checks master tokens), instead of `tokens` and `masterToken` here.
    */
   tokenProxy?: (op: 'issue' | 'refresh' | 'revoke', authorization: string | undefined, body: unknown) => Promise<object>;
+  /** HTTPS publish (edge/http/publish.ts): POST /v1/publish and /v1/publish/{tenant}/{channel}. */
+  publish?: { single(rest: string): HttpHandler; batch(): HttpHandler };
+  /** Further routes by path prefix (e.g. presence), tried after the exact routes. */
+  prefixRoutes?: ReadonlyArray<{ prefix: string; methods: Partial<Record<string, (rest: string) => HttpHandler>> }>;
 }
 
 /** Read-only views of the mesh (relay/src/mesh/mesh.ts). */
@@ -40,7 +45,7 @@ export interface MeshIntrospection {
   routes(): readonly object[];
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+type Handler = HttpHandler;
 
 export function createHttpApi(opts: HttpApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const isMaster = masterTokenChecker(opts.masterToken);
@@ -110,10 +115,30 @@ export function createHttpApi(opts: HttpApiOptions): (req: IncomingMessage, res:
       DELETE: proxy === undefined ? admin((b) => opts.tokens.revoke(b), (r) => r) : forward('revoke', (r) => r),
     },
   };
+  const publish = opts.publish;
+  if (publish !== undefined) routes['/v1/publish'] = { POST: publish.batch() };
+  const prefixes = [
+    ...(publish === undefined ? [] : [{ prefix: '/v1/publish/', methods: { POST: (rest: string) => publish.single(rest) } }]),
+    ...(opts.prefixRoutes ?? []),
+  ];
+
+  /** The handlers of a path: an exact route, else the first matching prefix route. */
+  const lookup = (path: string): Partial<Record<string, Handler>> | undefined => {
+    const exact = routes[path];
+    if (exact !== undefined) return exact;
+    for (const p of prefixes) {
+      if (!path.startsWith(p.prefix)) continue;
+      const rest = path.slice(p.prefix.length);
+      const bound: Partial<Record<string, Handler>> = {};
+      for (const [method, make] of Object.entries(p.methods)) if (make !== undefined) bound[method] = make(rest);
+      return bound;
+    }
+    return undefined;
+  };
 
   return (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
-    const methods = routes[path];
+    const methods = lookup(path);
     const handler = methods?.[req.method ?? 'GET'];
     let result: Promise<void>;
     if (methods === undefined) {
@@ -131,7 +156,9 @@ export function createHttpApi(opts: HttpApiOptions): (req: IncomingMessage, res:
       const code = fps?.code ?? ErrorCode.Internal;
       const status = httpStatusFor(code);
       if (status === 413) res.setHeader('Connection', 'close'); // the rest of the body is not read
-      sendJson(res, status, { error: code, message: fps?.message ?? 'internal error' });
+      if (status === 429 && !res.headersSent) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+      const detail = fps?.detail === undefined ? {} : { detail: fps.detail };
+      sendJson(res, status, { error: code, message: fps?.message ?? 'internal error', ...detail });
     });
   };
 }
