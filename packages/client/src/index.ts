@@ -18,6 +18,7 @@ export { ClientError, isClientError, type ClientErrorCode } from './errors.js';
 export { parseEdge, probeEdge, probeEdges, selectFastestEdge, discoverEdges } from './endpoint.js';
 export { webSocketTransport } from './transports/ws.js';
 export { backoffDelay } from './options.js';
+export { publishHttp, publishHttpBatch, HTTP_PUBLISH_TIMEOUT_MS, type HttpPublishOptions, type HttpBatchItem, type HttpBatchResult } from './http-publish.js';
 
 function pickTransport(options: ConnectOptions): Transport {
   const t = options.transport ?? 'ws';

@@ -46,7 +46,7 @@ after(async () => {
   await c?.stop();
 });
 
-async function post(id: string, path: string, body: Uint8Array | string, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
+async function post(id: string, path: string, body: Uint8Array<ArrayBuffer> | string, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(c.nodes.get(id)!.httpUrl + path, {
     method: 'POST',
     headers: { authorization: `Bearer ${tokens.get(id)!}`, ...headers },

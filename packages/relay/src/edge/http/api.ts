@@ -6,6 +6,7 @@ import { ErrorCode, FpsError, httpStatusFor, isFpsError, type Logger } from '@fa
 import { readJsonBody } from './body.js';
 import { masterTokenChecker } from './master-auth.js';
 import { RETRY_AFTER_SECONDS, type HttpHandler } from './publish.js';
+import { relayOpenapi } from './openapi.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -97,6 +98,9 @@ export function createHttpApi(opts: HttpApiOptions): (req: IncomingMessage, res:
         const m = meshOrThrow();
         sendJson(res, 200, { id: m.id, routes: m.routes() });
       },
+    },
+    '/openapi.json': {
+      GET: async (_req, res) => sendJson(res, 200, relayOpenapi),
     },
     '/v1/edges': {
       GET: async (_req, res) => sendJson(res, 200, { edges: opts.edges() }),
