@@ -23,6 +23,8 @@ import { Dispatcher } from './delivery/index.js';
 import { RelayMetrics } from './metrics.js';
 import { createHttpApi } from './edge/http/api.js';
 import { HttpPublisher } from './edge/http/publish.js';
+import { presenceRoutes } from './edge/http/presence.js';
+import { PresenceService } from './presence/service.js';
 import { WsEdge } from './edge/ws/edge.js';
 import { QuicEdge } from './edge/quic/edge.js';
 import { loadQuicTls } from './edge/quic/tls.js';
@@ -106,7 +108,9 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
         });
   if (admission !== undefined) registerAdmissionMetrics(metrics.registry, admission);
   const verifier = control?.verifier ?? tokens;
-  const edge = new WsEdge({ config, verifier, dispatcher, metrics, logger, now, ...(admission === undefined ? {} : { admission }) });
+  const presence = new PresenceService({ registry: metrics.registry });
+  presence.start();
+  const edge = new WsEdge({ config, verifier, dispatcher, metrics, logger, now, presence, ...(admission === undefined ? {} : { admission }) });
   built.edge = edge;
 
   const publisher = new HttpPublisher({
@@ -122,6 +126,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   });
   const api = createHttpApi({
     publish: publisher,
+    prefixRoutes: [presenceRoutes({ verifier, presence, region: config.region })],
     masterToken: config.masterToken,
     maxBodyBytes: config.limits.maxHttpBodyBytes,
     tokens,
@@ -180,7 +185,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
       control === undefined || config.mesh === undefined || !config.mesh.peerExchange
         ? undefined
         : new RegistryDiscovery({ seeds: config.mesh.seeds, peerExchange: config.mesh.peerExchange, self: () => built.mesh?.id });
-    built.mesh = await startMesh(config, { delivery: dispatcher, registry: metrics.registry, logger, ...(discovery === undefined ? {} : { discovery }) });
+    built.mesh = await startMesh(config, { delivery: dispatcher, presence, registry: metrics.registry, logger, ...(discovery === undefined ? {} : { discovery }) });
     if (built.mesh !== undefined && config.mesh !== undefined) {
       advertised.mesh = config.mesh.advertise ?? `${config.mesh.listen.host}:${built.mesh.address.port}`;
       advertised.meshId = built.mesh.id;
@@ -217,6 +222,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     const closeMs = Math.min(2000, Math.max(250, config.shutdownGraceMs - drainMs));
     stopDiscovery();
     await Promise.all([edge.shutdown(drainMs, closeMs), quicEdge?.shutdown(drainMs, closeMs), mesh?.close()]);
+    presence.close();
     server.closeAllConnections();
     await serverClosed;
     await control?.close();

@@ -16,6 +16,7 @@ import {
   MeshFrameType,
   decodeInterest,
   decodePeers,
+  decodePresence,
   decodeRoute,
   encodeFwd,
   encodeInterest,
@@ -58,6 +59,13 @@ export interface LocalDelivery {
   tenantsWithInterest(): string[];
 }
 
+/** Presence gossip (relay/src/presence): the mesh hands it links and PRESENCE frames. */
+export interface MeshPresence {
+  attach(links: { readonly id: string; send(peer: string, frame: Uint8Array): void; flood(frame: Uint8Array, except: string | undefined): number } | undefined): void;
+  linkUp(peer: string): void;
+  receive(peer: string, frame: ReturnType<typeof decodePresence>, bytes: number): void;
+}
+
 export interface MeshOptions {
   credentials: MeshCredentials;
   host: string;
@@ -70,6 +78,7 @@ export interface MeshOptions {
   redundantChannels: readonly string[];
   router?: Omit<RouterOptions, 'id'>;
   delivery: LocalDelivery;
+  presence?: MeshPresence | undefined;
   registry: Registry;
   logger: Logger;
   /** Monotonic ms (routing, probes); default performance.now. */
@@ -158,6 +167,11 @@ export class Mesh {
     for (const t of d.tenantsWithInterest()) this.#syncTenant(t);
     this.#unsubscribe = d.onInterestChange((t) => this.#syncTenant(t));
     d.setForwarder((msg) => this.publish(msg));
+    this.#o.presence?.attach({
+      id: this.id,
+      send: (peer, frame) => this.transport.links().get(peer)?.sendControl(frame),
+      flood: (frame, except) => this.#flood(frame, except),
+    });
     this.transport.start();
     this.#timer = setInterval(() => this.#tick(), TICK_MS);
   }
@@ -166,6 +180,7 @@ export class Mesh {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#unsubscribe?.();
     this.#o.delivery.setForwarder(undefined);
+    this.#o.presence?.attach(undefined);
     await this.transport.close();
   }
 
@@ -301,6 +316,7 @@ export class Mesh {
       .filter((l) => l !== link && l.hello.addr !== undefined)
       .map((l) => ({ id: l.peer, addr: l.hello.addr! }));
     if (peers.length > 0) link.sendControl(encodePeers(peers));
+    this.#o.presence?.linkUp(link.peer);
   }
 
   #onUnlink(link: MeshLink): void {
@@ -326,6 +342,9 @@ export class Mesh {
         case MeshFrameType.PEERS:
           for (const p of decodePeers(f)) if (p.id !== this.id) this.#o.discovery.learn(p);
           return;
+        case MeshFrameType.PRESENCE:
+          this.#o.presence?.receive(link.peer, decodePresence(f), f.payload.byteLength);
+          return;
         default:
           return; // a newer peer's control frame: ignored
       }
@@ -335,8 +354,14 @@ export class Mesh {
     }
   }
 
-  #flood(frame: Uint8Array, except: string | undefined): void {
-    for (const [peer, l] of this.transport.links()) if (peer !== except) l.sendControl(frame);
+  #flood(frame: Uint8Array, except: string | undefined): number {
+    let n = 0;
+    for (const [peer, l] of this.transport.links()) {
+      if (peer === except) continue;
+      l.sendControl(frame);
+      n++;
+    }
+    return n;
   }
 
   #syncTenant(tenant: string): void {

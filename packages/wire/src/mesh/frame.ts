@@ -14,6 +14,7 @@ export const MeshFrameType = {
   INTEREST: 0x44,
   PEERS: 0x45,
   FWD: 0x46,
+  PRESENCE: 0x47,
 } as const;
 export type MeshFrameType = (typeof MeshFrameType)[keyof typeof MeshFrameType];
 
@@ -33,7 +34,7 @@ export function checkRelayId(s: string, what = 'relay id'): void {
 }
 
 export function isKnownMeshFrameType(t: number): t is MeshFrameType {
-  return Number.isInteger(t) && t >= MeshFrameType.HELLO && t <= MeshFrameType.FWD;
+  return Number.isInteger(t) && t >= MeshFrameType.HELLO && t <= MeshFrameType.PRESENCE;
 }
 
 /** Accepts the whole reserved range, so a newer peer's frame type is skipped, not fatal. */

@@ -14,6 +14,7 @@ import { SUBPROTOCOL, extractToken, isWebSocketPath, offeredProtocols, rejectUpg
 import { CorkBatcher } from './outbound.js';
 import { CloseCode, WsSession, type SessionContext } from './session.js';
 import { SessionRegistry } from '../session-registry.js';
+import type { PresenceService } from '../../presence/service.js';
 
 export interface WsEdgeOptions {
   config: RelayConfig;
@@ -24,6 +25,8 @@ export interface WsEdgeOptions {
   now: () => number;
   /** Rate limits and usage metering (with a control plane); absent: unlimited. */
   admission?: Admission;
+  /** Presence, for the PRESENCE: text extension. */
+  presence?: PresenceService;
 }
 
 // Larger than any valid publish (64 KiB payload + names), so an oversized payload is answered
@@ -50,6 +53,7 @@ export class WsEdge {
       logger: opts.logger,
       now: opts.now,
       admission: opts.admission,
+      presence: opts.presence,
     };
     this.#wss = new WebSocketServer({
       noServer: true,

@@ -24,6 +24,8 @@ import type { EdgeTicket } from '../../auth/edge-ticket.js';
 import { frameText } from './frame.js';
 import { CONTROL_FRAME, Outbound, type CorkBatcher } from './outbound.js';
 import { wsDeliveryFrame } from './publish.js';
+import { WsPresence } from './presence.js';
+import type { PresenceService } from '../../presence/service.js';
 
 /** Close codes this edge sends (RFC 6455 §7.4, 4000–4999 private use). */
 export const CloseCode = {
@@ -44,6 +46,8 @@ export interface SessionContext {
   /** Wall clock (ms since epoch) for token expiry. */
   readonly now: () => number;
   readonly admission?: Admission | undefined;
+  /** Presence (the PRESENCE: text extension); absent: such commands get ERR:bad_command. */
+  readonly presence?: PresenceService | undefined;
 }
 
 export class WsSession implements Sink {
@@ -55,6 +59,7 @@ export class WsSession implements Sink {
   readonly #out: Outbound;
   #closing = false;
   #closeTimer: NodeJS.Timeout | undefined;
+  #presence: WsPresence | undefined;
 
   constructor(ctx: SessionContext, id: number, ws: WebSocket, socket: Duplex, ticket: EdgeTicket) {
     this.#ctx = ctx;
@@ -127,6 +132,7 @@ export class WsSession implements Sink {
     if (this.#closing) return;
     this.#closing = true;
     this.#out.close();
+    this.#presence?.dispose();
     queueMicrotask(() => this.#ctx.dispatcher.removeSink(this));
     this.#ws.close(code, reason);
     this.#closeTimer = setTimeout(() => this.#ws.terminate(), CLOSE_TIMEOUT_MS);
@@ -138,6 +144,7 @@ export class WsSession implements Sink {
     this.#closing = true;
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
     this.#out.close();
+    this.#presence?.dispose();
     this.#ctx.dispatcher.removeSink(this);
   }
 
@@ -184,6 +191,7 @@ export class WsSession implements Sink {
   }
 
   #onText(text: string): void {
+    if (text.startsWith('PRESENCE:') && this.#ctx.presence !== undefined) return this.#presenceCommand(text, this.#ctx.presence);
     let cmd: ClientText;
     try {
       cmd = parseClientText(text);
@@ -203,6 +211,20 @@ export class WsSession implements Sink {
         throw new Error(`unhandled command ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  #presenceCommand(text: string, presence: PresenceService): void {
+    const ctx = this.#ctx;
+    this.#presence ??= new WsPresence({
+      presence,
+      ticket: this.ticket,
+      conn: `ws${this.id}`,
+      send: (t) => this.sendText(t),
+      now: ctx.now,
+      maxMemberships: ctx.limits.maxSubscriptionsPerConnection,
+      error: (code) => ctx.metrics.error(code),
+    });
+    this.#presence.handle(text);
   }
 
   /** Returns the error code of an invalid tenant or pattern, or undefined if both are valid. */
