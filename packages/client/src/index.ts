@@ -14,6 +14,7 @@ export type { Delivery, DeliveryMode, Transport, TransportConnection, TransportE
 export type { Edge, EdgeProbe } from './endpoint.js';
 export type { WebSocketConstructor, WebSocketLike, WebSocketEventLike } from './transports/ws.js';
 export { latest } from './subscription.js';
+export type { PresenceEvent, PresenceMember, PresenceOptions, PresencePage } from './presence.js';
 export { ClientError, isClientError, type ClientErrorCode } from './errors.js';
 export { parseEdge, probeEdge, probeEdges, selectFastestEdge, discoverEdges } from './endpoint.js';
 export { webSocketTransport } from './transports/ws.js';

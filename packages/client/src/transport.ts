@@ -26,6 +26,8 @@ export interface TransportEvents {
   onServerError(code: string, detail: string | undefined): void;
   /** The edge asks the client to migrate (contract §6). */
   onReconnectRequested(): void;
+  /** A line of the presence extension (`PRESENCE:…`, `OK:PRESENCE:…`); transports without it never call this. */
+  onPresence?(line: string): void;
   /** The connection is gone; `error` is undefined after a local `close()`. Fires once. */
   onClose(error: ClientError | undefined): void;
 }
@@ -36,6 +38,8 @@ export interface TransportConnection {
   unsubscribe(tenant: string, pattern: string): void;
   publish(tenant: string, channel: string, payload: Uint8Array, mode: DeliveryMode): void;
   ping(): void;
+  /** Sends one line of the presence extension; absent on transports without it. */
+  presence?(line: string): void;
   /** Bytes accepted but not yet handed to the network (backpressure hint). */
   readonly bufferedAmount: number;
   close(): void;

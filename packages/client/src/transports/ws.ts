@@ -64,6 +64,7 @@ class WsConnection implements TransportConnection {
 
   private onMessage(data: unknown): void {
     if (typeof data === 'string') {
+      if (data.startsWith('PRESENCE:') || data.startsWith('OK:PRESENCE:')) return this.events.onPresence?.(data);
       const t = parseServerText(data);
       switch (t.kind) {
         case 'OK':
@@ -116,6 +117,10 @@ class WsConnection implements TransportConnection {
 
   subscribe(tenant: string, pattern: string): void {
     this.sendText(formatSub(tenant, pattern));
+  }
+
+  presence(line: string): void {
+    this.sendText(line);
   }
 
   unsubscribe(tenant: string, pattern: string): void {

@@ -97,5 +97,31 @@ export const relayOpenapi = {
         },
       },
     },
+    '/v1/presence/{tenant}/{channel}': {
+      get: {
+        summary: 'Who is present in a channel, mesh-wide: the count and one page of members ordered by client id',
+        security: [{ bearer: [] }],
+        parameters: [
+          pathParam('tenant'),
+          pathParam('channel'),
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+          { name: 'after', in: 'query', required: false, description: 'The `next` cursor of the previous page', schema: { type: 'string' } },
+        ],
+        responses: {
+          '200': ok('presence', {
+            type: 'object',
+            required: ['count', 'members', 'next'],
+            properties: {
+              count: { type: 'integer' },
+              members: { type: 'array', items: { type: 'object', required: ['clientId'], properties: { clientId: { type: 'string' }, data: {} } } },
+              next: { type: ['string', 'null'] },
+            },
+          }),
+          '400': err('Invalid name or limit'),
+          '401': err('Missing, bad, expired or revoked access token'),
+          '403': err('The token may not subscribe to the channel'),
+        },
+      },
+    },
   } as Record<string, object>,
 };
