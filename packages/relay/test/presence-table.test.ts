@@ -67,6 +67,7 @@ test('a full list replaces what was held (leaves for what is gone); a silent ori
   assert.deepEqual(ev, ['join t/c a', 'join t/c b', 'leave t/c a', 'join t/c c']);
   assert.deepEqual(t.member('t', 'c', 'c'), { clientId: 'c', data: { x: 1 } });
   t.applyFull('paris', 'e9', 0, [['t', 'c', 'z']], 1500);
+  t.applyFull('tokyo', 'e1', 10, [['t', 'c', 'b']], 1400, false); // relayed by a neighbour: not a sign of life
   assert.deepEqual(t.expire(1200), ['tokyo']);
   assert.equal(t.count('t', 'c'), 1);
   assert.deepEqual(t.origins(), ['paris']);

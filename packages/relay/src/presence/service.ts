@@ -219,7 +219,7 @@ export class PresenceService {
         for (const m of f.m) parts.push(m);
         if (!f.l) return;
         this.#staging.delete(key);
-        this.table.applyFull(f.o, f.e, f.s, parts, now);
+        this.table.applyFull(f.o, f.e, f.s, parts, now, f.o === peer);
         this.#requested.delete(f.o);
         return;
       }

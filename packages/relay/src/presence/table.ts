@@ -193,9 +193,11 @@ export class PresenceTable {
 
   /**
    * A complete member list of `pop` as of (epoch, seq) replaces what we held, unless we already
-   * hold a newer state of the same epoch. Returns whether it was applied.
+   * hold a newer state of the same epoch. Returns whether it was applied. `fromOrigin` false
+   * (a list relayed by a neighbour) keeps the time we last heard from `pop` itself, so a
+   * neighbour's stale copy of a dead PoP cannot prolong its members' life here.
    */
-  applyFull(pop: string, epoch: string, seq: number, members: Iterable<readonly [string, string, string, unknown?]>, nowMs: number): boolean {
+  applyFull(pop: string, epoch: string, seq: number, members: Iterable<readonly [string, string, string, unknown?]>, nowMs: number, fromOrigin = true): boolean {
     const old = this.#origins.get(pop);
     if (old !== undefined && old.epoch === epoch && old.seq > seq) return false;
     const next = new Map<string, Map<string, unknown>>();
@@ -210,7 +212,8 @@ export class PresenceTable {
       for (const [key, ids] of old.members) for (const id of ids.keys()) if (next.get(key)?.has(id) !== true) this.#deleteView(key, id, pop);
     }
     for (const [key, ids] of next) for (const [id, data] of ids) this.#setView(key, id, pop, data);
-    this.#origins.set(pop, { epoch, seq, lastHeardMs: nowMs, beat: old?.beat ?? 0, members: next });
+    const lastHeardMs = fromOrigin || old === undefined ? nowMs : old.lastHeardMs;
+    this.#origins.set(pop, { epoch, seq, lastHeardMs, beat: old?.beat ?? 0, members: next });
     return true;
   }
 
