@@ -14,7 +14,7 @@ export const MeshFrameType = {
   INTEREST: 0x44,
   PEERS: 0x45,
   FWD: 0x46,
-  PRESENCE: 0x47,
+  PRESENCE: 0x48,
 } as const;
 export type MeshFrameType = (typeof MeshFrameType)[keyof typeof MeshFrameType];
 

@@ -15,7 +15,7 @@ export const FwdFlags = {
   /** A copy sent over a second, disjoint path (per-channel redundancy). */
   REDUNDANT: 0x01,
   /** The id is derived from (tenant, idempotency key): receivers drop a repeat within 60 s. */
-  IDEMPOTENT: 0x02,
+  IDEMPOTENT: 0x04,
 } as const;
 
 export interface FwdFrame {

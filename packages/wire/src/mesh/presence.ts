@@ -1,4 +1,4 @@
-// PRESENCE (0x47): who is present in which channel, gossiped between PoPs on the control
+// PRESENCE (0x48): who is present in which channel, gossiped between PoPs on the control
 // stream (spec/protocol.md §8). Payload: strict UTF-8 JSON, one of
 //   {"k":"d","o":origin,"e":epoch,"s":seq,"c":[[tenant,channel,clientId,1,data?]|[tenant,channel,clientId,0],…]}
 //       a batch of the origin's changes (1 = present with optional data, 0 = gone)
