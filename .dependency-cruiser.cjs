@@ -128,6 +128,7 @@ module.exports = {
     folderMayNotImport('edge-ws-not-quic', 'edge/ws/', ['edge/(quic|http)/'], 'one edge does not import another.'),
     folderMayNotImport('edge-quic-not-ws', 'edge/quic/', ['edge/(ws|http)/'], 'one edge does not import another.'),
     folderMayNotImport('mesh-independent', 'mesh/', ['edge/', 'control-client/', 'auth/', 'node\\.ts'], 'the mesh does not know edges, auth or the control client.'),
+    folderMayNotImport('presence-independent', 'presence/', ['edge/', 'mesh/', 'auth/', 'delivery/', 'limits/', 'control-client/', 'fanout/', 'node\\.ts'], 'presence (members, gossip state) imports no other relay folder; the mesh and the edges reach it through seams.'),
     folderMayNotImport('control-client-independent', 'control-client/', ['edge/', 'mesh/', 'delivery/', 'node\\.ts'], "the PoP's control-plane client knows auth and limits only."),
     {
       name: 'one-composition-root',

@@ -4,6 +4,7 @@ import type { ClientError } from './errors.js';
 import type { TokenReason } from './options.js';
 import type { SubscribeOptions, Subscription } from './subscription.js';
 import type { DeliveryMode } from './transport.js';
+import type { PresencePage } from './presence.js';
 
 export type ClientState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -51,6 +52,8 @@ export interface Client {
   on<K extends keyof ClientEvents>(event: K, listener: (e: ClientEvents[K]) => void): () => void;
   publish(tenant: string, channel: string, payload: Uint8Array | string, options?: PublishOptions): void;
   subscribe(tenant: string, pattern: string, options?: SubscribeOptions): Promise<Subscription>;
+  /** Who is present in an exact channel, mesh-wide (one page; `next` continues). Needs the subscribe grant. */
+  presence(tenant: string, channel: string, options?: { limit?: number; after?: string; signal?: AbortSignal }): Promise<PresencePage>;
   /** Resolves when everything published so far has left the client (queue empty, socket drained). */
   flush(options?: { signal?: AbortSignal }): Promise<void>;
   close(): Promise<void>;

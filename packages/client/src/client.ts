@@ -16,6 +16,7 @@ import { Conn } from './conn.js';
 import { Heartbeat } from './heartbeat.js';
 import { SubscriptionTable, subKey as key, type Entry, type Waiter } from './subscription-table.js';
 import { TokenKeeper } from './token-keeper.js';
+import { PresenceKeeper, type PresencePage } from './presence.js';
 import type { Client, ClientEvents, ClientState, ClientStats, PublishOptions } from './api.js';
 
 export type { Client, ClientEvents, ClientState, ClientStats, PublishOptions } from './api.js';
@@ -54,6 +55,7 @@ export class ClientImpl implements Client {
   private readonly tokens: TokenKeeper;
   private readonly tokenProvider: TokenProvider | undefined;
   private everConnected = false;
+  private readonly presenceKeeper = new PresenceKeeper(`c-${Math.random().toString(36).slice(2, 12)}${Date.now().toString(36)}`);
 
   constructor(
     options: ConnectOptions,
@@ -171,6 +173,9 @@ export class ClientImpl implements Client {
         onReconnectRequested: () => {
           if (conn === this.active) this.migrate();
         },
+        onPresence: (line) => {
+          if (conn === this.active) this.presenceKeeper.dispatch(line);
+        },
         onClose: (err) => this.onConnClosed(conn, err),
       },
     });
@@ -186,6 +191,7 @@ export class ClientImpl implements Client {
       conn.awaiting.add(key(e.tenant, e.pattern));
       link.subscribe(e.tenant, e.pattern);
     }
+    for (const line of this.presenceKeeper.replay()) link.presence?.(line);
     if (conn.awaiting.size > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
@@ -423,6 +429,14 @@ export class ClientImpl implements Client {
       overflow: this.opts.subscriptionBuffer.overflow,
       ...options,
     }, (s) => this.removeSub(s));
+    const wantsPresence = options.presence !== undefined || options.onPresence !== undefined;
+    if (wantsPresence) {
+      try {
+        validateChannel(pattern);
+      } catch (err) {
+        throw new ClientError('bad_argument', `presence needs an exact channel: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
     const { entry, fresh } = this.entries.add(sub);
     if (fresh) {
       for (const c of this.conns) {
@@ -431,6 +445,11 @@ export class ClientImpl implements Client {
         c.refused.delete(k);
         c.link?.subscribe(tenant, pattern);
       }
+    }
+    if (wantsPresence) {
+      const lines = this.presenceKeeper.add(tenant, pattern, sub, options.presence, options.onPresence);
+      for (const c of this.conns) if (c.role !== 'draining') for (const line of lines) c.link?.presence?.(line);
+      sub.presenceWatcher = options.onPresence;
     }
     if (this.active?.confirmed.has(k)) return sub;
     const e = entry;
@@ -471,8 +490,40 @@ export class ClientImpl implements Client {
   }
 
   private removeSub(sub: SubscriptionImpl): void {
+    const lines = this.presenceKeeper.remove(sub.tenant, sub.pattern, sub, sub.presenceWatcher);
+    for (const c of this.conns) if (c.role !== 'draining') for (const line of lines) c.link?.presence?.(line);
     if (this.entries.remove(sub, this.conns) === undefined) return;
     for (const c of this.conns) if (c.role !== 'draining') c.link?.unsubscribe(sub.tenant, sub.pattern);
+  }
+
+  /** Who is present in a channel, mesh-wide: REST GET /v1/presence on the current edge, with the client's token. */
+  async presence(tenant: string, channel: string, options: { limit?: number; after?: string; signal?: AbortSignal } = {}): Promise<PresencePage> {
+    try {
+      validateTenant(tenant);
+      validateChannel(channel);
+    } catch (err) {
+      throw badArgument(err);
+    }
+    const edge = this.edge ?? (await this.pickEdge(false));
+    if (this.tokens.token === undefined) await this.refreshToken('initial');
+    const q = new URLSearchParams();
+    if (options.limit !== undefined) q.set('limit', String(options.limit));
+    if (options.after !== undefined) q.set('after', options.after);
+    const url = `${edge.httpUrl}/v1/presence/${encodeURIComponent(tenant)}/${encodeURIComponent(channel)}${q.size > 0 ? `?${q.toString()}` : ''}`;
+    const signal = options.signal === undefined ? AbortSignal.timeout(5000) : AbortSignal.any([options.signal, AbortSignal.timeout(5000)]);
+    let res: Response;
+    try {
+      res = await fetch(url, { headers: { authorization: `Bearer ${this.tokens.token!}` }, signal });
+    } catch (err) {
+      if (options.signal?.aborted) throw abortError(options.signal);
+      throw new ClientError('connect_failed', `GET ${url} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      const code = res.status === 401 ? 'unauthorized' : res.status === 403 ? 'forbidden' : 'http';
+      throw new ClientError(code, `GET /v1/presence answered HTTP ${res.status}`, { status: res.status, detail: text });
+    }
+    return JSON.parse(text) as PresencePage;
   }
 
   async flush(options: { signal?: AbortSignal } = {}): Promise<void> {

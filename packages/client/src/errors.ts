@@ -15,6 +15,7 @@ export type ClientErrorCode =
   | 'protocol' // the edge broke the contract (e.g. wrong subprotocol)
   | 'token_provider' // the tokenProvider threw
   | 'http' // a REST call answered non-2xx
+  | 'rate_limited' // an HTTPS publish answered 429; see `retryAfterMs`
   | 'server'; // an `ERR:` line from the edge; see `serverCode`
 
 export class ClientError extends Error {
@@ -25,11 +26,13 @@ export class ClientError extends Error {
   readonly detail: string | undefined;
   /** HTTP status for `unauthorized`, `forbidden`, `http`, `connect_failed` when known. */
   readonly status: number | undefined;
+  /** For `rate_limited`: how long the edge asked to wait (Retry-After), when it said. */
+  readonly retryAfterMs: number | undefined;
 
   constructor(
     code: ClientErrorCode,
     message: string,
-    options?: { serverCode?: string; detail?: string; status?: number; cause?: unknown },
+    options?: { serverCode?: string; detail?: string; status?: number; retryAfterMs?: number; cause?: unknown },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ClientError';
@@ -37,6 +40,7 @@ export class ClientError extends Error {
     this.serverCode = options?.serverCode;
     this.detail = options?.detail;
     this.status = options?.status;
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }
 

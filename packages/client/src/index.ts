@@ -14,10 +14,12 @@ export type { Delivery, DeliveryMode, Transport, TransportConnection, TransportE
 export type { Edge, EdgeProbe } from './endpoint.js';
 export type { WebSocketConstructor, WebSocketLike, WebSocketEventLike } from './transports/ws.js';
 export { latest } from './subscription.js';
+export type { PresenceEvent, PresenceMember, PresenceOptions, PresencePage } from './presence.js';
 export { ClientError, isClientError, type ClientErrorCode } from './errors.js';
 export { parseEdge, probeEdge, probeEdges, selectFastestEdge, discoverEdges } from './endpoint.js';
 export { webSocketTransport } from './transports/ws.js';
 export { backoffDelay } from './options.js';
+export { publishHttp, publishHttpBatch, HTTP_PUBLISH_TIMEOUT_MS, type HttpPublishOptions, type HttpBatchItem, type HttpBatchResult } from './http-publish.js';
 
 function pickTransport(options: ConnectOptions): Transport {
   const t = options.transport ?? 'ws';

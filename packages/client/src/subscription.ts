@@ -1,6 +1,7 @@
 // Subscriptions: a bounded buffer per subscription with an overflow policy and visible drop
 // counts, consumed either as an async iterable, through a callback, or by `latest()`.
 import { ClientError, abortError } from './errors.js';
+import type { PresenceEvent, PresenceOptions } from './presence.js';
 
 export interface Message {
   tenant: string;
@@ -30,6 +31,10 @@ export interface SubscribeOptions {
   meshReady?: boolean;
   /** Bound on the meshReady wait (default 10 000 ms); past it `subscribe()` rejects with `timeout`. */
   meshReadyTimeoutMs?: number;
+  /** Join the channel's presence (exact channels only; WebSocket edge). */
+  presence?: PresenceOptions;
+  /** Called with the channel's join/leave events (exact channels only; WebSocket edge). */
+  onPresence?: (event: PresenceEvent) => void;
 }
 
 export interface SubscriptionStats {
@@ -55,6 +60,8 @@ type Sink = (message: Message) => void;
 
 export class SubscriptionImpl implements Subscription {
   readonly stats: SubscriptionStats = { received: 0, dropped: 0, buffered: 0 };
+  /** The presence watcher this subscription registered (the client removes it on unsubscribe). */
+  presenceWatcher: ((event: PresenceEvent) => void) | undefined;
   private buffer: Message[] = [];
   private head = 0;
   private waiter: { resolve: (r: IteratorResult<Message>) => void; reject: (e: unknown) => void } | undefined;

@@ -28,6 +28,8 @@ export interface TransportEvents {
   onReconnectRequested(): void;
   /** The edge's answer to `meshReady()`: complete unless the edge gave up waiting. */
   onMeshReady?(tenant: string, pattern: string, complete: boolean): void;
+  /** A line of the presence extension (`PRESENCE:…`, `OK:PRESENCE:…`); transports without it never call this. */
+  onPresence?(line: string): void;
   /** The connection is gone; `error` is undefined after a local `close()`. Fires once. */
   onClose(error: ClientError | undefined): void;
 }
@@ -40,6 +42,8 @@ export interface TransportConnection {
   ping(): void;
   /** Asks the edge to answer once the relay mesh routes (tenant, pattern) to it; absent if the transport cannot. */
   meshReady?(tenant: string, pattern: string): void;
+  /** Sends one line of the presence extension; absent on transports without it. */
+  presence?(line: string): void;
   /** Bytes accepted but not yet handed to the network (backpressure hint). */
   readonly bufferedAmount: number;
   close(): void;

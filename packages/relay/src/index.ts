@@ -38,3 +38,4 @@ export {
   type RouteAdvert,
   type LinkHealthOptions,
 } from './mesh/route/index.js';
+export { relayOpenapi } from './edge/http/openapi.js';

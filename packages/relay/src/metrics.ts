@@ -6,7 +6,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type EdgeName = 'ws' | 'quic';
-export type DropReason = 'slow_consumer' | 'no_subscribers' | 'shutting_down' | 'rate_limited' | 'tenant_budget';
+export type DropReason = 'slow_consumer' | 'no_subscribers' | 'shutting_down' | 'rate_limited' | 'tenant_budget' | 'idempotent_repeat';
 
 /** Counter pre-bound to one label set: `inc(n)` is all the hot path sees. */
 export interface BoundCounter {

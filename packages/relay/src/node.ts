@@ -26,10 +26,17 @@ import { registerAdmissionMetrics } from './limits/metrics.js';
 import { Dispatcher } from './delivery/index.js';
 import { RelayMetrics } from './metrics.js';
 import { createHttpApi } from './edge/http/api.js';
+import { HttpPublisher } from './edge/http/publish.js';
+import { presenceRoutes } from './edge/http/presence.js';
+import { PresenceService } from './presence/service.js';
 import { WsEdge } from './edge/ws/edge.js';
 import { QuicEdge } from './edge/quic/edge.js';
 import { loadQuicTls } from './edge/quic/tls.js';
 import { startMesh, type Mesh } from './mesh/start.js';
+
+/** A batch publish body holds up to this many bytes (base64 inflates payloads by a third). */
+const HTTP_BATCH_MAX_BYTES = 4 * 1024 * 1024;
+const HTTP_BATCH_MAX_ITEMS = 1000;
 
 export interface RelayDeps {
   logger?: Logger;
@@ -125,6 +132,8 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     logger: logger.child({ component: 'auth' }),
   });
   const verifier = control?.verifier ?? tokens;
+  const presence = new PresenceService({ registry: metrics.registry });
+  presence.start();
   const capacity = new TenantCapacity(config.limits);
   const edge = new WsEdge({
     config,
@@ -134,13 +143,27 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     logger,
     now,
     capacity,
+    presence,
     ...(admission === undefined ? {} : { admission }),
     // The mesh starts after the edges; until then (and without one) this relay is the whole network.
     interestReady: (timeoutMs) => built.mesh?.interestReady(timeoutMs) ?? Promise.resolve(true),
   });
   built.edge = edge;
 
+  const publisher = new HttpPublisher({
+    verifier,
+    dispatcher,
+    admission,
+    maxPayloadBytes: config.limits.maxPayloadBytes,
+    maxBatchBytes: HTTP_BATCH_MAX_BYTES,
+    maxBatchItems: HTTP_BATCH_MAX_ITEMS,
+    region: config.region,
+    now,
+    registry: metrics.registry,
+  });
   const api = createHttpApi({
+    publish: publisher,
+    prefixRoutes: [presenceRoutes({ verifier, presence, region: config.region })],
     masterToken: config.masterToken,
     maxBodyBytes: config.limits.maxHttpBodyBytes,
     tokens,
@@ -209,7 +232,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
       control === undefined || config.mesh === undefined || !config.mesh.peerExchange
         ? undefined
         : new RegistryDiscovery({ seeds: config.mesh.seeds, peerExchange: config.mesh.peerExchange, self: () => built.mesh?.id });
-    built.mesh = await startMesh(config, { delivery: dispatcher, registry: metrics.registry, logger, clock, ...(discovery === undefined ? {} : { discovery }) });
+    built.mesh = await startMesh(config, { delivery: dispatcher, presence, registry: metrics.registry, logger, clock, ...(discovery === undefined ? {} : { discovery }) });
     if (built.mesh !== undefined && config.mesh !== undefined) {
       advertised.mesh = config.mesh.advertise ?? `${config.mesh.listen.host}:${built.mesh.address.port}`;
       advertised.meshId = built.mesh.id;
@@ -249,6 +272,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     // through it (messages from other PoPs) until they moved to another edge.
     await Promise.all([edge.shutdown(drainMs, closeMs), quicEdge?.shutdown(drainMs, closeMs)]);
     await mesh?.close();
+    presence.close();
     server.closeAllConnections();
     await serverClosed;
     await control?.close();

@@ -35,6 +35,8 @@ function decode(kind: string, bytes: Uint8Array): Record<string, unknown> {
       const d = w.decodeFwd(f);
       return { ...d, id: toHex(d.id), data: toHex(d.data), dests: [...d.dests] };
     }
+    case 'PRESENCE':
+      return { ...w.decodePresence(f) };
     default:
       throw new Error(`unknown kind ${kind}`);
   }
@@ -52,6 +54,8 @@ function encode(kind: string, x: Record<string, unknown>): Uint8Array {
       return w.encodePeers(x['peers'] as w.PeerEntry[]);
     case 'FWD':
       return w.encodeFwd({ ...(x as unknown as w.FwdFrame), id: fromHex(x['id'] as string), data: fromHex(x['data'] as string) });
+    case 'PRESENCE':
+      return w.encodePresence(x as unknown as w.PresenceFrame);
     default:
       throw new Error(`unknown kind ${kind}`);
   }

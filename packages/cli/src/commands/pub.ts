@@ -2,7 +2,7 @@
 // of stdin, with progress on stderr for long runs and a summary at the end.
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
-import { connect, isClientError, type Client, type DeliveryMode } from '@fastpubsub/client/node';
+import { connect, isClientError, publishHttp, type Client, type DeliveryMode } from '@fastpubsub/client/node';
 import { UsageError, withUsageErrors, requiredFlagOrEnv, positiveNumber } from '../args.js';
 
 const USAGE = `Usage: fastpubsub pub --url URL --token AT [options] TENANT CHANNEL MESSAGE|-
@@ -15,6 +15,9 @@ Options:
   --count N         publish MESSAGE N times (default 1)
   --rate R          at most R messages per second (default: as fast as possible)
   --delivery MODE   broadcast (default) | one-low-latency | one-random
+  --http            publish over HTTPS (POST /v1/publish/TENANT/CHANNEL), one request
+                    per message, instead of a WebSocket connection (broadcast only)
+  --idempotency-key K  with --http: the same key within 60 s publishes once, mesh-wide
   -q, --quiet       no progress or summary on stderr
   -h, --help        show this help
 
@@ -35,6 +38,8 @@ interface PubArgs {
   rate: number | undefined;
   delivery: DeliveryMode;
   quiet: boolean;
+  http: boolean;
+  idempotencyKey: string | undefined;
 }
 
 
@@ -46,6 +51,8 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): PubArgs | 'help' {
       count: { type: 'string' },
       rate: { type: 'string' },
       delivery: { type: 'string' },
+      http: { type: 'boolean' },
+      'idempotency-key': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
     } }),
@@ -60,8 +67,15 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): PubArgs | 'help' {
   if (!DELIVERIES.includes(delivery)) throw new UsageError(`--delivery must be one of ${DELIVERIES.join(', ')}`);
   const count = positiveNumber('count', v.count, true) ?? 1;
   if (message === '-' && v.count !== undefined) throw new UsageError("--count does not apply to stdin ('-')");
-  return { url, token, tenant, channel, message, count, rate: positiveNumber('rate', v.rate, false), delivery, quiet: v.quiet === true };
+  const http = v.http === true;
+  const idempotencyKey = v['idempotency-key'];
+  if (!http && idempotencyKey !== undefined) throw new UsageError('--idempotency-key needs --http');
+  if (http && delivery !== 'broadcast') throw new UsageError('--http publishes broadcast only');
+  return { url, token, tenant, channel, message, count, rate: positiveNumber('rate', v.rate, false), delivery, quiet: v.quiet === true, http, idempotencyKey };
 }
+
+/** Where the Pacer's messages go: an open client, or one HTTPS request each. */
+type Sender = { kind: 'ws'; client: Client } | { kind: 'http' };
 
 class Pacer {
   private readonly start = performance.now();
@@ -69,7 +83,7 @@ class Pacer {
   private lastProgress = this.start;
 
   constructor(
-    private readonly client: Client,
+    private readonly sender: Sender,
     private readonly a: PubArgs,
     private readonly total: number | undefined,
   ) {}
@@ -80,11 +94,22 @@ class Pacer {
       const wait = due - performance.now();
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     }
-    this.client.publish(this.a.tenant, this.a.channel, payload, { delivery: this.a.delivery });
+    if (this.sender.kind === 'http') {
+      const { id } = await publishHttp(this.a.tenant, this.a.channel, payload, {
+        url: this.a.url,
+        token: this.a.token,
+        ...(this.a.idempotencyKey === undefined ? {} : { idempotencyKey: this.a.idempotencyKey }),
+      });
+      if (this.a.quiet !== true && this.total === 1) process.stderr.write(`pub: accepted, id ${id}\n`);
+      this.sent++;
+      return;
+    }
+    const client = this.sender.client;
+    client.publish(this.a.tenant, this.a.channel, payload, { delivery: this.a.delivery });
     this.sent++;
     if (this.sent % 1024 === 0) {
       await new Promise((r) => setImmediate(r)); // let the socket write
-      while (this.client.stats.queued === 0 && this.client.state === 'connected' && this.client.bufferedAmount > HIGH_WATER) {
+      while (client.stats.queued === 0 && client.state === 'connected' && client.bufferedAmount > HIGH_WATER) {
         await new Promise((r) => setTimeout(r, 2));
       }
     }
@@ -108,8 +133,9 @@ async function run(a: PubArgs): Promise<number> {
   process.once('SIGINT', onSignal);
   let client: Client | undefined;
   try {
-    client = await connect({ endpoint: a.url, token: a.token, signal: ac.signal, ping: false });
-    const pacer = new Pacer(client, a, a.message === '-' ? undefined : a.count);
+    if (!a.http) client = await connect({ endpoint: a.url, token: a.token, signal: ac.signal, ping: false });
+    const sender: Sender = client === undefined ? { kind: 'http' } : { kind: 'ws', client };
+    const pacer = new Pacer(sender, a, a.message === '-' ? undefined : a.count);
     if (a.message === '-') {
       const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
       for await (const line of lines) {
@@ -119,7 +145,7 @@ async function run(a: PubArgs): Promise<number> {
     } else {
       for (let i = 0; i < a.count && !ac.signal.aborted; i++) await pacer.send(a.message);
     }
-    await client.flush({ signal: AbortSignal.timeout(10_000) });
+    await client?.flush({ signal: AbortSignal.timeout(10_000) });
     if (!a.quiet) process.stderr.write(pacer.summary());
     return 0;
   } catch (err) {

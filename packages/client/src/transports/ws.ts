@@ -66,6 +66,7 @@ class WsConnection implements TransportConnection {
     if (typeof data === 'string') {
       const ready = parseMeshReady(data);
       if (ready !== undefined) return this.events.onMeshReady?.(ready.tenant, ready.pattern, ready.complete);
+      if (data.startsWith('PRESENCE:') || data.startsWith('OK:PRESENCE:')) return this.events.onPresence?.(data);
       const t = parseServerText(data);
       switch (t.kind) {
         case 'OK':
@@ -118,6 +119,10 @@ class WsConnection implements TransportConnection {
 
   subscribe(tenant: string, pattern: string): void {
     this.sendText(formatSub(tenant, pattern));
+  }
+
+  presence(line: string): void {
+    this.sendText(line);
   }
 
   unsubscribe(tenant: string, pattern: string): void {

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { SubscriptionIndex, isLiteralPattern, pickOne } from '../fanout/index.js';
 import type { EdgeName, RelayMetrics } from '../metrics.js';
 import { Encodings } from './encodings.js';
+import { IdempotencyWindow } from './idempotency.js';
 import type { DispatchMessage, Sink } from './types.js';
 
 export interface DispatcherOptions {
@@ -20,6 +21,8 @@ export interface DispatcherOptions {
    * subscribers before anything is delivered; false refuses the publish (limits/fanout-budget.ts).
    */
   charge?: (tenant: string, deliveries: number) => boolean;
+  /** Monotonic ms for the idempotency window; default performance.now. */
+  now?: () => number;
 }
 
 export type Forwarder = (msg: DispatchMessage) => void;
@@ -36,8 +39,11 @@ export class Dispatcher {
   readonly #wildcardPatterns = new Map<string, number>();
   #forwarder: Forwarder | undefined;
   readonly #charge: ((tenant: string, deliveries: number) => boolean) | undefined;
+  readonly #idempotency = new IdempotencyWindow();
+  readonly #now: () => number;
 
   constructor(opts: DispatcherOptions) {
+    this.#now = opts.now ?? (() => performance.now());
     this.#metrics = opts.metrics;
     this.#random = opts.random;
     this.#charge = opts.charge;
@@ -126,9 +132,11 @@ export class Dispatcher {
 
   /**
    * A publish accepted by one of this relay's edges: local fan-out, then the mesh forwarder.
-   * Returns false, delivering and forwarding nothing, when the tenant's fan-out budget is spent.
+   * Returns false, delivering and forwarding nothing, when the tenant's fan-out budget is spent
+   * or the publish is an idempotent repeat this PoP has already seen.
    */
   publish(msg: DispatchMessage): boolean {
+    if (this.#isRepeat(msg)) return false;
     if (!this.#fanOut(msg)) return false;
     if (msg.origin !== 'mesh') this.#forwarder?.(msg);
     return true;
@@ -136,7 +144,15 @@ export class Dispatcher {
 
   /** A publish from another PoP: local fan-out only, never forwarded again. */
   deliverRemote(msg: DispatchMessage): void {
+    if (this.#isRepeat(msg)) return;
     this.#fanOut(msg);
+  }
+
+  #isRepeat(msg: DispatchMessage): boolean {
+    if (msg.idempotent !== true || msg.id === undefined) return false;
+    if (!this.#idempotency.seen(Buffer.from(msg.id).toString('hex'), this.#now())) return false;
+    this.#metrics.dropped('idempotent_repeat');
+    return true;
   }
 
   #fanOut(msg: DispatchMessage): boolean {

@@ -16,6 +16,13 @@ export interface DispatchMessage {
   /** performance.now() when its frame arrived (publish→write latency). */
   readonly arrivedAtMs: number;
   readonly origin: Origin;
+  /**
+   * The mesh message id (16 bytes), when the edge chose it: HTTPS publishes answer with it, and
+   * an idempotent publish derives it from (tenant, Idempotency-Key). Otherwise the mesh picks one.
+   */
+  readonly id?: Uint8Array;
+  /** The id is derived from an idempotency key: every PoP drops a repeat within 60 s. */
+  readonly idempotent?: boolean;
 }
 
 /**

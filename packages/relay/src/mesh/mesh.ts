@@ -17,6 +17,7 @@ import {
   decodeInterest,
   decodeInterestAck,
   decodePeers,
+  decodePresence,
   decodeRoute,
   encodeFwd,
   encodeInterest,
@@ -62,6 +63,13 @@ export interface LocalDelivery {
   tenantsWithInterest(): string[];
 }
 
+/** Presence gossip (relay/src/presence): the mesh hands it links and PRESENCE frames. */
+export interface MeshPresence {
+  attach(links: { readonly id: string; send(peer: string, frame: Uint8Array): void; flood(frame: Uint8Array, except: string | undefined): number } | undefined): void;
+  linkUp(peer: string): void;
+  receive(peer: string, frame: ReturnType<typeof decodePresence>, bytes: number): void;
+}
+
 export interface MeshOptions {
   credentials: MeshCredentials;
   host: string;
@@ -74,6 +82,7 @@ export interface MeshOptions {
   redundantChannels: readonly string[];
   router?: Omit<RouterOptions, 'id'>;
   delivery: LocalDelivery;
+  presence?: MeshPresence | undefined;
   registry: Registry;
   logger: Logger;
   /** Monotonic ms (routing, probes); default performance.now. */
@@ -168,6 +177,11 @@ export class Mesh {
     for (const t of d.tenantsWithInterest()) this.#syncTenant(t);
     this.#unsubscribe = d.onInterestChange((t) => this.#syncTenant(t));
     d.setForwarder((msg) => this.publish(msg));
+    this.#o.presence?.attach({
+      id: this.id,
+      send: (peer, frame) => this.transport.links().get(peer)?.sendControl(frame),
+      flood: (frame, except) => this.#flood(frame, except),
+    });
     this.transport.start();
     this.#timer = setInterval(() => this.#tick(), TICK_MS);
   }
@@ -177,6 +191,7 @@ export class Mesh {
     this.propagation.close();
     this.#unsubscribe?.();
     this.#o.delivery.setForwarder(undefined);
+    this.#o.presence?.attach(undefined);
     await this.transport.close();
   }
 
@@ -198,10 +213,11 @@ export class Mesh {
       dests = dests.filter((d) => d !== this.id);
     }
     if (dests.length === 0) return;
-    const id = this.#nextId();
+    const id = msg.id ?? this.#nextId();
     const key = Buffer.from(id).toString('hex');
     for (const d of dests) this.#forwarded.seen(`${key}/${d}`, this.#now());
-    const fwd: FwdFrame = { flags: 0, ttl: DEFAULT_TTL, mode: msg.mode, id, origin: this.id, dests, tenant: msg.tenant, channel: msg.channel, data: msg.payload };
+    const flags = msg.idempotent === true ? FwdFlags.IDEMPOTENT : 0;
+    const fwd: FwdFrame = { flags, ttl: DEFAULT_TTL, mode: msg.mode, id, origin: this.id, dests, tenant: msg.tenant, channel: msg.channel, data: msg.payload };
     this.#split(fwd, dests, DEFAULT_TTL, undefined);
     if (this.#o.redundantChannels.some((p) => matchesPattern(p, msg.channel))) this.#sendRedundant(fwd, dests);
   }
@@ -303,6 +319,7 @@ export class Mesh {
           mode: fwd.mode as PublishMode,
           arrivedAtMs: performance.now(),
           origin: 'mesh',
+          ...((fwd.flags & FwdFlags.IDEMPOTENT) !== 0 ? { id: fwd.id.slice(), idempotent: true } : {}),
         });
       } else if (this.#forwarded.seen(`${key}/${d}`, now)) {
         this.metrics.dropped('duplicate');
@@ -341,6 +358,7 @@ export class Mesh {
       .filter((l) => l !== link && l.hello.addr !== undefined)
       .map((l) => ({ id: l.peer, addr: l.hello.addr! }));
     if (peers.length > 0) link.sendControl(encodePeers(peers));
+    this.#o.presence?.linkUp(link.peer);
   }
 
   #onUnlink(link: MeshLink): void {
@@ -374,6 +392,9 @@ export class Mesh {
         }
         case MeshFrameType.PEERS:
           for (const p of decodePeers(f)) if (p.id !== this.id) this.#o.discovery.learn(p);
+          return;
+        case MeshFrameType.PRESENCE:
+          this.#o.presence?.receive(link.peer, decodePresence(f), f.payload.byteLength);
           return;
         default:
           return; // a newer peer's control frame: ignored
@@ -410,8 +431,14 @@ export class Mesh {
     this.#flood(encodeInterest({ origin: s.pop, seq: s.version, tenants: cloneTenants(s) }), undefined);
   }
 
-  #flood(frame: Uint8Array, except: string | undefined): void {
-    for (const [peer, l] of this.transport.links()) if (peer !== except) l.sendControl(frame);
+  #flood(frame: Uint8Array, except: string | undefined): number {
+    let n = 0;
+    for (const [peer, l] of this.transport.links()) {
+      if (peer === except) continue;
+      l.sendControl(frame);
+      n++;
+    }
+    return n;
   }
 
   #syncTenant(tenant: string): void {

@@ -3,7 +3,7 @@ import { ErrorCode, FpsError, type Clock, type Logger, type RelayConfig } from '
 import type { Registry } from 'prom-client';
 import { SeedDiscovery, type MeshDiscovery } from './link/discovery.js';
 import { loadMeshCredentials } from './link/pki.js';
-import { Mesh, type LocalDelivery } from './mesh.js';
+import { Mesh, type LocalDelivery, type MeshPresence } from './mesh.js';
 
 export interface StartMeshDeps {
   delivery: LocalDelivery;
@@ -13,6 +13,8 @@ export interface StartMeshDeps {
   clock: Clock;
   /** Replaces the seed list (e.g. the control plane's PoP registry). */
   discovery?: MeshDiscovery;
+  /** Presence gossip carried on the mesh's control streams. */
+  presence?: MeshPresence;
 }
 
 /** Starts the mesh when the config has a `mesh` section; undefined otherwise. */
@@ -39,6 +41,7 @@ export async function startMesh(config: RelayConfig, deps: StartMeshDeps): Promi
     redundantChannels: m.redundantChannels,
     router: { switchMarginMs: m.switchMarginMs, switchMarginRatio: m.switchMarginRatio, switchHoldMs: m.switchHoldMs },
     delivery: deps.delivery,
+    presence: deps.presence,
     registry: deps.registry,
     logger: deps.logger,
     now: () => deps.clock.now(),

@@ -15,6 +15,7 @@ export const MeshFrameType = {
   PEERS: 0x45,
   FWD: 0x46,
   INTEREST_ACK: 0x47,
+  PRESENCE: 0x48,
 } as const;
 export type MeshFrameType = (typeof MeshFrameType)[keyof typeof MeshFrameType];
 
@@ -34,7 +35,7 @@ export function checkRelayId(s: string, what = 'relay id'): void {
 }
 
 export function isKnownMeshFrameType(t: number): t is MeshFrameType {
-  return Number.isInteger(t) && t >= MeshFrameType.HELLO && t <= MeshFrameType.INTEREST_ACK;
+  return Number.isInteger(t) && t >= MeshFrameType.HELLO && t <= MeshFrameType.PRESENCE;
 }
 
 /** Accepts the whole reserved range, so a newer peer's frame type is skipped, not fatal. */

@@ -18,6 +18,8 @@ export const FwdFlags = {
   REDUNDANT: 0x01,
   /** Source-routed: the frame carries `via`, the hops still to take (node-disjoint redundancy). */
   VIA: 0x02,
+  /** The id is derived from (tenant, idempotency key): receivers drop a repeat within 60 s. */
+  IDEMPOTENT: 0x04,
 } as const;
 
 export interface FwdFrame {

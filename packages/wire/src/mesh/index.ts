@@ -26,3 +26,4 @@ export {
   type PeerEntry,
 } from './control.js';
 export { FWD_ID_BYTES, FwdFlags, encodeFwd, decodeFwd, type FwdFrame } from './fwd.js';
+export { encodePresence, decodePresence, type PresenceFrame, type PresenceChange, type PresenceMember } from './presence.js';

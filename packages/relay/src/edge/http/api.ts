@@ -6,6 +6,8 @@ import { ErrorCode, FpsError, httpStatusFor, isFpsError, type Logger } from '@fa
 import { readJsonBody } from './body.js';
 import { masterTokenChecker } from './master-auth.js';
 import { masterTokenFailed, refuseIfThrottled, requireJson, type AuthThrottle } from './guards.js';
+import { RETRY_AFTER_SECONDS, type HttpHandler } from './publish.js';
+import { relayOpenapi } from './openapi.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -36,6 +38,10 @@ export interface HttpApiOptions {
   authThrottle?: AuthThrottle;
   /** /v1/mesh/links and /v1/mesh/routes answer without the master token (default: they need it). */
   publicMeshIntrospection?: boolean;
+  /** HTTPS publish (edge/http/publish.ts): POST /v1/publish and /v1/publish/{tenant}/{channel}. */
+  publish?: { single(rest: string): HttpHandler; batch(): HttpHandler };
+  /** Further routes by path prefix (e.g. presence), tried after the exact routes. */
+  prefixRoutes?: ReadonlyArray<{ prefix: string; methods: Partial<Record<string, (rest: string) => HttpHandler>> }>;
 }
 
 /** Read-only views of the mesh (relay/src/mesh/mesh.ts). */
@@ -45,7 +51,7 @@ export interface MeshIntrospection {
   routes(): readonly object[];
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+type Handler = HttpHandler;
 
 export function createHttpApi(opts: HttpApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const isMaster = masterTokenChecker(opts.masterToken);
@@ -112,6 +118,9 @@ export function createHttpApi(opts: HttpApiOptions): (req: IncomingMessage, res:
         sendJson(res, 200, { id: m.id, routes: m.routes() });
       },
     },
+    '/openapi.json': {
+      GET: async (_req, res) => sendJson(res, 200, relayOpenapi),
+    },
     '/v1/edges': {
       GET: async (_req, res) => sendJson(res, 200, { edges: opts.edges() }),
     },
@@ -129,10 +138,30 @@ export function createHttpApi(opts: HttpApiOptions): (req: IncomingMessage, res:
       DELETE: proxy === undefined ? admin((b) => opts.tokens.revoke(b), (r) => r) : forward('revoke', (r) => r),
     },
   };
+  const publish = opts.publish;
+  if (publish !== undefined) routes['/v1/publish'] = { POST: publish.batch() };
+  const prefixes = [
+    ...(publish === undefined ? [] : [{ prefix: '/v1/publish/', methods: { POST: (rest: string) => publish.single(rest) } }]),
+    ...(opts.prefixRoutes ?? []),
+  ];
+
+  /** The handlers of a path: an exact route, else the first matching prefix route. */
+  const lookup = (path: string): Partial<Record<string, Handler>> | undefined => {
+    const exact = routes[path];
+    if (exact !== undefined) return exact;
+    for (const p of prefixes) {
+      if (!path.startsWith(p.prefix)) continue;
+      const rest = path.slice(p.prefix.length);
+      const bound: Partial<Record<string, Handler>> = {};
+      for (const [method, make] of Object.entries(p.methods)) if (make !== undefined) bound[method] = make(rest);
+      return bound;
+    }
+    return undefined;
+  };
 
   return (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
-    const methods = routes[path];
+    const methods = lookup(path);
     const handler = methods?.[req.method ?? 'GET'];
     let result: Promise<void>;
     if (methods === undefined) {
@@ -150,7 +179,9 @@ export function createHttpApi(opts: HttpApiOptions): (req: IncomingMessage, res:
       const code = fps?.code ?? ErrorCode.Internal;
       const status = httpStatusFor(code);
       if (status === 413) res.setHeader('Connection', 'close'); // the rest of the body is not read
-      sendJson(res, status, { error: code, message: fps?.message ?? 'internal error' });
+      if (status === 429 && !res.headersSent) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+      const detail = fps?.detail === undefined ? {} : { detail: fps.detail };
+      sendJson(res, status, { error: code, message: fps?.message ?? 'internal error', ...detail });
     });
   };
 }

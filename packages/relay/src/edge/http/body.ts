@@ -1,9 +1,20 @@
 // Request bodies of the REST endpoints: bounded in bytes (413 past the limit, checked against
-// Content-Length up front and against the bytes actually received) and parsed as JSON (400).
+// Content-Length up front and against the bytes actually received), raw or parsed as JSON (400).
 import type { IncomingMessage } from 'node:http';
 import { ErrorCode, FpsError } from '@fastpubsub/core';
 
-export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const text = (await readRawBody(req, maxBytes)).toString('utf8');
+  if (text.trim() === '') throw new FpsError(ErrorCode.BadRequest, 'request body must be JSON');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new FpsError(ErrorCode.BadRequest, 'request body is not valid JSON');
+  }
+}
+
+/** The request body as bytes, at most `maxBytes` of them (413 past that). */
+export function readRawBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > maxBytes) {
     return Promise.reject(new FpsError(ErrorCode.PayloadTooLarge, `request body is larger than ${maxBytes} bytes`));
@@ -27,14 +38,7 @@ export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<un
       failed = true;
     });
     req.on('end', () => {
-      if (failed) return;
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (text.trim() === '') return reject(new FpsError(ErrorCode.BadRequest, 'request body must be JSON'));
-      try {
-        resolve(JSON.parse(text) as unknown);
-      } catch {
-        reject(new FpsError(ErrorCode.BadRequest, 'request body is not valid JSON'));
-      }
+      if (!failed) resolve(Buffer.concat(chunks));
     });
   });
 }

@@ -16,6 +16,7 @@ import { CloseCode, WsSession, type SessionContext } from './session.js';
 import type { InterestReady } from './mesh-ready.js';
 import { SessionRegistry } from '../session-registry.js';
 import { GuardedWebSocket, MAX_WS_MESSAGE_BYTES, guardTickMs } from './guard.js';
+import type { PresenceService } from '../../presence/service.js';
 
 export interface WsEdgeOptions {
   config: RelayConfig;
@@ -30,6 +31,8 @@ export interface WsEdgeOptions {
   interestReady?: InterestReady;
   /** Per-tenant connection and subscription capacity. */
   capacity?: TenantCapacity;
+  /** Presence, for the PRESENCE: text extension. */
+  presence?: PresenceService;
 }
 
 export class WsEdge {
@@ -55,6 +58,7 @@ export class WsEdge {
       admission: opts.admission,
       interestReady: opts.interestReady,
       capacity: opts.capacity,
+      presence: opts.presence,
     };
     this.#wss = new WebSocketServer({
       noServer: true,

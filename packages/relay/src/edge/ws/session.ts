@@ -28,6 +28,8 @@ import { wsDeliveryFrame } from './publish.js';
 import { refuseSubscription } from './sub-refusal.js';
 import { answerMeshReady, type InterestReady } from './mesh-ready.js';
 import { ConnectionGuard } from './guard.js';
+import { WsPresence } from './presence.js';
+import type { PresenceService } from '../../presence/service.js';
 
 /** Close codes this edge sends (RFC 6455 §7.4, 4000–4999 private use). */
 export const CloseCode = {
@@ -53,6 +55,8 @@ export interface SessionContext {
   /** With a mesh: resolves once every PoP routes this relay's current interest here (MESHREADY). */
   readonly interestReady?: InterestReady | undefined;
   readonly capacity?: TenantCapacity | undefined;
+  /** Presence (the PRESENCE: text extension); absent: such commands get ERR:bad_command. */
+  readonly presence?: PresenceService | undefined;
 }
 
 export class WsSession implements Sink {
@@ -70,6 +74,7 @@ export class WsSession implements Sink {
   readonly guard: ConnectionGuard;
   #closing = false;
   #closeTimer: NodeJS.Timeout | undefined;
+  #presence: WsPresence | undefined;
 
   constructor(ctx: SessionContext, id: number, ws: WebSocket, socket: Duplex, ticket: EdgeTicket) {
     this.#ctx = ctx;
@@ -156,6 +161,7 @@ export class WsSession implements Sink {
     if (this.#closing) return;
     this.#closing = true;
     this.#out.close();
+    this.#presence?.dispose();
     queueMicrotask(() => this.#ctx.dispatcher.removeSink(this));
     this.#ws.close(code, reason);
     this.#closeTimer = setTimeout(() => this.#ws.terminate(), CLOSE_TIMEOUT_MS);
@@ -167,6 +173,7 @@ export class WsSession implements Sink {
     this.#closing = true;
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
     this.#out.close();
+    this.#presence?.dispose();
     this.#ctx.dispatcher.removeSink(this);
   }
 
@@ -222,6 +229,7 @@ export class WsSession implements Sink {
   #onText(text: string): void {
     const meshReady = parseMeshReady(text);
     if (meshReady !== undefined) return answerMeshReady(this, meshReady, this.#ctx.interestReady);
+    if (text.startsWith('PRESENCE:') && this.#ctx.presence !== undefined) return this.#presenceCommand(text, this.#ctx.presence);
     let cmd: ClientText;
     try {
       cmd = parseClientText(text);
@@ -241,6 +249,20 @@ export class WsSession implements Sink {
         throw new Error(`unhandled command ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  #presenceCommand(text: string, presence: PresenceService): void {
+    const ctx = this.#ctx;
+    this.#presence ??= new WsPresence({
+      presence,
+      ticket: this.ticket,
+      conn: `ws${this.id}`,
+      send: (t) => this.sendText(t),
+      now: ctx.now,
+      maxMemberships: ctx.limits.maxSubscriptionsPerConnection,
+      error: (code) => ctx.metrics.error(code),
+    });
+    this.#presence.handle(text);
   }
 
   /** Returns the error code of an invalid tenant or pattern, or undefined if both are valid. */
