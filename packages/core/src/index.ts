@@ -3,3 +3,4 @@ export * from './logger.js';
 export * from './config.js';
 export * from './checksummed-log.js';
 export * from './stop-signal.js';
+export * from './config-connectors.js';

@@ -25,6 +25,7 @@ import { createHttpApi } from './edge/http/api.js';
 import { WsEdge } from './edge/ws/edge.js';
 import { QuicEdge } from './edge/quic/edge.js';
 import { loadQuicTls } from './edge/quic/tls.js';
+import { MqttEdge } from './edge/mqtt/edge.js';
 import { startMesh, type Mesh } from './mesh/start.js';
 
 export interface RelayDeps {
@@ -47,6 +48,8 @@ export interface Relay {
   readonly quicPort: number | undefined;
   /** The CA certificate QUIC clients must trust when the relay generated its own (no cert configured). */
   readonly quicCaPem: string | undefined;
+  /** The bound TCP port of the MQTT listener; undefined without config `mqtt`. */
+  readonly mqttPort: number | undefined;
   /** The relay mesh (config `mesh`), undefined for a standalone relay. */
   readonly mesh: Mesh | undefined;
   readonly config: RelayConfig;
@@ -72,7 +75,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   let shuttingDown = false;
   // The edge needs the metrics and the metrics' gauges read the edge; the gauge reads happen
   // only on scrape, long after both exist.
-  const built: { edge?: WsEdge; quic?: QuicEdge; mesh?: Mesh } = {};
+  const built: { edge?: WsEdge; quic?: QuicEdge; mqtt?: MqttEdge; mesh?: Mesh } = {};
   const metrics = new RelayMetrics({
     connections: (name) => (name === 'ws' ? built.edge?.connectionCount : built.quic?.connectionCount) ?? 0,
     subscriptions: (): number => dispatcher.size,
@@ -155,6 +158,28 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     logger.info('quic edge listening', { host: config.quic.listen.host, port: built.quic.port, alpn: 'fastpubsub/1' });
   }
   const quicEdge = built.quic;
+  if (config.mqtt !== undefined) {
+    try {
+      built.mqtt = await MqttEdge.start({
+        config: config.mqtt,
+        relayConfig: config,
+        verifier,
+        dispatcher,
+        registry: metrics.registry,
+        logger: logger.child({ component: 'mqtt-edge' }),
+        now,
+        ...(admission === undefined ? {} : { admission }),
+      });
+    } catch (err) {
+      server.close();
+      await quicEdge?.shutdown(0, 250);
+      await control?.close();
+      await store.close();
+      throw err;
+    }
+    logger.info('mqtt listening', { host: config.mqtt.listen.host, port: built.mqtt.port });
+  }
+  const mqttEdge = built.mqtt;
   let stopDiscovery = (): void => undefined;
   try {
     // With a control plane, the mesh also dials the PoPs of its registry, unless peer discovery
@@ -175,6 +200,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   } catch (err) {
     server.close();
     await quicEdge?.shutdown(0, 250);
+    await mqttEdge?.shutdown(250);
     await control?.close();
     await store.close();
     throw err;
@@ -199,7 +225,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     const drainMs = Math.min(graceMs ?? config.reconnectGraceMs, config.shutdownGraceMs);
     const closeMs = Math.min(2000, Math.max(250, config.shutdownGraceMs - drainMs));
     stopDiscovery();
-    await Promise.all([edge.shutdown(drainMs, closeMs), quicEdge?.shutdown(drainMs, closeMs), mesh?.close()]);
+    await Promise.all([edge.shutdown(drainMs, closeMs), quicEdge?.shutdown(drainMs, closeMs), mqttEdge?.shutdown(closeMs), mesh?.close()]);
     server.closeAllConnections();
     await serverClosed;
     await control?.close();
@@ -214,6 +240,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     wsUrl,
     quicPort: quicEdge?.port,
     quicCaPem,
+    mqttPort: mqttEdge?.port,
     mesh,
     get config() {
       return config;

@@ -3,8 +3,11 @@
 import type { PublishMode } from '@fastpubsub/wire';
 import type { EdgeName } from '../metrics.js';
 
-/** Where a publish entered this relay. 'mesh' publishes are never forwarded again. */
-export type Origin = 'ws' | 'quic' | 'http' | 'mesh';
+/**
+ * Where a publish entered this relay. 'mesh' publishes are never forwarded again; 'bridge'
+ * publishes came in through a NATS or Redis bridge (docs/bridges.md: never sent back out).
+ */
+export type Origin = 'ws' | 'quic' | 'http' | 'mqtt' | 'bridge' | 'mesh';
 
 /** One accepted, validated and authorised publish. */
 export interface DispatchMessage {
