@@ -120,6 +120,9 @@ module.exports = {
     folderMayNotImport('edges-independent', 'edge/', ['mesh/', 'control-client/', 'node\\.ts'], 'edges know the dispatcher, auth and limits, not the mesh or the control client.'),
     folderMayNotImport('edge-ws-not-quic', 'edge/ws/', ['edge/(quic|http)/'], 'one edge does not import another.'),
     folderMayNotImport('edge-quic-not-ws', 'edge/quic/', ['edge/(ws|http)/'], 'one edge does not import another.'),
+    folderMayNotImport('edge-mqtt-alone', 'edge/mqtt/', ['edge/(ws|quic|http)/'], 'one edge does not import another.'),
+    folderMayNotImport('edges-not-mqtt', 'edge/(ws|quic|http)/', ['edge/mqtt/'], 'one edge does not import another.'),
+    folderMayNotImport('bridges-beside-edges', 'bridges/', ['edge/', 'mesh/', 'auth/', 'control-client/', 'node\\.ts'], 'bridges feed the dispatcher; they see the mesh only through the CarrierView seam.'),
     folderMayNotImport('mesh-independent', 'mesh/', ['edge/', 'control-client/', 'auth/', 'node\\.ts'], 'the mesh does not know edges, auth or the control client.'),
     folderMayNotImport('control-client-independent', 'control-client/', ['edge/', 'mesh/', 'delivery/', 'node\\.ts'], "the PoP's control-plane client knows auth and limits only."),
     {

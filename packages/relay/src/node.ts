@@ -27,6 +27,7 @@ import { QuicEdge } from './edge/quic/edge.js';
 import { loadQuicTls } from './edge/quic/tls.js';
 import { MqttEdge } from './edge/mqtt/edge.js';
 import { startMesh, type Mesh } from './mesh/start.js';
+import { startBridges, type Bridges, type CarrierView } from './bridges/index.js';
 
 export interface RelayDeps {
   logger?: Logger;
@@ -206,6 +207,10 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     throw err;
   }
   const mesh = built.mesh;
+  const bridges: Bridges | undefined =
+    config.bridges.length === 0
+      ? undefined
+      : startBridges(config.bridges, { dispatcher, registry: metrics.registry, logger: logger.child({ component: 'bridges' }), carrier: () => carrierView(mesh) });
 
   const host = config.listen.host;
   const hostForUrl = host.includes(':') ? `[${host}]` : host;
@@ -225,6 +230,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     const drainMs = Math.min(graceMs ?? config.reconnectGraceMs, config.shutdownGraceMs);
     const closeMs = Math.min(2000, Math.max(250, config.shutdownGraceMs - drainMs));
     stopDiscovery();
+    await bridges?.close();
     await Promise.all([edge.shutdown(drainMs, closeMs), quicEdge?.shutdown(drainMs, closeMs), mqttEdge?.shutdown(closeMs), mesh?.close()]);
     server.closeAllConnections();
     await serverClosed;
@@ -248,6 +254,13 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     metricsText: () => metrics.text(),
     close: (options) => (closing ??= close(options?.graceMs)),
   };
+}
+
+/** Who may carry a bridge: the live PoPs (self included) whose marker interest the mesh knows. */
+function carrierView(mesh: Mesh | undefined): CarrierView {
+  if (mesh === undefined) return { selfId: undefined, livePopsWanting: () => [] };
+  const reachable = new Set(mesh.routes().map((r) => r.dest));
+  return { selfId: mesh.id, livePopsWanting: (tenant, channel) => mesh.interest.destinationsFor(tenant, channel).filter((p) => p === mesh.id || reachable.has(p)) };
 }
 
 async function readTls(tls: { certFile: string; keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {

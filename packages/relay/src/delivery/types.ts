@@ -19,6 +19,8 @@ export interface DispatchMessage {
   /** performance.now() when its frame arrived (publish→write latency). */
   readonly arrivedAtMs: number;
   readonly origin: Origin;
+  /** With origin 'bridge': the bridge it came in through, which never sends it back out. */
+  readonly bridgeId?: string;
 }
 
 /**
