@@ -27,7 +27,7 @@ import { QuicEdge } from './edge/quic/edge.js';
 import { loadQuicTls } from './edge/quic/tls.js';
 import { MqttEdge } from './edge/mqtt/edge.js';
 import { startMesh, type Mesh } from './mesh/start.js';
-import { startBridges, type Bridges, type CarrierView } from './bridges/index.js';
+import { startBridges, validateBridges, type Bridges, type CarrierView } from './bridges/index.js';
 
 export interface RelayDeps {
   logger?: Logger;
@@ -65,6 +65,7 @@ export interface Relay {
 
 export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}): Promise<Relay> {
   let config = resolveRelayConfig(input);
+  validateBridges(config.bridges);
   const logger = deps.logger ?? createLogger({ level: config.logLevel }, { component: 'relay' });
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;

@@ -128,7 +128,7 @@ export async function buildRelayInput(flags: ParsedFlags, env: NodeJS.ProcessEnv
   if (flags.listen !== undefined) input['listen'] = { ...asObject(input['listen']), ...parseListen(flags.listen) };
   if (flags['mqtt-listen'] !== undefined) {
     const mqtt = asObject(input['mqtt']);
-    input['mqtt'] = { ...mqtt, listen: { ...asObject(mqtt['listen']), ...parseListen(flags['mqtt-listen']) } };
+    input['mqtt'] = { ...mqtt, listen: { ...asObject(mqtt['listen']), ...parseListen(flags['mqtt-listen'], '--mqtt-listen') } };
   }
   if (flags['data-dir'] !== undefined) input['dataDir'] = flags['data-dir'];
   if (flags.region !== undefined) input['region'] = flags.region;
@@ -162,12 +162,12 @@ function asObject(v: unknown): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
-function parseListen(text: string): { host: string; port: number } {
+function parseListen(text: string, flag = '--listen'): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
   const port = Number(m?.[3]);
   const host = m?.[1] ?? m?.[2];
   if (m === null || host === undefined || !(port >= 0 && port <= 65535)) {
-    throw new UsageError(`--listen must be HOST:PORT (e.g. 127.0.0.1:7700), got '${text}'`);
+    throw new UsageError(`${flag} must be HOST:PORT (e.g. 127.0.0.1:7700), got '${text}'`);
   }
   return { host, port };
 }

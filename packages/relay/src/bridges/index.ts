@@ -1,9 +1,10 @@
 // The bridges of a relay (config `bridges`): built at start, re-elected every ELECT_MS so one
 // PoP at a time carries each bridge, closed with the relay.
-import type { BridgeConfig, Logger } from '@fastpubsub/core';
+import { ErrorCode, FpsError, type BridgeConfig, type Logger } from '@fastpubsub/core';
 import type { Registry } from 'prom-client';
 import type { Dispatcher } from '../delivery/index.js';
 import { Bridge, type CarrierView } from './bridge.js';
+import { Mapping } from './mapping.js';
 import { BridgeMetrics } from './metrics.js';
 
 export { MARKER_TENANT, markerChannel, type CarrierView } from './bridge.js';
@@ -16,6 +17,22 @@ const ELECT_MS = 250;
  * already carries (duplicates).
  */
 const SETTLE_MS = 2000;
+
+/** Checks every mapping (and that bridge ids are unique) before anything starts; throws FpsError config_invalid. */
+export function validateBridges(configs: readonly BridgeConfig[]): void {
+  const ids = new Set<string>();
+  configs.forEach((b, i) => {
+    if (ids.has(b.id)) throw new FpsError(ErrorCode.ConfigInvalid, `bridges[${i}].id: '${b.id}' is used twice`);
+    ids.add(b.id);
+    b.mappings.forEach((m, j) => {
+      try {
+        new Mapping(m, b.url.startsWith('nats://') ? 'nats' : 'redis');
+      } catch (err) {
+        throw new FpsError(ErrorCode.ConfigInvalid, `bridges[${i}].mappings[${j}]: ${(err as Error).message}`);
+      }
+    });
+  });
+}
 
 export interface Bridges {
   readonly list: readonly Bridge[];

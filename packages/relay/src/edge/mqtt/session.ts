@@ -118,7 +118,8 @@ export class MqttSession implements Sink {
         this.#metrics.dropped('slow_consumer');
         return 0;
       }
-      out.write(Buffer.from(encodings.get('mqtt', `v${out.protocolVersion}`, (m) => encodePublish({ topic: channelToTopic(m.channel), payload: Buffer.from(m.payload), qos: 0, retain: false }, 0, false, out.protocolVersion))));
+      const frame = encodings.get('mqtt', `v${out.protocolVersion}`, (m) => encodePublish({ topic: channelToTopic(m.channel), payload: Buffer.from(m.payload), qos: 0, retain: false }, 0, false, out.protocolVersion));
+      out.write(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength)); // a view: every session writes the same bytes
       this.#metrics.messagesOut.inc();
       return 0;
     }
