@@ -32,16 +32,20 @@ describe('MQTT ↔ WebSocket / QUIC', () => {
     for (const c of open.splice(0)) c.end(true);
   });
 
-  it('mosquitto_sub (3.1.1, QoS 1, + wildcard) receives a WebSocket publish on a.b.c', async () => {
+  it('mosquitto_sub (3.1.1, QoS 1, + wildcard) receives a WebSocket publish and a QUIC publish', async () => {
     const before = await subscriptions();
-    const sub = startTool('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), '-V', 'mqttv311', '-u', 't1', '-P', token, '-q', '1', '-t', 'a/+/c', '-C', '1', '-v']);
+    const sub = startTool('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), '-V', 'mqttv311', '-u', 't1', '-P', token, '-q', '1', '-t', 'a/+/c', '-C', '2', '-v']);
     await waitUntil('the mosquitto subscription', 5000, async () => (await subscriptions()) > before);
     const ws = await wsEdge.connect(relay, token);
     ws.publish('t1', 'a.b.c', 'from-ws');
+    await ws.ping();
+    const quic = await quicEdge.connect(relay, token);
+    quic.publish('t1', 'a.q.c', 'from-quic');
     const r = await sub.result;
     await ws.close();
+    await quic.close();
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout.trim(), 'a/b/c from-ws');
+    assert.deepEqual(r.stdout.trim().split('\n'), ['a/b/c from-ws', 'a/q/c from-quic']);
   });
 
   it('mqtt.js (MQTT 5, QoS 1) receives a QUIC client publish, and its own QoS 1 publish is acknowledged and reaches a WebSocket subscriber', async () => {
