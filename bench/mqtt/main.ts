@@ -56,7 +56,7 @@ function connectMqtt(port: number, username?: string, password?: string): Promis
   });
 }
 
-async function relayPath(): Promise<{ path: Path; proc: Spawned; dir: string }> {
+async function relayPath(subscriber: 'ws' | 'mqtt'): Promise<{ path: Path; proc: Spawned; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'fps-bench-mqtt-'));
   const http = await freePort();
   const mqttPort = await freePort();
@@ -71,6 +71,21 @@ async function relayPath(): Promise<{ path: Path; proc: Spawned; dir: string }> 
   });
   const token = ((await res.json()) as { token: string }).token;
   const publisher = await connectMqtt(mqttPort, TENANT, token);
+  if (subscriber === 'mqtt') {
+    const sub = await connectMqtt(mqttPort, TENANT, token);
+    const path: Path = {
+      name: 'FastPubSub relay: MQTT pub → MQTT sub',
+      publisher,
+      async subscribe(on) {
+        sub.on('message', (_t, payload) => on(payload));
+        await sub.subscribeAsync('bench/#', { qos: 0 });
+      },
+      async close() {
+        await Promise.all([publisher.endAsync(true), sub.endAsync(true)]);
+      },
+    };
+    return { path, proc, dir };
+  }
   let ws: WebSocket | undefined;
   const path: Path = {
     name: 'FastPubSub relay: MQTT pub → WebSocket sub',
@@ -183,13 +198,15 @@ try {
   await mosq.path.close();
   await mosq.proc.stop();
 }
-const relay = await relayPath();
-try {
-  rows.push(await measure(relay.path));
-} finally {
-  await relay.path.close();
-  await relay.proc.stop();
-  rmSync(relay.dir, { recursive: true, force: true });
+for (const subscriber of ['ws', 'mqtt'] as const) {
+  const relay = await relayPath(subscriber);
+  try {
+    rows.push(await measure(relay.path));
+  } finally {
+    await relay.path.close();
+    await relay.proc.stop();
+    rmSync(relay.dir, { recursive: true, force: true });
+  }
 }
 
 const lines = [
