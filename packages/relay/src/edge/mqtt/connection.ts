@@ -103,7 +103,10 @@ export class MqttConnection implements MqttOutput {
       if (this.#state === 'new') {
         if (p.cmd !== 'connect') return this.#fail('protocol_error', Reason.ProtocolError);
         this.#state = 'authenticating';
-        void this.#connect(p);
+        this.#connect(p).catch((err: unknown) => {
+          this.#ctx.logger.error('mqtt connect failed', { err });
+          this.#fail('protocol_error', Reason.ImplementationSpecificError);
+        });
         return;
       }
       if (this.#state === 'authenticating') {
