@@ -39,6 +39,7 @@ export class MqttConnection implements MqttOutput {
   #keepaliveMs = 0;
   #lastPacketMs = performance.now();
   #timer: NodeJS.Timeout;
+  #corked = false;
   readonly #subscribeBucket: TokenBucket;
 
   constructor(ctx: MqttContext, socket: Socket) {
@@ -64,8 +65,18 @@ export class MqttConnection implements MqttOutput {
     return this.#state === 'closed';
   }
 
+  /** Writes within one tick go out in one syscall (a burst of deliveries, a SUBACK and its retained messages). */
   write(bytes: Buffer): void {
-    if (this.#state !== 'closed') this.socket.write(bytes);
+    if (this.#state === 'closed') return;
+    if (!this.#corked) {
+      this.#corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(bytes);
   }
 
   congested(): boolean {
