@@ -7,6 +7,7 @@ export type { Command };
 
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   relay: () => import('./commands/relay.js'),
+  bridge: () => import('./commands/bridge.js'),
   pub: () => import('./commands/pub.js'),
   sub: () => import('./commands/sub.js'),
   token: () => import('./commands/token.js'),

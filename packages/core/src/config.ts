@@ -5,6 +5,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { ErrorCode, FpsError } from './errors.js';
 import type { LogLevel } from './logger.js';
 import { HARDENING_DEFAULTS, hardeningSchema, type HardeningLimits } from './hardening-config.js';
+import { bridgesConfigSchema, mqttConfigSchema, resolveBridges, resolveMqtt, type BridgeConfig, type BridgeConfigInput, type MqttEdgeConfig } from './config-connectors.js';
 
 export type SlowConsumerPolicy = 'drop-oldest' | 'disconnect';
 
@@ -55,6 +56,10 @@ export interface RelayConfig {
   quic: QuicEdgeConfig;
   /** The relay mesh (docs/mesh.md): QUIC links to other relays; absent = a standalone relay. */
   mesh?: MeshConfig;
+  /** The MQTT listener (docs/mqtt.md); absent = no MQTT. */
+  mqtt?: MqttEdgeConfig;
+  /** NATS and Redis bridges carried by this PoP (docs/bridges.md). */
+  bridges: BridgeConfig[];
 }
 
 export interface MeshConfig {
@@ -135,8 +140,10 @@ export interface ControlConfig {
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? U[] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 /** What a caller or a config file may give; everything but `masterToken` has a default. */
-export type RelayConfigInput = DeepPartial<Omit<RelayConfig, 'masterToken' | 'tls' | 'control' | 'quic' | 'mesh'>> & {
+export type RelayConfigInput = DeepPartial<Omit<RelayConfig, 'masterToken' | 'tls' | 'control' | 'quic' | 'mesh' | 'mqtt' | 'bridges'>> & {
   quic?: DeepPartial<QuicEdgeConfig>;
+  mqtt?: DeepPartial<MqttEdgeConfig>;
+  bridges?: BridgeConfigInput[];
   mesh?: DeepPartial<MeshConfig> & Pick<MeshConfig, 'caFile' | 'certFile' | 'keyFile'>;
   masterToken: string;
   tls?: { certFile: string; keyFile: string };
@@ -191,7 +198,7 @@ export const MESH_DEFAULTS: Readonly<Omit<MeshConfig, 'listen' | 'advertise' | '
   switchHoldMs: 2000,
 });
 
-export const RELAY_DEFAULTS: Readonly<Omit<RelayConfig, 'masterToken' | 'tls' | 'discovery' | 'control' | 'quic'>> = Object.freeze({
+export const RELAY_DEFAULTS: Readonly<Omit<RelayConfig, 'masterToken' | 'tls' | 'discovery' | 'control' | 'quic' | 'bridges'>> = Object.freeze({
   listen: { host: '127.0.0.1', port: 7700 },
   region: 'LOCAL',
   dataDir: '.fastpubsub/relay',
@@ -314,6 +321,8 @@ export const relayConfigSchema = {
         switchHoldMs: { type: 'integer', minimum: 0 },
       },
     },
+    mqtt: mqttConfigSchema,
+    bridges: bridgesConfigSchema,
     control: {
       type: 'object',
       additionalProperties: false,
@@ -355,7 +364,9 @@ export function resolveRelayConfig(input: unknown): RelayConfig {
     logLevel: given.logLevel ?? d.logLevel,
     discovery: { edges: given.discovery?.edges ?? [`${listen.host}:${listen.port}`] },
     quic: resolveQuic(given.quic, listen),
+    bridges: resolveBridges(given.bridges ?? []),
   };
+  if (given.mqtt !== undefined) config.mqtt = resolveMqtt(given.mqtt, listen.host);
   if (given.tls !== undefined) config.tls = { ...given.tls };
   if (given.control !== undefined) config.control = { ...given.control, urls: [...given.control.urls] };
   if (given.mesh !== undefined) config.mesh = resolveMesh(given.mesh, listen);

@@ -5,3 +5,4 @@ export * from './checksummed-log.js';
 export * from './stop-signal.js';
 export * from './clock.js';
 export * from './private-files.js';
+export * from './config-connectors.js';

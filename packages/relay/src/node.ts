@@ -32,7 +32,9 @@ import { PresenceService } from './presence/service.js';
 import { WsEdge } from './edge/ws/edge.js';
 import { QuicEdge } from './edge/quic/edge.js';
 import { loadQuicTls } from './edge/quic/tls.js';
+import { MqttEdge } from './edge/mqtt/edge.js';
 import { startMesh, type Mesh } from './mesh/start.js';
+import { startBridges, validateBridges, type Bridges, type CarrierView } from './bridges/index.js';
 
 /** A batch publish body holds up to this many bytes (base64 inflates payloads by a third). */
 const HTTP_BATCH_MAX_BYTES = 4 * 1024 * 1024;
@@ -60,6 +62,8 @@ export interface Relay {
   readonly quicPort: number | undefined;
   /** The CA certificate QUIC clients must trust when the relay generated its own (no cert configured). */
   readonly quicCaPem: string | undefined;
+  /** The bound TCP port of the MQTT listener; undefined without config `mqtt`. */
+  readonly mqttPort: number | undefined;
   /** The relay mesh (config `mesh`), undefined for a standalone relay. */
   readonly mesh: Mesh | undefined;
   readonly config: RelayConfig;
@@ -74,6 +78,7 @@ export interface Relay {
 
 export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}): Promise<Relay> {
   let config = resolveRelayConfig(input);
+  validateBridges(config.bridges);
   const logger = deps.logger ?? createLogger({ level: config.logLevel }, { component: 'relay' });
   const clock = deps.clock ?? systemClock;
   const now = deps.now ?? (() => clock.wallNow());
@@ -91,7 +96,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   let shuttingDown = false;
   // The edge needs the metrics and the metrics' gauges read the edge; the gauge reads happen
   // only on scrape, long after both exist.
-  const built: { edge?: WsEdge; quic?: QuicEdge; mesh?: Mesh } = {};
+  const built: { edge?: WsEdge; quic?: QuicEdge; mqtt?: MqttEdge; mesh?: Mesh } = {};
   const metrics = new RelayMetrics({
     connections: (name) => (name === 'ws' ? built.edge?.connectionCount : built.quic?.connectionCount) ?? 0,
     subscriptions: (): number => dispatcher.size,
@@ -224,6 +229,28 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     logger.info('quic edge listening', { host: config.quic.listen.host, port: built.quic.port, alpn: 'fastpubsub/1' });
   }
   const quicEdge = built.quic;
+  if (config.mqtt !== undefined) {
+    try {
+      built.mqtt = await MqttEdge.start({
+        config: config.mqtt,
+        relayConfig: config,
+        verifier,
+        dispatcher,
+        registry: metrics.registry,
+        logger: logger.child({ component: 'mqtt-edge' }),
+        now,
+        ...(admission === undefined ? {} : { admission }),
+      });
+    } catch (err) {
+      server.close();
+      await quicEdge?.shutdown(0, 250);
+      await control?.close();
+      await store.close();
+      throw err;
+    }
+    logger.info('mqtt listening', { host: config.mqtt.listen.host, port: built.mqtt.port });
+  }
+  const mqttEdge = built.mqtt;
   let stopDiscovery = (): void => undefined;
   try {
     // With a control plane, the mesh also dials the PoPs of its registry, unless peer discovery
@@ -244,11 +271,16 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   } catch (err) {
     server.close();
     await quicEdge?.shutdown(0, 250);
+    await mqttEdge?.shutdown(250);
     await control?.close();
     await store.close();
     throw err;
   }
   const mesh = built.mesh;
+  const bridges: Bridges | undefined =
+    config.bridges.length === 0
+      ? undefined
+      : startBridges(config.bridges, { dispatcher, registry: metrics.registry, logger: logger.child({ component: 'bridges' }), carrier: () => carrierView(mesh) });
 
   const host = config.listen.host;
   const hostForUrl = host.includes(':') ? `[${host}]` : host;
@@ -268,9 +300,10 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     const drainMs = Math.min(graceMs ?? config.reconnectGraceMs, config.shutdownGraceMs);
     const closeMs = Math.min(2000, Math.max(250, config.shutdownGraceMs - drainMs));
     stopDiscovery();
+    await bridges?.close();
     // The mesh stays up while the edges drain: clients that got RECONNECT are still served
     // through it (messages from other PoPs) until they moved to another edge.
-    await Promise.all([edge.shutdown(drainMs, closeMs), quicEdge?.shutdown(drainMs, closeMs)]);
+    await Promise.all([edge.shutdown(drainMs, closeMs), quicEdge?.shutdown(drainMs, closeMs), mqttEdge?.shutdown(closeMs)]);
     await mesh?.close();
     presence.close();
     server.closeAllConnections();
@@ -287,6 +320,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     wsUrl,
     quicPort: quicEdge?.port,
     quicCaPem,
+    mqttPort: mqttEdge?.port,
     mesh,
     get config() {
       return config;
@@ -294,6 +328,13 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     metricsText: () => metrics.text(),
     close: (options) => (closing ??= close(options?.graceMs)),
   };
+}
+
+/** Who may carry a bridge: the live PoPs (self included) whose marker interest the mesh knows. */
+function carrierView(mesh: Mesh | undefined): CarrierView {
+  if (mesh === undefined) return { selfId: undefined, livePopsWanting: () => [] };
+  const reachable = new Set(mesh.routes().map((r) => r.dest));
+  return { selfId: mesh.id, livePopsWanting: (tenant, channel) => mesh.interest.destinationsFor(tenant, channel).filter((p) => p === mesh.id || reachable.has(p)) };
 }
 
 async function readTls(tls: { certFile: string; keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {

@@ -37,6 +37,8 @@ export interface DevClusterOptions {
    * Default false: the relays use their standalone token service.
    */
   control?: boolean;
+  /** Extra top-level config keys for one relay (e.g. `mqtt`, `bridges`), by relay id. */
+  relayConfig?: (id: string) => Record<string, unknown>;
   /** Relay stderr lines go here (default: dropped). */
   onLog?: (id: string, line: string) => void;
   readyTimeoutMs?: number;
@@ -179,6 +181,7 @@ export async function startDevCluster(topologyInput: unknown, opts: DevClusterOp
             publicIntrospection: true,
             ...opts.mesh,
           },
+          ...opts.relayConfig?.(id),
         };
         const file = join(dir, `${id}.json`);
         // The config holds the master and PoP tokens: readable by this user only.

@@ -18,6 +18,7 @@ Options:
   --region R            this edge's region for token restrictions (default ${d.region})
   --tls-cert FILE       PEM certificate; with --tls-key serves https:// and wss://
   --tls-key FILE        PEM private key
+  --mqtt-listen HOST:PORT  also serve MQTT 3.1.1/5.0 on this TCP address (docs/mqtt.md)
   --log-level L         debug | info | warn | error | silent (default ${d.logLevel})
   -h, --help            show this help
 
@@ -35,7 +36,8 @@ maxWildcardPatternsPerTenant (${d.limits.maxWildcardPatternsPerTenant}), maxPatt
 maxPatternWildcards (${d.limits.maxPatternWildcards}), maxDeliveryPatterns (${d.limits.maxDeliveryPatterns}),
 maxDeliveriesPerTenantPerSecond (${d.limits.maxDeliveriesPerTenantPerSecond}), wsMessageTimeoutMs (${d.limits.wsMessageTimeoutMs}),
 wsPingIntervalMs (${d.limits.wsPingIntervalMs}), wsPongTimeoutMs (${d.limits.wsPongTimeoutMs}), authFailuresPerIp (${d.limits.authFailuresPerIp})},
-reconnectGraceMs (${d.reconnectGraceMs}), shutdownGraceMs (${d.shutdownGraceMs}), logLevel, discovery {edges}.
+reconnectGraceMs (${d.reconnectGraceMs}), shutdownGraceMs (${d.shutdownGraceMs}), logLevel, discovery {edges},
+mqtt {listen {host, port}, ...} (docs/mqtt.md), bridges [...] (docs/bridges.md).
 
 SIGTERM or SIGINT: clients are sent RECONNECT and served during the grace period, then the
 relay stops and exits 0.
@@ -109,6 +111,7 @@ function parse(argv: string[]): ParsedFlags | 'help' {
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'log-level': { type: 'string' },
+      'mqtt-listen': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -120,7 +123,7 @@ function parse(argv: string[]): ParsedFlags | 'help' {
   return values as ParsedFlags;
 }
 
-type ParsedFlags = Partial<Record<'listen' | 'master-token' | 'config' | 'data-dir' | 'region' | 'tls-cert' | 'tls-key' | 'log-level', string>>;
+type ParsedFlags = Partial<Record<'listen' | 'master-token' | 'config' | 'data-dir' | 'region' | 'tls-cert' | 'tls-key' | 'log-level' | 'mqtt-listen', string>>;
 
 /** Exported for the CLI's own tests: flags and file → one config input, not yet validated. */
 export async function buildRelayInput(flags: ParsedFlags, env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
@@ -132,6 +135,10 @@ export async function buildRelayInput(flags: ParsedFlags, env: NodeJS.ProcessEnv
     throw new UsageError('a master token is required: --master-token TOKEN or env FASTPUBSUB_MASTER_TOKEN');
   }
   if (flags.listen !== undefined) input['listen'] = { ...asObject(input['listen']), ...parseListen(flags.listen) };
+  if (flags['mqtt-listen'] !== undefined) {
+    const mqtt = asObject(input['mqtt']);
+    input['mqtt'] = { ...mqtt, listen: { ...asObject(mqtt['listen']), ...parseListen(flags['mqtt-listen'], '--mqtt-listen') } };
+  }
   if (flags['data-dir'] !== undefined) input['dataDir'] = flags['data-dir'];
   if (flags.region !== undefined) input['region'] = flags.region;
   if (flags['log-level'] !== undefined) input['logLevel'] = flags['log-level'];
@@ -164,12 +171,12 @@ function asObject(v: unknown): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
-function parseListen(text: string): { host: string; port: number } {
+function parseListen(text: string, flag = '--listen'): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
   const port = Number(m?.[3]);
   const host = m?.[1] ?? m?.[2];
   if (m === null || host === undefined || !(port >= 0 && port <= 65535)) {
-    throw new UsageError(`--listen must be HOST:PORT (e.g. 127.0.0.1:7700), got '${text}'`);
+    throw new UsageError(`${flag} must be HOST:PORT (e.g. 127.0.0.1:7700), got '${text}'`);
   }
   return { host, port };
 }

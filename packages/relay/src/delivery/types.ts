@@ -3,8 +3,11 @@
 import type { PublishMode } from '@fastpubsub/wire';
 import type { EdgeName } from '../metrics.js';
 
-/** Where a publish entered this relay. 'mesh' publishes are never forwarded again. */
-export type Origin = 'ws' | 'quic' | 'http' | 'mesh';
+/**
+ * Where a publish entered this relay. 'mesh' publishes are never forwarded again; 'bridge'
+ * publishes came in through a NATS or Redis bridge (docs/bridges.md: never sent back out).
+ */
+export type Origin = 'ws' | 'quic' | 'http' | 'mqtt' | 'bridge' | 'mesh';
 
 /** One accepted, validated and authorised publish. */
 export interface DispatchMessage {
@@ -23,6 +26,8 @@ export interface DispatchMessage {
   readonly id?: Uint8Array;
   /** The id is derived from an idempotency key: every PoP drops a repeat within 60 s. */
   readonly idempotent?: boolean;
+  /** With origin 'bridge': the bridge it came in through, which never sends it back out. */
+  readonly bridgeId?: string;
 }
 
 /**
