@@ -19,21 +19,30 @@ async function withRelay<T>(config: Record<string, unknown>, fn: (relay: RelayPr
   }
 }
 
-/** Sends SUBs and counts the replies by kind; resolves once every SUB was answered (or 10 s). */
+/**
+ * Sends SUBs and counts the answers by kind; resolves once every SUB was answered (or 10 s).
+ * Every SUB ends with an OK:SUB; a refused one gets its ERR first, and the OK that follows it is
+ * inert (contract §11.8), so it counts as refused, not accepted.
+ */
 async function subscribeAll(ws: WebSocket, tenant: string, patterns: string[]): Promise<{ ok: number; refused: Map<string, number> }> {
   const refused = new Map<string, number>();
+  const refusedKeys = new Set<string>();
   let ok = 0;
+  let answered = 0;
   await new Promise<void>((resolve) => {
     const t = setTimeout(resolve, 10_000);
     const onMessage = (data: Buffer, isBinary: boolean): void => {
       if (isBinary) return;
       const text = data.toString('utf8');
-      if (text.startsWith('OK:SUB')) ok++;
-      else if (text.startsWith('ERR:')) {
-        const code = text.split(':')[1] ?? '?';
+      if (text.startsWith('OK:SUB:')) {
+        answered++;
+        if (!refusedKeys.delete(text.slice('OK:SUB:'.length))) ok++;
+      } else if (text.startsWith('ERR:')) {
+        const [, code = '?', kind, ...rest] = text.split(':');
         refused.set(code, (refused.get(code) ?? 0) + 1);
+        if (kind === 'SUB') refusedKeys.add(rest.join(':'));
       }
-      if (ok + [...refused.values()].reduce((a, b) => a + b, 0) >= patterns.length) {
+      if (answered >= patterns.length) {
         clearTimeout(t);
         ws.off('message', onMessage);
         resolve();
