@@ -7,7 +7,8 @@ const USAGE = `Usage: fastpubsub sub --url URL --token AT [options] TENANT PATTE
 
 Subscribes to PATTERN (e.g. 'chat.#', 'a.*.c', or a plain channel) in TENANT and prints each
 message as 'CHANNEL PAYLOAD' (payload as UTF-8 text; base64: prefix when it is not text).
-Reconnects automatically; Ctrl-C stops and prints a summary on stderr.
+Reconnects automatically; stops with exit 1 when the relay rejects the token (revoked or
+expired: reconnecting cannot help). Ctrl-C stops and prints a summary on stderr.
 
 Options:
   --url URL       edge URL, e.g. http://127.0.0.1:7700 (or env FASTPUBSUB_URL)
@@ -86,8 +87,15 @@ async function run(a: SubArgs): Promise<number> {
   };
   let client: Client | undefined;
   let received = 0;
+  let rejected: Error | undefined; // the token was refused on reconnect: stop instead of retrying
   try {
     client = await connect({ endpoint: a.url, token: a.token, signal: ac.signal });
+    client.on('reconnecting', (e) => {
+      if (isClientError(e.error) && e.error.code === 'unauthorized') {
+        rejected = e.error;
+        ac.abort();
+      }
+    });
     client.on('state', (e) => {
       if (e.state === 'reconnecting') status('connection lost, reconnecting…');
     });
@@ -107,11 +115,13 @@ async function run(a: SubArgs): Promise<number> {
         await new Promise((r) => process.stdout.once('drain', r));
       }
     }
+    if (rejected !== undefined) return tokenRejected(rejected, received);
     const ended = await Promise.race([sub.closed(), Promise.resolve(null)]);
     if (ended instanceof Error) throw ended;
     status(`received ${received} message${received === 1 ? '' : 's'}`);
     return 0;
   } catch (err) {
+    if (rejected !== undefined) return tokenRejected(rejected, received);
     if (ac.signal.aborted) {
       status(`received ${received} message${received === 1 ? '' : 's'}`);
       return 0;
@@ -123,6 +133,14 @@ async function run(a: SubArgs): Promise<number> {
     process.off('SIGTERM', onSignal);
     await client?.close();
   }
+}
+
+function tokenRejected(error: Error, received: number): number {
+  process.stderr.write(
+    `fastpubsub sub: the relay no longer accepts the token (${error.message}): it was revoked or has expired; ` +
+      `stopping after ${received} message${received === 1 ? '' : 's'}. Mint a new token and run sub again.\n`,
+  );
+  return 1;
 }
 
 // Structurally main.ts's Command (importing it would be an import cycle; see relay.ts).
