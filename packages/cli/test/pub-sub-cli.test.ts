@@ -49,7 +49,8 @@ test('usage errors exit 2 with a clear message', async () => {
     [['pub', '--url', relay.httpUrl, 't1', 'a', 'x'], /missing --token/],
     [['pub', '--url', relay.httpUrl, '--token', token, 't1', 'a'], /expected TENANT CHANNEL MESSAGE/],
     [['pub', '--url', relay.httpUrl, '--token', token, '--count', '0', 't1', 'a', 'x'], /--count must be a positive integer/],
-    [['pub', '--url', relay.httpUrl, '--token', token, '--bogus', 't1', 'a', 'x'], /Unknown option '--bogus'/],
+    [['pub', '--url', relay.httpUrl, '--token', token, '--bogus', 't1', 'a', 'x'], /unknown option --bogus\n/],
+    [['pub', '--url', relay.httpUrl, '--tokn', token, 't1', 'a', 'x'], /unknown option --tokn \(did you mean --token\?\)/],
     [['sub', '--url', relay.httpUrl, '--token', token, 't1'], /expected TENANT PATTERN/],
   ];
   for (const [args, re] of cases) {

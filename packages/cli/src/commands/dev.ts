@@ -2,7 +2,7 @@
 // link emulator (see dev-cluster.ts), its endpoints and a ready master token printed, all
 // stopped cleanly on Ctrl-C (SIGINT) or SIGTERM.
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { parseFlags } from '@fastpubsub/core';
 import { fileURLToPath } from 'node:url';
 import { waitForStopSignal } from '@fastpubsub/core';
 import type { Command } from '../command.js';
@@ -30,7 +30,7 @@ export const command: Command = {
   async run(argv) {
     let flags;
     try {
-      flags = parseArgs({
+      flags = parseFlags({
         args: argv,
         options: {
           topology: { type: 'string' },

@@ -1,9 +1,9 @@
 // `fastpubsub pub`: publishes a message (repeated --count times, paced by --rate) or every line
 // of stdin, with progress on stderr for long runs and a summary at the end.
-import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
 import { connect, isClientError, type Client, type ClientError, type DeliveryMode } from '@fastpubsub/client/node';
-import { UsageError, withUsageErrors, requiredFlagOrEnv, positiveNumber } from '../args.js';
+import { UsageError, requiredFlagOrEnv, positiveNumber } from '../args.js';
+import { parseFlags } from '@fastpubsub/core';
 
 const USAGE = `Usage: fastpubsub pub --url URL --token AT [options] TENANT CHANNEL MESSAGE|-
 
@@ -42,8 +42,8 @@ interface PubArgs {
 
 
 function parse(argv: string[], env: NodeJS.ProcessEnv): PubArgs | 'help' {
-  const parsed = withUsageErrors(() =>
-    parseArgs({ args: argv, allowPositionals: true, strict: true, options: {
+  const parsed = parseFlags(
+    { args: argv, allowPositionals: true, strict: true, options: {
       url: { type: 'string' },
       token: { type: 'string' },
       count: { type: 'string' },
@@ -51,7 +51,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): PubArgs | 'help' {
       delivery: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
-    } }),
+    } },
   );
   const { values: v, positionals } = parsed;
   if (v.help) return 'help';

@@ -1,7 +1,7 @@
 // `fastpubsub sub`: subscribes and prints every message, as text lines or JSON lines.
-import { parseArgs } from 'node:util';
 import { connect, isClientError, type Client, type Message } from '@fastpubsub/client/node';
-import { UsageError, withUsageErrors, requiredFlagOrEnv } from '../args.js';
+import { UsageError, requiredFlagOrEnv } from '../args.js';
+import { parseFlags } from '@fastpubsub/core';
 
 const USAGE = `Usage: fastpubsub sub --url URL --token AT [options] TENANT PATTERN
 
@@ -34,15 +34,15 @@ interface SubArgs {
 }
 
 function parse(argv: string[], env: NodeJS.ProcessEnv): SubArgs | 'help' {
-  const parsed = withUsageErrors(() =>
-    parseArgs({ args: argv, allowPositionals: true, strict: true, options: {
+  const parsed = parseFlags(
+    { args: argv, allowPositionals: true, strict: true, options: {
       url: { type: 'string' },
       token: { type: 'string' },
       json: { type: 'boolean' },
       count: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
-    } }),
+    } },
   );
   const { values: v, positionals } = parsed;
   if (v.help) return 'help';
