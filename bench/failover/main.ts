@@ -12,7 +12,28 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { WsClient, cluster, routes, seqOf, sleep, stamp, until } from '../../packages/relay/test/mesh-helpers.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
+const USAGE = `Usage: npm run bench:failover -- [--runs N]
+
+How long the mesh loses messages when a relay on the active path dies (Tokyo → Singapore →
+Frankfurt behind the link emulator; Singapore is killed). Target: failover < 1000 ms.
+
+Options:
+  --runs N     repetitions (default 3)
+  -h, --help   this help (runs nothing)
+`;
+
+const { values } = (() => {
+  try {
+    return parseArgs({ options: { runs: { type: 'string', default: '3' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  } catch (err) {
+    process.stderr.write(`bench:failover: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
+    process.exit(2);
+  }
+})();
+if (values.help === true) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 const RUNS = Math.max(1, Number(values.runs));
 const topology = JSON.parse(readFileSync(new URL('../../topologies/default.json', import.meta.url), 'utf8')) as unknown;
 const INTERVAL_MS = 5;
