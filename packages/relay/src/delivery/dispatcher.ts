@@ -17,7 +17,8 @@ export interface DispatcherOptions {
   cacheSize?: number;
 }
 
-export type Forwarder = (msg: DispatchMessage) => void;
+/** Sends a local publish on to the other PoPs; true when some other PoP wants it. */
+export type Forwarder = (msg: DispatchMessage) => boolean;
 export type InterestListener = (tenant: string) => void;
 
 export class Dispatcher {
@@ -99,21 +100,21 @@ export class Dispatcher {
 
   /** A publish accepted by one of this relay's edges: local fan-out, then the mesh forwarder. */
   publish(msg: DispatchMessage): void {
-    this.#fanOut(msg);
-    if (msg.origin !== 'mesh') this.#forwarder?.(msg);
+    const local = this.#fanOut(msg);
+    const remote = msg.origin !== 'mesh' && this.#forwarder?.(msg) === true;
+    // A message another PoP wants is not dropped, even with no subscriber here.
+    if (!local && !remote) this.#metrics.dropped('no_subscribers');
   }
 
   /** A publish from another PoP: local fan-out only, never forwarded again. */
   deliverRemote(msg: DispatchMessage): void {
-    this.#fanOut(msg);
+    if (!this.#fanOut(msg)) this.#metrics.dropped('no_subscribers');
   }
 
-  #fanOut(msg: DispatchMessage): void {
+  /** Delivers to the local subscribers; false when there are none. */
+  #fanOut(msg: DispatchMessage): boolean {
     const matches = this.#index.match(msg.tenant, msg.channel);
-    if (matches.size === 0) {
-      this.#metrics.dropped('no_subscribers');
-      return;
-    }
+    if (matches.size === 0) return false;
     const enc = new Encodings(msg);
     // Direct writes per edge; a relay has two edges, so two plain variables beat a map.
     let wsCount = 0;
@@ -173,6 +174,7 @@ export class Dispatcher {
     // One observation per publish, once its last direct write is handed to a transport; queued
     // deliveries are observed by their sink when they are written.
     if (wsCount + quicCount > 0) m.observePublishToWrite((performance.now() - msg.arrivedAtMs) / 1000);
+    return true;
   }
 
   /** Returns true if the tenant's interest set changed; emits unless `emit` is false. */
