@@ -69,11 +69,19 @@ try {
       copied.push(target);
     }
   }
+  // `fastpubsub dev` needs its default topology inside the installed CLI package.
+  const topologyDir = join(root, 'packages/cli/topologies');
+  const topology = join(topologyDir, 'default.json');
+  if (!existsSync(topologyDir)) {
+    mkdirSync(topologyDir);
+    copied.push(topologyDir);
+    copyFileSync(join(root, 'topologies/default.json'), topology);
+  }
   const args = ['pack', '--json', '--pack-destination', out, ...PUBLIC_PACKAGES.flatMap((n) => ['-w', `@fastpubsub/${n}`])];
   const packed = JSON.parse(run('npm', args, 'npm pack'));
   for (const p of packed) process.stdout.write(`${join(out, p.filename)}  (${p.name}@${p.version}, ${(p.size / 1024).toFixed(0)} KiB)\n`);
 } finally {
-  for (const f of copied) rmSync(f, { force: true });
+  for (const f of copied) rmSync(f, { recursive: true, force: true });
 }
 const version = JSON.parse(readFileSync(join(root, 'packages/cli/package.json'), 'utf8')).version;
 process.stdout.write(`Install anywhere: npm install ${PUBLIC_PACKAGES.map((n) => join(out, `fastpubsub-${n}-${version}.tgz`)).join(' ')}\n`);

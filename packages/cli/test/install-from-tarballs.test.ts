@@ -2,7 +2,8 @@
 // `npm install <tarballs>` installs them into an empty folder (registry dependencies from the
 // npm cache when it has them), and from there `npx fastpubsub relay` serves, `npx fastpubsub
 // token create` mints a token (the relay is started through node_modules/.bin, which is what npx runs), the README's Node example runs as written with plain `node`,
-// and a TypeScript program type-checks against the installed declarations.
+// a TypeScript program type-checks against the installed declarations, and `fastpubsub dev`
+// starts its default three-relay mesh.
 // Packs the dist/ folders as built (`npm ci` builds them; run `npm run build` after edits).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -87,4 +88,25 @@ test('npm run pack tarballs install into an empty folder and run the README exam
 
   relay.kill('SIGTERM');
   await new Promise((r) => relay!.once('exit', r));
+
+  // `fastpubsub dev` finds its default topology inside the installed package.
+  const dev = spawn(join(app, 'node_modules/.bin/fastpubsub'), ['dev', '--no-control'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
+  let devOut = '';
+  let devErr = '';
+  dev.stdout!.setEncoding('utf8').on('data', (s: string) => (devOut += s));
+  dev.stderr!.setEncoding('utf8').on('data', (s: string) => (devErr += s));
+  try {
+    const devDeadline = Date.now() + 60_000;
+    while (!devOut.includes('Ctrl-C stops everything')) {
+      if (dev.exitCode !== null || Date.now() > devDeadline) assert.fail(`dev not ready: ${devErr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(devOut, /3 relays up/);
+    for (const id of ['tokyo', 'singapore', 'frankfurt']) assert.match(devOut, new RegExp(`${id}\\s+http http://127\\.0\\.0\\.1:\\d+`));
+    dev.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => dev.once('exit', r));
+    assert.equal(code, 0, devErr);
+  } finally {
+    if (dev.exitCode === null) dev.kill('SIGKILL');
+  }
 });

@@ -1,6 +1,7 @@
 // `fastpubsub dev [--topology FILE]`: a local mesh of relays as separate processes behind the
 // link emulator (see dev-cluster.ts), its endpoints and a ready master token printed, all
 // stopped cleanly on Ctrl-C (SIGINT) or SIGTERM.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseFlags } from '@fastpubsub/core';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +24,10 @@ Options:
   -h, --help        this help
 `;
 
-const DEFAULT_TOPOLOGY = fileURLToPath(new URL('../../../../topologies/default.json', import.meta.url));
+// An installed package carries its copy (packages/cli/topologies, added by `npm run pack`); a
+// repository checkout uses the repository's topologies/.
+const PACKAGED_TOPOLOGY = fileURLToPath(new URL('../../topologies/default.json', import.meta.url));
+const DEFAULT_TOPOLOGY = existsSync(PACKAGED_TOPOLOGY) ? PACKAGED_TOPOLOGY : fileURLToPath(new URL('../../../../topologies/default.json', import.meta.url));
 
 export const command: Command = {
   summary: 'run a local relay mesh behind the link emulator',
