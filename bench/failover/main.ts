@@ -14,10 +14,39 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { WsClient, cluster, links, routes, seqOf, sleep, stamp, until } from '../../packages/relay/test/mesh-helpers.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '2' }, mode: { type: 'string', default: 'both' } } });
+const USAGE = `Usage: npm run bench:failover -- [--runs N] [--mode plain|redundant|both]
+
+Messages lost when a relay on the active path dies at 1000 msg/s (Tokyo → Singapore → Frankfurt
+behind the link emulator; Singapore is killed), with one path (plain) and with node-disjoint
+redundant delivery (redundant).
+
+Options:
+  --runs N     repetitions per mode (default 2, at most 20)
+  --mode M     plain | redundant | both (default both)
+  -h, --help   this help (runs nothing)
+`;
+
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: { runs: { type: 'string', default: '2' }, mode: { type: 'string', default: 'both' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    });
+  } catch (err) {
+    process.stderr.write(`bench:failover: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
+    process.exit(2);
+  }
+})();
+if (values.help === true) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 const RUNS = Math.max(1, Math.min(20, Number(values.runs)));
 const MODES = values.mode === 'both' ? ['plain', 'redundant'] : [values.mode ?? 'both'];
-if (!MODES.every((m) => m === 'plain' || m === 'redundant')) throw new Error(`--mode must be plain, redundant or both, got ${values.mode}`);
+if (!MODES.every((m) => m === 'plain' || m === 'redundant')) {
+  process.stderr.write(`bench:failover: --mode must be plain, redundant or both, got ${values.mode}\n\n${USAGE}`);
+  process.exit(2);
+}
 const topology = JSON.parse(readFileSync(new URL('../../topologies/default.json', import.meta.url), 'utf8')) as unknown;
 const INTERVAL_MS = 5;
 const PER_INTERVAL = 5; // 1000 msg/s

@@ -1,21 +1,8 @@
-// Argument handling shared by the subcommands: one usage-error type (exit code 2), strict
-// parsing with node:util parseArgs (its errors become UsageErrors), and the environment fallbacks every command documents.
+// Argument handling shared by the subcommands: one usage-error type (exit code 2; flag parsing
+// itself is parseFlags from @fastpubsub/core) and the environment fallbacks every command documents.
 
 /** A mistake in how the command was called; commands print it with their usage and exit 2. */
 export class UsageError extends Error {}
-
-/**
- * Runs a parse (node:util parseArgs with `strict: true`) and turns its errors — unknown flags,
- * missing values — into UsageErrors. Takes a closure so parseArgs' precise result type is
- * inferred at the call site.
- */
-export function withUsageErrors<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
-}
 
 /** The flag's value, else the environment variable's when set and non-empty. */
 export function flagOrEnv(flag: string | undefined, envName: string, env: NodeJS.ProcessEnv = process.env): string | undefined {

@@ -6,7 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli, exitWithin, killChildren } from './harness.js';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { cli, exitWithin, killChildren, type Run } from './harness.js';
 
 const dirs: string[] = [];
 const pids: number[] = [];
@@ -67,4 +70,76 @@ test('dev starts the relays of a topology, prints endpoints and a master token, 
   run.child.kill('SIGINT');
   assert.equal(await exitWithin(run, 15_000), 0, run.stderr());
   for (const p of pids) assert.equal(alive(p), false, `relay process ${p} still running`);
+});
+
+async function startDev(args: string[], nodes: string[]): Promise<{ run: Run; out: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'dev-cli-'));
+  dirs.push(dir);
+  const file = join(dir, 'topology.json');
+  const links = nodes.slice(1).map((b, i) => ({ a: nodes[i]!, b, delayMs: 5 }));
+  await writeFile(file, JSON.stringify({ nodes: nodes.map((id) => ({ id })), links }));
+  const run = cli(['dev', '--topology', file, ...args]);
+  const deadline = Date.now() + 30_000;
+  while (!run.stdout().includes('Ctrl-C stops everything')) {
+    if (run.child.exitCode !== null) assert.fail(`dev exited ${run.child.exitCode}: ${run.stderr()}`);
+    if (Date.now() > deadline) assert.fail(`dev not ready: ${run.stderr()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const out = run.stdout();
+  for (const m of out.matchAll(/pid (\d+)/g)) pids.push(Number(m[1]));
+  return { run, out };
+}
+
+/** The argv a shell builds for a printed `npx fastpubsub …` line, after running the printed token lines. */
+async function shellArgv(tokenLines: string[], commandLine: string): Promise<string[]> {
+  const args = commandLine.replace(/^\s*npx fastpubsub /, '').replace(/ &$/, '');
+  const script = `set -e\n${tokenLines.join('\n')}\nprintf '%s\\0' ${args}`;
+  const { stdout } = await promisify(execFile)('bash', ['-c', script], { timeout: 15_000 });
+  return stdout.split('\0').slice(0, -1);
+}
+
+test('dev --no-control prints try-it commands that work as printed (each token minted where it is used)', async () => {
+  const { run, out } = await startDev(['--no-control'], ['p', 'q']);
+  const lines = out.split('\n');
+  const tokenLines = lines.filter((l) => /^\s+\w+_AT=\$\(curl /.test(l));
+  assert.equal(tokenLines.length, 2, out);
+  const subLine = lines.find((l) => l.trim().startsWith('npx fastpubsub sub '));
+  const pubLine = lines.find((l) => l.trim().startsWith('npx fastpubsub pub '));
+  assert.ok(subLine !== undefined && pubLine !== undefined, out);
+  const subArgv = await shellArgv(tokenLines, subLine);
+  const pubArgv = await shellArgv(tokenLines, pubLine);
+  assert.match(subArgv[4] ?? '', /^AT_/, `sub token minted: ${subArgv.join(' ')}`);
+  assert.notEqual(subArgv[2], pubArgv[2], 'subscriber and publisher use different relays');
+  const sub = cli([...subArgv, '--count', '1']);
+  const ready = Date.now() + 20_000;
+  while (!sub.stderr().includes('subscribed')) {
+    if (sub.child.exitCode !== null || Date.now() > ready) assert.fail(`sub: ${sub.stderr()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  // The mesh needs a moment to learn the subscriber's interest: publish until it arrives.
+  let published = 0;
+  while (sub.child.exitCode === null && published < 40) {
+    const pub = cli(pubArgv);
+    assert.equal(await exitWithin(pub), 0, pub.stderr());
+    published++;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.equal(await exitWithin(sub), 0, sub.stderr());
+  assert.equal(sub.stdout(), 'chat.room1 hello\n');
+  run.child.kill('SIGINT');
+  assert.equal(await exitWithin(run, 15_000), 0, run.stderr());
+});
+
+test('dev prints every port of every relay, the emulated link ports and each QUIC CA file', async () => {
+  const { run, out } = await startDev([], ['p', 'q']);
+  for (const id of ['p', 'q']) {
+    const line = new RegExp(`${id}\\s+http http://127\\.0\\.0\\.1:\\d+\\s+ws ws://127\\.0\\.0\\.1:\\d+/ws\\s+quic 127\\.0\\.0\\.1:\\d+ \\(udp\\)\\s+mesh 127\\.0\\.0\\.1:\\d+ \\(udp\\)`);
+    assert.match(out, line);
+  }
+  const cas = [...out.matchAll(/quic CA (\S+)/g)].map((m) => m[1]!);
+  assert.equal(cas.length, 2, out);
+  for (const ca of cas) assert.ok(existsSync(ca), `${ca} exists`);
+  assert.match(out, /p <-> q\s+5 ms\s+\(udp 127\.0\.0\.1:\d+ \/ 127\.0\.0\.1:\d+\)/);
+  run.child.kill('SIGINT');
+  assert.equal(await exitWithin(run, 15_000), 0, run.stderr());
 });

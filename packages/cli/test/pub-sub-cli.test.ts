@@ -5,10 +5,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRelay, type Relay } from '@fastpubsub/relay';
-import { createToken } from '@fastpubsub/client/node';
+import { createToken, revokeToken } from '@fastpubsub/client/node';
 import { cli, exitWithin, killChildren } from './harness.js';
 
-const MASTER = 'cli-pubsub-master-token-0123456789a';
+const MASTER = 'cli-pubsub-master-token-0123456789abcdef';
 
 async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;
@@ -49,7 +49,8 @@ test('usage errors exit 2 with a clear message', async () => {
     [['pub', '--url', relay.httpUrl, 't1', 'a', 'x'], /missing --token/],
     [['pub', '--url', relay.httpUrl, '--token', token, 't1', 'a'], /expected TENANT CHANNEL MESSAGE/],
     [['pub', '--url', relay.httpUrl, '--token', token, '--count', '0', 't1', 'a', 'x'], /--count must be a positive integer/],
-    [['pub', '--url', relay.httpUrl, '--token', token, '--bogus', 't1', 'a', 'x'], /Unknown option '--bogus'/],
+    [['pub', '--url', relay.httpUrl, '--token', token, '--bogus', 't1', 'a', 'x'], /unknown option --bogus\n/],
+    [['pub', '--url', relay.httpUrl, '--tokn', token, 't1', 'a', 'x'], /unknown option --tokn \(did you mean --token\?\)/],
     [['sub', '--url', relay.httpUrl, '--token', token, 't1'], /expected TENANT PATTERN/],
   ];
   for (const [args, re] of cases) {
@@ -98,4 +99,30 @@ test('sub prints text lines; pub --rate paces a longer run with progress; SIGINT
   s.child.kill('SIGINT');
   assert.equal(await exitWithin(s), 0);
   assert.match(s.stderr(), /received 300 messages/);
+});
+
+test('pub exits 1 and names the refusal when the relay denies the publish', async () => {
+  const narrow = await createToken(
+    { grants: [{ tenant_ids: ['t1'], allow_channels_pub: ['allowed.#'], allow_channels_sub: [] }], expiresAt: Date.now() + 3_600_000, createdBy: 'cli-tests' },
+    { url: relay.httpUrl, masterToken: MASTER },
+  );
+  const denied = cli(['pub', '--url', relay.httpUrl, '--token', narrow, 't1', 'secret.x', 'hi']);
+  assert.equal(await exitWithin(denied), 1, denied.stderr());
+  assert.match(denied.stderr(), /refused the publish: permission_denied/);
+  assert.doesNotMatch(denied.stderr(), /published 1 message/);
+  const allowed = cli(['pub', '--url', relay.httpUrl, '--token', narrow, 't1', 'allowed.x', 'hi']);
+  assert.equal(await exitWithin(allowed), 0, allowed.stderr());
+  assert.match(allowed.stderr(), /published 1 message to t1:allowed\.x/);
+});
+
+test('sub stops with exit 1 and says why when its token is revoked', async () => {
+  const doomed = await createToken(
+    { grants: [{ tenant_ids: ['t1'], allow_channels_pub: [], allow_channels_sub: ['#'] }], expiresAt: Date.now() + 3_600_000, createdBy: 'cli-tests' },
+    { url: relay.httpUrl, masterToken: MASTER },
+  );
+  const s = cli(['sub', '--url', relay.httpUrl, '--token', doomed, 't1', 'gone.#']);
+  await until(() => s.stderr().includes('subscribed to t1:gone.#'), 15_000, 'sub ready');
+  await revokeToken({ token: doomed }, { url: relay.httpUrl, masterToken: MASTER });
+  assert.equal(await exitWithin(s, 15_000), 1, s.stderr());
+  assert.match(s.stderr(), /no longer accepts the token .*revoked or has expired/);
 });

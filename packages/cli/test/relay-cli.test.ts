@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createSocket, type Socket } from 'node:dgram';
 import { cli, exitWithin, killChildren, type Run } from './harness.js';
 
 /** `fastpubsub relay ...args` with the given environment. */
@@ -40,12 +41,18 @@ test('--help prints the usage with defaults and exits 0', async () => {
   assert.match(run.stdout(), /^Usage: fastpubsub relay --listen HOST:PORT --master-token TOKEN/);
   assert.match(run.stdout(), /default 127\.0\.0\.1:7700/);
   assert.match(run.stdout(), /FASTPUBSUB_MASTER_TOKEN/);
+  assert.match(run.stdout(), /--quic-listen HOST:PORT/);
+  // Every config section is documented with its keys.
+  for (const key of ['quic {enabled', 'streamQueueBytes', 'congestion (cubic', 'mesh {caFile', 'seeds', 'deadAfterMs (800)', 'control {urls', 'popId']) {
+    assert.ok(run.stdout().includes(key), `help mentions ${key}`);
+  }
 });
 
-test('an unknown flag fails with exit 2 and names the flag', async () => {
+test('an unknown flag fails with exit 2, names the flag and suggests the right one', async () => {
   const run = relayCli(['--listen', '127.0.0.1:0', '--master-tokn', TOKEN]);
   assert.equal(await exitWithin(run, 15_000), 2);
-  assert.match(run.stderr(), /Unknown option '--master-tokn'/);
+  assert.match(run.stderr(), /unknown option --master-tokn \(did you mean --master-token\?\)/);
+  assert.doesNotMatch(run.stderr(), /positional argument/); // not the parser's raw text
   assert.equal(run.stdout(), '');
 });
 
@@ -81,7 +88,7 @@ test('serves after printing exactly one ready line; SIGTERM exits 0', async () =
     FASTPUBSUB_MASTER_TOKEN: TOKEN,
   });
   const line = await readyLine(run, 20_000);
-  const m = /^fastpubsub relay listening on http:\/\/127\.0\.0\.1:(\d+) \(ws:\/\/127\.0\.0\.1:(\d+)\/ws\)\n$/.exec(line);
+  const m = /^fastpubsub relay listening on http:\/\/127\.0\.0\.1:(\d+) \(ws:\/\/127\.0\.0\.1:(\d+)\/ws\), QUIC edge on UDP port \d+\n$/.exec(line);
   assert.ok(m, `ready line: ${JSON.stringify(line)}`);
   assert.equal(m[1], m[2]);
   const base = `http://127.0.0.1:${m[1]}`;
@@ -99,4 +106,30 @@ test('serves after printing exactly one ready line; SIGTERM exits 0', async () =
   run.child.kill('SIGTERM');
   assert.equal(await exitWithin(run, 15_000), 0);
   assert.equal(run.stdout(), line, 'nothing else on stdout');
+});
+
+async function freeUdpPort(): Promise<{ port: number; socket: Socket }> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return { port: socket.address().port, socket };
+}
+
+test('--quic-listen puts the QUIC edge on that port; a taken port is named as the QUIC edge', async () => {
+  const dir = await tempDir();
+  const held = await freeUdpPort();
+  const clash = relayCli(['--listen', '127.0.0.1:0', '--quic-listen', `127.0.0.1:${held.port}`, '--master-token', TOKEN, '--data-dir', join(dir, 'a')]);
+  assert.equal(await exitWithin(clash, 20_000), 1);
+  assert.match(clash.stderr(), new RegExp(`QUIC edge: cannot listen on UDP 127\\.0\\.0\\.1:${held.port} \\(quic\\.listen, --quic-listen\\)`));
+  await new Promise<void>((resolve) => held.socket.close(() => resolve()));
+
+  const free = await freeUdpPort();
+  await new Promise<void>((resolve) => free.socket.close(() => resolve()));
+  const run = relayCli(['--listen', '127.0.0.1:0', '--quic-listen', `127.0.0.1:${free.port}`, '--master-token', TOKEN, '--data-dir', join(dir, 'b')]);
+  const line = await readyLine(run, 20_000);
+  assert.match(line, new RegExp(`QUIC edge on UDP port ${free.port}\\n$`));
+  const bad = relayCli(['--listen', '127.0.0.1:0', '--quic-listen', 'nope', '--master-token', TOKEN]);
+  assert.equal(await exitWithin(bad, 15_000), 2);
+  assert.match(bad.stderr(), /--quic-listen must be HOST:PORT/);
+  run.child.kill('SIGTERM');
+  assert.equal(await exitWithin(run, 15_000), 0);
 });

@@ -16,6 +16,20 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { arg, summary } from './stats.js';
 
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(`Usage: npm run bench:isolation -- [--repeats N] [--phase-ms MS] [--rate R] [--limit L] [--pin on|off]
+
+Tenant isolation under load: the quiet tenant's publish-to-receive latency with the noisy
+tenant idle, then flooding at 10x its limit. Target: loaded p99 within 1.2x of unloaded.
+  --repeats N    alternations (default 10)
+  --phase-ms MS  length of each phase (default 2000)
+  --rate R       quiet tenant's messages/s (default 500)
+  --limit L      noisy tenant's messages/s limit (default 1000)
+  --pin on|off   pin the relay to CPU 0 with taskset (default on)
+`);
+  process.exit(0);
+}
+
 const OPERATOR = 'bench-operator-token-0123456789abcdef';
 const repeats = Number(arg('repeats', '10'));
 const phaseMs = Number(arg('phase-ms', '2000'));

@@ -13,6 +13,17 @@ import { startControl, type Control } from '@fastpubsub/control';
 import { EtcdCluster } from '../test/etcd-cluster.js';
 import { arg, summary } from './stats.js';
 
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(`Usage: npm run bench:revocation -- [--store etcd|embedded|both] [--repeats N]
+
+Revocation latency: from the revoke API call until a new connection with that token is refused
+at every one of three PoPs, with a 3-member etcd store and/or the embedded store.
+  --store S     etcd | embedded | both (default both; etcd needs the etcd binary)
+  --repeats N   revocations per store (default 30)
+`);
+  process.exit(0);
+}
+
 const OPERATOR = 'bench-operator-token-0123456789abcdef';
 const POP = 'bench-pop-token-0123456789abcdefghij';
 

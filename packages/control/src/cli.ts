@@ -2,8 +2,7 @@
 // from, in rising precedence, the defaults, a JSON config file, FASTPUBSUB_OPERATOR_TOKEN /
 // FASTPUBSUB_POP_TOKEN and the flags; the result is validated strictly before anything binds.
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { isFpsError, waitForStopSignal } from '@fastpubsub/core';
+import { FlagError, isFpsError, parseFlags, waitForStopSignal } from '@fastpubsub/core';
 import { CONTROL_DEFAULTS, resolveControlConfig, type ControlConfigInput } from './config.js';
 
 const d = CONTROL_DEFAULTS;
@@ -39,7 +38,7 @@ export const command: { summary: string; run(argv: string[]): Promise<number> } 
   async run(argv) {
     let input: ControlConfigInput;
     try {
-      const { values } = parseArgs({
+      const { values } = parseFlags({
         args: argv,
         strict: true,
         options: {
@@ -110,7 +109,7 @@ export const command: { summary: string; run(argv: string[]): Promise<number> } 
 };
 
 function fail(err: unknown): number {
-  const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;
+  const usage = err instanceof UsageError || err instanceof FlagError;
   const msg = isFpsError(err) || err instanceof Error ? err.message : String(err);
   process.stderr.write(`fastpubsub control: ${msg}\n${usage ? "Run 'fastpubsub control --help' for usage.\n" : ''}`);
   return usage ? 2 : 1;

@@ -6,3 +6,4 @@ export * from './stop-signal.js';
 export * from './clock.js';
 export * from './private-files.js';
 export * from './config-connectors.js';
+export * from './cli-flags.js';

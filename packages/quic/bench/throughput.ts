@@ -6,7 +6,19 @@
 // receiver, from the first write to the last byte.
 import { QuicEndpoint, generateTestPki, type QuicConnection, type QuicStream } from '../src/index.js';
 
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(`Usage: npm run bench:quic -- [SECONDS]
+
+QUIC binding throughput on loopback, client and server in one process: 256-byte messages
+(batched and one write per message) and 64 KiB writes over one stream, SECONDS each (default 3).
+`);
+  process.exit(0);
+}
 const seconds = Number(process.argv[2] ?? 3);
+if (!(seconds > 0)) {
+  process.stderr.write(`bench:quic: SECONDS must be a positive number, got '${process.argv[2] ?? ''}'\n`);
+  process.exit(2);
+}
 const pki = generateTestPki();
 const server = new QuicEndpoint({ host: '127.0.0.1', server: { certPem: pki.serverCertPem, keyPem: pki.serverKeyPem, alpn: ['bench'] } });
 const client = new QuicEndpoint({ host: '127.0.0.1' });

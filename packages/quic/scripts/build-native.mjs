@@ -2,6 +2,7 @@
 // Builds the native QUIC addon from source (native/quic, Rust) and copies the library to
 // packages/quic/native/fastpubsub_quic.<platform>-<arch>.node. Run by this package's
 // "install" script, so `npm install` / `npm ci` at the repository root builds it.
+// Installed from a tarball (no crate next to it), it keeps the addon shipped in the package.
 // Needs cargo (Rust ≥ 1.85, the crate's rust-version); crates come from the Rust crate registry. Nothing prebuilt is
 // downloaded. Env: CARGO_TARGET_DIR (default native/quic/target), FASTPUBSUB_QUIC_SKIP_BUILD=1
 // to skip, FASTPUBSUB_QUIC_PROFILE=debug for a debug build.
@@ -20,7 +21,13 @@ if (process.env.FASTPUBSUB_QUIC_SKIP_BUILD === '1') {
   process.exit(0);
 }
 if (!existsSync(join(crateDir, 'Cargo.toml'))) {
-  console.error(`@fastpubsub/quic: Rust crate not found at ${crateDir}`);
+  // Installed from a tarball (`npm run pack`): the addon for the platform it was packed on is
+  // inside the package; there are no Rust sources to build another one from.
+  if (existsSync(outFile)) {
+    console.log(`@fastpubsub/quic: using the addon shipped in the package (${outFile})`);
+    process.exit(0);
+  }
+  console.error(`@fastpubsub/quic: no addon for ${process.platform}-${process.arch} in this package and no Rust sources at ${crateDir} to build one; pack it on this platform, or install from a repository checkout with cargo`);
   process.exit(1);
 }
 const cargo = process.env.CARGO ?? 'cargo';

@@ -10,6 +10,7 @@ import {
   FpsError,
   assertPrivate,
   createLogger,
+  isFpsError,
   resolveRelayConfig,
   systemClock,
   type Clock,
@@ -224,7 +225,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
       server.close();
       await control?.close();
       await store.close();
-      throw err;
+      throw nameTheSocket(err, 'QUIC edge', config.quic.listen, 'quic.listen, --quic-listen');
     }
     logger.info('quic edge listening', { host: config.quic.listen.host, port: built.quic.port, alpn: 'fastpubsub/1' });
   }
@@ -274,7 +275,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     await mqttEdge?.shutdown(250);
     await control?.close();
     await store.close();
-    throw err;
+    throw config.mesh === undefined ? err : nameTheSocket(err, 'mesh', config.mesh.listen, 'mesh.listen');
   }
   const mesh = built.mesh;
   const bridges: Bridges | undefined =
@@ -368,4 +369,13 @@ function withBoundPort(config: RelayConfig, port: number): RelayConfig {
     listen: { ...config.listen, port },
     discovery: { edges: config.discovery.edges.map((e) => (e === unbound ? `${config.listen.host}:${port}` : e)) },
   };
+}
+
+/**
+ * A bind failure from the native QUIC layer says only "bind HOST:PORT"; both the QUIC edge and
+ * the mesh listen on UDP, so say which one and which setting moves it.
+ */
+function nameTheSocket(err: unknown, what: string, listen: { host: string; port: number }, setting: string): unknown {
+  if (isFpsError(err) || !(err instanceof Error) || !/bind|in use/i.test(err.message)) return err;
+  return new FpsError(ErrorCode.ConfigInvalid, `${what}: cannot listen on UDP ${listen.host}:${listen.port} (${setting}): ${err.message}`, { cause: err });
 }

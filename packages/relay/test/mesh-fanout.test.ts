@@ -1,4 +1,4 @@
-// Must-show 3 (issue 6): three PoPs, subscribers on each, publishers on each. Every message
+// Three PoPs, subscribers on each, publishers on each. Every message
 // reaches every subscriber exactly once and crosses each mesh link at most once: a→c is priced
 // above a→b→c, so a message from a to {b, c} travels as ONE copy to b carrying both
 // destinations, b delivers and forwards one copy to c, and the a–c link carries nothing.

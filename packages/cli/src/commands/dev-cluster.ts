@@ -20,6 +20,8 @@ export interface DevNode {
   httpUrl: string;
   wsUrl: string;
   quic: string;
+  /** The CA a QUIC client must trust: each relay generates its own into its data dir. */
+  quicCaFile: string;
   mesh: string;
   pid: number | undefined;
 }
@@ -217,6 +219,7 @@ export async function startDevCluster(topologyInput: unknown, opts: DevClusterOp
           httpUrl: `http://127.0.0.1:${p.http}`,
           wsUrl: `ws://127.0.0.1:${p.http}/ws`,
           quic: `127.0.0.1:${p.quic}`,
+          quicCaFile: join(dir, 'data', id, 'quic', 'ca.pem'),
           mesh: `127.0.0.1:${p.mesh}`,
           pid: child.pid,
         });

@@ -1,6 +1,6 @@
 // `fastpubsub mesh init --out DIR --relays a,b,c`: the mesh CA and one certificate + key per
 // relay (issued with the openssl command; see relay/src/mesh/link/pki.ts for why).
-import { parseArgs } from 'node:util';
+import { parseFlags } from '@fastpubsub/core';
 import type { Command } from '../command.js';
 
 const USAGE = `Usage: fastpubsub mesh init --out DIR --relays ID[,ID...]
@@ -24,7 +24,7 @@ export const command: Command = {
     }
     let flags;
     try {
-      flags = parseArgs({ args: rest, options: { out: { type: 'string' }, relays: { type: 'string' }, days: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
+      flags = parseFlags({ args: rest, options: { out: { type: 'string' }, relays: { type: 'string' }, days: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
     } catch (err) {
       process.stderr.write(`fastpubsub mesh init: ${(err as Error).message}\n${USAGE}`);
       return 2;

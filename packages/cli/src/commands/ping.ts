@@ -1,7 +1,7 @@
 // `fastpubsub ping`: measures each edge's `GET /ping` latency and names the fastest.
-import { parseArgs } from 'node:util';
 import { discoverEdges, parseEdge, probeEdge, type Edge } from '@fastpubsub/client/node';
-import { UsageError, withUsageErrors, positiveNumber } from '../args.js';
+import { UsageError, positiveNumber } from '../args.js';
+import { parseFlags } from '@fastpubsub/core';
 
 const USAGE = `Usage: fastpubsub ping [options] URL...
 
@@ -26,14 +26,14 @@ interface Result {
 }
 
 async function run(argv: string[]): Promise<number> {
-  const parsed = withUsageErrors(() =>
-    parseArgs({ args: argv, allowPositionals: true, strict: true, options: {
+  const parsed = parseFlags(
+    { args: argv, allowPositionals: true, strict: true, options: {
       discovery: { type: 'string' },
       count: { type: 'string' },
       timeout: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
-    } }),
+    } },
   );
   const { values: v, positionals } = parsed;
   if (v.help) {

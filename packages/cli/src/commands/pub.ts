@@ -1,9 +1,9 @@
 // `fastpubsub pub`: publishes a message (repeated --count times, paced by --rate) or every line
 // of stdin, with progress on stderr for long runs and a summary at the end.
-import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
-import { connect, isClientError, publishHttp, type Client, type DeliveryMode } from '@fastpubsub/client/node';
-import { UsageError, withUsageErrors, requiredFlagOrEnv, positiveNumber } from '../args.js';
+import { connect, isClientError, publishHttp, type Client, type ClientError, type DeliveryMode } from '@fastpubsub/client/node';
+import { UsageError, requiredFlagOrEnv, positiveNumber } from '../args.js';
+import { parseFlags } from '@fastpubsub/core';
 
 const USAGE = `Usage: fastpubsub pub --url URL --token AT [options] TENANT CHANNEL MESSAGE|-
 
@@ -26,6 +26,9 @@ Exit codes: 0 done, 1 connection or server error, 2 usage error.
 
 const DELIVERIES: DeliveryMode[] = ['broadcast', 'one-low-latency', 'one-random'];
 const HIGH_WATER = 1 << 20; // wait for the socket to drain above 1 MiB buffered
+// A refused publish comes back as an ERR line after the frame was written; flush() only says
+// the bytes left, so the command listens this long for a refusal before it reports success.
+const REFUSAL_WAIT_MS = 300;
 
 
 interface PubArgs {
@@ -44,8 +47,8 @@ interface PubArgs {
 
 
 function parse(argv: string[], env: NodeJS.ProcessEnv): PubArgs | 'help' {
-  const parsed = withUsageErrors(() =>
-    parseArgs({ args: argv, allowPositionals: true, strict: true, options: {
+  const parsed = parseFlags(
+    { args: argv, allowPositionals: true, strict: true, options: {
       url: { type: 'string' },
       token: { type: 'string' },
       count: { type: 'string' },
@@ -55,7 +58,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): PubArgs | 'help' {
       'idempotency-key': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
-    } }),
+    } },
   );
   const { values: v, positionals } = parsed;
   if (v.help) return 'help';
@@ -134,6 +137,10 @@ async function run(a: PubArgs): Promise<number> {
   let client: Client | undefined;
   try {
     if (!a.http) client = await connect({ endpoint: a.url, token: a.token, signal: ac.signal, ping: false });
+    const refusals: ClientError[] = [];
+    client?.on('error', (e) => {
+      if (e.code === 'server') refusals.push(e);
+    });
     const sender: Sender = client === undefined ? { kind: 'http' } : { kind: 'ws', client };
     const pacer = new Pacer(sender, a, a.message === '-' ? undefined : a.count);
     if (a.message === '-') {
@@ -145,7 +152,16 @@ async function run(a: PubArgs): Promise<number> {
     } else {
       for (let i = 0; i < a.count && !ac.signal.aborted; i++) await pacer.send(a.message);
     }
-    await client?.flush({ signal: AbortSignal.timeout(10_000) });
+    if (client !== undefined) {
+      await client.flush({ signal: AbortSignal.timeout(10_000) });
+      await new Promise((r) => setTimeout(r, REFUSAL_WAIT_MS));
+    }
+    if (refusals.length > 0) {
+      const first = refusals[0]!;
+      const more = refusals.length > 1 ? ` (and ${refusals.length - 1} more refusal${refusals.length === 2 ? '' : 's'})` : '';
+      process.stderr.write(`fastpubsub pub: the relay refused the publish: ${first.serverCode ?? 'error'}${first.detail === undefined ? '' : ` (${first.detail})`}${more}${hint(first.serverCode)}\n`);
+      return 1;
+    }
     if (!a.quiet) process.stderr.write(pacer.summary());
     return 0;
   } catch (err) {
@@ -155,6 +171,12 @@ async function run(a: PubArgs): Promise<number> {
     process.off('SIGINT', onSignal);
     await client?.close();
   }
+}
+
+function hint(serverCode: string | undefined): string {
+  if (serverCode === 'permission_denied') return '; the token does not allow publishing to this tenant/channel';
+  if (serverCode === 'token_expired' || serverCode === 'token_revoked') return '; mint a new token (--token)';
+  return '';
 }
 
 export function describe(err: unknown): string {

@@ -2,16 +2,22 @@
 // precedence, the defaults, a JSON config file, FASTPUBSUB_MASTER_TOKEN and the flags; the
 // merged result is validated strictly (unknown keys fail with their path) before anything binds.
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { RELAY_DEFAULTS, isFpsError, resolveRelayConfig, waitForStopSignal, type RelayConfigInput } from '@fastpubsub/core';
+
+import { FlagError, MESH_DEFAULTS, QUIC_DEFAULTS, RELAY_DEFAULTS, isFpsError, parseFlags, resolveRelayConfig, waitForStopSignal, type RelayConfigInput } from '@fastpubsub/core';
 
 const d = RELAY_DEFAULTS;
+const q = QUIC_DEFAULTS;
+const m = MESH_DEFAULTS;
 const USAGE = `Usage: fastpubsub relay --listen HOST:PORT --master-token TOKEN [options]
 
-Runs a FastPubSub relay: WebSocket edge (contract v0.1) and REST on one port.
+Runs a FastPubSub relay: WebSocket edge (contract v0.1) and REST on one TCP port, the QUIC
+edge on a UDP port (default: the HTTP port + 1), and optionally the relay mesh (UDP).
 
 Options:
   --listen HOST:PORT    address to serve on (default ${d.listen.host}:${d.listen.port}; port 0 = any free port)
+  --quic-listen HOST:PORT
+                        UDP address of the QUIC edge (default: the --listen host, its port + 1)
+  --no-quic             no QUIC edge
   --master-token TOKEN  admin secret for the token REST calls, 32+ characters (or env FASTPUBSUB_MASTER_TOKEN)
   --config FILE         JSON config file; flags override its values
   --data-dir DIR        where tokens are stored (default ${d.dataDir})
@@ -37,7 +43,19 @@ maxPatternWildcards (${d.limits.maxPatternWildcards}), maxDeliveryPatterns (${d.
 maxDeliveriesPerTenantPerSecond (${d.limits.maxDeliveriesPerTenantPerSecond}), wsMessageTimeoutMs (${d.limits.wsMessageTimeoutMs}),
 wsPingIntervalMs (${d.limits.wsPingIntervalMs}), wsPongTimeoutMs (${d.limits.wsPongTimeoutMs}), authFailuresPerIp (${d.limits.authFailuresPerIp})},
 reconnectGraceMs (${d.reconnectGraceMs}), shutdownGraceMs (${d.shutdownGraceMs}), logLevel, discovery {edges},
-mqtt {listen {host, port}, ...} (docs/mqtt.md), bridges [...] (docs/bridges.md).
+quic {enabled (true), listen {host, port}, certFile, keyFile (default: the tls files, else a
+  self-signed CA generated into dataDir/quic/ca.pem), streamQueueBytes (${q.streamQueueBytes}),
+  slowConsumerPolicy (${q.slowConsumerPolicy} | reset), streamSendBufferBytes (${q.streamSendBufferBytes}),
+  streamReceiveWindowBytes (${q.streamReceiveWindowBytes}), connectionReceiveWindowBytes (${q.connectionReceiveWindowBytes}),
+  idleTimeoutMs (${q.idleTimeoutMs}), authTimeoutMs (${q.authTimeoutMs}), congestion (${q.congestion} | newreno | bbr),
+  minCongestionWindowBytes (${q.minCongestionWindowBytes}), ackMaxDelayMs (${q.ackMaxDelayMs})},
+mesh {caFile, certFile, keyFile (required; 'fastpubsub mesh init'), listen {host, port} (default:
+  the HTTP port + 2), advertise, seeds ([]), peerExchange (${m.peerExchange}), probeIntervalMs (${m.probeIntervalMs}),
+  deadAfterMs (${m.deadAfterMs}), linkQueueBytes (${m.linkQueueBytes}), redundantChannels ([]), switchMarginMs (${m.switchMarginMs}),
+  switchMarginRatio (${m.switchMarginRatio}), switchHoldMs (${m.switchHoldMs})},
+control {urls (required), token (required: the PoP token), popId, ipAttemptsPerSecond (0),
+  heartbeatMs (2000), usageReportMs (5000)}. mqtt {listen {host, port}, ...} (docs/mqtt.md), bridges [...] (docs/bridges.md).
+See docs/quic-edge.md, docs/mesh.md, docs/control-plane.md, docs/security.md.
 
 SIGTERM or SIGINT: clients are sent RECONNECT and served during the grace period, then the
 relay stops and exits 0.
@@ -76,7 +94,8 @@ export const command: { summary: string; run(argv: string[]): Promise<number> } 
     } catch (err) {
       return fail(err);
     }
-    process.stdout.write(`fastpubsub relay listening on ${relay.httpUrl} (${relay.wsUrl})\n`);
+    const quic = relay.quicPort === undefined ? '' : `, QUIC edge on UDP port ${relay.quicPort}`;
+    process.stdout.write(`fastpubsub relay listening on ${relay.httpUrl} (${relay.wsUrl})${quic}\n`);
 
     // A second signal means "now": skip the rest of the grace period.
     const stop = await waitForStopSignal();
@@ -89,8 +108,7 @@ export const command: { summary: string; run(argv: string[]): Promise<number> } 
 
 function fail(err: unknown): number {
   process.stderr.write(`fastpubsub relay: ${err instanceof Error ? err.message : String(err)}\n`);
-  const code = (err as { code?: unknown } | null)?.code;
-  if (err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+  if (err instanceof UsageError || err instanceof FlagError) {
     process.stderr.write("Run 'fastpubsub relay --help' for the options.\n");
     return 2;
   }
@@ -98,12 +116,14 @@ function fail(err: unknown): number {
 }
 
 function parse(argv: string[]): ParsedFlags | 'help' {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args: argv,
     strict: true,
     allowPositionals: true,
     options: {
       listen: { type: 'string' },
+      'quic-listen': { type: 'string' },
+      'no-quic': { type: 'boolean' },
       'master-token': { type: 'string' },
       config: { type: 'string' },
       'data-dir': { type: 'string' },
@@ -120,10 +140,13 @@ function parse(argv: string[]): ParsedFlags | 'help' {
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
     throw new UsageError('--tls-cert and --tls-key go together');
   }
+  if (values['no-quic'] === true && values['quic-listen'] !== undefined) throw new UsageError('--quic-listen and --no-quic exclude each other');
   return values as ParsedFlags;
 }
 
-type ParsedFlags = Partial<Record<'listen' | 'master-token' | 'config' | 'data-dir' | 'region' | 'tls-cert' | 'tls-key' | 'log-level' | 'mqtt-listen', string>>;
+type ParsedFlags = Partial<Record<'listen' | 'quic-listen' | 'master-token' | 'config' | 'data-dir' | 'region' | 'tls-cert' | 'tls-key' | 'log-level' | 'mqtt-listen', string>> & {
+  'no-quic'?: boolean;
+};
 
 /** Exported for the CLI's own tests: flags and file → one config input, not yet validated. */
 export async function buildRelayInput(flags: ParsedFlags, env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
@@ -134,10 +157,15 @@ export async function buildRelayInput(flags: ParsedFlags, env: NodeJS.ProcessEnv
   if (input['masterToken'] === undefined) {
     throw new UsageError('a master token is required: --master-token TOKEN or env FASTPUBSUB_MASTER_TOKEN');
   }
-  if (flags.listen !== undefined) input['listen'] = { ...asObject(input['listen']), ...parseListen(flags.listen) };
+  if (flags.listen !== undefined) input['listen'] = { ...asObject(input['listen']), ...parseListen(flags.listen, 'listen') };
+  if (flags['quic-listen'] !== undefined) {
+    const quic = asObject(input['quic']);
+    input['quic'] = { ...quic, enabled: true, listen: { ...asObject(quic['listen']), ...parseListen(flags['quic-listen'], 'quic-listen') } };
+  }
+  if (flags['no-quic'] === true) input['quic'] = { ...asObject(input['quic']), enabled: false };
   if (flags['mqtt-listen'] !== undefined) {
     const mqtt = asObject(input['mqtt']);
-    input['mqtt'] = { ...mqtt, listen: { ...asObject(mqtt['listen']), ...parseListen(flags['mqtt-listen'], '--mqtt-listen') } };
+    input['mqtt'] = { ...mqtt, listen: { ...asObject(mqtt['listen']), ...parseListen(flags['mqtt-listen'], 'mqtt-listen') } };
   }
   if (flags['data-dir'] !== undefined) input['dataDir'] = flags['data-dir'];
   if (flags.region !== undefined) input['region'] = flags.region;
@@ -171,12 +199,12 @@ function asObject(v: unknown): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
-function parseListen(text: string, flag = '--listen'): { host: string; port: number } {
+function parseListen(text: string, flag: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
   const port = Number(m?.[3]);
   const host = m?.[1] ?? m?.[2];
   if (m === null || host === undefined || !(port >= 0 && port <= 65535)) {
-    throw new UsageError(`${flag} must be HOST:PORT (e.g. 127.0.0.1:7700), got '${text}'`);
+    throw new UsageError(`--${flag} must be HOST:PORT (e.g. 127.0.0.1:7700), got '${text}'`);
   }
   return { host, port };
 }

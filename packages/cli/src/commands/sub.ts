@@ -1,13 +1,14 @@
 // `fastpubsub sub`: subscribes and prints every message, as text lines or JSON lines.
-import { parseArgs } from 'node:util';
 import { connect, isClientError, type Client, type Message } from '@fastpubsub/client/node';
-import { UsageError, withUsageErrors, requiredFlagOrEnv } from '../args.js';
+import { UsageError, requiredFlagOrEnv } from '../args.js';
+import { parseFlags } from '@fastpubsub/core';
 
 const USAGE = `Usage: fastpubsub sub --url URL --token AT [options] TENANT PATTERN
 
 Subscribes to PATTERN (e.g. 'chat.#', 'a.*.c', or a plain channel) in TENANT and prints each
 message as 'CHANNEL PAYLOAD' (payload as UTF-8 text; base64: prefix when it is not text).
-Reconnects automatically; Ctrl-C stops and prints a summary on stderr.
+Reconnects automatically; stops with exit 1 when the relay rejects the token (revoked or
+expired: reconnecting cannot help). Ctrl-C stops and prints a summary on stderr.
 
 Options:
   --url URL       edge URL, e.g. http://127.0.0.1:7700 (or env FASTPUBSUB_URL)
@@ -33,15 +34,15 @@ interface SubArgs {
 }
 
 function parse(argv: string[], env: NodeJS.ProcessEnv): SubArgs | 'help' {
-  const parsed = withUsageErrors(() =>
-    parseArgs({ args: argv, allowPositionals: true, strict: true, options: {
+  const parsed = parseFlags(
+    { args: argv, allowPositionals: true, strict: true, options: {
       url: { type: 'string' },
       token: { type: 'string' },
       json: { type: 'boolean' },
       count: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
-    } }),
+    } },
   );
   const { values: v, positionals } = parsed;
   if (v.help) return 'help';
@@ -86,8 +87,15 @@ async function run(a: SubArgs): Promise<number> {
   };
   let client: Client | undefined;
   let received = 0;
+  let rejected: Error | undefined; // the token was refused on reconnect: stop instead of retrying
   try {
     client = await connect({ endpoint: a.url, token: a.token, signal: ac.signal });
+    client.on('reconnecting', (e) => {
+      if (isClientError(e.error) && e.error.code === 'unauthorized') {
+        rejected = e.error;
+        ac.abort();
+      }
+    });
     client.on('state', (e) => {
       if (e.state === 'reconnecting') status('connection lost, reconnecting…');
     });
@@ -107,11 +115,13 @@ async function run(a: SubArgs): Promise<number> {
         await new Promise((r) => process.stdout.once('drain', r));
       }
     }
+    if (rejected !== undefined) return tokenRejected(rejected, received);
     const ended = await Promise.race([sub.closed(), Promise.resolve(null)]);
     if (ended instanceof Error) throw ended;
     status(`received ${received} message${received === 1 ? '' : 's'}`);
     return 0;
   } catch (err) {
+    if (rejected !== undefined) return tokenRejected(rejected, received);
     if (ac.signal.aborted) {
       status(`received ${received} message${received === 1 ? '' : 's'}`);
       return 0;
@@ -123,6 +133,14 @@ async function run(a: SubArgs): Promise<number> {
     process.off('SIGTERM', onSignal);
     await client?.close();
   }
+}
+
+function tokenRejected(error: Error, received: number): number {
+  process.stderr.write(
+    `fastpubsub sub: the relay no longer accepts the token (${error.message}): it was revoked or has expired; ` +
+      `stopping after ${received} message${received === 1 ? '' : 's'}. Mint a new token and run sub again.\n`,
+  );
+  return 1;
 }
 
 // Structurally main.ts's Command (importing it would be an import cycle; see relay.ts).

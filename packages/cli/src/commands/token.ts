@@ -1,8 +1,8 @@
 // `fastpubsub token create|refresh|revoke`: the token REST calls (contract v0.1 §7) with the
 // master token.
-import { parseArgs } from 'node:util';
 import { createToken, isClientError, refreshToken, revokeToken, tokenId } from '@fastpubsub/client/node';
-import { UsageError, withUsageErrors, requiredFlagOrEnv } from '../args.js';
+import { UsageError, requiredFlagOrEnv } from '../args.js';
+import { parseFlags } from '@fastpubsub/core';
 
 const USAGE = `Usage: fastpubsub token <create|refresh|revoke> --url URL --master-token MT [options]
 
@@ -47,8 +47,8 @@ async function run(argv: string[]): Promise<number> {
     return sub === undefined ? 2 : 0;
   }
   if (sub !== 'create' && sub !== 'refresh' && sub !== 'revoke') throw new UsageError(`unknown subcommand '${sub}' (create, refresh or revoke)`);
-  const parsed = withUsageErrors(() =>
-    parseArgs({ args: rest, allowPositionals: false, strict: true, options: {
+  const parsed = parseFlags(
+    { args: rest, allowPositionals: false, strict: true, options: {
       url: { type: 'string' },
       'master-token': { type: 'string' },
       tenant: { type: 'string', multiple: true },
@@ -64,7 +64,7 @@ async function run(argv: string[]): Promise<number> {
       'token-id': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
-    } }),
+    } },
   );
   const v = parsed.values;
   if (v.help) {

@@ -25,7 +25,8 @@ export interface DispatcherOptions {
   now?: () => number;
 }
 
-export type Forwarder = (msg: DispatchMessage) => void;
+/** Sends a local publish on to the other PoPs; true when some other PoP wants it. */
+export type Forwarder = (msg: DispatchMessage) => boolean;
 export type InterestListener = (tenant: string) => void;
 
 export class Dispatcher {
@@ -137,15 +138,18 @@ export class Dispatcher {
    */
   publish(msg: DispatchMessage): boolean {
     if (this.#isRepeat(msg)) return false;
-    if (!this.#fanOut(msg)) return false;
-    if (msg.origin !== 'mesh') this.#forwarder?.(msg);
+    const local = this.#fanOut(msg);
+    if (local === 'refused') return false;
+    const remote = msg.origin !== 'mesh' && this.#forwarder?.(msg) === true;
+    // A message another PoP wants is not dropped, even with no subscriber here.
+    if (local === 'none' && !remote) this.#metrics.dropped('no_subscribers');
     return true;
   }
 
   /** A publish from another PoP: local fan-out only, never forwarded again. */
   deliverRemote(msg: DispatchMessage): void {
     if (this.#isRepeat(msg)) return;
-    this.#fanOut(msg);
+    if (this.#fanOut(msg) === 'none') this.#metrics.dropped('no_subscribers');
   }
 
   #isRepeat(msg: DispatchMessage): boolean {
@@ -155,16 +159,14 @@ export class Dispatcher {
     return true;
   }
 
-  #fanOut(msg: DispatchMessage): boolean {
+  /** Delivers to the local subscribers: 'none' when there are none, 'refused' when the tenant's fan-out budget is spent. */
+  #fanOut(msg: DispatchMessage): 'delivered' | 'none' | 'refused' {
     const matches = this.#index.match(msg.tenant, msg.channel);
     if (this.#charge !== undefined && !this.#charge(msg.tenant, msg.mode !== 0 ? Math.min(1, matches.size) : matches.size)) {
       this.#metrics.dropped('tenant_budget');
-      return false;
+      return 'refused';
     }
-    if (matches.size === 0) {
-      this.#metrics.dropped('no_subscribers');
-      return true;
-    }
+    if (matches.size === 0) return 'none';
     const enc = new Encodings(msg);
     // Direct writes per edge; a relay has two edges, so two plain variables beat a map.
     let wsCount = 0;
@@ -224,7 +226,7 @@ export class Dispatcher {
     // One observation per publish, once its last direct write is handed to a transport; queued
     // deliveries are observed by their sink when they are written.
     if (wsCount + quicCount > 0) m.observePublishToWrite((performance.now() - msg.arrivedAtMs) / 1000);
-    return true;
+    return 'delivered';
   }
 
   /** Returns true if the tenant's interest set changed; emits unless `emit` is false. */

@@ -56,7 +56,7 @@ import { disjointCopies, sourceRouteStep } from './route/disjoint.js';
 
 /** What the mesh needs from the local delivery core (the Dispatcher satisfies it). */
 export interface LocalDelivery {
-  setForwarder(fn: ((msg: DispatchMessage) => void) | undefined): void;
+  setForwarder(fn: ((msg: DispatchMessage) => boolean) | undefined): void;
   deliverRemote(msg: DispatchMessage): void;
   onInterestChange(listener: (tenant: string) => void): () => void;
   interestOf(tenant: string): string[];
@@ -197,13 +197,16 @@ export class Mesh {
 
   // ---- publish path ------------------------------------------------------------------------
 
-  /** A publish accepted by a local edge: send it towards every other PoP that wants it. */
-  publish(msg: DispatchMessage): void {
+  /**
+   * A publish accepted by a local edge: send it towards every other PoP that wants it. True when
+   * some other PoP wants it (copies that cannot be sent are counted as mesh drops).
+   */
+  publish(msg: DispatchMessage): boolean {
     let dests = this.interest.destinationsFor(msg.tenant, msg.channel);
     if (msg.mode !== 0) {
       // Deliver-one: if a local subscriber exists the Dispatcher already picked one here;
       // otherwise hand it to the single nearest PoP that wants it.
-      if (dests.includes(this.id)) return;
+      if (dests.includes(this.id)) return false;
       const best = dests
         .map((d) => ({ d, c: this.router.route(d)?.cost ?? Infinity }))
         .filter((x) => Number.isFinite(x.c))
@@ -212,7 +215,7 @@ export class Mesh {
     } else {
       dests = dests.filter((d) => d !== this.id);
     }
-    if (dests.length === 0) return;
+    if (dests.length === 0) return false;
     const id = msg.id ?? this.#nextId();
     const key = Buffer.from(id).toString('hex');
     for (const d of dests) this.#forwarded.seen(`${key}/${d}`, this.#now());
@@ -220,6 +223,7 @@ export class Mesh {
     const fwd: FwdFrame = { flags, ttl: DEFAULT_TTL, mode: msg.mode, id, origin: this.id, dests, tenant: msg.tenant, channel: msg.channel, data: msg.payload };
     this.#split(fwd, dests, DEFAULT_TTL, undefined);
     if (this.#o.redundantChannels.some((p) => matchesPattern(p, msg.channel))) this.#sendRedundant(fwd, dests);
+    return true;
   }
 
   #nextId(): Uint8Array {

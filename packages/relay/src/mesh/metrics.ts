@@ -54,7 +54,23 @@ export class MeshMetrics {
     gauge('fastpubsub_mesh_link_loss_ratio', 'Smoothed probe loss per link.', (l) => l.loss);
     gauge('fastpubsub_mesh_link_cost_ms', 'Link cost (docs/routing.md) per link.', (l) => l.cost);
     gauge('fastpubsub_mesh_link_up', '1 while the link is up by its probes.', (l) => (l.up ? 1 : 0));
-    gauge('fastpubsub_mesh_link_queue_dropped_total', 'FWD frames dropped from the link queue (drop-oldest).', (l) => l.queueDropped);
+    // A counter: each link counts its own drops; the collector adds what each link dropped since
+    // the last scrape, so the series never goes down when a link is replaced.
+    const seen = new Map<string, number>();
+    new Counter({
+      name: 'fastpubsub_mesh_link_queue_dropped_total',
+      help: 'FWD frames dropped from the link queue (drop-oldest), by peer.',
+      labelNames: ['peer'],
+      registers,
+      collect() {
+        for (const l of links()) {
+          const last = seen.get(l.peer) ?? 0;
+          const added = l.queueDropped >= last ? l.queueDropped - last : l.queueDropped; // a new link starts at 0
+          seen.set(l.peer, l.queueDropped);
+          this.inc({ peer: l.peer }, added);
+        }
+      },
+    });
   }
 
   sent(peer: string, bytes: number): void {
