@@ -60,6 +60,15 @@ module.exports = {
     packageMayImport('relay', ['core', 'wire', 'protocol', 'quic']),
     packageMayImport('client', ['wire', 'quic']),
     packageMayImport('testkit', ['core', 'wire', 'protocol', 'quic', 'relay', 'client']),
+    // The web console talks HTTP and FastPubSub (the browser SDK) only: no relay or control code.
+    packageMayImport('console', ['client']),
+    {
+      name: 'console-reaches-no-relay-internals',
+      comment: "The console's tests reach relays through the dev cluster (@fastpubsub/cli) and the SDK, never relay or control internals.",
+      severity: 'error',
+      from: { path: '^packages/console/' },
+      to: { path: '^packages/(relay|control|quic|core|protocol)/' },
+    },
     {
       name: 'pure-packages-do-no-io',
       comment: 'wire and protocol are pure: parsing and shapes, no I/O built-ins (wire: no Node built-ins at all).',
@@ -121,6 +130,7 @@ module.exports = {
     folderMayNotImport('edge-ws-not-quic', 'edge/ws/', ['edge/(quic|http)/'], 'one edge does not import another.'),
     folderMayNotImport('edge-quic-not-ws', 'edge/quic/', ['edge/(ws|http)/'], 'one edge does not import another.'),
     folderMayNotImport('mesh-independent', 'mesh/', ['edge/', 'control-client/', 'auth/', 'node\\.ts'], 'the mesh does not know edges, auth or the control client.'),
+    folderMayNotImport('telemetry-through-seams', 'telemetry/', ['(?!telemetry/)'], 'the network-state publisher knows the mesh and the dispatcher only through its seams; node.ts wires it.'),
     folderMayNotImport('control-client-independent', 'control-client/', ['edge/', 'mesh/', 'delivery/', 'node\\.ts'], "the PoP's control-plane client knows auth and limits only."),
     {
       name: 'one-composition-root',

@@ -16,6 +16,8 @@ export interface ControlConfig {
   popLeaseMs: number;
   maxHttpBodyBytes: number;
   logLevel: LogLevel;
+  /** Directory of the web console's static build, served at /console/; unset: not served. */
+  consoleDir?: string;
 }
 
 export interface ControlConfigInput {
@@ -26,6 +28,7 @@ export interface ControlConfigInput {
   popLeaseMs?: number;
   maxHttpBodyBytes?: number;
   logLevel?: LogLevel;
+  consoleDir?: string;
 }
 
 export const CONTROL_DEFAULTS = Object.freeze({
@@ -72,6 +75,7 @@ const schema = {
     popLeaseMs: { type: 'integer', minimum: 1000 },
     maxHttpBodyBytes: { type: 'integer', minimum: 1024 },
     logLevel: { enum: ['debug', 'info', 'warn', 'error', 'silent'] },
+    consoleDir: { type: 'string', minLength: 1 },
   },
 } as const;
 
@@ -100,5 +104,6 @@ export function resolveControlConfig(input: unknown): ControlConfig {
     popLeaseMs: g.popLeaseMs ?? d.popLeaseMs,
     maxHttpBodyBytes: g.maxHttpBodyBytes ?? d.maxHttpBodyBytes,
     logLevel: g.logLevel ?? d.logLevel,
+    ...(g.consoleDir === undefined ? {} : { consoleDir: g.consoleDir }),
   };
 }

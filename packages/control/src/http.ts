@@ -4,6 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, FpsError, httpStatusFor, isFpsError, type Logger } from '@fastpubsub/core';
+import { MapTokens, serveConsole } from './console.js';
 import { openapi } from './openapi.js';
 import { ROUTES, allowed, matchPath, type RouteKey } from './routes.js';
 import type { ControlService, Principal } from './service.js';
@@ -14,6 +15,9 @@ export interface HttpOptions {
   popToken: string;
   maxBodyBytes: number;
   logger: Logger;
+  /** The console's static build, served at /console/ (none: not served). */
+  consoleDir?: string;
+  now: () => number;
   /** Called with every open watch response, so close() can end them. */
   trackStream(res: ServerResponse): () => void;
 }
@@ -36,6 +40,7 @@ export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res
   const s = o.service;
   const operator = digest(o.operatorToken);
   const pop = digest(o.popToken);
+  const mapTokens = new MapTokens(s, o.now);
 
   const principal = async (authorization: string | undefined): Promise<Principal | undefined> => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
@@ -94,6 +99,7 @@ export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res
       return { body: { message: 'usage recorded' } };
     },
     'GET /v1/usage': async (c) => ({ body: { usage: s.registry.usage(c.query.get('month') ?? undefined) } }),
+    'GET /v1/network/map-token': async () => ({ body: await mapTokens.get() }),
     'GET /v1/watch': async ({ res }) => {
       res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
       res.socket?.setNoDelay(true);
@@ -118,6 +124,7 @@ export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://control');
     const path = url.pathname;
+    if (serveConsole(o.consoleDir, req, res, path)) return;
     let params: Record<string, string> | undefined;
     const candidates = table.filter((r) => (params = matchPath(r.path, path)) !== undefined);
     const route = candidates.find((r) => r.method === req.method);

@@ -37,6 +37,7 @@ export const ROUTES = [
   { method: 'POST', path: '/v1/pops/{pop}/usage', auth: 'pop' },
   { method: 'GET', path: '/v1/usage', auth: 'operator' },
   { method: 'GET', path: '/v1/watch', auth: 'pop' },
+  { method: 'GET', path: '/v1/network/map-token', auth: 'none' },
 ] as const satisfies readonly RouteDef[];
 
 type Route = (typeof ROUTES)[number];

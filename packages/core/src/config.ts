@@ -15,6 +15,8 @@ export interface RelayConfig {
   region: string;
   /** Where the embedded token store keeps its files. */
   dataDir: string;
+  /** Where this PoP is on the map (published with its network state; docs/console.md). */
+  location?: RelayLocation;
   /** With a certificate and key, the same port serves https:// and wss://. */
   tls?: { certFile: string; keyFile: string };
   limits: {
@@ -106,6 +108,15 @@ export interface QuicEdgeConfig {
   ackMaxDelayMs: number;
 }
 
+/** A PoP's place on the network map. */
+export interface RelayLocation {
+  /** Degrees, -90..90. */
+  lat: number;
+  /** Degrees, -180..180. */
+  lon: number;
+  city?: string;
+}
+
 export interface ControlConfig {
   /** Control service base URLs, e.g. `http://127.0.0.1:7800`; several instances in etcd mode. */
   urls: string[];
@@ -124,7 +135,8 @@ export interface ControlConfig {
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? U[] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 /** What a caller or a config file may give; everything but `masterToken` has a default. */
-export type RelayConfigInput = DeepPartial<Omit<RelayConfig, 'masterToken' | 'tls' | 'control' | 'quic' | 'mesh'>> & {
+export type RelayConfigInput = DeepPartial<Omit<RelayConfig, 'masterToken' | 'tls' | 'control' | 'quic' | 'mesh' | 'location'>> & {
+  location?: RelayLocation;
   quic?: DeepPartial<QuicEdgeConfig>;
   mesh?: DeepPartial<MeshConfig> & Pick<MeshConfig, 'caFile' | 'certFile' | 'keyFile'>;
   masterToken: string;
@@ -209,6 +221,16 @@ export const relayConfigSchema = {
     masterToken: { type: 'string', minLength: 1, pattern: '^\\S+$' },
     region: nonBlank,
     dataDir: nonBlank,
+    location: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['lat', 'lon'],
+      properties: {
+        lat: { type: 'number', minimum: -90, maximum: 90 },
+        lon: { type: 'number', minimum: -180, maximum: 180 },
+        city: { type: 'string', minLength: 1, maxLength: 64 },
+      },
+    },
     tls: {
       type: 'object',
       additionalProperties: false,
@@ -329,6 +351,7 @@ export function resolveRelayConfig(input: unknown): RelayConfig {
     quic: resolveQuic(given.quic, listen),
   };
   if (given.tls !== undefined) config.tls = { ...given.tls };
+  if (given.location !== undefined) config.location = { ...given.location };
   if (given.control !== undefined) config.control = { ...given.control, urls: [...given.control.urls] };
   if (given.mesh !== undefined) config.mesh = resolveMesh(given.mesh, listen);
   return config;

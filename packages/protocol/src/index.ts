@@ -42,3 +42,15 @@ export {
   type WatchEvent,
   type PopRecord,
 } from './control-api.js';
+export {
+  SYSTEM_TENANT,
+  NETWORK_STATE_PATTERN,
+  NETWORK_STATE_INTERVAL_MS,
+  networkStateChannels,
+  type PopHealthMessage,
+  type LinkStateEntry,
+  type LinkStateMessage,
+  type RouteStateEntry,
+  type RouteStateMessage,
+  type NetworkStateMessage,
+} from './network-state.js';

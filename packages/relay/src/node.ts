@@ -26,6 +26,10 @@ import { WsEdge } from './edge/ws/edge.js';
 import { QuicEdge } from './edge/quic/edge.js';
 import { loadQuicTls } from './edge/quic/tls.js';
 import { startMesh, type Mesh } from './mesh/start.js';
+import { NetworkStatePublisher } from './telemetry/index.js';
+import { SYSTEM_TENANT } from '@fastpubsub/protocol';
+import { PublishMode } from '@fastpubsub/wire';
+import { performance } from 'node:perf_hooks';
 
 export interface RelayDeps {
   logger?: Logger;
@@ -180,6 +184,20 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     throw err;
   }
   const mesh = built.mesh;
+  // The PoP's links, routes and health on the system tenant (the live map, docs/console.md).
+  const networkState =
+    mesh === undefined
+      ? undefined
+      : new NetworkStatePublisher({
+          source: mesh,
+          publish: (channel, payload) =>
+            dispatcher.publish({ tenant: SYSTEM_TENANT, channel, payload, mode: PublishMode.BROADCAST, arrivedAtMs: performance.now(), origin: 'system' }),
+          region: config.region,
+          location: config.location,
+          connections: () => (built.edge?.connectionCount ?? 0) + (built.quic?.connectionCount ?? 0),
+          now,
+        });
+  networkState?.start();
 
   const host = config.listen.host;
   const hostForUrl = host.includes(':') ? `[${host}]` : host;
@@ -199,6 +217,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     const drainMs = Math.min(graceMs ?? config.reconnectGraceMs, config.shutdownGraceMs);
     const closeMs = Math.min(2000, Math.max(250, config.shutdownGraceMs - drainMs));
     stopDiscovery();
+    networkState?.stop();
     await Promise.all([edge.shutdown(drainMs, closeMs), quicEdge?.shutdown(drainMs, closeMs), mesh?.close()]);
     server.closeAllConnections();
     await serverClosed;

@@ -3,8 +3,11 @@
 import type { PublishMode } from '@fastpubsub/wire';
 import type { EdgeName } from '../metrics.js';
 
-/** Where a publish entered this relay. 'mesh' publishes are never forwarded again. */
-export type Origin = 'ws' | 'quic' | 'http' | 'mesh';
+/**
+ * Where a publish entered this relay. 'mesh' publishes are never forwarded again; 'system' is
+ * the relay's own network state (telemetry/).
+ */
+export type Origin = 'ws' | 'quic' | 'http' | 'mesh' | 'system';
 
 /** One accepted, validated and authorised publish. */
 export interface DispatchMessage {

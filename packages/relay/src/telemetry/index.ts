@@ -1,0 +1,1 @@
+export { NetworkStatePublisher, type NetworkStateSource, type NetworkStatePublisherOptions } from './network-state.js';
