@@ -198,6 +198,10 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
           now,
         });
   networkState?.start();
+  // A new map subscriber here gets the current state at once instead of at the next heartbeat.
+  const stopStateOnInterest = networkState === undefined ? undefined : dispatcher.onInterestChange((tenant) => {
+    if (tenant === SYSTEM_TENANT) networkState.publishAll();
+  });
 
   const host = config.listen.host;
   const hostForUrl = host.includes(':') ? `[${host}]` : host;
@@ -217,6 +221,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     const drainMs = Math.min(graceMs ?? config.reconnectGraceMs, config.shutdownGraceMs);
     const closeMs = Math.min(2000, Math.max(250, config.shutdownGraceMs - drainMs));
     stopDiscovery();
+    stopStateOnInterest?.();
     networkState?.stop();
     await Promise.all([edge.shutdown(drainMs, closeMs), quicEdge?.shutdown(drainMs, closeMs), mesh?.close()]);
     server.closeAllConnections();

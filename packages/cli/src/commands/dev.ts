@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { waitForStopSignal } from '@fastpubsub/core';
 import type { Command } from '../command.js';
+import { consoleDir } from './console-dir.js';
 import { startDevCluster, type DevCluster } from './dev-cluster.js';
 
 const USAGE = `Usage: fastpubsub dev [options]
@@ -63,12 +64,14 @@ export const command: Command = {
       process.stderr.write(`fastpubsub dev: cannot read topology ${file}: ${(err as Error).message}\n`);
       return 2;
     }
+    const consoleBuild = flags['no-control'] === true ? undefined : consoleDir();
     let cluster: DevCluster;
     try {
       cluster = await startDevCluster(topology, {
         ...(flags.dir === undefined ? {} : { dir: flags.dir }),
         logLevel: level as 'warn',
         control: flags['no-control'] !== true,
+        ...(consoleBuild === undefined ? {} : { consoleDir: consoleBuild }),
         onLog: (id, line) => process.stderr.write(`[${id}] ${line}\n`),
       });
     } catch (err) {
@@ -99,6 +102,9 @@ export const command: Command = {
       lines.push(
         `control plane: ${c.url}  (operator token ${c.operatorToken}; API at ${c.url}/openapi.json)`,
         `tenant:        ${c.tenant}  master token ${c.tenantMasterToken}`,
+        consoleBuild === undefined
+          ? 'console:       not built (run npm run build)'
+          : `console: ${c.url}/console/  (live map; tenant console: sign in with the operator token ${c.operatorToken} or the ${c.tenant} master token ${c.tenantMasterToken})`,
       );
     } else {
       lines.push(`master token:  ${cluster.masterToken}`);
