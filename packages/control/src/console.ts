@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { NETWORK_STATE_PATTERN, SYSTEM_TENANT } from '@fastpubsub/protocol';
+import { NETWORK_STATE_PATTERN, SYSTEM_TENANT, tenantStatsPattern } from '@fastpubsub/protocol';
 import type { ControlService } from './service.js';
 
 /** A map token lives this long and is reissued when less than REISSUE_MS of it is left. */
@@ -73,6 +73,37 @@ export class MapTokens {
     })();
     return this.#issuing;
   }
+}
+
+/**
+ * A signed-in console's token: for one hour, publish and subscribe anywhere in its tenant (the
+ * publish box and live tail) and read its own traffic stats on the system tenant.
+ */
+export async function consoleToken(service: ControlService, tenant: string, now: () => number): Promise<{ token: string; tenant: string; statsTenant: string; statsPattern: string; expiresAt: string; edges: MapToken['edges'] }> {
+  const expMs = now() + MAP_TOKEN_TTL_MS;
+  const { token } = await service.tokens.issueToken(
+    { kind: 'operator' },
+    {
+      right: {
+        tenant_grants: [
+          { tenant_ids: [tenant], allow_channels_pub: ['#'], allow_channels_sub: ['#'] },
+          { tenant_ids: [SYSTEM_TENANT], allow_channels_pub: [], allow_channels_sub: [tenantStatsPattern(tenant)] },
+        ],
+        expires_at: new Date(expMs).toISOString(),
+      },
+      created_by: 'web console',
+      description: 'console session (publish box, live tail, traffic charts)',
+    },
+  );
+  const pops = await service.registry.listPops();
+  return {
+    token,
+    tenant,
+    statsTenant: SYSTEM_TENANT,
+    statsPattern: tenantStatsPattern(tenant),
+    expiresAt: new Date(expMs).toISOString(),
+    edges: pops.filter((p) => p.wsUrl !== '').map((p) => ({ pop: p.meshId ?? p.id, region: p.region, httpUrl: p.httpUrl, wsUrl: p.wsUrl })),
+  };
 }
 
 const TYPES: Record<string, string> = {

@@ -4,7 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, FpsError, httpStatusFor, isFpsError, type Logger } from '@fastpubsub/core';
-import { MapTokens, serveConsole } from './console.js';
+import { MapTokens, consoleToken, serveConsole } from './console.js';
 import { openapi } from './openapi.js';
 import { ROUTES, allowed, matchPath, type RouteKey } from './routes.js';
 import type { ControlService, Principal } from './service.js';
@@ -100,6 +100,15 @@ export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res
     },
     'GET /v1/usage': async (c) => ({ body: { usage: s.registry.usage(c.query.get('month') ?? undefined) } }),
     'GET /v1/network/map-token': async () => ({ body: await mapTokens.get() }),
+    'GET /v1/tenants/{tenant}/tokens': async (c) => {
+      await s.tenants.getTenant(p(c, 'tenant'));
+      return { body: { tokens: await s.tokens.listTokens(p(c, 'tenant')) } };
+    },
+    'DELETE /v1/tenants/{tenant}/tokens/{id}': async (c) => ({ body: await s.tokens.revokeTokenById(who(c), p(c, 'tenant'), p(c, 'id')) }),
+    'POST /v1/tenants/{tenant}/console-token': async (c) => {
+      await s.tenants.getTenant(p(c, 'tenant'));
+      return { status: 201, body: await consoleToken(s, p(c, 'tenant'), o.now) };
+    },
     'GET /v1/watch': async ({ res }) => {
       res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
       res.socket?.setNoDelay(true);

@@ -68,3 +68,26 @@ export interface RouteStateMessage {
 }
 
 export type NetworkStateMessage = PopHealthMessage | LinkStateMessage | RouteStateMessage;
+
+/**
+ * A tenant id as one channel segment: `~` and `.` escaped (`~7e`, `~2e`), so that no tenant's
+ * pattern covers another tenant's channels (tenant ids may contain both).
+ */
+export function tenantSegment(tenant: string): string {
+  return tenant.replace(/~/g, '~7e').replace(/\./g, '~2e');
+}
+
+/** `tenant.<segment>.stats.<pop>`: one tenant's traffic at one PoP, every second while active. */
+export const tenantStatsChannel = (tenant: string, pop: string): string => `tenant.${tenantSegment(tenant)}.stats.${pop}`;
+/** What a tenant's console token may subscribe to. */
+export const tenantStatsPattern = (tenant: string): string => `tenant.${tenantSegment(tenant)}.#`;
+
+export interface TenantStatsMessage {
+  kind: 'tenant-stats';
+  pop: string;
+  tenant: string;
+  ts: number;
+  messagesPerSec: number;
+  bytesPerSec: number;
+  connections: number;
+}

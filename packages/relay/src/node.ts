@@ -26,7 +26,7 @@ import { WsEdge } from './edge/ws/edge.js';
 import { QuicEdge } from './edge/quic/edge.js';
 import { loadQuicTls } from './edge/quic/tls.js';
 import { startMesh, type Mesh } from './mesh/start.js';
-import { NetworkStatePublisher } from './telemetry/index.js';
+import { NetworkStatePublisher, TenantStatsPublisher } from './telemetry/index.js';
 import { SYSTEM_TENANT } from '@fastpubsub/protocol';
 import { PublishMode } from '@fastpubsub/wire';
 import { performance } from 'node:perf_hooks';
@@ -198,6 +198,19 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
           now,
         });
   networkState?.start();
+  // Each tenant's traffic here, for its console (needs the per-tenant counters of admission).
+  const tenantStats =
+    admission === undefined
+      ? undefined
+      : new TenantStatsPublisher({
+          pop: mesh?.id ?? cc?.popId ?? config.region,
+          usage: () => admission.usage(now()),
+          connections: (tenant) => admission.connections(tenant),
+          publish: (channel, payload) =>
+            dispatcher.publish({ tenant: SYSTEM_TENANT, channel, payload, mode: PublishMode.BROADCAST, arrivedAtMs: performance.now(), origin: 'system' }),
+          now,
+        });
+  tenantStats?.start();
   // A new map subscriber here gets the current state at once instead of at the next heartbeat.
   const stopStateOnInterest = networkState === undefined ? undefined : dispatcher.onInterestChange((tenant) => {
     if (tenant === SYSTEM_TENANT) networkState.publishAll();
@@ -222,6 +235,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     const closeMs = Math.min(2000, Math.max(250, config.shutdownGraceMs - drainMs));
     stopDiscovery();
     stopStateOnInterest?.();
+    tenantStats?.stop();
     networkState?.stop();
     await Promise.all([edge.shutdown(drainMs, closeMs), quicEdge?.shutdown(drainMs, closeMs), mesh?.close()]);
     server.closeAllConnections();

@@ -1,1 +1,2 @@
 export { NetworkStatePublisher, type NetworkStateSource, type NetworkStatePublisherOptions } from './network-state.js';
+export { TenantStatsPublisher, type TenantStatsOptions } from './tenant-stats.js';
