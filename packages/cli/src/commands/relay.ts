@@ -26,7 +26,8 @@ dataDir, tls {certFile, keyFile}, limits {maxPayloadBytes (${d.limits.maxPayload
 maxSubscriptionsPerConnection (${d.limits.maxSubscriptionsPerConnection}), maxConnections (${d.limits.maxConnections}),
 outboundQueueBytes (${d.limits.outboundQueueBytes}), slowConsumerPolicy (${d.limits.slowConsumerPolicy} | disconnect),
 socketHighWaterMarkBytes (${d.limits.socketHighWaterMarkBytes}), maxHttpBodyBytes (${d.limits.maxHttpBodyBytes})},
-reconnectGraceMs (${d.reconnectGraceMs}), shutdownGraceMs (${d.shutdownGraceMs}), logLevel, discovery {edges}.
+reconnectGraceMs (${d.reconnectGraceMs}), shutdownGraceMs (${d.shutdownGraceMs}), logLevel, discovery {edges},
+location {lat, lon, city} (this PoP on the live map; docs/console.md).
 
 SIGTERM or SIGINT: clients are sent RECONNECT and served during the grace period, then the
 relay stops and exits 0.
