@@ -111,7 +111,8 @@ export class Dispatcher {
   #fanOut(msg: DispatchMessage): void {
     const matches = this.#index.match(msg.tenant, msg.channel);
     if (matches.size === 0) {
-      this.#metrics.dropped('no_subscribers');
+      // The relay's own network state is published whether or not anyone listens: not a drop.
+      if (msg.origin !== 'system') this.#metrics.dropped('no_subscribers');
       return;
     }
     const enc = new Encodings(msg);
