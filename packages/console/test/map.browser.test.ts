@@ -23,6 +23,7 @@ test('live map: PoPs, links, overlay gain; loss anomaly; killed relay down withi
   await page.waitForSelector('#map g.pop', { timeout: 10_000 });
   const firstPaintMs = Date.now() - opened;
   console.log(`map: first PoP drawn ${firstPaintMs} ms after navigation`);
+  assert.ok(firstPaintMs < 5000, `first PoP drawn after ${firstPaintMs} ms`); // loose: a shared 2-core machine
 
   await page.waitForFunction(() => document.querySelectorAll('#map g.pop[data-status="up"]').length === 3, undefined, { timeout: 15_000 });
   await page.waitForFunction(
