@@ -62,6 +62,11 @@ export const api = {
   consoleToken: (s: Session) => call<ConsoleToken>(s, 'POST', `${t(s)}/console-token`),
   usage: (s: Session) => call<{ messages: number; bytes: number; connectionMinutes: number }>(s, 'GET', `${t(s)}/usage`),
   limits: (s: Session) => call<{ monthlyMessages?: number; messagesPerSecond?: number }>(s, 'GET', `${t(s)}/limits`),
+  // Operator only.
+  tenants: (s: Session) => call<{ tenants: { id: string; name?: string }[] }>(s, 'GET', '/v1/tenants'),
+  createTenant: (s: Session, id: string, name: string) => call<{ id: string }>(s, 'POST', '/v1/tenants', { id, ...(name === '' ? {} : { name }) }),
+  setLimits: (s: Session, limits: Record<string, number>) => call<unknown>(s, 'PUT', `${t(s)}/limits`, limits),
+  rotateKeys: (s: Session) => call<{ kid: string }>(s, 'POST', '/v1/keys/rotate'),
   createToken: (s: Session, o: { description: string; pub: string[]; sub: string[]; hours: number }) =>
     call<{ token: string }>(s, 'POST', '/v1/get-token', {
       right: {

@@ -4,6 +4,7 @@
 import { connect, type Client } from '@fastpubsub/client';
 import { byId, el, replace, svg } from '../shared/dom.js';
 import { ApiError, api, type Session } from './api.js';
+import { showOperator } from './operator.js';
 import { Traffic, decodeStats } from './traffic.js';
 
 const TAIL_MAX = 100;
@@ -29,7 +30,7 @@ async function signIn(tenant: string, token: string): Promise<void> {
   byId('signin').hidden = true;
   byId('app').hidden = false;
   replace(byId('who'), `· ${tenant}`);
-  await Promise.all([refreshTokens(), refreshUsage(), startLive(s)]);
+  await Promise.all([refreshTokens(), refreshUsage(), startLive(s), showOperator(s, (err) => replace(byId('operator-note'), errorText(err)))]);
 }
 
 async function startLive(s: Session): Promise<void> {
