@@ -66,6 +66,14 @@ test('tenant console: sign in, create a token, see its traffic, revoke it and it
     return r >= 30 ? r : false;
   }, undefined, { timeout: 15_000 });
   console.log(`tenant console: rate ${String(await rateHandle.jsonValue())} msg/s with the Node publisher`);
+  // The busiest channels, searchable.
+  await page.waitForSelector('#channels tr[data-channel="load.2"]', { timeout: 10_000 });
+  await page.fill('#channel-search', 'load.3');
+  await page.waitForFunction(() => {
+    const rows = Array.from(document.querySelectorAll('#channels tr')).map((r) => r.getAttribute('data-channel'));
+    return rows.length === 1 && rows[0] === 'load.3';
+  }, undefined, { timeout: 5000 });
+  await page.fill('#channel-search', '');
   await page.waitForTimeout(1500); // a few points on the chart
   await screenshot(page, 'tenant.png');
   clearInterval(pump);

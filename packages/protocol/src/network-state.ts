@@ -90,4 +90,9 @@ export interface TenantStatsMessage {
   messagesPerSec: number;
   bytesPerSec: number;
   connections: number;
+  /** The busiest channels published at this PoP in the interval (at most 20). */
+  topChannels: { channel: string; messagesPerSec: number; bytesPerSec: number }[];
+  /** Distinct channels counted in the interval (at most 1000; the rest are in otherMessagesPerSec). */
+  channelsSeen: number;
+  otherMessagesPerSec: number;
 }

@@ -26,7 +26,7 @@ import { WsEdge } from './edge/ws/edge.js';
 import { QuicEdge } from './edge/quic/edge.js';
 import { loadQuicTls } from './edge/quic/tls.js';
 import { startMesh, type Mesh } from './mesh/start.js';
-import { NetworkStatePublisher, TenantStatsPublisher } from './telemetry/index.js';
+import { ChannelCounter, NetworkStatePublisher, TenantStatsPublisher } from './telemetry/index.js';
 import { SYSTEM_TENANT } from '@fastpubsub/protocol';
 import { PublishMode } from '@fastpubsub/wire';
 import { performance } from 'node:perf_hooks';
@@ -199,6 +199,8 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
         });
   networkState?.start();
   // Each tenant's traffic here, for its console (needs the per-tenant counters of admission).
+  const channelCounter = admission === undefined ? undefined : new ChannelCounter();
+  if (channelCounter !== undefined) dispatcher.setPublishObserver((msg) => channelCounter.record(msg.tenant, msg.channel, msg.payload.byteLength));
   const tenantStats =
     admission === undefined
       ? undefined
@@ -206,6 +208,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
           pop: mesh?.id ?? cc?.popId ?? config.region,
           usage: () => admission.usage(now()),
           connections: (tenant) => admission.connections(tenant),
+          ...(channelCounter === undefined ? {} : { channels: () => channelCounter.drain() }),
           publish: (channel, payload) =>
             dispatcher.publish({ tenant: SYSTEM_TENANT, channel, payload, mode: PublishMode.BROADCAST, arrivedAtMs: performance.now(), origin: 'system' }),
           now,

@@ -1,7 +1,7 @@
 // The relay's telemetry publishers through their seams: what they publish, when, and where.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NetworkStatePublisher, TenantStatsPublisher } from '../src/telemetry/index.js';
+import { ChannelCounter, NetworkStatePublisher, TenantStatsPublisher, topChannels } from '../src/telemetry/index.js';
 
 const decode = (p: Uint8Array): Record<string, unknown> => JSON.parse(new TextDecoder().decode(p)) as Record<string, unknown>;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -63,4 +63,17 @@ test('tenant stats: per-second rates from cumulative counters, one zero report a
   pub.tick();
   assert.deepEqual(sent.map(([, m]) => m['messagesPerSec']), [100, 0], 'one zero report, then silence');
   pub.stop();
+});
+
+test('channel counter: exact counts for the first 1000 channels of an interval, the rest in other; top-N by messages', () => {
+  const counter = new ChannelCounter();
+  for (let i = 0; i < 1500; i++) counter.record('t', `c.${i}`, 10);
+  for (let i = 0; i < 50; i++) counter.record('t', 'c.7', 10);
+  for (let i = 0; i < 20; i++) counter.record('t', 'c.3', 100);
+  const drained = counter.drain();
+  const t = drained.get('t')!;
+  assert.equal(t.counted.size, 1000);
+  assert.equal(t.otherMessages, 500);
+  assert.deepEqual(topChannels(t, 2).map((c) => [c.channel, c.messages]), [['c.7', 51], ['c.3', 21]]);
+  assert.equal(counter.drain().size, 0, 'a fresh interval after a drain');
 });

@@ -62,6 +62,13 @@ function drawTraffic(): void {
   conns.dataset['connections'] = String(t.connections);
   replace(conns, `${t.connections} connections`);
   replace(byId('per-pop'), ...traffic.fresh(now).map((r) => el('li', {}, el('strong', {}, r.pop), ` ${r.messagesPerSec.toFixed(1)} msg/s · ${r.connections} connections`)));
+  const search = byId<HTMLInputElement>('channel-search').value.trim();
+  replace(
+    byId<HTMLTableSectionElement>('channels'),
+    ...traffic.channels(now, search, 20).map((c) =>
+      el('tr', { 'data-channel': c.channel }, el('td', {}, c.channel), el('td', { class: 'num' }, c.messagesPerSec.toFixed(1)), el('td', { class: 'num' }, (c.bytesPerSec / 1024).toFixed(2)), el('td', {}, c.pops.join(', '))),
+    ),
+  );
   const chart = byId('rate-chart') as unknown as SVGSVGElement;
   const pts = traffic.series;
   const max = Math.max(1, ...pts.map((p) => p[1]));
@@ -106,6 +113,8 @@ async function guarded(errorId: string, fn: () => Promise<void>): Promise<void> 
     replace(byId(errorId), errorText(err));
   }
 }
+
+byId('channel-search').addEventListener('input', () => drawTraffic());
 
 byId('signin-form').addEventListener('submit', (e) => {
   e.preventDefault();

@@ -18,6 +18,8 @@ export interface DispatcherOptions {
 }
 
 export type Forwarder = (msg: DispatchMessage) => void;
+/** Sees every publish an edge accepted here (per-channel statistics). */
+export type PublishObserver = (msg: DispatchMessage) => void;
 export type InterestListener = (tenant: string) => void;
 
 export class Dispatcher {
@@ -28,6 +30,7 @@ export class Dispatcher {
   readonly #interest = new Map<string, Map<string, number>>();
   readonly #interestListeners = new Set<InterestListener>();
   #forwarder: Forwarder | undefined;
+  #observer: PublishObserver | undefined;
 
   constructor(opts: DispatcherOptions) {
     this.#metrics = opts.metrics;
@@ -91,6 +94,10 @@ export class Dispatcher {
     this.#forwarder = fn;
   }
 
+  setPublishObserver(fn: PublishObserver | undefined): void {
+    this.#observer = fn;
+  }
+
   /** Called with a tenant whenever its set of distinct patterns changes; returns an unsubscribe. */
   onInterestChange(listener: InterestListener): () => void {
     this.#interestListeners.add(listener);
@@ -99,6 +106,7 @@ export class Dispatcher {
 
   /** A publish accepted by one of this relay's edges: local fan-out, then the mesh forwarder. */
   publish(msg: DispatchMessage): void {
+    if (msg.origin !== 'system' && msg.origin !== 'mesh') this.#observer?.(msg);
     this.#fanOut(msg);
     if (msg.origin !== 'mesh') this.#forwarder?.(msg);
   }

@@ -2,9 +2,12 @@
 // second on the system tenant's `tenant.<tenant>.stats.<pop>` channel, which only that tenant's
 // console token may read. One last zero report after a tenant goes quiet, then silence.
 import { SYSTEM_TENANT, tenantStatsChannel, type TenantStatsMessage } from '@fastpubsub/protocol';
+import { topChannels, type TenantChannels } from './channel-counter.js';
 
 /** Tenant traffic is reported this often, ms. */
 const SYSTEM_TENANT_STATS_INTERVAL_MS = 1000;
+/** Busiest channels per tenant in each report. */
+const TOP_CHANNELS = 20;
 
 export interface TenantStatsOptions {
   pop: string;
@@ -14,6 +17,8 @@ export interface TenantStatsOptions {
   publish: (channel: string, payload: Uint8Array) => void;
   now: () => number;
   intervalMs?: number;
+  /** Per-channel counts of the interval (a ChannelCounter's drain), for the top-N. */
+  channels?: () => Map<string, TenantChannels>;
 }
 
 export class TenantStatsPublisher {
@@ -45,6 +50,7 @@ export class TenantStatsPublisher {
     const now = this.#o.now();
     const seconds = Math.max(0.001, (now - this.#lastAt) / 1000);
     const usage = this.#o.usage();
+    const channels = this.#o.channels?.() ?? new Map<string, TenantChannels>();
     for (const [tenant, u] of Object.entries(usage)) {
       if (tenant === SYSTEM_TENANT) continue;
       const before = this.#last[tenant] ?? { messages: 0, bytes: 0 };
@@ -63,6 +69,13 @@ export class TenantStatsPublisher {
         messagesPerSec: round(messages / seconds),
         bytesPerSec: round(bytes / seconds),
         connections,
+        topChannels: topChannels(channels.get(tenant), TOP_CHANNELS).map((c) => ({
+          channel: c.channel,
+          messagesPerSec: round(c.messages / seconds),
+          bytesPerSec: round(c.bytes / seconds),
+        })),
+        channelsSeen: channels.get(tenant)?.counted.size ?? 0,
+        otherMessagesPerSec: round((channels.get(tenant)?.otherMessages ?? 0) / seconds),
       };
       this.#o.publish(tenantStatsChannel(tenant, this.#o.pop), this.#encoder.encode(JSON.stringify(msg)));
     }
