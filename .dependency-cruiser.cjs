@@ -60,6 +60,15 @@ module.exports = {
     packageMayImport('relay', ['core', 'wire', 'protocol', 'quic']),
     packageMayImport('client', ['wire', 'quic']),
     packageMayImport('testkit', ['core', 'wire', 'protocol', 'quic', 'relay', 'client']),
+    // The web console talks HTTP and FastPubSub (the browser SDK) only: no relay or control code.
+    packageMayImport('console', ['client']),
+    {
+      name: 'console-reaches-no-relay-internals',
+      comment: "The console's tests reach relays through the dev cluster (@fastpubsub/cli) and the SDK, never relay or control internals.",
+      severity: 'error',
+      from: { path: '^packages/console/' },
+      to: { path: '^packages/(relay|control|quic|core|protocol)/' },
+    },
     {
       name: 'control-never-imports-relay',
       comment: 'Nothing in packages/control (sources, tests, benchmarks) imports the relay or the QUIC addon; its tests reach real PoPs through @fastpubsub/testkit/relay.',
@@ -132,6 +141,7 @@ module.exports = {
     folderMayNotImport('bridges-beside-edges', 'bridges/', ['edge/', 'mesh/', 'auth/', 'control-client/', 'node\\.ts'], 'bridges feed the dispatcher; they see the mesh only through the CarrierView seam.'),
     folderMayNotImport('mesh-independent', 'mesh/', ['edge/', 'control-client/', 'auth/', 'node\\.ts'], 'the mesh does not know edges, auth or the control client.'),
     folderMayNotImport('presence-independent', 'presence/', ['edge/', 'mesh/', 'auth/', 'delivery/', 'limits/', 'control-client/', 'fanout/', 'node\\.ts'], 'presence (members, gossip state) imports no other relay folder; the mesh and the edges reach it through seams.'),
+    folderMayNotImport('telemetry-through-seams', 'telemetry/', ['(?!telemetry/)'], 'the network-state publisher knows the mesh and the dispatcher only through its seams; node.ts wires it.'),
     folderMayNotImport('control-client-independent', 'control-client/', ['edge/', 'mesh/', 'delivery/', 'node\\.ts'], "the PoP's control-plane client knows auth and limits only."),
     {
       name: 'one-composition-root',

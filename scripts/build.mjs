@@ -18,3 +18,9 @@ for (const name of order) {
     process.exit(result.status ?? 1);
   }
 }
+// The web console is a browser app: one esbuild bundle per page plus the basemap (its own script).
+const consoleBuild = spawnSync(process.execPath, ['packages/console/scripts/build.mjs'], { stdio: 'inherit' });
+if (consoleBuild.status !== 0) {
+  console.error('build: packages/console failed');
+  process.exit(consoleBuild.status ?? 1);
+}

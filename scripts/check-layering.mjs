@@ -31,6 +31,8 @@ if (real.length > 0) {
 const expected = [
   'control-imports-only-core-wire-protocol: packages/control/src/index.ts → packages/relay/src/index.ts',
   'control-never-imports-relay: packages/control/src/index.ts → packages/relay/src/index.ts',
+  'console-imports-only-client: packages/console/src/index.ts → packages/relay/src/index.ts',
+  'console-reaches-no-relay-internals: packages/console/src/index.ts → packages/relay/src/index.ts',
   'fanout-is-a-core: packages/relay/src/fanout/index.ts → packages/relay/src/edge/ws/edge.ts',
   'pure-cores-do-no-io: packages/relay/src/fanout/index.ts → fs',
 ].sort();

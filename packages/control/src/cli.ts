@@ -22,11 +22,13 @@ Options:
   --etcd-prefix PREFIX      key prefix in etcd (default ${d.etcdPrefix})
   --config FILE             JSON config file; flags override its values
   --log-level L             debug | info | warn | error | silent (default ${d.logLevel})
+  --console-dir DIR         serve the web console's build from DIR at /console/
   -h, --help                show this help
 
 Config file keys (JSON, unknown keys are errors): listen {host, port}, operatorToken, popToken,
 store {kind: "embedded", dataDir} | {kind: "etcd", endpoints, prefix}, popLeaseMs (${d.popLeaseMs}),
-maxHttpBodyBytes (${d.maxHttpBodyBytes}), logLevel.
+maxHttpBodyBytes (${d.maxHttpBodyBytes}), logLevel, consoleDir (the web console's build, served at
+/console/; \`fastpubsub control\` points it at @fastpubsub/console's build unless --console-dir is given).
 
 Relays use it with the relay config key: "control": {"urls": ["http://HOST:PORT"], "token": POP_TOKEN}.
 `;
@@ -51,6 +53,7 @@ export const command: { summary: string; run(argv: string[]): Promise<number> } 
           'etcd-prefix': { type: 'string' },
           config: { type: 'string' },
           'log-level': { type: 'string' },
+          'console-dir': { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -87,6 +90,7 @@ export const command: { summary: string; run(argv: string[]): Promise<number> } 
         throw new UsageError(`--store must be embedded or etcd, got ${storeKind}`);
       }
       if (values['log-level'] !== undefined) raw['logLevel'] = values['log-level'];
+      if (values['console-dir'] !== undefined) raw['consoleDir'] = values['console-dir'];
       resolveControlConfig(raw);
       input = raw as unknown as ControlConfigInput;
     } catch (err) {

@@ -19,6 +19,8 @@ export interface ControlConfig {
   /** KB/s written into tickets minted without `ingress_kb_per_sec` / `egress_kb_per_sec` (contract §11.7). */
   defaultIngressKbPerSec: number;
   defaultEgressKbPerSec: number;
+  /** Directory of the web console's static build, served at /console/; unset: not served. */
+  consoleDir?: string;
 }
 
 export interface ControlConfigInput {
@@ -31,6 +33,7 @@ export interface ControlConfigInput {
   logLevel?: LogLevel;
   defaultIngressKbPerSec?: number;
   defaultEgressKbPerSec?: number;
+  consoleDir?: string;
 }
 
 export const CONTROL_DEFAULTS = Object.freeze({
@@ -82,6 +85,7 @@ const schema = {
     logLevel: { enum: ['debug', 'info', 'warn', 'error', 'silent'] },
     defaultIngressKbPerSec: { anyOf: [{ const: 0 }, { type: 'integer', minimum: 8, maximum: 16384 }] },
     defaultEgressKbPerSec: { anyOf: [{ const: 0 }, { type: 'integer', minimum: 8, maximum: 16384 }] },
+    consoleDir: { type: 'string', minLength: 1 },
   },
 } as const;
 
@@ -112,5 +116,6 @@ export function resolveControlConfig(input: unknown): ControlConfig {
     logLevel: g.logLevel ?? d.logLevel,
     defaultIngressKbPerSec: g.defaultIngressKbPerSec ?? d.defaultKbPerSec,
     defaultEgressKbPerSec: g.defaultEgressKbPerSec ?? d.defaultKbPerSec,
+    ...(g.consoleDir === undefined ? {} : { consoleDir: g.consoleDir }),
   };
 }

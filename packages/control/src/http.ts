@@ -5,6 +5,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, FpsError, httpStatusFor, isFpsError, type Logger } from '@fastpubsub/core';
 import { AuthFailureThrottle } from '@fastpubsub/protocol';
+import { MapTokens, consoleToken, serveConsole } from './console.js';
 import { openapi } from './openapi.js';
 import { ROUTES, allowed, matchPath, type RouteKey } from './routes.js';
 import type { ControlService, Principal } from './service.js';
@@ -15,6 +16,9 @@ export interface HttpOptions {
   popToken: string;
   maxBodyBytes: number;
   logger: Logger;
+  /** The console's static build, served at /console/ (none: not served). */
+  consoleDir?: string;
+  now: () => number;
   /** Called with every open watch response, so close() can end them. */
   trackStream(res: ServerResponse): () => void;
 }
@@ -39,6 +43,7 @@ export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res
   const pop = digest(o.popToken);
   // Failed bearer tokens: logged (never the secret) and throttled per IP with backoff (docs/security.md).
   const throttle = new AuthFailureThrottle({ failuresPerIp: 20, logger: o.logger.child({ component: 'auth' }) });
+  const mapTokens = new MapTokens(s, o.now);
 
   const principal = async (authorization: string | undefined): Promise<Principal | undefined> => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
@@ -97,6 +102,16 @@ export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res
       return { body: { message: 'usage recorded' } };
     },
     'GET /v1/usage': async (c) => ({ body: { usage: s.registry.usage(c.query.get('month') ?? undefined) } }),
+    'GET /v1/network/map-token': async () => ({ body: await mapTokens.get() }),
+    'GET /v1/tenants/{tenant}/tokens': async (c) => {
+      await s.tenants.getTenant(p(c, 'tenant'));
+      return { body: { tokens: await s.tokens.listTokens(p(c, 'tenant')) } };
+    },
+    'DELETE /v1/tenants/{tenant}/tokens/{id}': async (c) => ({ body: await s.tokens.revokeTokenById(who(c), p(c, 'tenant'), p(c, 'id')) }),
+    'POST /v1/tenants/{tenant}/console-token': async (c) => {
+      await s.tenants.getTenant(p(c, 'tenant'));
+      return { status: 201, body: await consoleToken(s, p(c, 'tenant'), o.now) };
+    },
     'GET /v1/watch': async ({ res }) => {
       res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
       res.socket?.setNoDelay(true);
@@ -121,6 +136,7 @@ export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://control');
     const path = url.pathname;
+    if (serveConsole(o.consoleDir, req, res, path)) return;
     let params: Record<string, string> | undefined;
     const candidates = table.filter((r) => (params = matchPath(r.path, path)) !== undefined);
     const route = candidates.find((r) => r.method === req.method);

@@ -60,6 +60,8 @@ export async function startControl(input: ControlConfigInput, deps: ControlDeps 
         popToken: config.popToken,
         maxBodyBytes: config.maxHttpBodyBytes,
         logger,
+        now,
+        ...(config.consoleDir === undefined ? {} : { consoleDir: config.consoleDir }),
         trackStream: (res) => {
           streams.add(res);
           return () => streams.delete(res);

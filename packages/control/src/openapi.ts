@@ -149,6 +149,67 @@ export const openapi = {
         responses: { '200': ok('revoked', { type: 'object', properties: { message: { type: 'string' } } }), ...errors },
       },
     },
+    '/v1/network/map-token': {
+      get: {
+        summary: 'Read-only token of the public live map: subscribe-only to net.# of the system tenant, where every PoP publishes its health, links and routes; with the PoPs to connect to',
+        security: [],
+        responses: {
+          '200': ok('Map token', {
+            type: 'object',
+            required: ['token', 'tenant', 'pattern', 'expiresAt', 'edges'],
+            properties: {
+              token: { type: 'string' },
+              tenant: { type: 'string' },
+              pattern: { type: 'string' },
+              expiresAt: { type: 'string', format: 'date-time' },
+              edges: { type: 'array', items: { type: 'object', properties: { pop: { type: 'string' }, region: { type: 'string' }, httpUrl: { type: 'string' }, wsUrl: { type: 'string' } } } },
+            },
+          }),
+          '503': err,
+        },
+      },
+    },
+    '/v1/tenants/{tenant}/tokens': {
+      get: {
+        summary: "The tenant's unexpired access tokens, newest first (at most 500), without secrets",
+        parameters: [tenantParam],
+        responses: {
+          '200': ok('Tokens', {
+            type: 'object',
+            properties: {
+              tokens: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { id: { type: 'string' }, description: { type: ['string', 'null'] }, createdBy: { type: 'string' }, createdAt: { type: 'string' }, expiresAt: { type: 'string' }, revoked: { type: 'boolean' } },
+                },
+              },
+            },
+          }),
+          ...errors,
+        },
+      },
+    },
+    '/v1/tenants/{tenant}/tokens/{id}': {
+      delete: {
+        summary: 'Revoke one of the tenant\'s access tokens by id; every PoP closes its live connections. Idempotent.',
+        parameters: [tenantParam, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': ok('Revoked', { type: 'object', properties: { message: { type: 'string' } } }), ...errors },
+      },
+    },
+    '/v1/tenants/{tenant}/console-token': {
+      post: {
+        summary: "A one-hour token for the web console: publish and subscribe in the tenant, and read the tenant's per-PoP traffic stats (tenant.<tenant>.stats.<pop> on the system tenant); with the PoPs to connect to",
+        parameters: [tenantParam],
+        responses: {
+          '201': ok('Console token', {
+            type: 'object',
+            properties: { token: { type: 'string' }, tenant: { type: 'string' }, statsTenant: { type: 'string' }, statsPattern: { type: 'string' }, expiresAt: { type: 'string' }, edges: { type: 'array' } },
+          }),
+          ...errors,
+        },
+      },
+    },
     '/v1/keys': { get: { summary: 'Published verification keys (JWKS)', security: [], responses: { '200': ok('JWKS', { type: 'object', properties: { keys: { type: 'array' } } }) } } },
     '/v1/keys/rotate': { post: { summary: 'Add a new signing key; old keys stay published until their tokens expire', responses: { '200': ok('rotated'), ...errors } } },
     '/v1/pops': { get: { summary: 'The PoP registry (lease-backed; the mesh discovers peers here)', responses: { '200': ok('pops', { type: 'object', properties: { pops: { type: 'array', items: { $ref: '#/components/schemas/Pop' } } } }), ...errors } } },

@@ -37,6 +37,10 @@ export const ROUTES = [
   { method: 'POST', path: '/v1/pops/{pop}/usage', auth: 'pop' },
   { method: 'GET', path: '/v1/usage', auth: 'operator' },
   { method: 'GET', path: '/v1/watch', auth: 'pop' },
+  { method: 'GET', path: '/v1/network/map-token', auth: 'none' },
+  { method: 'GET', path: '/v1/tenants/{tenant}/tokens', auth: 'tenant' },
+  { method: 'DELETE', path: '/v1/tenants/{tenant}/tokens/{id}', auth: 'tenant' },
+  { method: 'POST', path: '/v1/tenants/{tenant}/console-token', auth: 'tenant' },
 ] as const satisfies readonly RouteDef[];
 
 type Route = (typeof ROUTES)[number];

@@ -99,6 +99,34 @@ export class Tokens {
     return { message: created ? 'token revoked' : 'token already revoked' };
   }
 
+  /** A tenant's access tokens (newest first, at most `limit`), without secrets. */
+  async listTokens(tenant: string, limit = 500): Promise<{ id: string; description: string | null; createdBy: string; createdAt: string; expiresAt: string; revoked: boolean }[]> {
+    const now = this.#c.now();
+    return (await this.#c.store.list<TokenMeta>('token'))
+      .map((r) => r.value)
+      .filter((m) => m.tenants.includes(tenant) && m.expMs > now)
+      .sort((a, b) => b.createdAtMs - a.createdAtMs)
+      .slice(0, limit)
+      .map((m) => ({
+        id: m.id,
+        description: m.description ?? null,
+        createdBy: m.createdBy,
+        createdAt: new Date(m.createdAtMs).toISOString(),
+        expiresAt: new Date(m.expMs).toISOString(),
+        revoked: this.#c.hub.isRevoked(m.id),
+      }));
+  }
+
+  /** Revokes one of a tenant's tokens by id (the console's list has ids, not secrets). Idempotent. */
+  async revokeTokenById(who: Principal, tenant: string, id: string): Promise<{ message: string }> {
+    const meta = await this.#c.store.get<TokenMeta>('token', id);
+    if (meta === undefined || !meta.tenants.includes(tenant)) throw new FpsError(ErrorCode.NotFound, 'unknown token');
+    this.#authorizeTenants(who, meta.tenants);
+    const rec: RevokedRecord = { id: meta.id, exp_ms: meta.expMs, revokedAtMs: this.#c.now() };
+    const created = await this.#c.store.put('revoked', meta.id, rec, { ifAbsent: true });
+    return { message: created ? 'token revoked' : 'token already revoked' };
+  }
+
   #authorizeTenants(who: Principal, tenants: readonly string[]): void {
     if (who.kind === 'operator') return;
     if (who.kind === 'tenant' && tenants.every((t) => t === who.tenant)) return;

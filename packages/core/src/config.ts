@@ -17,6 +17,8 @@ export interface RelayConfig {
   region: string;
   /** Where the embedded token store keeps its files. */
   dataDir: string;
+  /** Where this PoP is on the map (published with its network state; docs/console.md). */
+  location?: RelayLocation;
   /** With a certificate and key, the same port serves https:// and wss://. */
   tls?: { certFile: string; keyFile: string };
   limits: {
@@ -122,6 +124,15 @@ export interface QuicEdgeConfig {
   ackMaxDelayMs: number;
 }
 
+/** A PoP's place on the network map. */
+export interface RelayLocation {
+  /** Degrees, -90..90. */
+  lat: number;
+  /** Degrees, -180..180. */
+  lon: number;
+  city?: string;
+}
+
 export interface ControlConfig {
   /** Control service base URLs, e.g. `http://127.0.0.1:7800`; several instances in etcd mode. */
   urls: string[];
@@ -140,7 +151,8 @@ export interface ControlConfig {
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? U[] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 /** What a caller or a config file may give; everything but `masterToken` has a default. */
-export type RelayConfigInput = DeepPartial<Omit<RelayConfig, 'masterToken' | 'tls' | 'control' | 'quic' | 'mesh' | 'mqtt' | 'bridges'>> & {
+export type RelayConfigInput = DeepPartial<Omit<RelayConfig, 'masterToken' | 'tls' | 'control' | 'quic' | 'mesh' | 'mqtt' | 'bridges' | 'location'>> & {
+  location?: RelayLocation;
   quic?: DeepPartial<QuicEdgeConfig>;
   mqtt?: DeepPartial<MqttEdgeConfig>;
   bridges?: BridgeConfigInput[];
@@ -239,6 +251,16 @@ export const relayConfigSchema = {
     masterToken: { type: 'string', minLength: MIN_SECRET_LENGTH, pattern: '^\\S+$' },
     region: nonBlank,
     dataDir: nonBlank,
+    location: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['lat', 'lon'],
+      properties: {
+        lat: { type: 'number', minimum: -90, maximum: 90 },
+        lon: { type: 'number', minimum: -180, maximum: 180 },
+        city: { type: 'string', minLength: 1, maxLength: 64 },
+      },
+    },
     tls: {
       type: 'object',
       additionalProperties: false,
@@ -368,6 +390,7 @@ export function resolveRelayConfig(input: unknown): RelayConfig {
   };
   if (given.mqtt !== undefined) config.mqtt = resolveMqtt(given.mqtt, listen.host);
   if (given.tls !== undefined) config.tls = { ...given.tls };
+  if (given.location !== undefined) config.location = { ...given.location };
   if (given.control !== undefined) config.control = { ...given.control, urls: [...given.control.urls] };
   if (given.mesh !== undefined) config.mesh = resolveMesh(given.mesh, listen);
   return config;

@@ -13,6 +13,7 @@ const TABLE: ReadonlyArray<readonly [keyof typeof ErrorCode, string, number]> = 
   ['PayloadTooLarge', 'payload_too_large', 413],
   ['RateLimited', 'rate_limited', 429],
   ['TooManySubscriptions', 'too_many_subscriptions', 400],
+  ['PatternTooComplex', 'pattern_too_complex', 400],
   ['Unauthorized', 'unauthorized', 401],
   ['TokenExpired', 'token_expired', 401],
   ['TokenRevoked', 'token_revoked', 401],
@@ -23,6 +24,7 @@ const TABLE: ReadonlyArray<readonly [keyof typeof ErrorCode, string, number]> = 
   ['NotFound', 'not_found', 404],
   ['Conflict', 'conflict', 409],
   ['BadRequest', 'bad_request', 400],
+  ['UnsupportedMediaType', 'unsupported_media_type', 415],
   ['ShuttingDown', 'shutting_down', 503],
   ['Internal', 'internal', 500],
 ];

@@ -58,3 +58,19 @@ export {
   type PopRecord,
 } from './control-api.js';
 export { AuthFailureThrottle, isAuthFailure, tokenIdForLog, type FailureCounter } from './access/auth-failures.js';
+export {
+  SYSTEM_TENANT,
+  NETWORK_STATE_PATTERN,
+  NETWORK_STATE_INTERVAL_MS,
+  networkStateChannels,
+  tenantSegment,
+  tenantStatsChannel,
+  tenantStatsPattern,
+  type TenantStatsMessage,
+  type PopHealthMessage,
+  type LinkStateEntry,
+  type LinkStateMessage,
+  type RouteStateEntry,
+  type RouteStateMessage,
+  type NetworkStateMessage,
+} from './network-state.js';

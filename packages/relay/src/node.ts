@@ -40,6 +40,10 @@ import { startBridges, validateBridges, type Bridges, type CarrierView } from '.
 /** A batch publish body holds up to this many bytes (base64 inflates payloads by a third). */
 const HTTP_BATCH_MAX_BYTES = 4 * 1024 * 1024;
 const HTTP_BATCH_MAX_ITEMS = 1000;
+import { ChannelCounter, NetworkStatePublisher, TenantStatsPublisher } from './telemetry/index.js';
+import { SYSTEM_TENANT } from '@fastpubsub/protocol';
+import { PublishMode } from '@fastpubsub/wire';
+import { performance } from 'node:perf_hooks';
 
 export interface RelayDeps {
   logger?: Logger;
@@ -282,6 +286,40 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     config.bridges.length === 0
       ? undefined
       : startBridges(config.bridges, { dispatcher, registry: metrics.registry, logger: logger.child({ component: 'bridges' }), carrier: () => carrierView(mesh) });
+  // The PoP's links, routes and health on the system tenant (the live map, docs/console.md).
+  const networkState =
+    mesh === undefined
+      ? undefined
+      : new NetworkStatePublisher({
+          source: mesh,
+          publish: (channel, payload) =>
+            dispatcher.publish({ tenant: SYSTEM_TENANT, channel, payload, mode: PublishMode.BROADCAST, arrivedAtMs: performance.now(), origin: 'system' }),
+          region: config.region,
+          location: config.location,
+          connections: () => (built.edge?.connectionCount ?? 0) + (built.quic?.connectionCount ?? 0),
+          now,
+        });
+  networkState?.start();
+  // Each tenant's traffic here, for its console (needs the per-tenant counters of admission).
+  const channelCounter = admission === undefined ? undefined : new ChannelCounter();
+  if (channelCounter !== undefined) dispatcher.setPublishObserver((msg) => channelCounter.record(msg.tenant, msg.channel, msg.payload.byteLength));
+  const tenantStats =
+    admission === undefined
+      ? undefined
+      : new TenantStatsPublisher({
+          pop: mesh?.id ?? cc?.popId ?? config.region,
+          usage: () => admission.usage(now()),
+          connections: (tenant) => admission.connections(tenant),
+          ...(channelCounter === undefined ? {} : { channels: () => channelCounter.drain() }),
+          publish: (channel, payload) =>
+            dispatcher.publish({ tenant: SYSTEM_TENANT, channel, payload, mode: PublishMode.BROADCAST, arrivedAtMs: performance.now(), origin: 'system' }),
+          now,
+        });
+  tenantStats?.start();
+  // A new map subscriber here gets the current state at once instead of at the next heartbeat.
+  const stopStateOnInterest = networkState === undefined ? undefined : dispatcher.onInterestChange((tenant) => {
+    if (tenant === SYSTEM_TENANT) networkState.publishAll();
+  });
 
   const host = config.listen.host;
   const hostForUrl = host.includes(':') ? `[${host}]` : host;
@@ -301,6 +339,9 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     const drainMs = Math.min(graceMs ?? config.reconnectGraceMs, config.shutdownGraceMs);
     const closeMs = Math.min(2000, Math.max(250, config.shutdownGraceMs - drainMs));
     stopDiscovery();
+    stopStateOnInterest?.();
+    tenantStats?.stop();
+    networkState?.stop();
     await bridges?.close();
     // The mesh stays up while the edges drain: clients that got RECONNECT are still served
     // through it (messages from other PoPs) until they moved to another edge.

@@ -41,6 +41,8 @@ export interface DevClusterOptions {
   control?: boolean;
   /** Extra top-level config keys for one relay (e.g. `mqtt`, `bridges`), by relay id. */
   relayConfig?: (id: string) => Record<string, unknown>;
+  /** The web console's static build, served by the embedded control plane at /console/. */
+  consoleDir?: string;
   /** Relay stderr lines go here (default: dropped). */
   onLog?: (id: string, line: string) => void;
   readyTimeoutMs?: number;
@@ -126,6 +128,7 @@ export async function startDevCluster(topologyInput: unknown, opts: DevClusterOp
       popToken,
       store: { kind: 'embedded', dataDir: join(dir, 'control') },
       logLevel: opts.logLevel ?? 'warn',
+      ...(opts.consoleDir === undefined ? {} : { consoleDir: opts.consoleDir }),
     });
   }
 
@@ -159,10 +162,12 @@ export async function startDevCluster(topologyInput: unknown, opts: DevClusterOp
         const id = node.id;
         const p = ports.get(id)!;
         const region = typeof node['region'] === 'string' ? node['region'] : id.toUpperCase();
+        const location = locationOf(node);
         const config = {
           listen: { host: '127.0.0.1', port: p.http },
           masterToken,
           region,
+          ...(location === undefined ? {} : { location }),
           dataDir: join(dir, 'data', id),
           logLevel: opts.logLevel ?? 'warn',
           shutdownGraceMs: 2000,
@@ -248,6 +253,13 @@ export async function startDevCluster(topologyInput: unknown, opts: DevClusterOp
     kill: (id) => children.get(id)?.kill('SIGKILL'),
     stop,
   };
+}
+
+/** A topology node's place on the map (`lat`, `lon`, optional `city`), if it gives one. */
+function locationOf(node: Record<string, unknown>): { lat: number; lon: number; city?: string } | undefined {
+  const { lat, lon, city } = node;
+  if (typeof lat !== 'number' || typeof lon !== 'number') return undefined;
+  return { lat, lon, ...(typeof city === 'string' && city !== '' ? { city } : {}) };
 }
 
 /** Creates the `demo` tenant and a master token for it through the control API. */

@@ -7,6 +7,7 @@ import { parseFlags } from '@fastpubsub/core';
 import { fileURLToPath } from 'node:url';
 import { waitForStopSignal } from '@fastpubsub/core';
 import type { Command } from '../command.js';
+import { consoleDir } from './console-dir.js';
 import { startDevCluster, type DevCluster, type DevNode } from './dev-cluster.js';
 
 const USAGE = `Usage: fastpubsub dev [options]
@@ -67,19 +68,21 @@ export const command: Command = {
       process.stderr.write(`fastpubsub dev: cannot read topology ${file}: ${(err as Error).message}\n`);
       return 2;
     }
+    const consoleBuild = flags['no-control'] === true ? undefined : consoleDir();
     let cluster: DevCluster;
     try {
       cluster = await startDevCluster(topology, {
         ...(flags.dir === undefined ? {} : { dir: flags.dir }),
         logLevel: level as 'warn',
         control: flags['no-control'] !== true,
+        ...(consoleBuild === undefined ? {} : { consoleDir: consoleBuild }),
         onLog: (id, line) => process.stderr.write(`[${id}] ${line}\n`),
       });
     } catch (err) {
       process.stderr.write(`fastpubsub dev: ${(err as Error).message}\n`);
       return 1;
     }
-    process.stdout.write(readyText(cluster, file));
+    process.stdout.write(readyText(cluster, file, consoleBuild !== undefined));
     const stop = await waitForStopSignal();
     process.stderr.write(`fastpubsub dev: ${stop.signal}, stopping ${cluster.nodes.size} relays\n`);
     await cluster.stop();
@@ -90,7 +93,7 @@ export const command: Command = {
 };
 
 /** What `dev` prints once every relay is up: every address, the CAs, tokens and try-it commands. */
-function readyText(cluster: DevCluster, file: string): string {
+function readyText(cluster: DevCluster, file: string, consoleBuilt: boolean): string {
   const lines = [`fastpubsub dev: ${cluster.nodes.size} relays up (topology ${file})`, ''];
   for (const n of cluster.nodes.values()) {
     lines.push(`  ${n.id.padEnd(12)} http ${n.httpUrl}  ws ${n.wsUrl}  quic ${n.quic} (udp)  mesh ${n.mesh} (udp)  pid ${String(n.pid)}`);
@@ -113,6 +116,9 @@ function readyText(cluster: DevCluster, file: string): string {
     lines.push(
       `control plane: ${c.url}  (operator token ${c.operatorToken}; API at ${c.url}/openapi.json)`,
       `tenant:        ${c.tenant}  master token ${c.tenantMasterToken}`,
+      consoleBuilt
+        ? `console: ${c.url}/console/  (live map; tenant console: sign in with the operator token ${c.operatorToken} or the ${c.tenant} master token ${c.tenantMasterToken})`
+        : 'console:       not built (run npm run build)',
     );
   } else {
     lines.push(`master token:  ${cluster.masterToken}`);

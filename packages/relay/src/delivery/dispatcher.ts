@@ -27,6 +27,8 @@ export interface DispatcherOptions {
 
 /** Sends a local publish on to the other PoPs; true when some other PoP wants it. */
 export type Forwarder = (msg: DispatchMessage) => boolean;
+/** Sees every publish an edge accepted here (per-channel statistics). */
+export type PublishObserver = (msg: DispatchMessage) => void;
 export type InterestListener = (tenant: string) => void;
 
 export class Dispatcher {
@@ -42,6 +44,7 @@ export class Dispatcher {
   readonly #charge: ((tenant: string, deliveries: number) => boolean) | undefined;
   readonly #idempotency = new IdempotencyWindow();
   readonly #now: () => number;
+  #observer: PublishObserver | undefined;
 
   constructor(opts: DispatcherOptions) {
     this.#now = opts.now ?? (() => performance.now());
@@ -125,6 +128,10 @@ export class Dispatcher {
     this.#forwarder = fn;
   }
 
+  setPublishObserver(fn: PublishObserver | undefined): void {
+    this.#observer = fn;
+  }
+
   /** Called with a tenant whenever its set of distinct patterns changes; returns an unsubscribe. */
   onInterestChange(listener: InterestListener): () => void {
     this.#interestListeners.add(listener);
@@ -138,11 +145,13 @@ export class Dispatcher {
    */
   publish(msg: DispatchMessage): boolean {
     if (this.#isRepeat(msg)) return false;
+    if (msg.origin !== 'system' && msg.origin !== 'mesh') this.#observer?.(msg);
     const local = this.#fanOut(msg);
     if (local === 'refused') return false;
     const remote = msg.origin !== 'mesh' && this.#forwarder?.(msg) === true;
     // A message another PoP wants is not dropped, even with no subscriber here.
-    if (local === 'none' && !remote) this.#metrics.dropped('no_subscribers');
+    // The relay's own network state is published whether or not anyone listens: not a drop.
+    if (local === 'none' && !remote && msg.origin !== 'system') this.#metrics.dropped('no_subscribers');
     return true;
   }
 

@@ -5,9 +5,10 @@ import type { EdgeName } from '../metrics.js';
 
 /**
  * Where a publish entered this relay. 'mesh' publishes are never forwarded again; 'bridge'
- * publishes came in through a NATS or Redis bridge (docs/bridges.md: never sent back out).
+ * publishes came in through a NATS or Redis bridge (docs/bridges.md: never sent back out);
+ * 'system' is the relay's own network state (telemetry/).
  */
-export type Origin = 'ws' | 'quic' | 'http' | 'mqtt' | 'bridge' | 'mesh';
+export type Origin = 'ws' | 'quic' | 'http' | 'mqtt' | 'bridge' | 'mesh' | 'system';
 
 /** One accepted, validated and authorised publish. */
 export interface DispatchMessage {
