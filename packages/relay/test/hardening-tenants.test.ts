@@ -46,14 +46,18 @@ test('SUB patterns over the token or wildcard limits get ERR:pattern_too_complex
   const relay = await env.relay({ quic: { enabled: false }, limits: { maxPatternTokens: 6, maxPatternWildcards: 2, maxWildcardPatternsPerTenant: 2 } });
   const token = await env.token(relay, { tenant_grants: [{ tenant_ids: ['t1', 't2'], allow_channels_pub: ['#'], allow_channels_sub: ['#'] }] });
   const c = await env.connect(relay, token);
+  // Each refusal is ERR first, then the inert OK:SUB of contract §11.8.
   c.sendText('SUB:t1:a.b.c.d.e.f.g');
   assert.equal(await expectErr(c, 'pattern_too_complex'), 'ERR:pattern_too_complex:SUB:t1:a.b.c.d.e.f.g');
+  assert.equal(await c.nextText(), 'OK:SUB:t1:a.b.c.d.e.f.g');
   c.sendText('SUB:t1:a.*.*.*');
   await expectErr(c, 'pattern_too_complex');
+  assert.equal(await c.nextText(), 'OK:SUB:t1:a.*.*.*');
   await c.sub('t1', 'a.*.*');
   await c.sub('t1', 'b.#');
   c.sendText('SUB:t1:d.*');
   await expectErr(c, 'too_many_subscriptions');
+  assert.equal(await c.nextText(), 'OK:SUB:t1:d.*');
   // Literal patterns cost one lookup per token: not capped by the wildcard budget.
   await c.sub('t1', 'a.b.c.d.e.f');
   await c.sub('t1', 'c');
