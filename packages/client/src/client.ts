@@ -1,36 +1,29 @@
 // The client core: connection lifecycle, make-before-break reconnect (contract v0.1 §6),
-// duplicate suppression during the overlap and the publish queue; the subscription table
-// (./subscription-table.ts), the token keeper (./token-keeper.ts) and the heartbeat
-// (./heartbeat.ts) are its parts. Transport-agnostic: it only talks to ./transport.ts.
-import { validateChannel, validatePattern, validateTenant, MAX_PAYLOAD } from '@fastpubsub/wire';
+// duplicate suppression during the overlap and the publish queue. Its parts: the subscription
+// table, token keeper, heartbeat, reconnect loop (./reconnect.ts), ERR handling
+// (./server-error.ts), argument checks and the presence query (./presence-rest.ts).
+// Transport-agnostic: it only talks to ./transport.ts.
+import { checkPresenceChannel, checkTenantChannel, checkTenantPattern, publishArguments } from './arguments.js';
 import { Emitter } from './emitter.js';
 import { MeshReadyWaiters } from './mesh-ready.js';
 import { ClientError, abortError, sleep, withSignal } from './errors.js';
 import { EdgePicker, type Edge } from './endpoint.js';
 import { OverlapFilter, payloadKey } from './dedupe.js';
-import { backoffDelay, resolveOptions, type ConnectOptions, type ResolvedOptions, type TokenProvider, type TokenReason } from './options.js';
+import { resolveOptions, type ConnectOptions, type ResolvedOptions, type TokenProvider, type TokenReason } from './options.js';
 import { SubscriptionImpl, type Message, type SubscribeOptions, type Subscription } from './subscription.js';
 import type { Delivery, DeliveryMode, Transport } from './transport.js';
 import { PublishQueue } from './queue.js';
 import { Conn } from './conn.js';
 import { Heartbeat } from './heartbeat.js';
-import { SubscriptionTable, subKey as key, type Entry, type Waiter } from './subscription-table.js';
+import { SubscriptionTable, subKey as key, type Waiter } from './subscription-table.js';
 import { TokenKeeper } from './token-keeper.js';
 import { PresenceKeeper, type PresencePage } from './presence.js';
+import { fetchPresencePage } from './presence-rest.js';
+import { reconnectLoop } from './reconnect.js';
+import { handleServerError } from './server-error.js';
 import type { Client, ClientEvents, ClientState, ClientStats, PublishOptions } from './api.js';
 
 export type { Client, ClientEvents, ClientState, ClientStats, PublishOptions } from './api.js';
-
-const textEncoder = new TextEncoder();
-/** ERR codes that refuse a SUB (its detail names it); others, e.g. slow_consumer, do not end it. */
-const SUB_REFUSAL_CODES: ReadonlySet<string> = new Set([
-  'permission_denied', 'invalid_pattern', 'invalid_name', 'too_many_subscriptions', 'token_expired', 'rate_limited', 'internal',
-  'pattern_too_complex',
-]);
-
-function badArgument(err: unknown): ClientError {
-  return new ClientError('bad_argument', err instanceof Error ? err.message : String(err), { cause: err });
-}
 
 export class ClientImpl implements Client {
   state: ClientState = 'connecting';
@@ -268,46 +261,18 @@ export class ClientImpl implements Client {
 
   private startLoop(): void {
     if (this.loop !== undefined) return;
-    this.loop = this.reconnectLoop().finally(() => (this.loop = undefined));
-  }
-
-  private async reconnectLoop(): Promise<void> {
-    const r = this.opts.reconnect;
-    let attempt = 0;
-    let refreshedAfter401 = false;
-    while (this.state !== 'closed') {
-      try {
-        const conn = await this.openAndSubscribe(attempt > 0);
-        this.switchTo(conn);
-        return;
-      } catch (err) {
-        if (this.isClosed()) return;
-        const error = err instanceof Error ? err : new Error(String(err));
-        if (error instanceof ClientError && error.code === 'unauthorized') {
-          // A refused token (revoked, or expired with no way to get another) never becomes
-          // valid by retrying: end the client with the 401 instead of backing off forever.
-          if (this.tokenProvider === undefined || refreshedAfter401) return void (await this.shutdown(error));
-          try {
-            await this.refreshToken('unauthorized');
-            refreshedAfter401 = true;
-          } catch {
-            // reported through the 'error' event; keep backing off
-          }
-        }
-        attempt++;
-        if (attempt >= r.maxAttempts) {
-          if (this.active === undefined) await this.shutdown(error);
-          return;
-        }
-        const delayMs = backoffDelay(attempt, r.baseDelayMs, r.maxDelayMs);
-        this.events.emit('reconnecting', { attempt, delayMs, error });
-        try {
-          await sleep(delayMs, this.closeAc.signal);
-        } catch {
-          return;
-        }
-      }
-    }
+    this.loop = reconnectLoop({
+      reconnect: this.opts.reconnect,
+      signal: this.closeAc.signal,
+      canRefreshToken: this.tokenProvider !== undefined,
+      isClosed: () => this.isClosed(),
+      hasActive: () => this.active !== undefined,
+      openAndSubscribe: (reselect) => this.openAndSubscribe(reselect),
+      switchTo: (conn) => this.switchTo(conn),
+      refreshToken: (reason) => this.refreshToken(reason),
+      shutdown: (error) => this.shutdown(error),
+      onRetry: (e) => this.events.emit('reconnecting', e),
+    }).finally(() => (this.loop = undefined));
   }
 
   // ---- frames from the edge ----------------------------------------------------------------
@@ -360,27 +325,14 @@ export class ClientImpl implements Client {
   }
 
   private onServerError(conn: Conn, code: string, detail: string | undefined): void {
-    // A refused SUB is `ERR:{code}:SUB:{tenant}:{pattern}` (permission_denied, invalid_pattern,
-    // too_many_subscriptions, …), followed by an inert OK:SUB (contract §11.8) that finds no entry.
-    if (detail?.startsWith('SUB:') && SUB_REFUSAL_CODES.has(code)) {
-      const rest = detail.slice(4);
-      const i = rest.indexOf(':');
-      if (i >= 0) conn.refused.add(key(rest.slice(0, i), rest.slice(i + 1)));
-      const entry = i < 0 ? undefined : this.entries.get(rest.slice(0, i), rest.slice(i + 1));
-      const retryWithNewToken = code === 'token_expired' && this.tokenProvider !== undefined;
-      // An expired token is refreshed below and the subscription re-sent on the new connection.
-      if (entry !== undefined && !retryWithNewToken) {
-        return this.failEntry(entry, new ClientError('server', `subscription ${entry.tenant}:${entry.pattern} refused (${code})`, { serverCode: code, detail }));
-      }
-    }
-    if (code === 'token_expired' && conn === this.active && this.tokenProvider !== undefined) {
-      void this.refreshToken('expired').then(() => this.migrate(), () => {});
-    }
-    this.events.emit('error', new ClientError('server', `edge error: ${code}${detail === undefined ? '' : `: ${detail}`}`, { serverCode: code, detail }));
-  }
-
-  private failEntry(entry: Entry, error: ClientError): void {
-    this.entries.fail(entry, error, this.conns);
+    handleServerError({
+      canRefreshToken: this.tokenProvider !== undefined,
+      entryOf: (tenant, pattern) => this.entries.get(tenant, pattern),
+      isActive: (c) => c === this.active,
+      failEntry: (entry, error) => this.entries.fail(entry, error, this.conns),
+      refreshExpiredToken: () => void this.refreshToken('expired').then(() => this.migrate(), () => {}),
+      emitError: (error) => this.events.emit('error', error),
+    }, conn, code, detail);
   }
 
   // ---- tokens ------------------------------------------------------------------------------
@@ -393,16 +345,7 @@ export class ClientImpl implements Client {
 
   publish(tenant: string, channel: string, payload: Uint8Array | string, options?: PublishOptions): void {
     if (this.state === 'closed') throw new ClientError('closed', 'client closed');
-    const bytes = typeof payload === 'string' ? textEncoder.encode(payload) : payload;
-    const mode = options?.delivery ?? 'broadcast';
-    try {
-      validateTenant(tenant);
-      validateChannel(channel);
-    } catch (err) {
-      throw badArgument(err);
-    }
-    if (bytes.length > MAX_PAYLOAD) throw new ClientError('bad_argument', `payload is ${bytes.length} bytes, more than ${MAX_PAYLOAD}`);
-    if (mode !== 'broadcast' && mode !== 'one-low-latency' && mode !== 'one-random') throw new ClientError('bad_argument', `unknown delivery ${String(mode)}`);
+    const { bytes, mode } = publishArguments(tenant, channel, payload, options);
     const conn = this.active;
     if (conn !== undefined && conn.alive) this.send(conn, tenant, channel, bytes, mode);
     else this.queue.push({ tenant, channel, payload: bytes, mode });
@@ -416,12 +359,7 @@ export class ClientImpl implements Client {
   async subscribe(tenant: string, pattern: string, options: SubscribeOptions = {}): Promise<Subscription> {
     if (options.meshReady === true) return this.subscribeMeshReady(tenant, pattern, options);
     if (this.state === 'closed') throw new ClientError('closed', 'client closed');
-    try {
-      validateTenant(tenant);
-      validatePattern(pattern);
-    } catch (err) {
-      throw badArgument(err);
-    }
+    checkTenantPattern(tenant, pattern);
     if (options.signal?.aborted) throw abortError(options.signal);
     const k = key(tenant, pattern);
     const sub = new SubscriptionImpl(tenant, pattern, {
@@ -430,13 +368,7 @@ export class ClientImpl implements Client {
       ...options,
     }, (s) => this.removeSub(s));
     const wantsPresence = options.presence !== undefined || options.onPresence !== undefined;
-    if (wantsPresence) {
-      try {
-        validateChannel(pattern);
-      } catch (err) {
-        throw new ClientError('bad_argument', `presence needs an exact channel: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
+    if (wantsPresence) checkPresenceChannel(pattern);
     const { entry, fresh } = this.entries.add(sub);
     if (fresh) {
       for (const c of this.conns) {
@@ -498,32 +430,10 @@ export class ClientImpl implements Client {
 
   /** Who is present in a channel, mesh-wide: REST GET /v1/presence on the current edge, with the client's token. */
   async presence(tenant: string, channel: string, options: { limit?: number; after?: string; signal?: AbortSignal } = {}): Promise<PresencePage> {
-    try {
-      validateTenant(tenant);
-      validateChannel(channel);
-    } catch (err) {
-      throw badArgument(err);
-    }
+    checkTenantChannel(tenant, channel);
     const edge = this.edge ?? (await this.pickEdge(false));
     if (this.tokens.token === undefined) await this.refreshToken('initial');
-    const q = new URLSearchParams();
-    if (options.limit !== undefined) q.set('limit', String(options.limit));
-    if (options.after !== undefined) q.set('after', options.after);
-    const url = `${edge.httpUrl}/v1/presence/${encodeURIComponent(tenant)}/${encodeURIComponent(channel)}${q.size > 0 ? `?${q.toString()}` : ''}`;
-    const signal = options.signal === undefined ? AbortSignal.timeout(5000) : AbortSignal.any([options.signal, AbortSignal.timeout(5000)]);
-    let res: Response;
-    try {
-      res = await fetch(url, { headers: { authorization: `Bearer ${this.tokens.token!}` }, signal });
-    } catch (err) {
-      if (options.signal?.aborted) throw abortError(options.signal);
-      throw new ClientError('connect_failed', `GET ${url} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    }
-    const text = await res.text();
-    if (!res.ok) {
-      const code = res.status === 401 ? 'unauthorized' : res.status === 403 ? 'forbidden' : 'http';
-      throw new ClientError(code, `GET /v1/presence answered HTTP ${res.status}`, { status: res.status, detail: text });
-    }
-    return JSON.parse(text) as PresencePage;
+    return fetchPresencePage(edge.httpUrl, this.tokens.token!, tenant, channel, options);
   }
 
   async flush(options: { signal?: AbortSignal } = {}): Promise<void> {

@@ -1,7 +1,8 @@
 // Relay configuration: one schema, one table of defaults, validated strictly at start-up.
 // Every object in the schema has `additionalProperties: false`, so a typo in a config file
 // (`maxPayloadByte`) fails loudly with its path instead of silently falling back to a default.
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv } from 'ajv';
+import { describe } from './config-errors.js';
 import { ErrorCode, FpsError } from './errors.js';
 import type { LogLevel } from './logger.js';
 import { HARDENING_DEFAULTS, hardeningSchema, type HardeningLimits } from './hardening-config.js';
@@ -426,30 +427,4 @@ function resolveQuic(given: RelayConfigInput['quic'], listen: { host: string; po
   if (given?.certFile === undefined) delete q.certFile;
   if (given?.keyFile === undefined) delete q.keyFile;
   return q;
-}
-
-function describe(e: ErrorObject): string {
-  const base = pointerToPath(e.instancePath);
-  const at = (key: string): string => (base === '' ? key : `${base}.${key}`);
-  switch (e.keyword) {
-    case 'additionalProperties':
-      return `${at(String(e.params['additionalProperty']))}: unknown key`;
-    case 'required':
-      return `${at(String(e.params['missingProperty']))}: is required`;
-    case 'enum':
-      return `${base || '(root)'}: must be one of ${(e.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-    default:
-      return `${base || '(root)'}: ${e.message ?? e.keyword}`;
-  }
-}
-
-function pointerToPath(pointer: string): string {
-  if (pointer === '') return '';
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : p))
-    .join('.')
-    .replace(/\.\[/g, '[');
 }
