@@ -19,7 +19,7 @@ Builds every package and writes one tarball per public package into DIR (default
 `;
 
 /** Published packages, in dependency order. bench and the root are private. */
-export const PUBLIC_PACKAGES = ['wire', 'core', 'protocol', 'quic', 'relay', 'control', 'client', 'testkit', 'cli'];
+export const PUBLIC_PACKAGES = ['wire', 'core', 'protocol', 'quic', 'relay', 'control', 'client', 'console', 'testkit', 'cli'];
 
 const root = resolve(new URL('..', import.meta.url).pathname);
 let flags;
@@ -51,7 +51,8 @@ if (!existsSync(addon)) {
   process.exit(1);
 }
 for (const name of PUBLIC_PACKAGES) {
-  if (!existsSync(join(root, 'packages', name, 'dist/index.js'))) {
+  // The console is a static page (dist/index.html); every other package a module (dist/index.js).
+  if (!existsSync(join(root, 'packages', name, 'dist/index.js')) && !existsSync(join(root, 'packages', name, 'dist/index.html'))) {
     process.stderr.write(`pack: packages/${name}/dist is missing; run npm run build\n`);
     process.exit(1);
   }

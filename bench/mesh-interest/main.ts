@@ -13,6 +13,19 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { WsClient, cluster, routes, seqOf, sleep, stamp, until, waitPath } from '../../packages/relay/test/mesh-helpers.js';
 
+const USAGE = `Usage: npm run bench:mesh-interest -- [--runs N]
+
+How long after a PoP confirms a subscription (OK:SUB) every other PoP routes matching publishes
+to it, next to the path's one-way delay, and when the MESHREADY answer comes (default topology,
+relays as processes behind the link emulator).
+  --runs N     runs (default 20, at most 200; about 1 s each)
+  -h, --help   this help (runs nothing)
+`;
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' } } });
 const RUNS = Math.max(1, Math.min(200, Number(values.runs)));
 const topology = JSON.parse(readFileSync(new URL('../../topologies/default.json', import.meta.url), 'utf8')) as {

@@ -17,6 +17,21 @@ import { TENANT, issueMeshToken, sleep, until } from '@fastpubsub/testkit/relay'
 
 const cluster = (topology: unknown, opts: DevClusterOptions): Promise<DevCluster> => startDevCluster(topology, { logLevel: 'warn', ...opts });
 
+const USAGE = `Usage: npm run bench:presence -- [--members N] [--probes N] [--channels N] [--per-channel N]
+
+Presence across a 3-relay mesh: time until every PoP counts every member, join-to-visible at a
+remote PoP, many channels, and the gossip bytes per PoP.
+  --members N      members in one channel, spread over the 3 PoPs (default 900)
+  --probes N       timed single joins at Tokyo (default 30)
+  --channels N     channels for the many-channels step (default 100)
+  --per-channel N  members per channel there (default 30)
+  -h, --help       this help (runs nothing)
+`;
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+
 const { values } = parseArgs({
   options: {
     members: { type: 'string', default: '900' },

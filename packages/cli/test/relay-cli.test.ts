@@ -43,7 +43,7 @@ test('--help prints the usage with defaults and exits 0', async () => {
   assert.match(run.stdout(), /FASTPUBSUB_MASTER_TOKEN/);
   assert.match(run.stdout(), /--quic-listen HOST:PORT/);
   // Every config section is documented with its keys.
-  for (const key of ['quic {enabled', 'streamQueueBytes', 'congestion (cubic', 'mesh {caFile', 'seeds', 'deadAfterMs (800)', 'control {urls', 'popId']) {
+  for (const key of ['quic {enabled', 'streamQueueBytes', 'congestion (cubic', 'mesh {caFile', 'seeds', 'deadAfterMs (200)', 'control {urls', 'popId']) {
     assert.ok(run.stdout().includes(key), `help mentions ${key}`);
   }
 });

@@ -15,7 +15,7 @@ export type ClientErrorCode =
   | 'protocol' // the edge broke the contract (e.g. wrong subprotocol)
   | 'token_provider' // the tokenProvider threw
   | 'http' // a REST call answered non-2xx
-  | 'rate_limited' // an HTTPS publish answered 429; see `retryAfterMs`
+  | 'rate_limited' // an HTTPS publish answered 429 (see `retryAfterMs`)
   | 'server'; // an `ERR:` line from the edge; see `serverCode`
 
 export class ClientError extends Error {

@@ -133,7 +133,7 @@ function readyText(cluster: DevCluster, file: string, consoleBuilt: boolean): st
       created_by: 'fastpubsub dev',
     });
     const auth = c?.tenantMasterToken ?? cluster.masterToken;
-    return `  ${variable}=$(curl -s -X POST -H 'Authorization: Bearer ${auth}' ${at.httpUrl}/v1/get-token -d '${body}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).token')`;
+    return `  ${variable}=$(curl -s -X POST -H 'Authorization: Bearer ${auth}' -H 'Content-Type: application/json' ${at.httpUrl}/v1/get-token -d '${body}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).token')`;
   };
   if (c !== undefined) {
     // With the control plane, a token is a signed ticket every relay verifies.

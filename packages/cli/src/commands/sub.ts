@@ -88,6 +88,7 @@ async function run(a: SubArgs): Promise<number> {
   let client: Client | undefined;
   let received = 0;
   let rejected: Error | undefined; // the token was refused on reconnect: stop instead of retrying
+  let subscribed = false; // a 401 after this is a revoked or expired token, not a wrong --token
   try {
     client = await connect({ endpoint: a.url, token: a.token, signal: ac.signal });
     client.on('reconnecting', (e) => {
@@ -104,6 +105,7 @@ async function run(a: SubArgs): Promise<number> {
     });
     client.on('error', (e) => status(`edge error: ${e.message}`));
     const sub = await client.subscribe(a.tenant, a.pattern, { signal: ac.signal });
+    subscribed = true;
     status(`subscribed to ${a.tenant}:${a.pattern} on ${client.edge?.httpUrl ?? a.url}`);
     const end = new Promise<void>((resolve) => ac.signal.addEventListener('abort', () => resolve(), { once: true }));
     const iterator = sub[Symbol.asyncIterator]();
@@ -117,11 +119,14 @@ async function run(a: SubArgs): Promise<number> {
     }
     if (rejected !== undefined) return tokenRejected(rejected, received);
     const ended = await Promise.race([sub.closed(), Promise.resolve(null)]);
+    // A token refused on reconnect (revoked or expired, no way to get another) ends the client.
+    if (isClientError(ended) && ended.code === 'unauthorized') return tokenRejected(ended, received);
     if (ended instanceof Error) throw ended;
     status(`received ${received} message${received === 1 ? '' : 's'}`);
     return 0;
   } catch (err) {
     if (rejected !== undefined) return tokenRejected(rejected, received);
+    if (subscribed && isClientError(err) && err.code === 'unauthorized') return tokenRejected(err, received);
     if (ac.signal.aborted) {
       status(`received ${received} message${received === 1 ? '' : 's'}`);
       return 0;
