@@ -35,7 +35,7 @@ type MeshRelay struct {
 }
 
 var (
-	meshRelayLine = regexp.MustCompile(`^\s+(\S+)\s+http (\S+)\s+ws \S+\s+quic \S+\s+mesh \S+\s+pid (\d+)`)
+	meshRelayLine = regexp.MustCompile(`^\s+(\S+)\s+http (\S+)\s+ws \S+\s+quic \S+(?: \(udp\))?\s+mesh \S+(?: \(udp\))?\s+pid (\d+)`)
 	meshTenant    = regexp.MustCompile(`^tenant:\s+demo\s+master token (\S+)`)
 )
 

@@ -77,6 +77,10 @@ func start(dataDir, listen string) (*Relay, error) {
 	if _, err := os.Stat(cli); err != nil {
 		return nil, fmt.Errorf("relay CLI missing (%s): run npm ci and npm run build at the repo root: %w", cli, err)
 	}
+	// The relay keeps secrets there and refuses a directory other users can read.
+	if err := os.Chmod(dataDir, 0o700); err != nil {
+		return nil, err
+	}
 	args := []string{cli, "relay", "--listen", listen, "--master-token", MasterToken, "--data-dir", dataDir}
 	cmd := exec.Command("node", args...)
 	cmd.Dir = RepoRoot()

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 use fastpubsub_client::{Admin, QuicOptions, TenantGrant};
 use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -28,6 +29,8 @@ fn fresh_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("fps-rust-sdk-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
+    // The relay keeps secrets there and refuses a directory other users can read.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).expect("temp dir mode");
     dir
 }
 
