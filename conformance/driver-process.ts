@@ -62,12 +62,12 @@ export class DriverProcess {
         if (driver === undefined) reject(new Error(`driver exited (${String(code ?? signal)}) before ready; stderr: ${stderr.slice(-2000)}`));
         else driver.onExit();
       });
-      child.stdin!.on('error', () => {}); // EPIPE after the driver died: reported through exit
-      child.stderr!.setEncoding('utf8').on('data', (s: string) => {
+      child.stdin.on('error', () => {}); // EPIPE after the driver died: reported through exit
+      child.stderr.setEncoding('utf8').on('data', (s: string) => {
         if (driver === undefined) stderr = (stderr + s).slice(-STDERR_TAIL);
         else driver.stderrTail = (driver.stderrTail + s).slice(-STDERR_TAIL);
       });
-      child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+      child.stdout.setEncoding('utf8').on('data', (s: string) => {
         buffered += s;
         let nl: number;
         while ((nl = buffered.indexOf('\n')) >= 0) {

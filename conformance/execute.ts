@@ -64,7 +64,7 @@ export class ScenarioRun {
       clearTimeout(timer);
     }
     const cleanupError = await this.cleanup();
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) throw failure instanceof Error ? failure : new Error(show(failure));
     if (cleanupError !== undefined) throw cleanupError;
   }
 
@@ -74,7 +74,7 @@ export class ScenarioRun {
       try {
         await this.step(step);
       } catch (err) {
-        throw new Error(`step ${this.stepIndex + 1} (${step.do}${step['client'] === undefined ? '' : ` ${String(step['client'])}`}): ${(err as Error).message}`);
+        throw new Error(`step ${this.stepIndex + 1} (${step.do}${step['client'] === undefined ? '' : ` ${show(step['client'])}`}): ${(err as Error).message}`);
       }
     }
     await Promise.all(this.background);
@@ -116,7 +116,7 @@ export class ScenarioRun {
       const key = `${e.client}\u0000${e['sub']}`;
       this.queue(key).push({
         channel: String(e['channel']),
-        payload: Buffer.from(String(e['payload'] ?? ''), 'base64'),
+        payload: Buffer.from(show(e['payload'] ?? ''), 'base64'),
         patterns: Array.isArray(e['patterns']) ? (e['patterns'] as unknown[]).map(String) : [],
       });
     }
@@ -219,7 +219,7 @@ export class ScenarioRun {
     const { do: op, expect, client: _client, relay: relayRef, edges, token, tokenProvider, payload, sub, ...rest } = step;
     const client = this.client(step);
     const cmd: Record<string, unknown> = { op, client, ...rest };
-    if (sub !== undefined) cmd['sub'] = `${this.prefix}.${String(sub)}`;
+    if (sub !== undefined) cmd['sub'] = `${this.prefix}.${show(sub)}`;
     if (payload !== undefined) cmd['payload'] = payloadBytes(payload as PayloadSpec).toString('base64');
     if (op === 'connect') {
       const relay = relayRef === undefined ? undefined : await this.relay(relayRef as RelayRef);
@@ -268,7 +268,7 @@ export class ScenarioRun {
 
   private async awaitRoute(step: Step): Promise<void> {
     const to = step['to'] as { client?: string; sub: string };
-    const key = this.subKey(this.client(to as Record<string, unknown>), to.sub);
+    const key = this.subKey(this.client(to), to.sub);
     const withinMs = typeof step['withinMs'] === 'number' ? step['withinMs'] : 10_000;
     const end = Date.now() + withinMs;
     for (let n = 0; Date.now() < end; n++) {
@@ -398,4 +398,9 @@ export class ScenarioRun {
     const got = this.matchingEvents(step, from);
     if (got.length > 0) throw new Error(`unexpected ${String(step['event'])} event(s): ${got.slice(0, 3).map((e) => JSON.stringify(e)).join(' ')}`);
   }
+}
+
+/** A scenario value as text: strings as they are, anything else as JSON. */
+function show(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
 }

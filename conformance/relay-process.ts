@@ -58,7 +58,7 @@ export class RelayProcess {
       { env: { ...process.env, FASTPUBSUB_MASTER_TOKEN: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child = child;
-    child.stderr!.setEncoding('utf8').on('data', (s: string) => {
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
       this.stderrTail = (this.stderrTail + s).slice(-4096);
     });
     await new Promise<void>((resolve, reject) => {
@@ -72,7 +72,7 @@ export class RelayProcess {
         reject(new Error(`relay ${this.id} exited (${String(code)}) before it was ready; stderr: ${this.stderrTail}`));
       };
       child.once('exit', onExit);
-      child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+      child.stdout.setEncoding('utf8').on('data', (s: string) => {
         out += s;
         if (out.includes('listening on')) {
           clearTimeout(timer);

@@ -136,7 +136,7 @@ export function parseScenario(value: unknown, file: string): Scenario {
   return {
     name: v['name'],
     description: v['description'],
-    ...(v['timeoutMs'] === undefined ? {} : { timeoutMs: v['timeoutMs'] as number }),
+    ...(v['timeoutMs'] === undefined ? {} : { timeoutMs: v['timeoutMs'] }),
     steps,
     file,
   };

@@ -30,7 +30,7 @@ export interface Spawned {
   readonly child: ChildProcess;
   readonly pid: number;
   /** stdout and stderr so far, for error messages. */
-  output(): string;
+  output: () => string;
   /** Resolves with the first stdout/stderr line matching `re`; rejects on exit or after `timeoutMs`. */
   waitForLine(re: RegExp, timeoutMs: number): Promise<RegExpExecArray>;
   /** SIGTERM, then SIGKILL after `graceMs`. */
@@ -72,7 +72,7 @@ export function spawnChild(command: string, args: string[], what: string): Spawn
         if (check()) return;
         listeners.add(listener);
         child.once('exit', onExit);
-        spawnError.catch((err: unknown) => { done(); reject(err); });
+        spawnError.catch((err: unknown) => { done(); reject(err instanceof Error ? err : new Error(String(err))); });
       });
     },
     async stop(graceMs = 3000) {

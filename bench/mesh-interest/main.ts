@@ -61,7 +61,7 @@ try {
   for (const id of REMOTES) pubs.set(id, await WsClient.open(c, id));
   const texts: Array<{ text: string; at: number }> = [];
   sub.ws.on('message', (d, binary) => {
-    if (!binary) texts.push({ text: d.toString(), at: performance.now() });
+    if (!binary) texts.push({ text: (d as Buffer).toString(), at: performance.now() });
   });
 
   for (let run = 0; run < RUNS; run++) {

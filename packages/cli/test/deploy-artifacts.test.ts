@@ -44,12 +44,12 @@ test('every metric the alert rules use is one a relay exports', () => {
 
 test('the example relay and control-plane configs pass strict validation', () => {
   const relay = JSON.parse(readFileSync(join(DEPLOY, 'config/relay.json'), 'utf8')) as Record<string, unknown>;
-  const resolved = resolveRelayConfig({ ...relay, masterToken: LONG_SECRET } as Parameters<typeof resolveRelayConfig>[0]);
+  const resolved = resolveRelayConfig({ ...relay, masterToken: LONG_SECRET });
   assert.equal(resolved.quic.listen.port, 443);
   assert.equal(resolved.mesh?.seeds.length, 2);
   assert.equal(resolved.control?.urls.length, 3);
   const control = JSON.parse(readFileSync(join(DEPLOY, 'config/control.json'), 'utf8')) as Record<string, unknown>;
-  const c = resolveControlConfig({ ...control, operatorToken: LONG_SECRET } as Parameters<typeof resolveControlConfig>[0]);
+  const c = resolveControlConfig({ ...control, operatorToken: LONG_SECRET });
   assert.equal(c.store.kind, 'etcd');
   // The relay's control URLs are the control-plane instances; the etcd members are the store's endpoints.
   for (const i of [1, 2, 3]) {

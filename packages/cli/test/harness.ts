@@ -25,12 +25,12 @@ export function cli(args: string[], options: { stdin?: string; env?: Record<stri
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   children.push(child);
-  if (options.stdin !== undefined) child.stdin!.end(options.stdin);
-  else child.stdin!.end();
+  if (options.stdin !== undefined) child.stdin.end(options.stdin);
+  else child.stdin.end();
   let out = '';
   let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, stdout: () => out, stderr: () => err, exited };
 }

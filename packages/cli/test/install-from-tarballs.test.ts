@@ -82,8 +82,8 @@ test('npm run pack tarballs install into an empty folder and run the README exam
   await writeFile(join(app, 'package.json'), JSON.stringify({ ...JSON.parse(await readFile(join(app, 'package.json'), 'utf8')), type: 'module' }));
   const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
   const types = join(ROOT, 'node_modules/@types');
-  await exec(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--typeRoots', types, '--types', 'node', 'typed.ts'], { cwd: app, timeout: 60_000 }).catch((e: { stdout?: string }) => {
-    assert.fail(`tsc: ${e.stdout ?? String(e)}`);
+  await exec(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--typeRoots', types, '--types', 'node', 'typed.ts'], { cwd: app, timeout: 60_000 }).catch((e: Error & { stdout?: string }) => {
+    assert.fail(`tsc: ${e.stdout ?? e.message}`);
   });
 
   relay.kill('SIGTERM');
@@ -93,8 +93,8 @@ test('npm run pack tarballs install into an empty folder and run the README exam
   const dev = spawn(join(app, 'node_modules/.bin/fastpubsub'), ['dev', '--no-control'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
   let devOut = '';
   let devErr = '';
-  dev.stdout!.setEncoding('utf8').on('data', (s: string) => (devOut += s));
-  dev.stderr!.setEncoding('utf8').on('data', (s: string) => (devErr += s));
+  dev.stdout.setEncoding('utf8').on('data', (s: string) => (devOut += s));
+  dev.stderr.setEncoding('utf8').on('data', (s: string) => (devErr += s));
   try {
     const devDeadline = Date.now() + 60_000;
     while (!devOut.includes('Ctrl-C stops everything')) {

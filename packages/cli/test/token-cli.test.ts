@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRelay, type Relay } from '@fastpubsub/relay';
-import { connect, ClientError } from '@fastpubsub/client/node';
+import { connect, ClientError, type Message } from '@fastpubsub/client/node';
 import { cli, exitWithin, killChildren } from './harness.js';
 
 const MASTER = 'cli-token-master-token-0123456789abc';
@@ -55,7 +55,7 @@ test('create (master token from env) → the token works; refresh → new expiry
   const client = await connect({ endpoint: relay.httpUrl, token });
   const sub = await client.subscribe('t1', 'a.#');
   client.publish('t1', 'a.b', 'ok');
-  assert.equal(new TextDecoder().decode((await sub[Symbol.asyncIterator]().next()).value!.payload), 'ok');
+  assert.equal(new TextDecoder().decode(((await sub[Symbol.asyncIterator]().next()).value as Message).payload), 'ok');
   await client.close();
 
   const before = Date.now();

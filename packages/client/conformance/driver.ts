@@ -7,7 +7,6 @@ import {
   createToken,
   isClientError,
   type Client,
-  type ConnectOptions,
   type QuicConnectOptions,
   type Subscription,
   type TokenProvider,
@@ -139,7 +138,7 @@ async function doConnect(cmd: Json): Promise<Json> {
   if (p !== undefined) options.ping = { ...(p['intervalMs'] === undefined ? {} : { intervalMs: num(p, 'intervalMs') }), ...(p['timeoutMs'] === undefined ? {} : { timeoutMs: num(p, 'timeoutMs') }) };
   const b = cmd['subscriptionBuffer'] as Json | undefined;
   if (b?.['size'] !== undefined) options.subscriptionBuffer = { size: num(b, 'size') };
-  const client = await connect(options as ConnectOptions & QuicConnectOptions);
+  const client = await connect(options);
   clients.set(name, { client, subs: new Map() });
   write({ event: 'state', client: name, state: 'connected' }); // the first one happened inside connect()
   client.on('state', (e) => write({ event: 'state', client: name, state: e.state }));

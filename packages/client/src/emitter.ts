@@ -10,7 +10,7 @@ export class Emitter<Events extends object> {
   on<K extends keyof Events>(name: K, listener: Listener<Events[K]>): () => void {
     let set = this.listeners.get(name);
     if (set === undefined) this.listeners.set(name, (set = new Set()));
-    set.add(listener as Listener<never>);
+    set.add(listener);
     return () => this.off(name, listener);
   }
 
@@ -23,7 +23,7 @@ export class Emitter<Events extends object> {
   }
 
   off<K extends keyof Events>(name: K, listener: Listener<Events[K]>): void {
-    this.listeners.get(name)?.delete(listener as Listener<never>);
+    this.listeners.get(name)?.delete(listener);
   }
 
   emit<K extends keyof Events>(name: K, event: Events[K]): void {

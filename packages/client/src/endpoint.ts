@@ -107,7 +107,7 @@ export async function selectFastestEdge(edges: Edge[], opts: { signal?: AbortSig
               reject(new ClientError('no_edge', `no edge answered /ping (${failures.join('; ')})`));
             }
           },
-          (err: unknown) => reject(err),
+          (err: unknown) => reject(err instanceof Error ? err : new Error(String(err))),
         );
       }
     });

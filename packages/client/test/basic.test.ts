@@ -19,11 +19,11 @@ test('publish/subscribe round trip: iterator, callback, stats, rtt, states', asy
   const it = sub[Symbol.asyncIterator]();
   const m1 = await it.next();
   assert.equal(m1.done, false);
-  assert.equal(text(m1.value!.payload), 'hello');
-  assert.equal(m1.value!.channel, 'a.b.c');
-  assert.equal(m1.value!.pattern, 'a.#');
+  assert.equal(text(m1.value.payload), 'hello');
+  assert.equal(m1.value.channel, 'a.b.c');
+  assert.equal(m1.value.pattern, 'a.#');
   const m2 = await it.next();
-  assert.deepEqual([...m2.value!.payload], [1, 2, 3]);
+  assert.deepEqual([...(m2.value as Message).payload], [1, 2, 3]);
   await waitFor(() => got.length === 1, 2000, 'callback delivery');
   assert.equal(got[0]!.pattern, 'a.b.*');
   await waitFor(() => client.rttMs !== undefined, 2000, 'rtt');
@@ -31,7 +31,7 @@ test('publish/subscribe round trip: iterator, callback, stats, rtt, states', asy
   await cbSub.unsubscribe();
   client.publish('t1', 'a.b.d', 'two');
   const m3 = await it.next();
-  assert.equal(text(m3.value!.payload), 'two');
+  assert.equal(text((m3.value as Message).payload), 'two');
   assert.equal(got.length, 1);
   assert.equal(client.stats.published, 3);
   await client.close();
@@ -68,7 +68,7 @@ test('per-subscription bounded buffer counts drops; latest() keeps the newest', 
   assert.equal(slow.stats.dropped, 15);
   assert.equal(slow.stats.buffered, 5);
   const first = await slow[Symbol.asyncIterator]().next();
-  assert.equal(text(first.value!.payload), '15'); // drop-oldest kept the last five
+  assert.equal(text((first.value as Message).payload), '15'); // drop-oldest kept the last five
   await waitFor(() => newest.subscription.stats.received === 20, 3000, 'latest deliveries');
   assert.equal(text(newest.take()!.payload), '19');
   assert.equal(newest.take(), undefined);

@@ -63,7 +63,7 @@ test('quic client: undecodable datagrams and control frames are reported as prot
     assert.equal(errors[1]!.code, 'protocol');
     assert.match(errors[1]!.message, /^control stream: /);
   } finally {
-    await client.close();
+    client.close();
     await relay.server.close();
   }
 });

@@ -3,7 +3,7 @@
 // duplicates and nothing lost once the client is back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, probeEdges, parseEdge } from '../src/node.js';
+import { connect, probeEdges, parseEdge, type Message } from '../src/node.js';
 import { checkExactlyOnce, collect, makeToken, nextConnected, startProxy, startTestRelay, text, waitFor } from './helpers.js';
 
 const fastReconnect = { baseDelayMs: 20, maxDelayMs: 200, overlapMs: 1000 };
@@ -147,10 +147,10 @@ test('a 401 on reconnect asks the tokenProvider for a new token', async (t) => {
 test('among three edges, the one behind a +150 ms proxy is not chosen; the fastest is', async (t) => {
   const relays = await Promise.all([startTestRelay(), startTestRelay(), startTestRelay()]);
   t.after(() => Promise.all(relays.map((r) => r.close())));
-  const slow = await startProxy(relays[0]!.relay.port, { delayMs: 150 });
-  const medium = await startProxy(relays[1]!.relay.port, { delayMs: 40 });
+  const slow = await startProxy(relays[0].relay.port, { delayMs: 150 });
+  const medium = await startProxy(relays[1].relay.port, { delayMs: 40 });
   t.after(() => Promise.all([slow.close(), medium.close()]));
-  const fast = relays[2]!.relay.httpUrl;
+  const fast = relays[2].relay.httpUrl;
   const bootstrap = [slow.url, medium.url, fast];
   const probes = await probeEdges(bootstrap.map((b) => parseEdge(b)));
   assert.ok(probes.every((p) => p.ok));
@@ -162,7 +162,7 @@ test('among three edges, the one behind a +150 ms proxy is not chosen; the faste
   const sub = await client.subscribe('t1', 'x');
   client.publish('t1', 'x', 'via fastest');
   const m = await sub[Symbol.asyncIterator]().next();
-  assert.equal(text(m.value!.payload), 'via fastest');
+  assert.equal(text((m.value as Message).payload), 'via fastest');
 });
 
 test('bootstrap as a discovery URL returning {"edges":[…]}', async (t) => {

@@ -46,7 +46,7 @@ function child(script: string, args: string[], cpus?: string): { proc: ChildProc
   const cmd = [process.execPath, ...nodeArgs, here(script), ...args];
   const full = pin && cpus !== undefined ? ['/usr/bin/taskset', '-c', cpus, ...cmd] : cmd;
   const proc = spawn(full[0] as string, full.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
+  const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
   return { proc, lines };
 }
 

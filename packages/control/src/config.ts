@@ -42,7 +42,7 @@ export const CONTROL_DEFAULTS = Object.freeze({
   etcdPrefix: '/fastpubsub',
   popLeaseMs: 6000,
   maxHttpBodyBytes: 64 * 1024,
-  logLevel: 'info' as LogLevel,
+  logLevel: 'info',
   // The documented maximum: tokens of clients that never set a rate are not throttled (§11.7).
   defaultKbPerSec: 16384,
 });

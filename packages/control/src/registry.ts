@@ -15,7 +15,7 @@ export class Registry {
   async heartbeatPop(id: string, body: unknown): Promise<PopRecord> {
     if (!POP_RE.test(id)) throw bad('PoP id must be 1-128 characters of A-Za-z0-9_.~@-');
     if (!isObject(body)) throw bad('body must be a JSON object');
-    const str = (k: string): string => (typeof body[k] === 'string' ? (body[k] as string).slice(0, 512) : '');
+    const str = (k: string): string => (typeof body[k] === 'string' ? (body[k]).slice(0, 512) : '');
     const now = this.#c.now();
     const prev = await this.#c.store.get<PopRecord>('pop', id);
     const rec: PopRecord = {
@@ -45,7 +45,7 @@ export class Registry {
     const month = typeof body['month'] === 'string' && /^\d{4}-\d{2}$/.test(body['month']) ? body['month'] : monthOf(now);
     for (const [tenant, u] of Object.entries(body['usage'])) {
       if (!TENANT_RE.test(tenant) || !isObject(u)) continue;
-      const num = (k: string): number => (typeof u[k] === 'number' && Number.isFinite(u[k]) && (u[k] as number) >= 0 ? (u[k] as number) : 0);
+      const num = (k: string): number => (typeof u[k] === 'number' && Number.isFinite(u[k]) && (u[k]) >= 0 ? (u[k]) : 0);
       const rec: UsageRecord = {
         tenant, month, pop, boot,
         messages: num('messages'), bytes: num('bytes'), connectionMs: num('connectionMs'),

@@ -207,11 +207,11 @@ for (const edge of EDGES) {
     assert.equal(admitted, LIMIT, `greedy admitted ${admitted}`);
     assert.equal(refused, 9 * LIMIT);
     const [pub, sub] = await Promise.all([edge.connect(relay, tokC), edge.connect(relay, tokC)]);
-    open.push(pub!, sub!);
-    await sub!.subscribe('calm', 'c.#');
-    for (let i = 0; i < 20; i++) pub!.publish('calm', 'c.x', String(i));
+    open.push(pub, sub);
+    await sub.subscribe('calm', 'c.#');
+    for (let i = 0; i < 20; i++) pub.publish('calm', 'c.x', String(i));
     const got: string[] = [];
-    for (let i = 0; i < 20; i++) got.push((await sub!.nextMessage(3000)).payload.toString());
+    for (let i = 0; i < 20; i++) got.push((await sub.nextMessage(3000)).payload.toString());
     assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => String(i)));
   });
 }

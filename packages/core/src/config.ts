@@ -171,7 +171,7 @@ const MiB = 1024 * KiB;
 export const QUIC_DEFAULTS: Readonly<Omit<QuicEdgeConfig, 'listen' | 'certFile' | 'keyFile'>> = Object.freeze({
   enabled: true,
   streamQueueBytes: 1 * MiB,
-  slowConsumerPolicy: 'drop-oldest' as QuicSlowConsumerPolicy,
+  slowConsumerPolicy: 'drop-oldest',
   // 256 KiB per stream against an 8 MiB connection window: one stalled stream holds at most
   // 1/32 of the connection's credit, so it can never freeze its siblings (HOL isolation).
   streamSendBufferBytes: 256 * KiB,
@@ -211,7 +211,9 @@ export const MESH_DEFAULTS: Readonly<Omit<MeshConfig, 'listen' | 'advertise' | '
   switchHoldMs: 2000,
 });
 
-export const RELAY_DEFAULTS: Readonly<Omit<RelayConfig, 'masterToken' | 'tls' | 'discovery' | 'control' | 'quic' | 'bridges'>> = Object.freeze({
+type RelayDefaults = Omit<RelayConfig, 'masterToken' | 'tls' | 'discovery' | 'control' | 'quic' | 'bridges'>;
+
+export const RELAY_DEFAULTS: Readonly<RelayDefaults> = Object.freeze<RelayDefaults>({
   listen: { host: '127.0.0.1', port: 7700 },
   region: 'LOCAL',
   dataDir: '.fastpubsub/relay',
@@ -220,7 +222,7 @@ export const RELAY_DEFAULTS: Readonly<Omit<RelayConfig, 'masterToken' | 'tls' | 
     maxSubscriptionsPerConnection: 1000,
     maxConnections: 10000,
     outboundQueueBytes: 4 * MiB, // contract §10.8
-    slowConsumerPolicy: 'drop-oldest' as SlowConsumerPolicy,
+    slowConsumerPolicy: 'drop-oldest',
     socketHighWaterMarkBytes: 256 * KiB,
     maxHttpBodyBytes: 64 * KiB,
     defaultIngressKbPerSec: 16384, // contract §11.7: the documented maximum
@@ -229,7 +231,7 @@ export const RELAY_DEFAULTS: Readonly<Omit<RelayConfig, 'masterToken' | 'tls' | 
   },
   reconnectGraceMs: 10_000, // contract §10.9: at least 10 s
   shutdownGraceMs: 15_000,
-  logLevel: 'info' as LogLevel,
+  logLevel: 'info',
 });
 
 /** Shortest master / operator token accepted at start-up. */

@@ -172,7 +172,7 @@ export class QuicEndpoint extends EventEmitter<QuicEndpointEvents> implements St
     if (firstError !== undefined) {
       const e = firstError;
       queueMicrotask(() => {
-        throw e;
+        throw e instanceof Error ? e : new Error(`listener threw a non-Error: ${typeof e}`);
       });
     }
   }

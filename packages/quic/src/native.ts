@@ -189,9 +189,7 @@ export function loadAddon(): Addon {
   if (addon === undefined) {
     const path = addonPath();
     try {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const raw: any = createRequire(import.meta.url)(path);
-      addon = raw as Addon;
+      addon = createRequire(import.meta.url)(path) as Addon;
     } catch (err) {
       throw new Error(
         `@fastpubsub/quic: cannot load the native addon at ${path}. Build it with ` +

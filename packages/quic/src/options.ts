@@ -153,6 +153,9 @@ function invalid(msg: string): never {
 
 const U32 = 0xffff_ffff;
 
+/** A rejected option's value as the error message shows it. */
+const show = (v: unknown): string => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
+
 /** Validates `o` and resolves it against TRANSPORT_DEFAULTS: the native layer gets every option. */
 export function toRawTransport(o: QuicTransportOptions | undefined = {}): RawTransportOptions {
   const known = new Set(Object.keys(TRANSPORT_DEFAULTS));
@@ -161,22 +164,22 @@ export function toRawTransport(o: QuicTransportOptions | undefined = {}): RawTra
   for (const [k, v] of Object.entries(o) as [keyof QuicTransportOptions, unknown][]) {
     if (v === undefined) continue;
     if (k === 'congestion') {
-      if (v !== 'cubic' && v !== 'newreno' && v !== 'bbr') invalid(`transport.congestion: '${String(v)}'`);
+      if (v !== 'cubic' && v !== 'newreno' && v !== 'bbr') invalid(`transport.congestion: '${show(v)}'`);
       out.congestion = v;
       continue;
     }
     if (k === 'ackFrequency') {
-      if (typeof v !== 'boolean') invalid(`transport.ackFrequency: expected a boolean, got ${String(v)}`);
+      if (typeof v !== 'boolean') invalid(`transport.ackFrequency: expected a boolean, got ${show(v)}`);
       out.ackFrequency = v;
       continue;
     }
     if (k === 'timeThreshold') {
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 1 || v > 16) invalid(`transport.timeThreshold: expected a number in [1, 16], got ${String(v)}`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 1 || v > 16) invalid(`transport.timeThreshold: expected a number in [1, 16], got ${show(v)}`);
       out.timeThreshold = v;
       continue;
     }
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > U32) {
-      invalid(`transport.${k}: expected an integer in [0, 2^32), got ${String(v)}`);
+      invalid(`transport.${k}: expected an integer in [0, 2^32), got ${show(v)}`);
     }
     out[k] = v;
   }

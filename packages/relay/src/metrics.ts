@@ -108,7 +108,7 @@ export class RelayMetrics {
     this.ws = bind('ws');
     this.quic = bind('quic');
     // Present from the first scrape, so rates and alerts work before any traffic.
-    for (const c of [...Object.values(this.ws), ...Object.values(this.quic)]) c.inc(0);
+    for (const edge of [this.ws, this.quic]) for (const c of Object.values(edge as unknown as Record<string, BoundCounter>)) c.inc(0);
     this.#dropped = cellCounter(registers, 'fastpubsub_dropped_messages_total', 'Messages not delivered, by reason.', 'reason');
     for (const reason of ['slow_consumer', 'no_subscribers', 'rate_limited'] as const) this.dropped(reason, 0);
     this.slowConsumerDisconnects = cellCounter(

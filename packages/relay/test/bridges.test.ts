@@ -52,7 +52,7 @@ before(async () => {
   deadPort = await freePort();
   nats = startNats();
   redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  (await natsClient()).close();
+  await (await natsClient()).close();
   relay = await env.relay({
     bridges: [
       { id: 'n1', url: `nats://127.0.0.1:${natsPort}`, tenant: 't1', mappings: [{ external: 'sensors.>', channel: 'a.sensors.#', direction: 'both' }], reconnectMinMs: 50, reconnectMaxMs: 400 },

@@ -135,7 +135,7 @@ test('random frames on a QUIC control stream after a valid AUTH: the relay answe
   try {
     await fc.assert(
       fc.asyncProperty(fc.array(frameArb, { maxLength: 12 }), async (frames) => {
-        const conn = await endpoint.connect({ host: '127.0.0.1', port: quicRelay.quicPort as number, alpn: ['fastpubsub/1'], caPem: quicRelay.quicCaPem as string });
+        const conn = await endpoint.connect({ host: '127.0.0.1', port: quicRelay.quicPort as number, alpn: ['fastpubsub/1'], caPem: quicRelay.quicCaPem });
         try {
           const s = conn.openBidiStream();
           s.on('data', () => undefined);
@@ -145,7 +145,7 @@ test('random frames on a QUIC control stream after a valid AUTH: the relay answe
           conn.close(0, 'done');
         }
         // The relay still admits and serves a well-behaved client.
-        const q = await QuicEdgeClient.connect({ host: '127.0.0.1', port: quicRelay.quicPort as number, token: quicToken, caPem: quicRelay.quicCaPem as string });
+        const q = await QuicEdgeClient.connect({ host: '127.0.0.1', port: quicRelay.quicPort as number, token: quicToken, caPem: quicRelay.quicCaPem });
         await q.ping();
         await q.closed();
       }),

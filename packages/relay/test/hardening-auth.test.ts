@@ -108,7 +108,7 @@ test('wrong access tokens on the QUIC edge are counted and the IP is then refuse
   const good = await env.token(relay);
   const attempt = async (token: string): Promise<string> => {
     try {
-      const q = await QuicEdgeClient.connect({ host: '127.0.0.1', port: relay.quicPort as number, token, caPem: relay.quicCaPem as string });
+      const q = await QuicEdgeClient.connect({ host: '127.0.0.1', port: relay.quicPort as number, token, caPem: relay.quicCaPem });
       await q.ping();
       await q.closed();
       return 'ok';

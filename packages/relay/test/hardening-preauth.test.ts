@@ -63,10 +63,10 @@ test('QUIC connections that never AUTH do not count against maxConnections, and 
   try {
     const silentConns = [];
     for (let i = 0; i < 6; i++) {
-      silentConns.push(await endpoint.connect({ host: '127.0.0.1', port: relay.quicPort as number, alpn: ['fastpubsub/1'], caPem: relay.quicCaPem as string }));
+      silentConns.push(await endpoint.connect({ host: '127.0.0.1', port: relay.quicPort as number, alpn: ['fastpubsub/1'], caPem: relay.quicCaPem }));
     }
     // Six pre-auth connections, capacity 3: a real client still authenticates and works.
-    const q = await QuicEdgeClient.connect({ host: '127.0.0.1', port: relay.quicPort as number, token, caPem: relay.quicCaPem as string });
+    const q = await QuicEdgeClient.connect({ host: '127.0.0.1', port: relay.quicPort as number, token, caPem: relay.quicCaPem });
     await within(q.ping(), 2000, 'ping over an authenticated QUIC connection');
     await within(Promise.all(silentConns.map((c) => c.closed)), 4000, 'pre-auth QUIC connections closed at the auth deadline');
     q.close();

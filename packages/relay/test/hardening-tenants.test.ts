@@ -17,7 +17,7 @@ test('a tenant at its connection limit is refused (WS 429, QUIC ERR) while anoth
   const flood: Client[] = [];
   for (let i = 0; i < 3; i++) flood.push(await env.connect(relay, tokenA));
   await assert.rejects(env.connect(relay, tokenA), /HTTP 429/);
-  const quicRefused = await QuicEdgeClient.connect({ host: '127.0.0.1', port: relay.quicPort as number, token: tokenA, caPem: relay.quicCaPem as string })
+  const quicRefused = await QuicEdgeClient.connect({ host: '127.0.0.1', port: relay.quicPort as number, token: tokenA, caPem: relay.quicCaPem })
     .then(async (q) => {
       try {
         await q.ping();

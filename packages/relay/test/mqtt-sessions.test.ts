@@ -29,7 +29,7 @@ async function rawClient(connect: Record<string, unknown>): Promise<{ packets: P
   sock.on('data', (d) => p.parse(d));
   const closed = new Promise<void>((r) => sock.once('close', () => r()));
   await new Promise<void>((r) => sock.once('connect', () => r()));
-  sock.write(generate({ cmd: 'connect', protocolVersion: 4, clean: true, keepalive: 0, username: 't1', password: Buffer.from(token), clientId: '', ...connect } as Packet));
+  sock.write(generate({ cmd: 'connect', protocolVersion: 4, clean: true, keepalive: 0, username: 't1', password: Buffer.from(token), clientId: '', ...connect }));
   await waitUntil('CONNACK', 3000, () => packets.some((x) => x.cmd === 'connack'));
   return { packets, sock, closed };
 }

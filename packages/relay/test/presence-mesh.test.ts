@@ -41,7 +41,7 @@ async function open(id: string): Promise<{ ws: WebSocket; texts: string[] }> {
   });
   const texts: string[] = [];
   ws.on('message', (d: WebSocket.RawData, binary: boolean) => {
-    if (!binary) texts.push(String(d));
+    if (!binary) texts.push(Buffer.isBuffer(d) ? d.toString() : Buffer.concat(d as Buffer[]).toString());
   });
   sockets.push(ws);
   return { ws, texts };

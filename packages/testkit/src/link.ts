@@ -95,7 +95,8 @@ export class LinkDirection {
   private queue: Pending[] = [];
   private head = 0;
   private seq = 0;
-  private timer: TimerHandle | undefined;
+  /** Undefined when no timer is armed (TimerHandle is opaque). */
+  private timer: TimerHandle;
   private timerAt = Infinity;
   private lastArrival = -Infinity;
   private linkFreeAt = -Infinity;

@@ -118,7 +118,7 @@ export class NetworkEmulator {
     const host = opts.host ?? '127.0.0.1';
     const seed = opts.seed ?? topology.seed ?? 1;
     const portOf = (id: string): number => {
-      const port = ports instanceof Map ? ports.get(id) : (ports as Record<string, number>)[id];
+      const port = isReadonlyMap(ports) ? ports.get(id) : ports[id];
       if (typeof port !== 'number') throw new TypeError(`NetworkEmulator: no UDP port given for node '${id}'`);
       return port;
     };
@@ -199,4 +199,8 @@ function linkUpdate(link: TopologyLink): LinkUpdate {
 
 function pairKey(a: string, b: string): string {
   return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
+}
+
+function isReadonlyMap(ports: Readonly<Record<string, number>> | ReadonlyMap<string, number>): ports is ReadonlyMap<string, number> {
+  return ports instanceof Map;
 }

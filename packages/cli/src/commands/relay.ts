@@ -142,7 +142,7 @@ function parse(argv: string[]): ParsedFlags | 'help' {
     throw new UsageError('--tls-cert and --tls-key go together');
   }
   if (values['no-quic'] === true && values['quic-listen'] !== undefined) throw new UsageError('--quic-listen and --no-quic exclude each other');
-  return values as ParsedFlags;
+  return values;
 }
 
 type ParsedFlags = Partial<Record<'listen' | 'quic-listen' | 'master-token' | 'config' | 'data-dir' | 'region' | 'tls-cert' | 'tls-key' | 'log-level' | 'mqtt-listen', string>> & {

@@ -71,7 +71,7 @@ export class Traffic {
 export function decodeStats(payload: Uint8Array): StatsReport | undefined {
   try {
     const v = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
-    const n = (k: string): number | undefined => (typeof v[k] === 'number' && Number.isFinite(v[k]) && (v[k] as number) >= 0 ? (v[k] as number) : undefined);
+    const n = (k: string): number | undefined => (typeof v[k] === 'number' && Number.isFinite(v[k]) && (v[k]) >= 0 ? (v[k]) : undefined);
     const pop = typeof v['pop'] === 'string' && v['pop'].length <= 128 ? v['pop'] : undefined;
     const ts = n('ts');
     const m = n('messagesPerSec');

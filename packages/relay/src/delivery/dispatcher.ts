@@ -94,7 +94,7 @@ export class Dispatcher {
   subscribe(tenant: string, pattern: string, sink: Sink): boolean {
     if (!this.#index.add(tenant, pattern, sink)) return false;
     let patterns = this.#interest.get(tenant);
-    if (patterns === undefined) this.#interest.set(tenant, (patterns = new Map()));
+    if (patterns === undefined) this.#interest.set(tenant, (patterns = new Map<string, number>()));
     const n = patterns.get(pattern) ?? 0;
     patterns.set(pattern, n + 1);
     this.#tenantSubscriptions.set(tenant, (this.#tenantSubscriptions.get(tenant) ?? 0) + 1);

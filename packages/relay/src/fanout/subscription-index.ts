@@ -242,7 +242,9 @@ function child<S>(node: TrieNode<S>, token: string): TrieNode<S> {
   const tok = classifyToken(token);
   if (tok.kind === 'star') return (node.star ??= new TrieNode<S>());
   const [map, key] =
-    tok.kind === 'prefix' ? [(node.prefix ??= new Map()), tok.prefix] : [(node.exact ??= new Map()), token];
+    tok.kind === 'prefix'
+      ? [(node.prefix ??= new Map<string, TrieNode<S>>()), tok.prefix]
+      : [(node.exact ??= new Map<string, TrieNode<S>>()), token];
   let next = map.get(key);
   if (next === undefined) {
     next = new TrieNode<S>();
@@ -260,7 +262,7 @@ function terminalFor<S>(node: TrieNode<S>, last: string, pattern: string): Termi
       return (node.gt ??= { pattern, sinks: new Set() });
     case 'prefixHash':
     case 'prefixGt': {
-      const map = tok.kind === 'prefixHash' ? (node.prefixHash ??= new Map()) : (node.prefixGt ??= new Map());
+      const map = tok.kind === 'prefixHash' ? (node.prefixHash ??= new Map<string, Terminal<S>>()) : (node.prefixGt ??= new Map<string, Terminal<S>>());
       let t = map.get(tok.prefix);
       if (t === undefined) {
         t = { pattern, sinks: new Set() };

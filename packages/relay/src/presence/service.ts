@@ -232,7 +232,7 @@ export class PresenceService {
       const d = this.table.takeDelta(CHANGES_PER_FRAME);
       if (d === undefined) break;
       const l = this.#links;
-      if (l !== undefined) this.#flood(encodePresence({ k: 'd', o: l.id, e: this.#epoch, s: d.seq, c: d.changes as Extract<PresenceFrame, { k: 'd' }>['c'] }), undefined);
+      if (l !== undefined) this.#flood(encodePresence({ k: 'd', o: l.id, e: this.#epoch, s: d.seq, c: d.changes }), undefined);
     }
     for (const [key, b] of this.#batched) {
       const [tenant, channel] = key.split('\0') as [string, string];
@@ -260,7 +260,7 @@ export class PresenceService {
     let part = 0;
     let batch: PresenceMember[] = [];
     for (const m of members) {
-      batch.push(m as PresenceMember);
+      batch.push(m);
       if (batch.length >= CHANGES_PER_FRAME) {
         this.#send(peer, encodePresence({ k: 'f', o: origin, e: epoch, s: seq, p: part++, l: false, m: batch }));
         batch = [];

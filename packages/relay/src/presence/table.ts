@@ -63,7 +63,7 @@ export class PresenceTable {
   join(tenant: string, channel: string, clientId: string, conn: string, data: unknown): boolean {
     const key = channelKey(tenant, channel);
     let members = this.#local.get(key);
-    if (members === undefined) this.#local.set(key, (members = new Map()));
+    if (members === undefined) this.#local.set(key, (members = new Map<string, LocalMember>()));
     const m = members.get(clientId);
     if (m !== undefined) {
       m.conns.add(conn);
@@ -177,7 +177,7 @@ export class PresenceTable {
       const key = channelKey(tenant, channel);
       if (present === 1) {
         let ids = o.members.get(key);
-        if (ids === undefined) o.members.set(key, (ids = new Map()));
+        if (ids === undefined) o.members.set(key, (ids = new Map<string, unknown>()));
         ids.set(id, data);
         this.#setView(key, id, pop, data);
       } else {
@@ -204,7 +204,7 @@ export class PresenceTable {
     for (const [tenant, channel, id, data] of members) {
       const key = channelKey(tenant, channel);
       let ids = next.get(key);
-      if (ids === undefined) next.set(key, (ids = new Map()));
+      if (ids === undefined) next.set(key, (ids = new Map<string, unknown>()));
       ids.set(id, data);
     }
     // Leaves first (what the old state had and the new lacks), then joins and data changes.
@@ -266,10 +266,10 @@ export class PresenceTable {
 
   #setView(key: string, id: string, pop: string, data: unknown): void {
     let ids = this.#view.get(key);
-    if (ids === undefined) this.#view.set(key, (ids = new Map()));
+    if (ids === undefined) this.#view.set(key, (ids = new Map<string, Map<string, unknown>>()));
     let pops = ids.get(id);
     const first = pops === undefined;
-    if (pops === undefined) ids.set(id, (pops = new Map()));
+    if (pops === undefined) ids.set(id, (pops = new Map<string, unknown>()));
     pops.set(pop, data);
     if (first) this.#emit(key, 'join', id, data);
   }
@@ -299,7 +299,7 @@ export class PresenceTable {
 
   #publishedSet(key: string, id: string, data: unknown): void {
     let ids = this.#published.get(key);
-    if (ids === undefined) this.#published.set(key, (ids = new Map()));
+    if (ids === undefined) this.#published.set(key, (ids = new Map<string, unknown>()));
     ids.set(id, data);
   }
 }

@@ -380,7 +380,7 @@ export class TestEnv {
       dataDir,
       logLevel: 'silent',
       ...opts,
-    } as RelayOptions);
+    });
     this.relays.push(relay);
     return relay;
   }

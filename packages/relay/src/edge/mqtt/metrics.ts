@@ -21,10 +21,10 @@ export type MqttErrorReason =
 export type MqttDropReason = 'queue_full' | 'slow_consumer' | 'retained_full' | 'offline_clean';
 
 export interface MqttGaugeSources {
-  connections(): number;
-  offlineSessions(): number;
-  retained(): number;
-  retainedBytes(): number;
+  connections: () => number;
+  offlineSessions: () => number;
+  retained: () => number;
+  retainedBytes: () => number;
 }
 
 export class MqttMetrics {

@@ -47,7 +47,7 @@ export class RetainedStore {
     const count = this.#count + (old === undefined ? 1 : 0);
     const bytes = this.#bytes - (old?.payload.byteLength ?? 0) + payload.byteLength;
     if (count > this.#maxCount || bytes > this.#maxBytes) return 'full';
-    if (channels === undefined) this.#byTenant.set(tenant, (channels = new Map()));
+    if (channels === undefined) this.#byTenant.set(tenant, (channels = new Map<string, RetainedMessage>()));
     channels.set(channel, { channel, payload: Buffer.from(payload), qos });
     this.#count = count;
     this.#bytes = bytes;

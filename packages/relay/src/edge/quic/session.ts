@@ -50,11 +50,14 @@ export interface QuicSessionContext {
   onAuthenticated(session: QuicSession): boolean;
 }
 
-class Refusal {
+/** A refused frame: thrown inside a handler, answered with ERR by the frame loop. */
+class Refusal extends Error {
   constructor(
     readonly code: string,
     readonly detail = '',
-  ) {}
+  ) {
+    super(detail === '' ? code : `${code}: ${detail}`);
+  }
 }
 
 export class QuicSession implements SubscriptionOwner {

@@ -53,7 +53,7 @@ export class InterestTable {
   /** One more local subscription on `pattern`; true if the PoP's snapshot changed. */
   addLocal(tenant: string, pattern: string): boolean {
     let t = this.local.get(tenant);
-    if (t === undefined) this.local.set(tenant, (t = new Map()));
+    if (t === undefined) this.local.set(tenant, (t = new Map<string, number>()));
     const n = t.get(pattern) ?? 0;
     t.set(pattern, n + 1);
     if (n > 0) return false;
