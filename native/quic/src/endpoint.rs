@@ -258,6 +258,12 @@ impl NativeEndpoint {
         self.shared.stream(stream).and_then(|e| e.send.clone()).map_or(0, |s| s.buffered() as u32)
     }
 
+    /// True when the stream's send buffer is empty; otherwise a Drain event follows once it is.
+    #[napi]
+    pub fn notify_when_empty(&self, stream: u32) -> bool {
+        self.shared.stream(stream).and_then(|e| e.send.clone()).is_none_or(|s| s.notify_when_empty())
+    }
+
     #[napi]
     pub fn finish(&self, stream: u32) -> bool {
         self.shared.stream(stream).and_then(|e| e.send.clone()).is_some_and(|s| s.finish())

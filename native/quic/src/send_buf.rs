@@ -38,6 +38,8 @@ pub struct SendBuf<S = quinn::SendStream> {
     /// The writer is gone (finished, reset, stopped by peer, connection lost, open failed).
     pub done: bool,
     pub need_drain: bool,
+    /// A caller waits for the buffer to empty: the next pump that leaves it empty signals drain.
+    pub need_empty: bool,
     /// The QUIC stream once it is open. It lives under this lock so that write() on the JS
     /// thread can hand bytes straight to quinn (no hop through the writer task) whenever nothing
     /// is queued ahead of them; the writer task only takes over what flow control refused.
@@ -46,7 +48,7 @@ pub struct SendBuf<S = quinn::SendStream> {
 
 impl<S> Default for SendBuf<S> {
     fn default() -> Self {
-        SendBuf { chunks: VecDeque::new(), bytes: 0, finish: false, reset: None, done: false, need_drain: false, stream: None }
+        SendBuf { chunks: VecDeque::new(), bytes: 0, finish: false, reset: None, done: false, need_drain: false, need_empty: false, stream: None }
     }
 }
 
@@ -70,7 +72,8 @@ pub enum Exit {
 
 impl<S: ChunkSink> SendBuf<S> {
     /// Hands queued chunks to quinn until it refuses, then applies finish/reset. Returns what is
-    /// left and whether the buffer fell below `hwm` after write() had said "wait for drain".
+    /// left and whether to signal drain: the buffer fell below `hwm` after write() had said
+    /// "wait for drain", or it emptied while someone waits for that.
     pub fn pump(&mut self, cx: &mut Context<'_>, hwm: usize) -> (Pumped, bool) {
         let Some(stream) = self.stream.as_mut() else { return (Pumped::Idle, false) };
         if let Some(code) = self.reset {
@@ -95,9 +98,10 @@ impl<S: ChunkSink> SendBuf<S> {
                 }
             }
         }
-        let drained = self.need_drain && self.bytes < hwm;
+        let drained = (self.need_drain && self.bytes < hwm) || (self.need_empty && self.bytes == 0);
         if drained {
             self.need_drain = false;
+            self.need_empty = false;
         }
         if self.chunks.is_empty() && self.finish {
             stream.finish();

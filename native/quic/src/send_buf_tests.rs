@@ -126,3 +126,17 @@ fn idle_until_the_stream_is_open() {
     assert!(matches!(pump(&mut b, 100).0, Pumped::Idle));
     assert_eq!(b.bytes, 1);
 }
+
+#[test]
+fn signals_drain_when_empty_if_asked() {
+    let mut b = buf(0, &[b"0123456789"]);
+    b.need_empty = true;
+    b.stream.as_mut().unwrap().budget = 4;
+    assert!(!pump(&mut b, 100).1, "6 bytes left: not empty yet");
+    b.stream.as_mut().unwrap().budget = 100;
+    let (out, drained) = pump(&mut b, 100);
+    assert!(matches!(out, Pumped::Idle));
+    assert!(drained, "empty: drain");
+    assert!(!b.need_empty);
+    assert!(!pump(&mut b, 100).1, "reported once");
+}

@@ -160,6 +160,17 @@ impl SendState {
         lock(&self.buf).bytes
     }
 
+    /// True when nothing is buffered; otherwise a drain event follows once the buffer is empty
+    /// (or the stream ends).
+    pub fn notify_when_empty(&self) -> bool {
+        let mut b = lock(&self.buf);
+        if b.bytes == 0 || b.done {
+            return true;
+        }
+        b.need_empty = true;
+        false
+    }
+
     fn mark_done(&self) -> Option<quinn::SendStream> {
         let mut b = lock(&self.buf);
         b.done = true;

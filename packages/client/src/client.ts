@@ -1,12 +1,10 @@
-// The client core: connection lifecycle, make-before-break reconnect (contract v0.1 §6),
-// duplicate suppression during the overlap and the publish queue. Its parts: the subscription
-// table, token keeper, heartbeat, reconnect loop (./reconnect.ts), ERR handling
-// (./server-error.ts), argument checks and the presence query (./presence-rest.ts).
-// Transport-agnostic: it only talks to ./transport.ts.
+// The client core: connection lifecycle, make-before-break reconnect (contract v0.1 §6), overlap
+// duplicate suppression and the publish queue. Parts: subscription table, token keeper, heartbeat,
+// reconnect loop, ERR handling, flush, argument checks, presence query; talks to ./transport.ts only.
 import { checkPresenceChannel, checkTenantChannel, checkTenantPattern, publishArguments } from './arguments.js';
 import { Emitter } from './emitter.js';
 import { MeshReadyWaiters } from './mesh-ready.js';
-import { ClientError, abortError, sleep, withSignal } from './errors.js';
+import { ClientError, abortError, withSignal } from './errors.js';
 import { EdgePicker, type Edge } from './endpoint.js';
 import { OverlapFilter, payloadKey } from './dedupe.js';
 import { resolveOptions, type ConnectOptions, type ResolvedOptions, type TokenProvider, type TokenReason } from './options.js';
@@ -20,6 +18,7 @@ import { TokenKeeper } from './token-keeper.js';
 import { PresenceKeeper, type PresencePage } from './presence.js';
 import { fetchPresencePage } from './presence-rest.js';
 import { reconnectLoop } from './reconnect.js';
+import { waitFlushed } from './flush.js';
 import { handleServerError } from './server-error.js';
 import type { Client, ClientEvents, ClientState, ClientStats, PublishOptions } from './api.js';
 
@@ -436,13 +435,16 @@ export class ClientImpl implements Client {
     return fetchPresencePage(edge.httpUrl, this.tokens.token!, tenant, channel, options);
   }
 
-  async flush(options: { signal?: AbortSignal } = {}): Promise<void> {
-    const signal = options.signal;
-    while (this.state !== 'closed') {
-      const conn = this.active;
-      if (this.queue.size === 0 && conn !== undefined && this.bufferedAmount === 0) return;
-      await sleep(5, signal);
-    }
-    throw new ClientError('closed', 'client closed');
+  /** Resolves once every publish so far is on its way to the network (see ./flush.ts). */
+  flush(options: { signal?: AbortSignal } = {}): Promise<void> {
+    return waitFlushed(
+      {
+        closed: this.closeAc.signal,
+        link: () => this.active?.link,
+        queued: () => this.queue.size,
+        onConnected: (listener) => this.events.on('connected', listener),
+      },
+      options.signal,
+    );
   }
 }

@@ -46,6 +46,13 @@ export interface TransportConnection {
   presence?(line: string): void;
   /** Bytes accepted but not yet handed to the network (backpressure hint). */
   readonly bufferedAmount: number;
+  /**
+   * Resolves once nothing accepted waits on backpressure any more (every byte is on its way to
+   * the network) or the connection has ended; driven by the platform's write events. Undefined
+   * (or absent) where the platform reports none (the browser's WebSocket): the caller then
+   * watches `bufferedAmount`.
+   */
+  drained?(): Promise<void> | undefined;
   close(): void;
 }
 

@@ -151,6 +151,7 @@ export interface NativeEndpoint {
   write(stream: number, data: Uint8Array): WriteResult;
   writev(stream: number, data: Uint8Array[]): WriteResult;
   buffered(stream: number): number;
+  notifyWhenEmpty(stream: number): boolean;
   finish(stream: number): boolean;
   reset(stream: number, code: number): boolean;
   stopSending(stream: number, code: number): boolean;

@@ -117,6 +117,14 @@ export class QuicStream extends EventEmitter<QuicStreamEvents> {
     return this.#closed ? 0 : this.#native.buffered(this.id);
   }
 
+  /**
+   * True when nothing waits in the send buffer; otherwise 'drain' is emitted once it has all
+   * gone to QUIC (or the stream closes). For "everything written" waits, e.g. a client's flush.
+   */
+  notifyWhenEmpty(): boolean {
+    return this.#closed || this.#native.notifyWhenEmpty(this.id);
+  }
+
   #checkWritable(): void {
     if (!this.writable) throw new QuicError(QuicErrorCode.NotWritable, 'stream is receive-only');
     if (this.#ended) throw new QuicError(QuicErrorCode.StreamClosed, 'write after end()/reset()');

@@ -98,6 +98,8 @@ export class QuicEdgeClient {
   readonly #highWaterMark: number;
   readonly #maxBuffered: number;
   #drainWaiters: Pending[] = [];
+  /** written() callers: settled when #out is empty and the control stream is not blocked. */
+  #writtenWaiters: (() => void)[] = [];
   #closed = false;
   #auth: Pending | undefined;
 
@@ -120,6 +122,7 @@ export class QuicEdgeClient {
       for (const list of this.#unsubs.values()) for (const p of list) p.reject(err);
       this.#unsubs.clear();
       this.#settleDrainWaiters(err);
+      this.#settleWritten();
       void this.#endpoint.close();
       opts.onClose?.({ code: info.code, reason: info.reason, how: info.how });
     });
@@ -193,6 +196,27 @@ export class QuicEdgeClient {
     if (this.#closed) return Promise.reject(new ClientError('closed', 'quic client closed'));
     if (!this.#blocked && this.bufferedAmount < this.#highWaterMark) return Promise.resolve();
     return new Promise<void>((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Resolves once every frame sent so far has been handed to QUIC (none held here for the next
+   * flush or for 'drain', none in the binding's send buffer), or the connection is closed.
+   */
+  written(): Promise<void> {
+    if (this.#isWritten()) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#writtenWaiters.push(resolve));
+  }
+
+  /** True when nothing is held; otherwise arranges a 'drain' for when the binding's buffer empties. */
+  #isWritten(): boolean {
+    if (this.#closed || this.#control.closed) return true;
+    return this.#out.length === 0 && !this.#blocked && this.#control.notifyWhenEmpty();
+  }
+
+  #settleWritten(): void {
+    const waiters = this.#writtenWaiters;
+    this.#writtenWaiters = [];
+    for (const w of waiters) w();
   }
 
   subscribe(tenant: string, pattern: string, options: QuicSubscribeOptions = {}): QuicEdgeSubscription {
@@ -291,11 +315,13 @@ export class QuicEdgeClient {
     } catch {
       // the connection is going away; 'close' reports it
     }
+    if (this.#writtenWaiters.length > 0 && this.#isWritten()) this.#settleWritten();
   }
 
   #onDrain(): void {
     this.#blocked = false;
     this.#flush();
+    if (this.#writtenWaiters.length > 0 && this.#isWritten()) this.#settleWritten();
     if (!this.#blocked && this.bufferedAmount < this.#highWaterMark) this.#settleDrainWaiters(undefined);
   }
 

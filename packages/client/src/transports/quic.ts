@@ -43,6 +43,10 @@ class QuicTransportConnection implements TransportConnection {
     return this.#q.bufferedAmount;
   }
 
+  drained(): Promise<void> {
+    return this.#q.written();
+  }
+
   subscribe(tenant: string, pattern: string): void {
     const key = `${tenant}:${pattern}`;
     if (this.#subs.has(key)) return this.#events.onSubscribed(tenant, pattern);

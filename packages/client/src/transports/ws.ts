@@ -11,7 +11,8 @@ export interface WebSocketLike {
   readonly protocol: string;
   readonly readyState: number;
   readonly bufferedAmount: number;
-  send(data: string | Uint8Array): void;
+  /** `ws` (Node) calls `written` once the frame is handed to the socket; browsers take no callback. */
+  send(data: string | Uint8Array, written?: (err?: Error) => void): void;
   close(code?: number, reason?: string): void;
   addEventListener(type: string, listener: (event: WebSocketEventLike) => void): void;
 }
@@ -49,11 +50,24 @@ function openError(event: WebSocketEventLike, url: string): ClientError {
 
 class WsConnection implements TransportConnection {
   private closed = false;
+  /**
+   * The browser's WebSocket has no write-completion event, so there flush() can only watch
+   * `bufferedAmount`; `ws` (an EventEmitter, hence `on`) calls each send's callback once the
+   * frame is written, which lets drained() wait on events instead.
+   */
+  private readonly writeCallbacks: boolean;
+  private unwritten = 0;
+  private drainWaiters: (() => void)[] = [];
+  private readonly onWritten = (): void => {
+    if (--this.unwritten === 0) this.settleDrained();
+  };
 
   constructor(
     private readonly socket: WebSocketLike,
     private readonly events: TransportEvents,
-  ) {}
+  ) {
+    this.writeCallbacks = typeof (socket as { on?: unknown }).on === 'function';
+  }
 
   /** Wires the message and close handlers; called once the socket is open. */
   attach(): void {
@@ -104,7 +118,20 @@ class WsConnection implements TransportConnection {
     if (this.done) return;
     this.done = true;
     this.closed = true;
+    this.settleDrained();
     this.events.onClose(error);
+  }
+
+  private settleDrained(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private send(data: string | Uint8Array): void {
+    if (!this.writeCallbacks) return this.socket.send(data);
+    this.unwritten++;
+    this.socket.send(data, this.onWritten);
   }
 
   private done = false;
@@ -113,8 +140,14 @@ class WsConnection implements TransportConnection {
     return this.socket.bufferedAmount;
   }
 
+  drained(): Promise<void> | undefined {
+    if (this.closed || (this.unwritten === 0 && this.socket.bufferedAmount === 0)) return Promise.resolve();
+    if (!this.writeCallbacks) return undefined;
+    return new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+  }
+
   private sendText(text: string): void {
-    if (!this.closed && this.socket.readyState === OPEN) this.socket.send(text);
+    if (!this.closed && this.socket.readyState === OPEN) this.send(text);
   }
 
   subscribe(tenant: string, pattern: string): void {
@@ -140,7 +173,7 @@ class WsConnection implements TransportConnection {
   publish(tenant: string, channel: string, payload: Uint8Array, mode: DeliveryMode): void {
     if (this.closed || this.socket.readyState !== OPEN) return;
     const m = MODE[mode];
-    this.socket.send(encodePublish(m === undefined ? { tenant, channel, payload } : { tenant, channel, payload, mode: m }));
+    this.send(encodePublish(m === undefined ? { tenant, channel, payload } : { tenant, channel, payload, mode: m }));
   }
 
   close(): void {
