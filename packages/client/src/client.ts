@@ -62,6 +62,7 @@ export class ClientImpl implements Client {
       expiresAt: options.tokenExpiresAt,
       provider: options.tokenProvider,
       refreshMarginMs: this.opts.tokenRefreshMarginMs,
+      clock: this.opts.clock,
       signal: this.closeAc.signal,
       onToken: (e) => this.events.emit('token', e),
       onError: (e) => this.events.emit('error', e),
@@ -184,23 +185,11 @@ export class ClientImpl implements Client {
       link.subscribe(e.tenant, e.pattern);
     }
     for (const line of this.presenceKeeper.replay()) link.presence?.(line);
-    if (conn.awaiting.size > 0) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      try {
-        await withSignal(
-          new Promise<void>((resolve, reject) => {
-            conn.allConfirmed = resolve;
-            conn.failed = reject;
-            timer = setTimeout(() => reject(new ClientError('timeout', `no OK:SUB for ${conn.awaiting.size} subscription(s) within ${this.opts.resubscribeTimeoutMs} ms`)), this.opts.resubscribeTimeoutMs);
-          }),
-          this.closeAc.signal,
-        );
-      } catch (err) {
-        this.dropConn(conn);
-        throw err;
-      } finally {
-        clearTimeout(timer);
-      }
+    try {
+      await conn.confirmations(this.opts.resubscribeTimeoutMs, this.opts.clock, this.closeAc.signal);
+    } catch (err) {
+      this.dropConn(conn);
+      throw err;
     }
     return conn;
   }
@@ -218,7 +207,7 @@ export class ClientImpl implements Client {
     if (old !== undefined && old.alive) {
       old.role = 'draining';
       old.heartbeat?.stop();
-      old.drainTimer = setTimeout(() => this.dropConn(old), this.opts.reconnect.overlapMs);
+      old.drainTimer = this.opts.clock.setTimeout(() => this.dropConn(old), this.opts.reconnect.overlapMs);
     }
     this.entries.activated(conn);
     this.setState('connected');
@@ -231,7 +220,7 @@ export class ClientImpl implements Client {
     if (!conn.alive) return;
     conn.alive = false;
     conn.heartbeat?.stop();
-    clearTimeout(conn.drainTimer);
+    this.opts.clock.clearTimeout(conn.drainTimer);
     this.conns.delete(conn);
     this.overlap.forget(conn);
     if (this.pending === conn) this.pending = undefined;
@@ -262,6 +251,7 @@ export class ClientImpl implements Client {
     if (this.loop !== undefined) return;
     this.loop = reconnectLoop({
       reconnect: this.opts.reconnect,
+      clock: this.opts.clock,
       signal: this.closeAc.signal,
       canRefreshToken: this.tokenProvider !== undefined,
       isClosed: () => this.isClosed(),
@@ -319,6 +309,7 @@ export class ClientImpl implements Client {
       (error) => {
         if (conn.alive) this.onConnClosed(conn, error);
       },
+      this.opts.clock,
     );
     conn.heartbeat.schedule(delayMs);
   }

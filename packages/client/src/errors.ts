@@ -1,5 +1,6 @@
 // Errors the SDK raises. Every error has a stable `code`; server `ERR:` lines keep their wire
 // code (contract v0.1 §10.2) in `code` and the rest of the line in `detail`.
+import { realClock, type Clock } from './clock.js';
 
 export type ClientErrorCode =
   | 'bad_argument' // invalid tenant/channel/pattern/payload given to the SDK
@@ -74,11 +75,11 @@ export function withSignal<T>(p: Promise<T>, signal: AbortSignal | undefined): P
 }
 
 /** Resolves after `ms`, or rejects when `signal` fires. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignal, clock: Clock = realClock): Promise<void> {
   return withSignal(
     new Promise<void>((resolve) => {
-      const onAbort = (): void => clearTimeout(t);
-      const t = setTimeout(() => {
+      const onAbort = (): void => clock.clearTimeout(t);
+      const t = clock.setTimeout(() => {
         signal?.removeEventListener('abort', onAbort);
         resolve();
       }, ms);

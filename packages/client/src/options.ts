@@ -1,4 +1,5 @@
 // Connect options and their defaults, in one place, with units.
+import { realClock, type Clock } from './clock.js';
 import { ClientError } from './errors.js';
 import type { Transport } from './transport.js';
 import type { WebSocketConstructor } from './transports/ws.js';
@@ -56,6 +57,8 @@ export interface ConnectOptions {
   resubscribeTimeoutMs?: number;
   /** Default buffer for subscriptions (overridable per subscribe). */
   subscriptionBuffer?: { size?: number; overflow?: OverflowPolicy };
+  /** Time source for backoff, heartbeat, token refresh and overlap timers (tests pass a fake clock). */
+  clock?: Clock;
 }
 
 export interface ResolvedOptions {
@@ -66,6 +69,7 @@ export interface ResolvedOptions {
   resubscribeTimeoutMs: number;
   tokenRefreshMarginMs: number;
   subscriptionBuffer: { size: number; overflow: OverflowPolicy };
+  clock: Clock;
 }
 
 export const DEFAULTS: ResolvedOptions = {
@@ -76,6 +80,7 @@ export const DEFAULTS: ResolvedOptions = {
   resubscribeTimeoutMs: 10_000,
   tokenRefreshMarginMs: 30_000,
   subscriptionBuffer: { size: 1024, overflow: 'drop-oldest' },
+  clock: realClock,
 };
 
 function nonNegative(name: string, v: number | undefined, fallback: number): number {
@@ -111,6 +116,7 @@ export function resolveOptions(o: ConnectOptions): ResolvedOptions {
       size: nonNegative('subscriptionBuffer.size', o.subscriptionBuffer?.size, d.subscriptionBuffer.size),
       overflow: o.subscriptionBuffer?.overflow ?? d.subscriptionBuffer.overflow,
     },
+    clock: o.clock ?? d.clock,
   };
 }
 

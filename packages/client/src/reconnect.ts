@@ -6,10 +6,12 @@ import { ClientError, sleep } from './errors.js';
 import { backoffDelay, type ResolvedOptions } from './options.js';
 import type { ClientEvents } from './api.js';
 import type { Conn } from './conn.js';
+import type { Clock } from './clock.js';
 
 /** What the loop needs from the client. */
 export interface ReconnectHost {
   readonly reconnect: ResolvedOptions['reconnect'];
+  readonly clock: Clock;
   /** Aborted when the client closes: ends a backoff sleep. */
   readonly signal: AbortSignal;
   /** Whether a token provider can replace a refused token. */
@@ -54,7 +56,7 @@ export async function reconnectLoop(h: ReconnectHost): Promise<void> {
       const delayMs = backoffDelay(attempt, r.baseDelayMs, r.maxDelayMs);
       h.onRetry({ attempt, delayMs, error });
       try {
-        await sleep(delayMs, h.signal);
+        await sleep(delayMs, h.signal, h.clock);
       } catch {
         return;
       }

@@ -1,6 +1,6 @@
 // The SDK's heartbeat and token keeper on a fake clock: exact times, no sleeping. The
 // real-socket behaviour (ping over a live connection, refresh with a live relay) is covered by
-// resilience.test.ts and quic-resilience.test.ts.
+// resilience.test.ts (every transport); reconnect and backoff on a fake clock are in reconnect-clock.test.ts.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '@fastpubsub/testkit';
