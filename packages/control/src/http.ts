@@ -3,7 +3,7 @@
 // `store_unavailable`. Request bodies and secrets are never logged.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCode, FpsError, httpStatusFor, isFpsError, type Logger } from '@fastpubsub/core';
+import { ErrorCode, FpsError, httpStatusFor, isFpsError, readJsonBody, type Logger } from '@fastpubsub/core';
 import { AuthFailureThrottle } from '@fastpubsub/protocol';
 import { MapTokens, consoleToken, serveConsole } from './console.js';
 import { openapi } from './openapi.js';
@@ -211,33 +211,4 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const text = JSON.stringify(value);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
-}
-
-function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
-  if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
-    return Promise.reject(new FpsError(ErrorCode.PayloadTooLarge, `request body is larger than ${maxBytes} bytes`));
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.byteLength;
-      if (size > maxBytes) {
-        reject(new FpsError(ErrorCode.PayloadTooLarge, `request body is larger than ${maxBytes} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('error', (e) => reject(new FpsError(ErrorCode.BadRequest, 'request body could not be read', { cause: e })));
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (text.trim() === '') return reject(new FpsError(ErrorCode.BadRequest, 'request body must be JSON'));
-      try {
-        resolve(JSON.parse(text) as unknown);
-      } catch {
-        reject(new FpsError(ErrorCode.BadRequest, 'request body is not valid JSON'));
-      }
-    });
-  });
 }

@@ -7,3 +7,4 @@ export * from './clock.js';
 export * from './private-files.js';
 export * from './config-connectors.js';
 export * from './cli-flags.js';
+export * from './http-body.js';

@@ -1,6 +1,7 @@
 // The live client sessions of one edge: the set itself, an index by access-token id (a
-// revocation closes every session of that token) and a bounded wait for the set to empty (the
-// drain phases of a graceful shutdown). Both edges keep their sessions here.
+// revocation closes every session of that token) and the drain phases of a graceful shutdown
+// (ask to leave, wait, close, wait). Every edge keeps its sessions here; only how a session is
+// asked to leave or closed differs per edge.
 
 export class SessionRegistry<S> {
   readonly #sessions = new Set<S>();
@@ -44,6 +45,25 @@ export class SessionRegistry<S> {
       this.#emptyWaiters = [];
       for (const w of waiters) w();
     }
+  }
+
+  /** Closes every session holding a revoked token; returns how many there were. */
+  closeToken(tokenId: string, close: (session: S) => void): number {
+    const peers = this.withToken(tokenId);
+    for (const s of peers) close(s);
+    return peers.length;
+  }
+
+  /**
+   * The drain phases of a graceful shutdown, bounded by `drainMs + closeMs`: ask every session
+   * to leave (reconnect elsewhere), serve until they do or `drainMs` passes, close the rest and
+   * wait up to `closeMs` for them to go.
+   */
+  async drain(drainMs: number, closeMs: number, how: { askToLeave(session: S): void; close(session: S): void }): Promise<void> {
+    for (const s of this.#sessions) how.askToLeave(s);
+    await this.waitEmpty(drainMs);
+    for (const s of this.#sessions) how.close(s);
+    await this.waitEmpty(closeMs);
   }
 
   /** Resolves when no session is left, or after `ms` — whichever comes first. */

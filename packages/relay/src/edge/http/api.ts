@@ -3,7 +3,7 @@
 // with the status httpStatusFor gives the code.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, FpsError, httpStatusFor, isFpsError, type Logger } from '@fastpubsub/core';
-import { readJsonBody } from './body.js';
+import { readJsonBody } from '@fastpubsub/core';
 import { masterTokenChecker } from './master-auth.js';
 import { masterTokenFailed, refuseIfThrottled, requireJson, type AuthThrottle } from './guards.js';
 import { RETRY_AFTER_SECONDS, type HttpHandler } from './publish.js';

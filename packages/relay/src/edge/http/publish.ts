@@ -15,7 +15,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { EdgeTicket, TicketVerifier } from '../../auth/edge-ticket.js';
 import { idempotentMessageId, type DispatchMessage } from '../../delivery/index.js';
 import type { Admission } from '../../limits/index.js';
-import { readJsonBody, readRawBody } from './body.js';
+import { readJsonBody, readRawBody } from '@fastpubsub/core';
 import { parseBatch, type BatchItem } from './publish-batch.js';
 
 /** Seconds a client should wait after a 429 (buckets refill continuously; one second is a full refill step). */

@@ -151,10 +151,8 @@ export class QuicEdge {
   }
 
   #onRevoked(tokenId: string): void {
-    const peers = this.#sessions.withToken(tokenId);
-    if (peers.length === 0) return;
-    this.#opts.logger.info('closing quic connections of a revoked token', { tokenId, connections: peers.length });
-    for (const s of peers) s.close(QuicCloseCode.TokenRevoked, ErrorCode.TokenRevoked);
+    const closed = this.#sessions.closeToken(tokenId, (s) => s.close(QuicCloseCode.TokenRevoked, ErrorCode.TokenRevoked));
+    if (closed > 0) this.#opts.logger.info('closed quic connections of a revoked token', { tokenId, connections: closed });
   }
 
   /**
@@ -165,10 +163,10 @@ export class QuicEdge {
   async shutdown(drainMs: number, closeMs: number): Promise<void> {
     this.#accepting = false;
     this.#unsubscribeRevoked();
-    for (const s of this.#sessions) s.notify(QUIC_RECONNECT_CODE, 'relay is shutting down');
-    await this.#sessions.waitEmpty(drainMs);
-    for (const s of this.#sessions) s.close(QuicCloseCode.GoingAway, ErrorCode.ShuttingDown);
-    await this.#sessions.waitEmpty(closeMs);
+    await this.#sessions.drain(drainMs, closeMs, {
+      askToLeave: (s) => s.notify(QUIC_RECONNECT_CODE, 'relay is shutting down'),
+      close: (s) => s.close(QuicCloseCode.GoingAway, ErrorCode.ShuttingDown),
+    });
     await this.#endpoint.close(QuicCloseCode.GoingAway, ErrorCode.ShuttingDown);
   }
 }

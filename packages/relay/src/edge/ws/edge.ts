@@ -172,10 +172,8 @@ export class WsEdge {
   }
 
   #onRevoked(tokenId: string): void {
-    const peers = this.#sessions.withToken(tokenId);
-    if (peers.length === 0) return;
-    this.#opts.logger.info('closing connections of a revoked token', { tokenId, connections: peers.length });
-    for (const s of peers) s.close(CloseCode.PolicyViolation, ErrorCode.TokenRevoked);
+    const closed = this.#sessions.closeToken(tokenId, (s) => s.close(CloseCode.PolicyViolation, ErrorCode.TokenRevoked));
+    if (closed > 0) this.#opts.logger.info('closed connections of a revoked token', { tokenId, connections: closed });
   }
 
   /**
@@ -187,10 +185,10 @@ export class WsEdge {
     this.#accepting = false;
     this.#unsubscribeRevoked();
     clearInterval(this.#guardTimer);
-    for (const s of this.#sessions) s.sendText(RECONNECT);
-    await this.#sessions.waitEmpty(drainMs);
-    for (const s of this.#sessions) s.close(CloseCode.GoingAway, ErrorCode.ShuttingDown);
-    await this.#sessions.waitEmpty(closeMs);
+    await this.#sessions.drain(drainMs, closeMs, {
+      askToLeave: (s) => s.sendText(RECONNECT),
+      close: (s) => s.close(CloseCode.GoingAway, ErrorCode.ShuttingDown),
+    });
     for (const s of this.#sessions) s.terminate();
     await this.#sessions.waitEmpty(1000);
     this.#wss.close();

@@ -1,7 +1,9 @@
-// Request bodies of the REST endpoints: bounded in bytes (413 past the limit, checked against
-// Content-Length up front and against the bytes actually received), raw or parsed as JSON (400).
+// Request bodies of REST endpoints (relay and control plane): bounded in bytes (413 past the
+// limit, checked against Content-Length up front and against the bytes actually received; the
+// rest of an oversize body is read and discarded so the 413 answer still reaches the client),
+// raw or parsed as JSON (400).
 import type { IncomingMessage } from 'node:http';
-import { ErrorCode, FpsError } from '@fastpubsub/core';
+import { ErrorCode, FpsError } from './errors.js';
 
 export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   const text = (await readRawBody(req, maxBytes)).toString('utf8');
