@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { connect, type ClientState } from '@fastpubsub/client/node';
-import { CHROMIUM, addLoopbackAlias, buildConsole, devCluster, launchChromium, screenshot } from './helpers.js';
+import { join } from 'node:path';
+import { CHROMIUM, SHOTS, addLoopbackAlias, buildConsole, devCluster, launchChromium, screenshot } from './helpers.js';
 import { CONSOLE_ROUTES } from '../src/tenant/api.js';
 
 // An address the bundled GeoIP data places in Germany, added to lo for the test.
@@ -115,8 +116,8 @@ test('tenant console: sign in, create a token, see its traffic, revoke it and it
   await page.waitForSelector('#by-pop li[data-pop="tokyo"]', { timeout: 5000 });
   await page.waitForTimeout(1500); // a few points on the charts
   await screenshot(page, 'tenant.png');
-  await page.locator('#h-delivery').scrollIntoViewIfNeeded();
-  await page.screenshot({ path: new URL('../../../docs/console/tenant-delivery.png', import.meta.url).pathname, fullPage: false });
+  await page.locator('section[aria-labelledby="h-delivery"]').screenshot({ path: join(SHOTS, 'tenant-delivery.png') });
+  await page.locator('section[aria-labelledby="h-clients"]').screenshot({ path: join(SHOTS, 'tenant-clients.png') });
   clearInterval(pump);
   await fetch(`${control.url}/v1/tenants/${control.tenant}/limits`, {
     method: 'PUT',

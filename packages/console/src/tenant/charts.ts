@@ -3,8 +3,8 @@
 import { svg } from '../shared/dom.js';
 
 const PALETTE = ['#4fb3ff', '#ff6b6b', '#ffd166', '#3ddc97', '#c792ea', '#f78c6c', '#89ddff'];
-const W = 300;
-const H = 90;
+const W = 600;
+const H = 110;
 
 /** Lines of [second, value] points over the 60 s ending at `nowSecond`, one colour per series. */
 export function lineChart(series: [string, [number, number][]][], nowSecond: number, unit: string): SVGElement {

@@ -7,11 +7,6 @@ import { histogram, lineChart } from './charts.js';
 import { PopHistory } from './pop-history.js';
 import type { Traffic } from './traffic.js';
 
-/** A country code as its flag (regional indicator letters), or nothing for "unknown". */
-function flag(code: string): string {
-  return /^[A-Z]{2}$/.test(code) ? String.fromCodePoint(...[...code].map((c) => 0x1f1e6 + c.charCodeAt(0) - 65)) : '';
-}
-
 export function drawPopCharts(history: PopHistory, now: number): void {
   const second = Math.floor(now / 1000);
   replace(
@@ -42,7 +37,7 @@ function bars(rows: [string, number][], label: (key: string) => string, attr: st
 export function drawClients(traffic: Traffic, now: number): void {
   const fresh = traffic.fresh(now);
   replace(byId('by-pop'), ...bars(fresh.map((r) => [r.pop, r.connections] as [string, number]).sort((a, b) => b[1] - a[1]), (p) => p, 'data-pop'));
-  replace(byId('by-country'), ...bars(traffic.tally(now, 'countries'), (c) => (c === 'unknown' ? 'unknown (private or unlisted address)' : `${flag(c)} ${c}`), 'data-country'));
+  replace(byId('by-country'), ...bars(traffic.tally(now, 'countries'), (c) => (c === 'unknown' ? 'unknown (private or unlisted address)' : c), 'data-country'));
   replace(byId('by-agent'), ...bars(traffic.tally(now, 'agents'), (a) => a, 'data-agent'));
   replace(
     byId<HTMLTableSectionElement>('publishers'),
@@ -52,7 +47,7 @@ export function drawClients(traffic: Traffic, now: number): void {
     byId<HTMLTableSectionElement>('flagged'),
     ...fresh.flatMap((r) =>
       r.flagged.map((f) =>
-        el('tr', { 'data-token-id': f.tokenId, 'data-flags': f.flags.join(' ') }, el('td', {}, `${r.pop} #${f.id}`), el('td', {}, f.edge), el('td', {}, `${flag(f.country)} ${f.country}`), el('td', {}, f.agent), el('td', {}, f.tokenId), el('td', {}, f.flags.join(', '))),
+        el('tr', { 'data-token-id': f.tokenId, 'data-flags': f.flags.join(' ') }, el('td', {}, `${r.pop} #${f.id}`), el('td', {}, f.edge), el('td', {}, f.country), el('td', {}, f.agent), el('td', {}, f.tokenId), el('td', {}, f.flags.join(', '))),
       ),
     ),
   );
