@@ -17,33 +17,73 @@ export interface HeavyHitter<K> {
 
 export class SpaceSaving<K> {
   readonly capacity: number;
-  readonly #counters = new Map<K, HeavyHitter<K>>();
+  // Counters live in parallel typed arrays, so the eviction scan is a tight loop over numbers.
+  readonly #index = new Map<K, number>();
+  readonly #keys: K[] = [];
+  readonly #counts: Float64Array;
+  readonly #bytes: Float64Array;
+  readonly #errors: Float64Array;
   #total = 0;
   #totalBytes = 0;
+  /** A lower bound of the smallest count (exact after a full scan; counts only grow). */
+  #minCount = 0;
+  /** Where the search for a slot holding #minCount resumes. */
+  #cursor = 0;
 
   constructor(capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`space-saving capacity must be a positive integer, got ${capacity}`);
     this.capacity = capacity;
+    this.#counts = new Float64Array(capacity);
+    this.#bytes = new Float64Array(capacity);
+    this.#errors = new Float64Array(capacity);
   }
 
   record(key: K, weight = 1, bytes = 0): void {
     this.#total += weight;
     this.#totalBytes += bytes;
-    const held = this.#counters.get(key);
-    if (held !== undefined) {
-      held.count += weight;
-      held.bytes += bytes;
+    let slot = this.#index.get(key);
+    if (slot !== undefined) {
+      this.#counts[slot]! += weight;
+      this.#bytes[slot]! += bytes;
       return;
     }
-    if (this.#counters.size < this.capacity) {
-      this.#counters.set(key, { key, count: weight, bytes, error: 0 });
-      return;
+    let inherited = 0;
+    if (this.#keys.length < this.capacity) {
+      slot = this.#keys.length;
+      this.#keys.push(key);
+    } else {
+      slot = this.#minSlot();
+      inherited = this.#counts[slot]!;
+      this.#index.delete(this.#keys[slot]!);
+      this.#keys[slot] = key;
     }
-    let min: HeavyHitter<K> | undefined;
-    for (const c of this.#counters.values()) if (min === undefined || c.count < min.count) min = c;
-    if (min === undefined) return;
-    this.#counters.delete(min.key);
-    this.#counters.set(key, { key, count: min.count + weight, bytes, error: min.count });
+    this.#index.set(key, slot);
+    this.#counts[slot] = inherited + weight;
+    this.#bytes[slot] = bytes;
+    this.#errors[slot] = inherited;
+  }
+
+  /**
+   * A slot holding the smallest count. Counts only grow, so a slot still at the last known
+   * minimum is a minimum: found by resuming a round-robin search (O(1) amortised when many
+   * counters tie, as they do under a flood of distinct keys); a full round without one means the
+   * minimum grew, and one scan finds it.
+   */
+  #minSlot(): number {
+    const counts = this.#counts;
+    const n = counts.length;
+    for (let k = 0; k < n; k++) {
+      const i = (this.#cursor + k) % n;
+      if (counts[i] === this.#minCount) {
+        this.#cursor = (i + 1) % n;
+        return i;
+      }
+    }
+    let slot = 0;
+    for (let i = 1; i < n; i++) if (counts[i]! < counts[slot]!) slot = i;
+    this.#minCount = counts[slot]!;
+    this.#cursor = (slot + 1) % n;
+    return slot;
   }
 
   /** Total weight recorded (exact). */
@@ -56,11 +96,14 @@ export class SpaceSaving<K> {
   }
 
   get size(): number {
-    return this.#counters.size;
+    return this.#keys.length;
   }
 
   /** The `n` heaviest keys, heaviest first. */
   top(n: number): HeavyHitter<K>[] {
-    return [...this.#counters.values()].sort((a, b) => b.count - a.count || b.bytes - a.bytes).slice(0, Math.max(0, n));
+    return this.#keys
+      .map((key, i) => ({ key, count: this.#counts[i]!, bytes: this.#bytes[i]!, error: this.#errors[i]! }))
+      .sort((a, b) => b.count - a.count || b.bytes - a.bytes)
+      .slice(0, Math.max(0, n));
   }
 }
