@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { startRelay, type Relay } from '@fastpubsub/relay';
 import { Client, MASTER_TOKEN, encodePublishV1, issueToken, metricValue, scrapeMetrics, waitFor } from '@fastpubsub/testkit/relay';
+import { QuicEndpoint } from '@fastpubsub/quic';
+import { encodeAuth } from '@fastpubsub/wire';
 import { GeoIpCountry } from '../src/telemetry/index.js';
 
 // In the database: a Japanese and a German allocation (checked below, so a database update that
@@ -44,7 +46,7 @@ before(async () => {
     masterToken: MASTER_TOKEN,
     dataDir: dir,
     logLevel: 'silent',
-    quic: { enabled: false },
+    quic: { listen: { host: '127.0.0.1', port: 0 } },
     limits: { authFailuresPerIp: 1000 },
   });
 });
@@ -113,4 +115,27 @@ test('clients from Japan and Germany: connections by country and agent, bot flag
   assert.ok(series.length <= 11, `at most 11 channel series, got ${series.length}`);
   assert.ok(series.some((l) => l.includes('channel="_other"')), 'the rest as _other');
 
+});
+
+test('a QUIC client from the Japanese address is counted in its country too (no User-Agent: agent "none")', async () => {
+  const token = await issueToken(relay.httpUrl);
+  const before = metricValue(await scrapeMetrics(relay), 'fastpubsub_connections_by_country', { country: 'JP' }) ?? 0;
+  // A client endpoint bound to the alias, so the relay sees that source address.
+  const endpoint = new QuicEndpoint({ host: JAPAN });
+  try {
+    const conn = await endpoint.connect({ host: '127.0.0.1', port: relay.quicPort!, alpn: ['fastpubsub/1'], caPem: relay.quicCaPem! });
+    const control = conn.openBidiStream();
+    control.on('data', () => undefined);
+    control.write(Buffer.from(encodeAuth({ token })));
+    let text = '';
+    await waitFor(async () => {
+      text = await scrapeMetrics(relay);
+      return metricValue(text, 'fastpubsub_connections_by_country', { country: 'JP' }) === before + 1;
+    }, 5000, 'the QUIC connection counted in JP');
+    assert.ok((metricValue(text, 'fastpubsub_connections_by_agent', { agent: 'none' }) ?? 0) >= 1);
+    conn.close(0, 'done');
+    await waitFor(async () => metricValue(await scrapeMetrics(relay), 'fastpubsub_connections_by_country', { country: 'JP' }) === before, 5000, 'the closed QUIC connection no longer counted');
+  } finally {
+    await endpoint.close(0, 'done');
+  }
 });
