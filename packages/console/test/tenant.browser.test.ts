@@ -112,6 +112,7 @@ test('tenant console: sign in, create a token, see its traffic, revoke it and it
   }, tokyoCard, { timeout: 20_000 });
   console.log(`tenant console: tokyo drops ${await page.getAttribute(tokyoCard, 'data-drops')}/s, refusals ${await page.getAttribute(tokyoCard, 'data-refusals')}/s`);
   await page.waitForSelector('#by-country li[data-country="DE"]', { timeout: 10_000 });
+  await page.waitForSelector('#country-dots g[data-country="DE"] circle', { timeout: 5000 });
   await page.waitForSelector(`#flagged tr[data-token-id="${tokenId}"][data-flags~="crawler_agent"]`, { timeout: 10_000 });
   await page.waitForSelector('#by-pop li[data-pop="tokyo"]', { timeout: 5000 });
   await page.waitForTimeout(1500); // a few points on the charts

@@ -7,7 +7,7 @@ import { ApiError, api, type Session } from './api.js';
 import { showOperator } from './operator.js';
 import { Traffic, decodeStats } from './traffic.js';
 import { PopHistory } from './pop-history.js';
-import { drawClients, drawPopCharts } from './panels.js';
+import { drawClients, drawPopCharts, loadCountryPoints } from './panels.js';
 
 const TAIL_MAX = 100;
 let session: Session | undefined;
@@ -33,7 +33,7 @@ async function signIn(tenant: string, token: string): Promise<void> {
   byId('signin').hidden = true;
   byId('app').hidden = false;
   replace(byId('who'), `· ${tenant}`);
-  await Promise.all([refreshTokens(), refreshUsage(), startLive(s), showOperator(s, (err) => replace(byId('operator-note'), errorText(err)))]);
+  await Promise.all([refreshTokens(), refreshUsage(), loadCountryPoints(), startLive(s), showOperator(s, (err) => replace(byId('operator-note'), errorText(err)))]);
 }
 
 async function startLive(s: Session): Promise<void> {

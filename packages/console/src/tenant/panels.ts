@@ -2,10 +2,25 @@
 // reason, rate-limit refusals, latency histogram), where the tenant's clients connect (by PoP,
 // by country, by User-Agent class), the busiest publishers and the bot-flagged connections.
 // Redrawn on every report (about once a second per PoP); no timers of their own.
-import { byId, el, replace } from '../shared/dom.js';
+import { byId, el, replace, svg } from '../shared/dom.js';
 import { histogram, lineChart } from './charts.js';
 import { PopHistory } from './pop-history.js';
 import type { Traffic } from './traffic.js';
+
+/** Country → [x, y] on the basemap (countries.json, made by the build); empty until loaded. */
+let countryPoints: Record<string, [number, number]> = {};
+
+/** Loads the country points once (a static file of the build, not live data). */
+export async function loadCountryPoints(): Promise<void> {
+  try {
+    const res = await fetch('countries.json', { signal: AbortSignal.timeout(5000) });
+    const v = (await res.json()) as Record<string, unknown>;
+    const ok = Object.entries(v).filter((e): e is [string, [number, number]] => /^[A-Z]{2}$/.test(e[0]) && Array.isArray(e[1]) && e[1].length === 2 && e[1].every((n) => typeof n === 'number'));
+    countryPoints = Object.fromEntries(ok);
+  } catch {
+    countryPoints = {}; // the lists below the map still show every country
+  }
+}
 
 export function drawPopCharts(history: PopHistory, now: number): void {
   const second = Math.floor(now / 1000);
@@ -38,6 +53,16 @@ export function drawClients(traffic: Traffic, now: number): void {
   const fresh = traffic.fresh(now);
   replace(byId('by-pop'), ...bars(fresh.map((r) => [r.pop, r.connections] as [string, number]).sort((a, b) => b[1] - a[1]), (p) => p, 'data-pop'));
   replace(byId('by-country'), ...bars(traffic.tally(now, 'countries'), (c) => (c === 'unknown' ? 'unknown (private or unlisted address)' : c), 'data-country'));
+  const countries = traffic.tally(now, 'countries');
+  const most = Math.max(1, ...countries.map(([, n]) => n));
+  replace(
+    byId('country-dots'),
+    ...countries.flatMap(([code, n]) => {
+      const p = countryPoints[code];
+      if (p === undefined) return [];
+      return [svg('g', { class: 'country-dot', 'data-country': code }, svg('circle', { cx: p[0], cy: p[1], r: (4 + 14 * Math.sqrt(n / most)).toFixed(1) }), svg('text', { x: p[0], y: p[1] - 20, class: 'pop-label', 'text-anchor': 'middle' }, `${code} ${n}`))];
+    }),
+  );
   replace(byId('by-agent'), ...bars(traffic.tally(now, 'agents'), (a) => a, 'data-agent'));
   replace(
     byId<HTMLTableSectionElement>('publishers'),
