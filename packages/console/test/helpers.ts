@@ -45,3 +45,17 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, name), fullPage: true });
 }
+
+/**
+ * Adds `address`/32 to the loopback interface for a test (a client "from another country" for
+ * the GeoIP panels) and returns its removal. Needs root; fails with a message saying so.
+ */
+export function addLoopbackAlias(address: string): () => void {
+  const ip = (...args: string[]): ReturnType<typeof spawnSync> => spawnSync('ip', args, { encoding: 'utf8', timeout: 5000 });
+  const r = ip('addr', 'add', `${address}/32`, 'dev', 'lo');
+  if (r.status !== 0 && !/File exists/.test(String(r.stderr))) throw new Error(`ip addr add ${address}/32 dev lo failed (needs root and iproute2): ${String(r.stderr)}`);
+  const added = r.status === 0;
+  return () => {
+    if (added) ip('addr', 'del', `${address}/32`, 'dev', 'lo');
+  };
+}

@@ -6,8 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { WebSocket } from 'ws';
 import { connect, type ClientState } from '@fastpubsub/client/node';
-import { CHROMIUM, buildConsole, devCluster, launchChromium, screenshot } from './helpers.js';
+import { join } from 'node:path';
+import { CHROMIUM, SHOTS, addLoopbackAlias, buildConsole, devCluster, launchChromium, screenshot } from './helpers.js';
+import { CONSOLE_ROUTES } from '../src/tenant/api.js';
+
+// An address the bundled GeoIP data places in Germany, added to lo for the test.
+const GERMANY = '193.99.145.250';
 
 const TOPOLOGY = JSON.parse(readFileSync(new URL('../../../topologies/default.json', import.meta.url), 'utf8')) as unknown;
 
@@ -39,7 +45,8 @@ test('tenant console: sign in, create a token, see its traffic, revoke it and it
   const tokenId = token.split('_')[1]!;
   await page.waitForSelector(`#tokens tr[data-token-id="${tokenId}"]`, { timeout: 5000 });
 
-  // Tail everything, then publish from Node with the new token.
+  // Tail the console's test channels, then publish from Node with the new token.
+  await page.fill('#tail-pattern', 'console.#');
   await page.click('#tail-form button');
   const publisher = await connect({ endpoint: cluster.nodes.get('tokyo')!.wsUrl, token, reconnect: { maxDelayMs: 500 } });
   t.after(() => publisher.close());
@@ -55,6 +62,27 @@ test('tenant console: sign in, create a token, see its traffic, revoke it and it
   assert.equal(await page.textContent('#tail li[data-channel="console.xss"]').then((s) => s?.endsWith(evil)), true);
   assert.equal(await page.locator('img').count(), 0);
   assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+
+  // Real traffic for the new panels: a subscriber of load.2 (subscriber counts; load.0, .1 and
+  // .3 have none: drops by reason), a tenant limit of 60 msg/s under the ≈ 100 msg/s pump
+  // (rate-limit refusals), and a crawler connecting from a German address (GeoIP, bot flags).
+  const subscriber = await connect({ endpoint: cluster.nodes.get('tokyo')!.wsUrl, token, reconnect: { maxDelayMs: 500 } });
+  t.after(() => subscriber.close());
+  await subscriber.subscribe(control.tenant, 'load.2');
+  const limited = await fetch(`${control.url}/v1/tenants/${control.tenant}/limits`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${control.operatorToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ messagesPerSecond: 60 }),
+  });
+  assert.equal(limited.status, 200, await limited.text());
+  const removeAlias = addLoopbackAlias(GERMANY);
+  t.after(removeAlias);
+  const crawler = new WebSocket(cluster.nodes.get('tokyo')!.wsUrl, ['llps.v1', `at.${token}`], { localAddress: GERMANY, headers: { 'User-Agent': 'Mozilla/5.0 (compatible; Googlebot/2.1)' } });
+  t.after(() => crawler.terminate());
+  await new Promise((resolve, reject) => {
+    crawler.once('open', resolve);
+    crawler.once('error', reject);
+  });
 
   let sent = 0;
   const pump = setInterval(() => {
@@ -74,9 +102,44 @@ test('tenant console: sign in, create a token, see its traffic, revoke it and it
     return rows.length === 1 && rows[0] === 'load.3';
   }, undefined, { timeout: 5000 });
   await page.fill('#channel-search', '');
-  await page.waitForTimeout(1500); // a few points on the chart
+  // Subscriber counts and top publishers, per-PoP drops, refusals and latency, where clients connect.
+  await page.waitForFunction(() => Number(document.querySelector('#channels tr[data-channel="load.2"] td:nth-child(4)')?.textContent) >= 1, undefined, { timeout: 10_000 });
+  await page.waitForSelector(`#publishers tr[data-token-id="${tokenId}"]`, { timeout: 10_000 });
+  const tokyoCard = '#pop-charts article[data-pop="tokyo"]';
+  await page.waitForFunction((sel) => {
+    const card = document.querySelector(sel);
+    return card !== null && Number(card.getAttribute('data-drops')) > 0 && Number(card.getAttribute('data-refusals')) > 0 && card.querySelectorAll('rect').length > 0;
+  }, tokyoCard, { timeout: 20_000 });
+  console.log(`tenant console: tokyo drops ${await page.getAttribute(tokyoCard, 'data-drops')}/s, refusals ${await page.getAttribute(tokyoCard, 'data-refusals')}/s`);
+  await page.waitForSelector('#by-country li[data-country="DE"]', { timeout: 10_000 });
+  await page.waitForSelector('#country-dots g[data-country="DE"] circle', { timeout: 5000 });
+  await page.waitForSelector(`#flagged tr[data-token-id="${tokenId}"][data-flags~="crawler_agent"]`, { timeout: 10_000 });
+  await page.waitForSelector('#by-pop li[data-pop="tokyo"]', { timeout: 5000 });
+  await page.waitForTimeout(1500); // a few points on the charts
   await screenshot(page, 'tenant.png');
+  await page.locator('section[aria-labelledby="h-delivery"]').screenshot({ path: join(SHOTS, 'tenant-delivery.png') });
+  await page.locator('section[aria-labelledby="h-clients"]').screenshot({ path: join(SHOTS, 'tenant-clients.png') });
   clearInterval(pump);
+  await fetch(`${control.url}/v1/tenants/${control.tenant}/limits`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${control.operatorToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({}),
+  });
+
+  // Refresh moves the expiry; every route the console calls is in the control plane's /openapi.json.
+  const expiresBefore = await page.textContent(`#tokens tr[data-token-id="${tokenId}"] td:nth-child(4)`);
+  await page.fill('#token-hours', '12');
+  await page.click(`#tokens button[data-refresh-id="${tokenId}"]`);
+  await page.waitForFunction(([id, before]) => {
+    const now = document.querySelector(`#tokens tr[data-token-id="${id}"] td:nth-child(4)`)?.textContent;
+    return (now !== undefined && now !== null && now !== before) || (document.querySelector('#token-error')?.textContent ?? '') !== '';
+  }, [tokenId, expiresBefore] as const, { timeout: 10_000 });
+  assert.equal(await page.textContent('#token-error'), '', 'refresh answered an error');
+  const spec = (await (await fetch(`${control.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+  for (const route of CONSOLE_ROUTES) {
+    const [method, path] = route.split(' ') as [string, string];
+    assert.ok(spec.paths[path]?.[method.toLowerCase()] !== undefined, `${route} is not in /openapi.json`);
+  }
 
   // Revoke: the PoPs close the token's connection, and it cannot come back.
   const revokedAt = Date.now();

@@ -90,9 +90,25 @@ export interface TenantStatsMessage {
   messagesPerSec: number;
   bytesPerSec: number;
   connections: number;
-  /** The busiest channels published at this PoP in the interval (at most 20). */
-  topChannels: { channel: string; messagesPerSec: number; bytesPerSec: number }[];
-  /** Distinct channels counted in the interval (at most 1000; the rest are in otherMessagesPerSec). */
+  /** The busiest channels published at this PoP in the interval (at most 20), with the connections subscribed to each here. */
+  topChannels: { channel: string; messagesPerSec: number; bytesPerSec: number; subscribers: number }[];
+  /** Channels holding a counter of the interval's sketch (at most 64; the rest are in otherMessagesPerSec). */
   channelsSeen: number;
   otherMessagesPerSec: number;
+  /** The busiest publishing tokens here in the interval (at most 5). */
+  topPublishers: { tokenId: string; messagesPerSec: number }[];
+  /** The tenant's open connections here by country (ISO 3166 alpha-2, or "unknown"). */
+  countries: Record<string, number>;
+  /** The tenant's open connections here by User-Agent class. */
+  agents: Record<string, number>;
+  /** The tenant's open connections here carrying bot flags (at most 20). */
+  flagged: { id: number; edge: string; country: string; agent: string; tokenId: string; flags: string[]; openedAt: number }[];
+  /** PoP-wide delivery figures over the last interval (all tenants at this PoP). */
+  popFigures?: {
+    dropsPerSec: Record<string, number>;
+    refusalsPerSec: Record<string, number>;
+    /** Upper bounds of the publish→write latency buckets, ms; counts has one more (+Inf). */
+    latencyBoundsMs: number[];
+    latencyCounts: number[];
+  };
 }

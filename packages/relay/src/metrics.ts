@@ -25,8 +25,13 @@ class CounterCell implements BoundCounter {
  * A Prometheus counter with at most one label whose values live in CounterCells. Returns the
  * cell for a label value ('' when the counter has no label), creating it on first use.
  */
-function cellCounter(registers: Registry[], name: string, help: string, labelName?: string): (labelValue?: string) => CounterCell {
-  const cells = new Map<string, CounterCell>();
+function cellCounter(
+  registers: Registry[],
+  name: string,
+  help: string,
+  labelName?: string,
+  cells = new Map<string, CounterCell>(),
+): (labelValue?: string) => CounterCell {
   new Counter({
     name,
     help,
@@ -68,6 +73,7 @@ const LATENCY_BUCKETS_S = [
 export class RelayMetrics {
   readonly registry = new Registry();
   readonly #dropped: (reason: string) => BoundCounter;
+  readonly #droppedCells = new Map<string, CounterCell>();
   readonly #errors: (code: string) => BoundCounter;
   readonly slowConsumerDisconnects: BoundCounter;
   readonly #publishToWrite: Histogram;
@@ -109,7 +115,7 @@ export class RelayMetrics {
     this.quic = bind('quic');
     // Present from the first scrape, so rates and alerts work before any traffic.
     for (const edge of [this.ws, this.quic]) for (const c of Object.values(edge as unknown as Record<string, BoundCounter>)) c.inc(0);
-    this.#dropped = cellCounter(registers, 'fastpubsub_dropped_messages_total', 'Messages not delivered, by reason.', 'reason');
+    this.#dropped = cellCounter(registers, 'fastpubsub_dropped_messages_total', 'Messages not delivered, by reason.', 'reason', this.#droppedCells);
     for (const reason of ['slow_consumer', 'no_subscribers', 'rate_limited'] as const) this.dropped(reason, 0);
     this.slowConsumerDisconnects = cellCounter(
       registers,
@@ -140,6 +146,16 @@ export class RelayMetrics {
 
   observePublishToWrite(seconds: number): void {
     this.#publishToWrite.observe(seconds);
+  }
+
+  /** Cumulative drops by reason and the publish→write histogram's per-bucket counts, for the console's per-PoP charts. */
+  async deliveryFigures(): Promise<{ drops: Record<string, number>; latencyBoundsMs: number[]; latencyCounts: number[] }> {
+    const drops = Object.fromEntries([...this.#droppedCells].map(([reason, cell]) => [reason, cell.value]));
+    const buckets = (await this.#publishToWrite.get()).values.filter((v) => v.metricName === 'fastpubsub_publish_to_write_seconds_bucket');
+    const cumulative = LATENCY_BUCKETS_S.map((le) => buckets.find((b) => b.labels['le'] === le)?.value ?? 0);
+    const total = buckets.find((b) => b.labels['le'] === '+Inf')?.value ?? cumulative.at(-1) ?? 0;
+    const latencyCounts = [...cumulative, total].map((c, i, all) => c - (i === 0 ? 0 : all[i - 1]!));
+    return { drops, latencyBoundsMs: LATENCY_BUCKETS_S.map((s) => s * 1000), latencyCounts };
   }
 
   text(): Promise<string> {

@@ -40,7 +40,8 @@ import { startBridges, validateBridges, type Bridges, type CarrierView } from '.
 /** A batch publish body holds up to this many bytes (base64 inflates payloads by a third). */
 const HTTP_BATCH_MAX_BYTES = 4 * 1024 * 1024;
 const HTTP_BATCH_MAX_ITEMS = 1000;
-import { ChannelCounter, NetworkStatePublisher, TenantStatsPublisher } from './telemetry/index.js';
+import { NetworkStatePublisher } from './telemetry/index.js';
+import { createTelemetry, startTenantStats } from './telemetry-wiring.js';
 import { SYSTEM_TENANT } from '@fastpubsub/protocol';
 import { PublishMode } from '@fastpubsub/wire';
 import { performance } from 'node:perf_hooks';
@@ -141,7 +142,9 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     counters: new RefusalCounters(metrics.registry, 'fastpubsub_auth_failures_total', 'Failed authentications (and attempts refused while throttled), by edge and reason.', ['edge', 'reason']),
     logger: logger.child({ component: 'auth' }),
   });
-  const verifier = control?.verifier ?? tokens;
+  // Client telemetry: GeoIP, User-Agent and bot signals per connection, top-K tenants and channels.
+  const telemetry = createTelemetry({ registry: metrics.registry, dispatcher, logger, now });
+  const verifier = telemetry.watchAuth(control?.verifier ?? tokens);
   const presence = new PresenceService({ registry: metrics.registry });
   presence.start();
   const capacity = new TenantCapacity(config.limits);
@@ -154,6 +157,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     now,
     capacity,
     presence,
+    observer: telemetry.insights,
     ...(admission === undefined ? {} : { admission }),
     // The mesh starts after the edges; until then (and without one) this relay is the whole network.
     interestReady: (timeoutMs) => built.mesh?.interestReady(timeoutMs) ?? Promise.resolve(true),
@@ -223,6 +227,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
         tls: quicTls,
         onRefused: (reason) => connectionRefusals.inc({ edge: 'quic', reason }),
         capacity,
+        observer: telemetry.insights,
         ...(admission === undefined ? {} : { admission }),
       });
     } catch (err) {
@@ -301,21 +306,8 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
         });
   networkState?.start();
   // Each tenant's traffic here, for its console (needs the per-tenant counters of admission).
-  const channelCounter = admission === undefined ? undefined : new ChannelCounter();
-  if (channelCounter !== undefined) dispatcher.setPublishObserver((msg) => channelCounter.record(msg.tenant, msg.channel, msg.payload.byteLength));
   const tenantStats =
-    admission === undefined
-      ? undefined
-      : new TenantStatsPublisher({
-          pop: mesh?.id ?? cc?.popId ?? config.region,
-          usage: () => admission.usage(now()),
-          connections: (tenant) => admission.connections(tenant),
-          ...(channelCounter === undefined ? {} : { channels: () => channelCounter.drain() }),
-          publish: (channel, payload) =>
-            dispatcher.publish({ tenant: SYSTEM_TENANT, channel, payload, mode: PublishMode.BROADCAST, arrivedAtMs: performance.now(), origin: 'system' }),
-          now,
-        });
-  tenantStats?.start();
+    admission === undefined ? undefined : startTenantStats({ pop: mesh?.id ?? cc?.popId ?? config.region, telemetry, admission, dispatcher, metrics, now });
   // A new map subscriber here gets the current state at once instead of at the next heartbeat.
   const stopStateOnInterest = networkState === undefined ? undefined : dispatcher.onInterestChange((tenant) => {
     if (tenant === SYSTEM_TENANT) networkState.publishAll();
@@ -341,6 +333,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     stopDiscovery();
     stopStateOnInterest?.();
     tenantStats?.stop();
+    telemetry.stop();
     networkState?.stop();
     await bridges?.close();
     // The mesh stays up while the edges drain: clients that got RECONNECT are still served

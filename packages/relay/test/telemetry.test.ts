@@ -1,7 +1,7 @@
 // The relay's telemetry publishers through their seams: what they publish, when, and where.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChannelCounter, NetworkStatePublisher, TenantStatsPublisher, topChannels } from '../src/telemetry/index.js';
+import { ChannelCounter, NetworkStatePublisher, TenantStatsPublisher } from '../src/telemetry/index.js';
 
 const decode = (p: Uint8Array): Record<string, unknown> => JSON.parse(new TextDecoder().decode(p)) as Record<string, unknown>;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -65,15 +65,19 @@ test('tenant stats: per-second rates from cumulative counters, one zero report a
   pub.stop();
 });
 
-test('channel counter: exact counts for the first 1000 channels of an interval, the rest in other; top-N by messages', () => {
-  const counter = new ChannelCounter();
-  for (let i = 0; i < 1500; i++) counter.record('t', `c.${i}`, 10);
-  for (let i = 0; i < 50; i++) counter.record('t', 'c.7', 10);
-  for (let i = 0; i < 20; i++) counter.record('t', 'c.3', 100);
+test('channel counter: a space-saving sketch per tenant finds the busiest channels and publishers among 1500 distinct ones; a drain starts a fresh interval', () => {
+  let now = 0;
+  const counter = new ChannelCounter(() => now);
+  for (let i = 0; i < 1500; i++) counter.record('t', `c.${i}`, 10, `tok${i % 40}`);
+  for (let i = 0; i < 50; i++) counter.record('t', 'c.7', 10, 'hot-token');
+  for (let i = 0; i < 20; i++) counter.record('t', 'c.3', 100, 'hot-token');
+  now = 1000;
   const drained = counter.drain();
   const t = drained.get('t')!;
-  assert.equal(t.counted.size, 1000);
-  assert.equal(t.otherMessages, 500);
-  assert.deepEqual(topChannels(t, 2).map((c) => [c.channel, c.messages]), [['c.7', 51], ['c.3', 21]]);
+  assert.equal(t.channels.total, 1570);
+  assert.equal(t.channels.size, 64, 'bounded: 64 counters however many channels');
+  assert.deepEqual(t.channels.top(2).map((c) => c.key), ['c.7', 'c.3']);
+  assert.equal(t.publishers.top(1)[0]?.key, 'hot-token');
+  assert.equal(counter.lastInterval().seconds, 1);
   assert.equal(counter.drain().size, 0, 'a fresh interval after a drain');
 });

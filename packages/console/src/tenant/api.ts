@@ -55,9 +55,28 @@ export interface ConsoleToken {
   edges: { pop: string; wsUrl: string }[];
 }
 
+/** Every control-plane route the console calls ("METHOD /path" as in /openapi.json; a test checks them). */
+export const CONSOLE_ROUTES = [
+  'GET /v1/tenants/{tenant}',
+  'GET /v1/tenants/{tenant}/tokens',
+  'DELETE /v1/tenants/{tenant}/tokens/{id}',
+  'POST /v1/tenants/{tenant}/console-token',
+  'GET /v1/tenants/{tenant}/usage',
+  'GET /v1/tenants/{tenant}/limits',
+  'GET /v1/tenants',
+  'POST /v1/tenants',
+  'PUT /v1/tenants/{tenant}/limits',
+  'POST /v1/keys/rotate',
+  'POST /v1/get-token',
+  'PUT /v1/refresh-token',
+  'GET /v1/network/map-token',
+] as const;
+
 export const api = {
   tenant: (s: Session) => call<{ id: string; name?: string }>(s, 'GET', t(s)),
   tokens: (s: Session) => call<{ tokens: TokenRow[] }>(s, 'GET', `${t(s)}/tokens`),
+  refresh: (s: Session, id: string, hours: number) =>
+    call<{ new_expires_at: string }>(s, 'PUT', '/v1/refresh-token', { token_id: id, expires_at: new Date(Date.now() + hours * 3_600_000).toISOString() }),
   revoke: (s: Session, id: string) => call<{ message: string }>(s, 'DELETE', `${t(s)}/tokens/${encodeURIComponent(id)}`),
   consoleToken: (s: Session) => call<ConsoleToken>(s, 'POST', `${t(s)}/console-token`),
   usage: (s: Session) => call<{ messages: number; bytes: number; connectionMinutes: number }>(s, 'GET', `${t(s)}/usage`),
@@ -67,10 +86,12 @@ export const api = {
   createTenant: (s: Session, id: string, name: string) => call<{ id: string }>(s, 'POST', '/v1/tenants', { id, ...(name === '' ? {} : { name }) }),
   setLimits: (s: Session, limits: Record<string, number>) => call<unknown>(s, 'PUT', `${t(s)}/limits`, limits),
   rotateKeys: (s: Session) => call<{ kid: string }>(s, 'POST', '/v1/keys/rotate'),
-  createToken: (s: Session, o: { description: string; pub: string[]; sub: string[]; hours: number }) =>
+  createToken: (s: Session, o: { description: string; pub: string[]; sub: string[]; hours: number; ipMasks: string[]; origins: string[] }) =>
     call<{ token: string }>(s, 'POST', '/v1/get-token', {
       right: {
         tenant_grants: [{ tenant_ids: [s.tenant], allow_channels_pub: o.pub, allow_channels_sub: o.sub }],
+        allow_ip_masks: o.ipMasks,
+        allowed_ws_origin: o.origins,
         expires_at: new Date(Date.now() + o.hours * 3_600_000).toISOString(),
       },
       created_by: 'web console',

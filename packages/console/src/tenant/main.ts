@@ -6,11 +6,14 @@ import { byId, el, replace, svg } from '../shared/dom.js';
 import { ApiError, api, type Session } from './api.js';
 import { showOperator } from './operator.js';
 import { Traffic, decodeStats } from './traffic.js';
+import { PopHistory } from './pop-history.js';
+import { drawClients, drawPopCharts, loadCountryPoints } from './panels.js';
 
 const TAIL_MAX = 100;
 let session: Session | undefined;
 let client: Client | undefined;
 const traffic = new Traffic();
+const popHistory = new PopHistory();
 
 const value = (id: string): string => byId<HTMLInputElement>(id).value.trim();
 const list = (s: string): string[] => s.split(/[\s,]+/).filter((x) => x !== '');
@@ -30,7 +33,7 @@ async function signIn(tenant: string, token: string): Promise<void> {
   byId('signin').hidden = true;
   byId('app').hidden = false;
   replace(byId('who'), `· ${tenant}`);
-  await Promise.all([refreshTokens(), refreshUsage(), startLive(s), showOperator(s, (err) => replace(byId('operator-note'), errorText(err)))]);
+  await Promise.all([refreshTokens(), refreshUsage(), loadCountryPoints(), startLive(s), showOperator(s, (err) => replace(byId('operator-note'), errorText(err)))]);
 }
 
 async function startLive(s: Session): Promise<void> {
@@ -45,8 +48,12 @@ async function startLive(s: Session): Promise<void> {
     for await (const m of stats) {
       const r = decodeStats(m.payload);
       if (r === undefined) continue;
-      traffic.add(r, Date.now());
+      const now = Date.now();
+      traffic.add(r, now);
+      if (r.popFigures !== undefined) popHistory.add(r.pop, r.popFigures, now);
       drawTraffic();
+      drawPopCharts(popHistory, now);
+      drawClients(traffic, now);
     }
   })();
 }
@@ -66,7 +73,7 @@ function drawTraffic(): void {
   replace(
     byId<HTMLTableSectionElement>('channels'),
     ...traffic.channels(now, search, 20).map((c) =>
-      el('tr', { 'data-channel': c.channel }, el('td', {}, c.channel), el('td', { class: 'num' }, c.messagesPerSec.toFixed(1)), el('td', { class: 'num' }, (c.bytesPerSec / 1024).toFixed(2)), el('td', {}, c.pops.join(', '))),
+      el('tr', { 'data-channel': c.channel }, el('td', {}, c.channel), el('td', { class: 'num' }, c.messagesPerSec.toFixed(1)), el('td', { class: 'num' }, (c.bytesPerSec / 1024).toFixed(2)), el('td', { class: 'num' }, String(c.subscribers)), el('td', {}, c.pops.join(', '))),
     ),
   );
   const chart = byId('rate-chart') as unknown as SVGSVGElement;
@@ -96,13 +103,26 @@ async function refreshTokens(): Promise<void> {
     ...tokens.map((tk) => {
       const revoke = el('button', { type: 'button', 'data-token-id': tk.id, 'aria-label': `revoke token ${tk.id}` }, 'Revoke');
       revoke.disabled = tk.revoked;
+      // Refresh: the expiry moves to now + the form's hours (the contract's PUT /v1/refresh-token).
+      const refresh = el('button', { type: 'button', 'data-refresh-id': tk.id, 'aria-label': `refresh token ${tk.id}` }, 'Refresh');
+      refresh.disabled = tk.revoked;
+      refresh.addEventListener('click', () => void guarded('token-error', async () => {
+        await api.refresh(session!, tk.id, expiryHours());
+        await refreshTokens();
+      }));
       revoke.addEventListener('click', () => void guarded('token-error', async () => {
         await api.revoke(session!, tk.id);
         await refreshTokens();
       }));
-      return el('tr', { 'data-token-id': tk.id }, el('td', {}, tk.id), el('td', {}, tk.description ?? ''), el('td', {}, tk.createdAt), el('td', {}, tk.expiresAt), el('td', { class: 'state' }, tk.revoked ? 'revoked' : 'active'), el('td', {}, revoke));
+      return el('tr', { 'data-token-id': tk.id }, el('td', {}, tk.id), el('td', {}, tk.description ?? ''), el('td', {}, tk.createdAt), el('td', {}, tk.expiresAt), el('td', { class: 'state' }, tk.revoked ? 'revoked' : 'active'), el('td', {}, refresh, ' ', revoke));
     }),
   );
+}
+
+function expiryHours(): number {
+  const hours = Number(value('token-hours'));
+  if (!Number.isFinite(hours) || hours < 1 || hours > 8760) throw new ApiError('Expiry must be between 1 and 8760 hours.');
+  return hours;
 }
 
 async function guarded(errorId: string, fn: () => Promise<void>): Promise<void> {
@@ -124,9 +144,14 @@ byId('signin-form').addEventListener('submit', (e) => {
 byId('token-form').addEventListener('submit', (e) => {
   e.preventDefault();
   void guarded('token-error', async () => {
-    const hours = Number(value('token-hours'));
-    if (!Number.isFinite(hours) || hours < 1 || hours > 8760) throw new ApiError('Expiry must be between 1 and 8760 hours.');
-    const { token } = await api.createToken(session!, { description: value('token-desc'), pub: list(value('token-pub')), sub: list(value('token-sub')), hours });
+    const { token } = await api.createToken(session!, {
+      description: value('token-desc'),
+      pub: list(value('token-pub')),
+      sub: list(value('token-sub')),
+      hours: expiryHours(),
+      ipMasks: list(value('token-ips')),
+      origins: list(value('token-origins')),
+    });
     byId<HTMLInputElement>('new-token').value = token;
     byId('new-token-box').hidden = false;
     await refreshTokens();

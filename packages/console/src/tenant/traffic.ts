@@ -1,19 +1,24 @@
 // The tenant's traffic as the PoPs report it (tenant-stats messages, one per PoP per second):
 // the latest report per PoP, summed into a per-second series for the chart. Pure.
+import { decodeClients, decodePopFigures, type ClientsReport, type PopFiguresReport } from './reports.js';
 
 export interface ChannelRate {
   channel: string;
   messagesPerSec: number;
   bytesPerSec: number;
+  /** Connections subscribed to it at the reporting PoP. */
+  subscribers: number;
 }
 
-export interface StatsReport {
+export interface StatsReport extends ClientsReport {
   pop: string;
   ts: number;
   messagesPerSec: number;
   bytesPerSec: number;
   connections: number;
   topChannels: ChannelRate[];
+  topPublishers: { tokenId: string; messagesPerSec: number }[];
+  popFigures: PopFiguresReport | undefined;
 }
 
 /** A PoP's report older than this no longer counts in the totals. */
@@ -53,14 +58,36 @@ export class Traffic {
     for (const r of this.fresh(now)) {
       for (const c of r.topChannels) {
         if (search !== '' && !c.channel.includes(search)) continue;
-        const s = sum.get(c.channel) ?? { channel: c.channel, messagesPerSec: 0, bytesPerSec: 0, pops: [] };
+        const s = sum.get(c.channel) ?? { channel: c.channel, messagesPerSec: 0, bytesPerSec: 0, subscribers: 0, pops: [] };
         s.messagesPerSec += c.messagesPerSec;
         s.bytesPerSec += c.bytesPerSec;
+        s.subscribers += c.subscribers;
         s.pops.push(r.pop);
         sum.set(c.channel, s);
       }
     }
     return [...sum.values()].sort((a, b) => b.messagesPerSec - a.messagesPerSec).slice(0, limit);
+  }
+
+  /** The busiest publishing tokens, summed over PoPs. */
+  publishers(now: number, limit: number): { tokenId: string; messagesPerSec: number; pops: string[] }[] {
+    const sum = new Map<string, { tokenId: string; messagesPerSec: number; pops: string[] }>();
+    for (const r of this.fresh(now)) {
+      for (const p of r.topPublishers) {
+        const s = sum.get(p.tokenId) ?? { tokenId: p.tokenId, messagesPerSec: 0, pops: [] };
+        s.messagesPerSec += p.messagesPerSec;
+        s.pops.push(r.pop);
+        sum.set(p.tokenId, s);
+      }
+    }
+    return [...sum.values()].sort((a, b) => b.messagesPerSec - a.messagesPerSec).slice(0, limit);
+  }
+
+  /** Open connections by country (or by User-Agent class), summed over PoPs, most first. */
+  tally(now: number, what: 'countries' | 'agents'): [string, number][] {
+    const sum = new Map<string, number>();
+    for (const r of this.fresh(now)) for (const [k, n] of Object.entries(r[what])) sum.set(k, (sum.get(k) ?? 0) + n);
+    return [...sum].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   }
 
   fresh(now: number): StatsReport[] {
@@ -84,10 +111,17 @@ export function decodeStats(payload: Uint8Array): StatsReport | undefined {
       if (typeof o['channel'] !== 'string' || o['channel'].length > 256) continue;
       const xm = Number(o['messagesPerSec']);
       const xb = Number(o['bytesPerSec']);
-      if (!Number.isFinite(xm) || !Number.isFinite(xb)) continue;
-      top.push({ channel: o['channel'], messagesPerSec: xm, bytesPerSec: xb });
+      const xs = Number(o['subscribers'] ?? 0);
+      if (!Number.isFinite(xm) || !Number.isFinite(xb) || !Number.isFinite(xs)) continue;
+      top.push({ channel: o['channel'], messagesPerSec: xm, bytesPerSec: xb, subscribers: xs });
     }
-    return { pop, ts, messagesPerSec: m, bytesPerSec: b, connections: c, topChannels: top };
+    const publishers: StatsReport['topPublishers'] = [];
+    for (const x of Array.isArray(v['topPublishers']) ? v['topPublishers'].slice(0, 20) : []) {
+      const o = x as Record<string, unknown>;
+      const rate = Number(o['messagesPerSec']);
+      if (typeof o['tokenId'] === 'string' && o['tokenId'].length <= 128 && Number.isFinite(rate)) publishers.push({ tokenId: o['tokenId'], messagesPerSec: rate });
+    }
+    return { pop, ts, messagesPerSec: m, bytesPerSec: b, connections: c, topChannels: top, topPublishers: publishers, popFigures: decodePopFigures(v['popFigures']), ...decodeClients(v) };
   } catch {
     return undefined;
   }

@@ -67,6 +67,13 @@ export class Dispatcher {
     return this.#index.countFor(sink);
   }
 
+  /** Connections here that a publish on (tenant, channel) would reach (the console's subscriber counts). */
+  subscriberCount(tenant: string, channel: string): number {
+    const connections = new Set<object>();
+    for (const sink of this.#index.match(tenant, channel).keys()) connections.add(sink.connection);
+    return connections.size;
+  }
+
   /** Distinct wildcard patterns held in a tenant (what bounds one publish's matching walk). */
   wildcardPatternCountOf(tenant: string): number {
     return this.#wildcardPatterns.get(tenant) ?? 0;

@@ -29,6 +29,8 @@ export interface DispatchMessage {
   readonly idempotent?: boolean;
   /** With origin 'bridge': the bridge it came in through, which never sends it back out. */
   readonly bridgeId?: string;
+  /** The publishing token's id (client edges), for the console's top publishers. */
+  readonly publisher?: string;
 }
 
 /**

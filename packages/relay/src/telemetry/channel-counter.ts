@@ -1,53 +1,59 @@
-// Per-tenant channel rates for the console's top-N, with bounded memory: per tenant and per
-// interval, the first MAX_CHANNELS distinct channels are counted exactly and the rest only in
-// an `other` total (a channel hot enough to matter shows up early in every interval), and at
-// most MAX_TENANTS tenants are tracked. Drained by the tenant-stats publisher every second.
+// Per-tenant traffic of one interval (a second) with bounded memory, for the console's top-N
+// and the per-tenant / per-channel metrics: each tenant's channels and publishers go through a
+// space-saving sketch (the busiest are found however many distinct channels pass), and at most
+// MAX_TENANTS tenants are tracked (further tenants count in OTHER_TENANT). Drained by the
+// tenant-stats publisher every second; the drained interval stays readable for /metrics.
+import { SpaceSaving } from './space-saving.js';
 
-const MAX_CHANNELS = 1000;
 const MAX_TENANTS = 1000;
+/** Counters per tenant sketch: the top 20 are reported, the spare ones absorb churn. */
+const CHANNEL_COUNTERS = 64;
+const PUBLISHER_COUNTERS = 16;
+/** Where traffic of tenants beyond MAX_TENANTS is counted. */
+export const OTHER_TENANT = '_other';
 
-export interface ChannelCount {
-  channel: string;
-  messages: number;
-  bytes: number;
-}
-
-export interface TenantChannels {
-  counted: Map<string, ChannelCount>;
-  /** Messages on channels beyond the per-interval cap. */
-  otherMessages: number;
+export interface TenantTraffic {
+  /** Channels by messages (weight 1 per publish) with their bytes. */
+  channels: SpaceSaving<string>;
+  /** Publishers (token ids) by messages. */
+  publishers: SpaceSaving<string>;
 }
 
 export class ChannelCounter {
-  #tenants = new Map<string, TenantChannels>();
+  #tenants = new Map<string, TenantTraffic>();
+  #last = new Map<string, TenantTraffic>();
+  #lastSeconds = 1;
+  #startedAt: number;
+  readonly #now: () => number;
 
-  record(tenant: string, channel: string, bytes: number): void {
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+    this.#startedAt = now();
+  }
+
+  record(tenant: string, channel: string, bytes: number, publisher: string | undefined): void {
     let t = this.#tenants.get(tenant);
     if (t === undefined) {
-      if (this.#tenants.size >= MAX_TENANTS) return;
-      this.#tenants.set(tenant, (t = { counted: new Map(), otherMessages: 0 }));
+      const key = this.#tenants.size >= MAX_TENANTS ? OTHER_TENANT : tenant;
+      t = this.#tenants.get(key);
+      if (t === undefined) this.#tenants.set(key, (t = { channels: new SpaceSaving(CHANNEL_COUNTERS), publishers: new SpaceSaving(PUBLISHER_COUNTERS) }));
     }
-    const c = t.counted.get(channel);
-    if (c !== undefined) {
-      c.messages++;
-      c.bytes += bytes;
-    } else if (t.counted.size < MAX_CHANNELS) {
-      t.counted.set(channel, { channel, messages: 1, bytes });
-    } else {
-      t.otherMessages++;
-    }
+    t.channels.record(channel, 1, bytes);
+    if (publisher !== undefined) t.publishers.record(publisher, 1, bytes);
   }
 
-  /** The interval's counts per tenant, and a fresh interval. */
-  drain(): Map<string, TenantChannels> {
-    const out = this.#tenants;
+  /** The interval's traffic per tenant, and a fresh interval. */
+  drain(): Map<string, TenantTraffic> {
+    const now = this.#now();
+    this.#last = this.#tenants;
+    this.#lastSeconds = Math.max(0.001, (now - this.#startedAt) / 1000);
+    this.#startedAt = now;
     this.#tenants = new Map();
-    return out;
+    return this.#last;
   }
-}
 
-/** The `n` busiest channels of an interval, by messages then bytes. */
-export function topChannels(t: TenantChannels | undefined, n: number): ChannelCount[] {
-  if (t === undefined) return [];
-  return [...t.counted.values()].sort((a, b) => b.messages - a.messages || b.bytes - a.bytes).slice(0, n);
+  /** The last drained interval and its length in seconds. */
+  lastInterval(): { tenants: ReadonlyMap<string, TenantTraffic>; seconds: number } {
+    return { tenants: this.#last, seconds: this.#lastSeconds };
+  }
 }

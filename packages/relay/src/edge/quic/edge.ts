@@ -14,6 +14,7 @@ import { QuicSession, type QuicSessionContext } from './session.js';
 import type { QuicTlsIdentity } from './tls.js';
 import { SessionRegistry } from '../session-registry.js';
 import { QuicPreAuth } from './pre-auth.js';
+import type { ConnectionObserver } from '../connection-observer.js';
 
 export interface QuicEdgeOptions {
   config: RelayConfig;
@@ -28,6 +29,8 @@ export interface QuicEdgeOptions {
   capacity?: TenantCapacity;
   /** Counts connections cut by the connection limits, by reason. */
   onRefused?: (reason: string) => void;
+  /** Connection insights (GeoIP, bot signals); absent: none kept. */
+  observer?: ConnectionObserver;
 }
 
 export class QuicEdge {
@@ -117,6 +120,7 @@ export class QuicEdge {
     c.on('close', () => {
       session.dispose();
       this.#preAuth.closed(session, ip);
+      session.observed?.closed();
       this.#sessions.delete(session, session.ticket?.tokenId);
     });
   }
@@ -145,6 +149,7 @@ export class QuicEdge {
     }
     this.#preAuth.authenticated(s);
     this.#sessions.indexToken(s, tokenId);
+    s.observed = this.#opts.observer?.opened({ edge: 'quic', ip: s.connection.remoteAddress.host, tenants: s.ticket?.tenants ?? [], tokenId });
     // A shutdown that began while this AUTH was being verified must not miss the session.
     if (!this.#accepting) s.notify(QUIC_RECONNECT_CODE, 'relay is shutting down');
     return true;

@@ -32,6 +32,7 @@ import type { EdgeTicket, TicketVerifier } from '../../auth/edge-ticket.js';
 import { QuicCloseCode, QuicStreamCode } from '@fastpubsub/wire';
 import type { FlushBatcher } from './flush.js';
 import { QuicSubscription, type SubscriptionOwner } from './subscription.js';
+import type { ObservedConnection } from '../connection-observer.js';
 
 // A client that does not read its control stream must not make us buffer without bound.
 const MAX_CONTROL_BUFFERED = 4 * 1024 * 1024;
@@ -72,6 +73,8 @@ export class QuicSession implements SubscriptionOwner {
   #waiting: Frame[] | undefined;
   #authTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Connection insights' record of this connection (bot signals), set by the edge. */
+  observed: ObservedConnection | undefined;
 
   constructor(ctx: QuicSessionContext, id: number, connection: QuicConnection) {
     this.#ctx = ctx;
@@ -293,6 +296,7 @@ export class QuicSession implements SubscriptionOwner {
     const ctx = this.#ctx;
     ctx.metrics.quic.messagesIn.inc();
     ctx.metrics.quic.bytesIn.inc(HEADER_SIZE + f.topic.length + f.payload.byteLength);
+    this.observed?.published();
     const pub = decodePub(f);
     validateTenant(pub.tenant);
     validateChannel(pub.channel);
@@ -302,7 +306,7 @@ export class QuicSession implements SubscriptionOwner {
     if (ctx.admission?.admitPublish(pub.tenant, pub.channel, pub.data.byteLength, ctx.now()) === 'rate_limited') {
       throw new Refusal(ErrorCode.RateLimited);
     }
-    if (!ctx.dispatcher.publish({ tenant: pub.tenant, channel: pub.channel, payload: pub.data, mode: pub.mode, arrivedAtMs, origin: 'quic' })) {
+    if (!ctx.dispatcher.publish({ tenant: pub.tenant, channel: pub.channel, payload: pub.data, mode: pub.mode, arrivedAtMs, origin: 'quic', publisher: ticket.tokenId })) {
       throw new Refusal(ErrorCode.RateLimited);
     }
   }

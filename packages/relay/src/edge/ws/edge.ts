@@ -17,6 +17,7 @@ import type { InterestReady } from './mesh-ready.js';
 import { SessionRegistry } from '../session-registry.js';
 import { GuardedWebSocket, MAX_WS_MESSAGE_BYTES, guardTickMs } from './guard.js';
 import type { PresenceService } from '../../presence/service.js';
+import type { ConnectionObserver } from '../connection-observer.js';
 
 export interface WsEdgeOptions {
   config: RelayConfig;
@@ -33,6 +34,8 @@ export interface WsEdgeOptions {
   capacity?: TenantCapacity;
   /** Presence, for the PRESENCE: text extension. */
   presence?: PresenceService;
+  /** Connection insights (GeoIP, User-Agent, bot signals); absent: none kept. */
+  observer?: ConnectionObserver;
 }
 
 export class WsEdge {
@@ -148,7 +151,7 @@ export class WsEdge {
     }
     // Released however the socket ends, also if the upgrade never completes (idempotent).
     socket.once('close', releaseCapacity);
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, socket, ticket, releaseCapacity));
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, req, socket, ticket, releaseCapacity));
   }
 
   #reject(socket: Duplex, code: ErrorCode, message: string, retryAfterSeconds?: number): void {
@@ -156,13 +159,21 @@ export class WsEdge {
     rejectUpgrade(socket, httpStatusFor(code), code, message, retryAfterSeconds);
   }
 
-  #open(ws: WebSocket, socket: Duplex, ticket: EdgeTicket, releaseCapacity: () => void): void {
+  #open(ws: WebSocket, req: IncomingMessage, socket: Duplex, ticket: EdgeTicket, releaseCapacity: () => void): void {
     const session = new WsSession(this.#ctx, this.#nextId++, ws, socket, ticket);
+    session.observed = this.#opts.observer?.opened({
+      edge: 'ws',
+      ip: req.socket.remoteAddress ?? '',
+      userAgent: req.headers['user-agent'],
+      tenants: ticket.tenants ?? [],
+      tokenId: ticket.tokenId,
+    });
     this.#sessions.add(session);
     this.#sessions.indexToken(session, ticket.tokenId);
     ws.on('error', (err) => this.#opts.logger.debug('websocket error', { conn: session.id, err }));
     ws.on('close', () => {
       session.dispose();
+      session.observed?.closed();
       ticket.release?.();
       releaseCapacity();
       this.#sessions.delete(session, ticket.tokenId);

@@ -30,6 +30,7 @@ import { answerMeshReady, type InterestReady } from './mesh-ready.js';
 import { ConnectionGuard } from './guard.js';
 import { WsPresence } from './presence.js';
 import type { PresenceService } from '../../presence/service.js';
+import type { ObservedConnection } from '../connection-observer.js';
 
 /** Close codes this edge sends (RFC 6455 §7.4, 4000–4999 private use). */
 export const CloseCode = {
@@ -72,6 +73,8 @@ export class WsSession implements Sink {
   readonly #rateNotice = new NoticeGate(RATE_NOTICE_INTERVAL_MS);
   /** Unfinished-message and keepalive bounds, ticked by the edge. */
   readonly guard: ConnectionGuard;
+  /** Connection insights' record of this connection (bot signals), set by the edge. */
+  observed: ObservedConnection | undefined;
   #closing = false;
   #closeTimer: NodeJS.Timeout | undefined;
   #presence: WsPresence | undefined;
@@ -203,6 +206,7 @@ export class WsSession implements Sink {
     const ctx = this.#ctx;
     ctx.metrics.ws.messagesIn.inc();
     ctx.metrics.ws.bytesIn.inc(data.byteLength);
+    this.observed?.published();
     if (!this.#ingress.admit(data.byteLength, arrivedAtMs)) {
       ctx.metrics.dropped('rate_limited');
       if (this.#rateNotice.open(arrivedAtMs)) this.#error(ErrorCode.RateLimited, 'ingress_kb_per_sec');
@@ -221,7 +225,7 @@ export class WsSession implements Sink {
     if (ctx.admission?.admitPublish(pub.tenant, pub.channel, pub.payload.byteLength, ctx.now()) === 'rate_limited') {
       return this.#error(ErrorCode.RateLimited);
     }
-    if (!ctx.dispatcher.publish({ tenant: pub.tenant, channel: pub.channel, payload: pub.payload, mode: pub.mode, arrivedAtMs, origin: 'ws' })) {
+    if (!ctx.dispatcher.publish({ tenant: pub.tenant, channel: pub.channel, payload: pub.payload, mode: pub.mode, arrivedAtMs, origin: 'ws', publisher: this.ticket.tokenId })) {
       this.#error(ErrorCode.RateLimited);
     }
   }
