@@ -182,7 +182,7 @@ export class ClientImpl implements Client {
     if (this.conns.size >= 2) for (const c of this.conns) this.overlap.track(c);
     for (const e of this.entries.values()) {
       conn.awaiting.add(key(e.tenant, e.pattern));
-      link.subscribe(e.tenant, e.pattern);
+      link.subscribe(e.tenant, e.pattern, { latest: e.latest });
     }
     for (const line of this.presenceKeeper.replay()) link.presence?.(line);
     if (conn.awaiting.size > 0) {
@@ -375,7 +375,7 @@ export class ClientImpl implements Client {
         if (c.role === 'draining') continue;
         if (c.role === 'pending') c.awaiting.add(k);
         c.refused.delete(k);
-        c.link?.subscribe(tenant, pattern);
+        c.link?.subscribe(tenant, pattern, { latest: entry.latest });
       }
     }
     if (wantsPresence) {

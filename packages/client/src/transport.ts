@@ -35,8 +35,14 @@ export interface TransportEvents {
 }
 
 /** One open connection to an edge. Methods never throw on a closed connection; they no-op. */
+/** How one (tenant, pattern) subscription asks to be delivered. */
+export interface SubscribeWireOptions {
+  /** Latest mode: the edge keeps only the newest undelivered message per channel. */
+  latest?: boolean;
+}
+
 export interface TransportConnection {
-  subscribe(tenant: string, pattern: string): void;
+  subscribe(tenant: string, pattern: string, options?: SubscribeWireOptions): void;
   unsubscribe(tenant: string, pattern: string): void;
   publish(tenant: string, channel: string, payload: Uint8Array, mode: DeliveryMode): void;
   ping(): void;

@@ -6,7 +6,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type EdgeName = 'ws' | 'quic';
-export type DropReason = 'slow_consumer' | 'no_subscribers' | 'shutting_down' | 'rate_limited' | 'tenant_budget' | 'idempotent_repeat';
+export type DropReason = 'slow_consumer' | 'no_subscribers' | 'shutting_down' | 'rate_limited' | 'tenant_budget' | 'idempotent_repeat' | 'superseded';
 
 /** Counter pre-bound to one label set: `inc(n)` is all the hot path sees. */
 export interface BoundCounter {
@@ -110,7 +110,7 @@ export class RelayMetrics {
     // Present from the first scrape, so rates and alerts work before any traffic.
     for (const c of [...Object.values(this.ws), ...Object.values(this.quic)]) c.inc(0);
     this.#dropped = cellCounter(registers, 'fastpubsub_dropped_messages_total', 'Messages not delivered, by reason.', 'reason');
-    for (const reason of ['slow_consumer', 'no_subscribers', 'rate_limited'] as const) this.dropped(reason, 0);
+    for (const reason of ['slow_consumer', 'no_subscribers', 'rate_limited', 'superseded'] as const) this.dropped(reason, 0);
     this.slowConsumerDisconnects = cellCounter(
       registers,
       'fastpubsub_slow_consumer_disconnects_total',

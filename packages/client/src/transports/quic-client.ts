@@ -199,7 +199,8 @@ export class QuicEdgeClient {
     const id = this.#nextId++;
     const sub = new QuicEdgeSubscription(id, tenant, pattern);
     this.#subs.set(id, sub);
-    this.#send(encodeSub({ id, flags: options.datagram === true ? SubFlags.DATAGRAM : 0, tenant, pattern }));
+    const flags = (options.datagram === true ? SubFlags.DATAGRAM : 0) | (options.latest === true ? SubFlags.LATEST : 0);
+    this.#send(encodeSub({ id, flags, tenant, pattern }));
     return sub;
   }
 

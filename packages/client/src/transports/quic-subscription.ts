@@ -13,6 +13,8 @@ export interface QuicMessage {
 export interface QuicSubscribeOptions {
   /** Ask for DMSG datagram delivery ("latest matters"); larger messages still use the stream. */
   datagram?: boolean;
+  /** Latest mode: the relay keeps only the newest queued message per channel and sends what fits as datagrams. */
+  latest?: boolean;
 }
 
 /** One subscription: its stream is visible so tests can pause() it (stop reading). */

@@ -2,7 +2,7 @@
 // QUIC subscription stream; its deliveries carry that subscription's pattern (one per stream,
 // where the WebSocket edge lists every matching pattern in one frame). Node only.
 import { ClientError, abortError } from '../errors.js';
-import type { DeliveryMode, OpenParams, Transport, TransportConnection, TransportEvents } from '../transport.js';
+import type { DeliveryMode, OpenParams, SubscribeWireOptions, Transport, TransportConnection, TransportEvents } from '../transport.js';
 import { QuicEdgeClient, type QuicEdgeSubscription } from './quic-client.js';
 
 export interface QuicTransportConfig {
@@ -43,10 +43,11 @@ class QuicTransportConnection implements TransportConnection {
     return this.#q.bufferedAmount;
   }
 
-  subscribe(tenant: string, pattern: string): void {
+  subscribe(tenant: string, pattern: string, options: SubscribeWireOptions = {}): void {
     const key = `${tenant}:${pattern}`;
     if (this.#subs.has(key)) return this.#events.onSubscribed(tenant, pattern);
-    const sub = this.#q.subscribe(tenant, pattern, { datagram: this.#cfg.datagramSubscriptions === true });
+    const datagram = this.#cfg.datagramSubscriptions === true;
+    const sub = this.#q.subscribe(tenant, pattern, { datagram, latest: options.latest === true });
     this.#subs.set(key, sub);
     sub.onMessage = (m) => this.#events.onDelivery({ tenant, channel: m.channel, payload: m.data, patterns: [pattern] });
     sub.onEnd = (info) => {

@@ -3,7 +3,7 @@
 // is given (the global one in browsers; `ws` in Node through @fastpubsub/client/node).
 import { decodeDelivery, encodePublish, formatMeshReadyRequest, formatSub, formatUnsub, parseMeshReady, parseServerText, PING } from '@fastpubsub/wire';
 import { ClientError, abortError } from '../errors.js';
-import type { DeliveryMode, OpenParams, Transport, TransportConnection, TransportEvents } from '../transport.js';
+import type { DeliveryMode, OpenParams, SubscribeWireOptions, Transport, TransportConnection, TransportEvents } from '../transport.js';
 
 /** The part of the WebSocket API the SDK uses; both the browser's and `ws`'s fit. */
 export interface WebSocketLike {
@@ -117,8 +117,8 @@ class WsConnection implements TransportConnection {
     if (!this.closed && this.socket.readyState === OPEN) this.socket.send(text);
   }
 
-  subscribe(tenant: string, pattern: string): void {
-    this.sendText(formatSub(tenant, pattern));
+  subscribe(tenant: string, pattern: string, options: SubscribeWireOptions = {}): void {
+    this.sendText(formatSub(tenant, pattern, options));
   }
 
   presence(line: string): void {

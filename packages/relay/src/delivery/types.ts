@@ -29,6 +29,11 @@ export interface DispatchMessage {
   readonly idempotent?: boolean;
   /** With origin 'bridge': the bridge it came in through, which never sends it back out. */
   readonly bridgeId?: string;
+  /**
+   * The tenant's config makes this channel latest-mode by default (docs/latest-mode.md): every
+   * queue on its way (subscriber queues, mesh link queues) keeps only its newest message.
+   */
+  readonly latest?: boolean;
 }
 
 /**

@@ -11,6 +11,11 @@ import { FrameType, allocFrame, checkU32, expectType, readU32, writeU32, type Fr
 export const SubFlags = {
   /** Deliver by DMSG datagrams instead of the subscription stream ("latest matters"). */
   DATAGRAM: 0x01,
+  /**
+   * Latest mode: only the newest message per channel counts. The relay coalesces the
+   * subscription's queue (at most one message per channel) and sends what fits as DMSG datagrams.
+   */
+  LATEST: 0x02,
 } as const;
 
 export interface SubFrame {
