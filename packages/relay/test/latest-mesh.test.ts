@@ -44,7 +44,6 @@ const payload = (seq: number, size: number): Buffer => {
 test('mesh: a latest channel (tenant config) is coalesced on a congested link and sent as datagrams at the far PoP', async () => {
   const control = c.control!;
   const a = c.nodes.get('a')!;
-  const b = c.nodes.get('b')!;
   const set = await rest(`${control.url}/v1/tenants/${control.tenant}/limits`, 'PUT', control.operatorToken, { channels: { 'm.pos': { delivery: 'latest' } } });
   assert.equal(set.status, 200, JSON.stringify(set.json));
   const issued = await rest(`${a.httpUrl}/v1/get-token`, 'POST', control.tenantMasterToken, {
