@@ -160,6 +160,7 @@ export class ClientImpl implements Client {
         onDelivery: (d) => this.onDelivery(conn, d),
         onSubscribed: (t, p) => this.onSubscribed(conn, t, p),
         onUnsubscribed: () => {},
+        onSuperseded: (t, p, n) => this.entries.get(t, p)?.subs.forEach((s) => (s.stats.superseded += n)),
         onPong: () => this.onPong(conn),
         onMeshReady: (t, p, complete) => this.meshReady.answer(conn, t, p, complete),
         onServerError: (code, detail) => this.onServerError(conn, code, detail),

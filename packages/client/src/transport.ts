@@ -28,6 +28,8 @@ export interface TransportEvents {
   onReconnectRequested(): void;
   /** The edge's answer to `meshReady()`: complete unless the edge gave up waiting. */
   onMeshReady?(tenant: string, pattern: string, complete: boolean): void;
+  /** Latest mode: `count` messages of (tenant, pattern) were superseded at the edge before delivery. */
+  onSuperseded?(tenant: string, pattern: string, count: number): void;
   /** A line of the presence extension (`PRESENCE:…`, `OK:PRESENCE:…`); transports without it never call this. */
   onPresence?(line: string): void;
   /** The connection is gone; `error` is undefined after a local `close()`. Fires once. */

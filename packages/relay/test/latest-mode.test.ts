@@ -35,6 +35,8 @@ test('quic: a stalled latest subscription gets the newest message per channel, n
     const last = new Map<string, number>();
     let received = 0;
     let viaDatagram = 0;
+    let told = 0;
+    sub.onSuperseded = (n) => (told += n);
     sub.onMessage = (m) => {
       received++;
       if (m.datagram) viaDatagram++;
@@ -61,6 +63,7 @@ test('quic: a stalled latest subscription gets the newest message per channel, n
     assert.equal(await dropped(relay, 'slow_consumer'), 0, 'supersession is not a slow-consumer drop');
     // received + superseded covers everything published (nothing lost otherwise).
     assert.equal(received + superseded, CHANNELS.length * N);
+    assert.equal(told, superseded, 'the subscriber was told every supersession on its stream');
   } finally {
     subConn.close();
     pub.close();
@@ -135,5 +138,11 @@ test('ws: SUB …:L coalesces a stalled connection\'s queue; a plain subscriber 
   }
   assert.deepEqual([...plainLast.values()], [N, N, N]);
   assert.equal(await dropped(relay, 'slow_consumer'), 0);
-  assert.ok((await dropped(relay, 'superseded')) > 0);
+  const superseded = await dropped(relay, 'superseded');
+  assert.ok(superseded > 0);
+  // The count is told ahead of the next delivery once the queue has drained; only to `:L` subscribers.
+  pub.publish('t1', 'load.p0', payload(N + 1, 10));
+  assert.equal(await stalled.nextText(5000), `SUPERSEDED:t1:load.#:${superseded}`);
+  assert.equal(seqOf(decodeDelivery(await stalled.nextBinary(5000)).payload), N + 1);
+  assert.equal(seqOf(decodeDelivery(await plain.nextBinary(5000)).payload), N + 1, 'the plain subscriber gets no notice line');
 });

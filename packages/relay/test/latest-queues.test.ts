@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatSub, parseClientText } from '@fastpubsub/wire';
+import { formatSub, formatSuperseded, parseClientText, parseSuperseded, parseSupersededNotice } from '@fastpubsub/wire';
 import { OutboundQueue } from '../src/fanout/index.js';
 import { LinkSendQueue, type SendSink } from '../src/mesh/link/queue.js';
 import { Admission } from '../src/limits/index.js';
@@ -74,6 +74,15 @@ describe('SUB …:L on the WebSocket edge', () => {
     assert.deepEqual(parseClientText('UNSUB:t1:pos.#:L'), { kind: 'UNSUB', tenant: 't1', pattern: 'pos.#:L' });
     assert.equal(formatSub('t1', 'pos.#', { latest: true }), 'SUB:t1:pos.#:L');
     assert.equal(formatSub('t1', 'pos.#'), 'SUB:t1:pos.#');
+  });
+
+  it('supersession notices: SUPERSEDED:t:p:n on WebSocket, OK(id, "superseded:n") on QUIC', () => {
+    assert.equal(formatSuperseded('t1', 'pos.#', 12), 'SUPERSEDED:t1:pos.#:12');
+    assert.deepEqual(parseSuperseded('SUPERSEDED:t1:pos.#:12'), { tenant: 't1', pattern: 'pos.#', count: 12 });
+    for (const bad of ['SUPERSEDED:t1:pos.#', 'SUPERSEDED:t1:pos.#:0', 'SUPERSEDED:t1:pos.#:x', 'OK:SUB:t1:a']) assert.equal(parseSuperseded(bad), undefined, bad);
+    assert.equal(parseSupersededNotice('superseded:3'), 3);
+    assert.equal(parseSupersededNotice(''), undefined);
+    assert.equal(parseSupersededNotice('superseded:-1'), undefined);
   });
 });
 

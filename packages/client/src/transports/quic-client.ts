@@ -13,6 +13,7 @@ import {
   decodeFrame,
   decodeMsg,
   decodeOk,
+  parseSupersededNotice,
   decodePong,
   encodeAuth,
   encodePing,
@@ -389,6 +390,9 @@ export class QuicEdgeClient {
           if (f.type === FrameType.MSG) {
             const m = decodeMsg(f);
             sub.onMessage({ channel: m.channel, data: m.data, datagram: false });
+          } else if (f.type === FrameType.OK) {
+            const n = parseSupersededNotice(decodeOk(f).topic);
+            if (n !== undefined) sub.onSuperseded(n);
           }
         });
       } catch (err) {

@@ -50,6 +50,7 @@ class QuicTransportConnection implements TransportConnection {
     const sub = this.#q.subscribe(tenant, pattern, { datagram, latest: options.latest === true });
     this.#subs.set(key, sub);
     sub.onMessage = (m) => this.#events.onDelivery({ tenant, channel: m.channel, payload: m.data, patterns: [pattern] });
+    sub.onSuperseded = (n) => this.#events.onSuperseded?.(tenant, pattern, n);
     sub.onEnd = (info) => {
       if (this.#subs.get(key) === sub) this.#subs.delete(key);
       this.#events.onServerError(info.serverCode ?? 'slow_consumer', `SUB:${tenant}:${pattern}`);

@@ -1,7 +1,7 @@
 // WebSocket transport, contract v0.1: subprotocol `llps.v1,at.<token>`, binary publish and
 // delivery frames, text SUB/UNSUB/PING. Browser-safe: it uses whatever WebSocket constructor it
 // is given (the global one in browsers; `ws` in Node through @fastpubsub/client/node).
-import { decodeDelivery, encodePublish, formatMeshReadyRequest, formatSub, formatUnsub, parseMeshReady, parseServerText, PING } from '@fastpubsub/wire';
+import { decodeDelivery, encodePublish, formatMeshReadyRequest, formatSub, formatUnsub, parseMeshReady, parseServerText, parseSuperseded, PING } from '@fastpubsub/wire';
 import { ClientError, abortError } from '../errors.js';
 import type { DeliveryMode, OpenParams, SubscribeWireOptions, Transport, TransportConnection, TransportEvents } from '../transport.js';
 
@@ -67,6 +67,8 @@ class WsConnection implements TransportConnection {
       const ready = parseMeshReady(data);
       if (ready !== undefined) return this.events.onMeshReady?.(ready.tenant, ready.pattern, ready.complete);
       if (data.startsWith('PRESENCE:') || data.startsWith('OK:PRESENCE:')) return this.events.onPresence?.(data);
+      const superseded = parseSuperseded(data);
+      if (superseded !== undefined) return this.events.onSuperseded?.(superseded.tenant, superseded.pattern, superseded.count);
       const t = parseServerText(data);
       switch (t.kind) {
         case 'OK':

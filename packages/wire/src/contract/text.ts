@@ -70,6 +70,23 @@ export function formatOk(op: SubOp, tenant: string, pattern: string): string {
   return `OK:${op}:${tenant}:${pattern}`;
 }
 
+/**
+ * Latest-mode extension, sent only for subscriptions that asked with `:L`: n messages of
+ * (tenant, pattern) were replaced by newer ones before the connection could take them.
+ */
+export function formatSuperseded(tenant: string, pattern: string, count: number): string {
+  return `SUPERSEDED:${tenant}:${pattern}:${count}`;
+}
+
+/** SDK side: the fields of a `SUPERSEDED:` line, or undefined when the text is not one. */
+export function parseSuperseded(text: string): { tenant: string; pattern: string; count: number } | undefined {
+  if (!text.startsWith('SUPERSEDED:')) return undefined;
+  const parts = text.slice(11).split(':');
+  const count = Number(parts[2]);
+  if (parts.length !== 3 || !Number.isSafeInteger(count) || count <= 0) return undefined;
+  return { tenant: parts[0] as string, pattern: parts[1] as string, count };
+}
+
 /** `ERR:{code}` or `ERR:{code}:{detail}` (contract §10.2). */
 export function formatErr(code: string, detail?: string): string {
   return detail === undefined ? `ERR:${code}` : `ERR:${code}:${detail}`;

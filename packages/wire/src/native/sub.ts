@@ -18,6 +18,20 @@ export const SubFlags = {
   LATEST: 0x02,
 } as const;
 
+/**
+ * Topic prefix of the OK frame a relay writes on a latest subscription's stream, after the
+ * binding OK: `OK(id, "superseded:<n>")` says n messages of it were replaced by newer ones
+ * before it could read them. Clients that ignore non-MSG frames there lose nothing.
+ */
+export const SUPERSEDED_NOTICE = 'superseded:';
+
+/** The count of a supersession notice topic, or undefined when the topic is not one. */
+export function parseSupersededNotice(topic: string): number | undefined {
+  if (!topic.startsWith(SUPERSEDED_NOTICE)) return undefined;
+  const n = Number(topic.slice(SUPERSEDED_NOTICE.length));
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
 export interface SubFrame {
   id: number;
   flags: number;

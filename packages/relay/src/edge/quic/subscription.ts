@@ -9,7 +9,7 @@
 // message per channel: a superseded one is replaced in place and counted as 'superseded'.
 import { performance } from 'node:perf_hooks';
 import type { QuicConnection, QuicStream } from '@fastpubsub/quic';
-import { encodeDmsg, encodeMsg, encodeOk } from '@fastpubsub/wire';
+import { SUPERSEDED_NOTICE, encodeDmsg, encodeMsg, encodeOk } from '@fastpubsub/wire';
 import type { QuicSlowConsumerPolicy } from '@fastpubsub/core';
 import type { DispatchMessage, Encodings, Sink } from '../../delivery/index.js';
 import { OutboundQueue } from '../../fanout/index.js';
@@ -49,6 +49,8 @@ export class QuicSubscription implements Sink {
   readonly #queue: OutboundQueue;
   #blocked = false;
   #enlisted = false;
+  /** Supersessions not yet told to the subscriber (latest flag only; spec §3 "Latest mode"). */
+  #unreported = 0;
   #closed = false;
 
   constructor(
@@ -108,6 +110,7 @@ export class QuicSubscription implements Sink {
     const r = this.#queue.push(frame, msg.arrivedAtMs, latest ? msg.channel : undefined);
     if (r.ok && r.superseded === true) {
       this.#ctx.metrics.dropped('superseded');
+      if (this.latest) this.#unreported++;
       return 0; // its place in the queue is already enlisted for the next flush
     }
     if (!r.ok) {
@@ -142,6 +145,13 @@ export class QuicSubscription implements Sink {
     const m = this.#ctx.metrics;
     while (!this.#closed && !this.#blocked && this.#queue.length > 0) {
       const chunks: Uint8Array[] = [];
+      let notices = 0;
+      if (this.#unreported > 0) {
+        // Ahead of the messages that superseded them: how many this subscription did not get.
+        chunks.push(encodeOk({ id: this.id, topic: `${SUPERSEDED_NOTICE}${this.#unreported}` }));
+        this.#unreported = 0;
+        notices = 1;
+      }
       let bytes = 0;
       let oldest = Infinity;
       while (bytes < WRITE_SLICE_BYTES) {
@@ -152,7 +162,7 @@ export class QuicSubscription implements Sink {
         if (item.enqueuedAtMs < oldest) oldest = item.enqueuedAtMs;
       }
       const more = chunks.length === 1 ? this.#stream.write(chunks[0] as Uint8Array) : this.#stream.writev(chunks);
-      m.quic.messagesOut.inc(chunks.length);
+      m.quic.messagesOut.inc(chunks.length - notices);
       m.quic.bytesOut.inc(bytes);
       // One observation per write call, for its oldest message: the worst case of the batch.
       m.observePublishToWrite((performance.now() - oldest) / 1000);

@@ -140,9 +140,13 @@ export class WsSession implements Sink {
       return 0;
     }
     const key = this.#latest.keyOf(msg, patterns);
+    if (this.#latest.hasUnreported && this.#out.queuedBytes === 0) for (const line of this.#latest.takeNotices()) this.sendText(line);
     const r = this.#out.send(frame, msg.arrivedAtMs, key);
     if (r === 'written') return frame.byteLength;
-    if (r === 'superseded') this.#ctx.metrics.dropped('superseded');
+    if (r === 'superseded') {
+      this.#ctx.metrics.dropped('superseded');
+      this.#latest.superseded(msg.tenant, patterns);
+    }
     if (r === 'overflow') {
       this.#ctx.metrics.dropped('slow_consumer');
       this.#ctx.metrics.slowConsumerDisconnects.inc();
