@@ -7,6 +7,8 @@ export interface LatestOptions {
   warmupMs: number;
   channels: number;
   hz: number;
+  /** Round trip of the emulated QUIC path (second phase); 0 skips that phase. */
+  rttMs: number;
   out: string | undefined;
   help: boolean;
 }
@@ -24,6 +26,9 @@ subscription stream, and the WebSocket edge. Reports the age of the newest state
   --warmup S       seconds after setting a level before measuring (default 2)
   --channels N     state channels (default 8)
   --hz N           updates per second per channel (default 60)
+  --rtt MS         second phase: the two QUIC subscribers again, through a userspace link
+                   emulator with this round trip and the same loss levels applied by the
+                   emulator instead of nft (default 40; 0 skips it)
   --out FILE       write the table here (default bench/results/latest-latest.md)
   -h, --help
 `;
@@ -48,6 +53,7 @@ export function parseLatestArgs(argv: readonly string[], defaultOut: string): La
         warmup: { type: 'string' },
         channels: { type: 'string' },
         hz: { type: 'string' },
+        rtt: { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -67,6 +73,7 @@ export function parseLatestArgs(argv: readonly string[], defaultOut: string): La
     warmupMs: num(values.warmup, 'warmup', 2, 0, 60) * 1000,
     channels: Math.round(num(values.channels, 'channels', 8, 1, 256)),
     hz: num(values.hz, 'hz', 60, 1, 1000),
+    rttMs: num(values.rtt, 'rtt', 40, 0, 1000),
     out: values.out ?? defaultOut,
     help: values.help === true,
   };
@@ -74,5 +81,6 @@ export function parseLatestArgs(argv: readonly string[], defaultOut: string): La
 
 /** Whole-run budget for the launcher: levels × (warm-up + duration) plus start-up slack. */
 export function latestBudgetMs(o: LatestOptions): number {
-  return o.loss.length * (o.warmupMs + o.durationMs + 5000) + 90_000;
+  const phases = o.rttMs > 0 ? 2 : 1;
+  return phases * o.loss.length * (o.warmupMs + o.durationMs + 5000) + 90_000;
 }
