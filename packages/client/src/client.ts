@@ -160,6 +160,7 @@ export class ClientImpl implements Client {
         onDelivery: (d) => this.onDelivery(conn, d),
         onSubscribed: (t, p) => this.onSubscribed(conn, t, p),
         onUnsubscribed: () => {},
+        onSuperseded: (t, p, n) => this.entries.get(t, p)?.subs.forEach((s) => (s.stats.superseded += n)),
         onPong: () => this.onPong(conn),
         onMeshReady: (t, p, complete) => this.meshReady.answer(conn, t, p, complete),
         onServerError: (code, detail) => this.onServerError(conn, code, detail),
@@ -182,7 +183,7 @@ export class ClientImpl implements Client {
     if (this.conns.size >= 2) for (const c of this.conns) this.overlap.track(c);
     for (const e of this.entries.values()) {
       conn.awaiting.add(key(e.tenant, e.pattern));
-      link.subscribe(e.tenant, e.pattern);
+      link.subscribe(e.tenant, e.pattern, { latest: e.latest });
     }
     for (const line of this.presenceKeeper.replay()) link.presence?.(line);
     try {
@@ -365,7 +366,7 @@ export class ClientImpl implements Client {
         if (c.role === 'draining') continue;
         if (c.role === 'pending') c.awaiting.add(k);
         c.refused.delete(k);
-        c.link?.subscribe(tenant, pattern);
+        c.link?.subscribe(tenant, pattern, { latest: entry.latest });
       }
     }
     if (wantsPresence) {

@@ -9,7 +9,7 @@ import { webSocketTransport, type WebSocketConstructor } from './transports/ws.j
 
 export type { Client, ClientEvents, ClientState, ClientStats, PublishOptions } from './client.js';
 export type { ConnectOptions, ReconnectOptions, QueuePolicy, TokenProvider, TokenReason, TokenResult } from './options.js';
-export type { Message, Subscription, SubscribeOptions, SubscriptionStats, OverflowPolicy, Latest } from './subscription.js';
+export type { Message, Subscription, SubscribeOptions, SubscriptionStats, OverflowPolicy, Latest, SubscriptionMode } from './subscription.js';
 export type { Delivery, DeliveryMode, Transport, TransportConnection, TransportEvents, OpenParams } from './transport.js';
 export type { Edge, EdgeProbe } from './endpoint.js';
 export type { WebSocketConstructor, WebSocketLike, WebSocketEventLike } from './transports/ws.js';

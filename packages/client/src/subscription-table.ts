@@ -16,6 +16,8 @@ export interface Entry {
   tenant: string;
   pattern: string;
   subs: Set<SubscriptionImpl>;
+  /** Latest mode on the wire: set by the first subscription of this (tenant, pattern). */
+  latest: boolean;
   /** subscribe() calls waiting for OK:SUB on the active connection. */
   waiters: Set<Waiter>;
 }
@@ -35,7 +37,7 @@ export class SubscriptionTable {
   add(sub: SubscriptionImpl): { entry: Entry; fresh: boolean } {
     const k = subKey(sub.tenant, sub.pattern);
     const existing = this.#entries.get(k);
-    const entry = existing ?? { tenant: sub.tenant, pattern: sub.pattern, subs: new Set(), waiters: new Set() };
+    const entry = existing ?? { tenant: sub.tenant, pattern: sub.pattern, subs: new Set(), waiters: new Set(), latest: sub.latest };
     if (existing === undefined) this.#entries.set(k, entry);
     entry.subs.add(sub);
     return { entry, fresh: existing === undefined };

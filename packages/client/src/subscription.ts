@@ -14,9 +14,18 @@ export interface Message {
 }
 
 export type OverflowPolicy = 'drop-oldest' | 'drop-newest';
+export type SubscriptionMode = 'all' | 'latest';
 
 export interface SubscribeOptions {
   signal?: AbortSignal;
+  /**
+   * 'latest': only the newest message per channel counts (state streams: positions, prices).
+   * The edge keeps at most one undelivered message per channel for this subscription (QUIC sends
+   * what fits as datagrams) and this subscription's buffer does the same; replaced messages are
+   * counted in `stats.superseded`. Default 'all': every message, in order. The first
+   * subscription of a (tenant, pattern) decides the mode on the wire.
+   */
+  mode?: SubscriptionMode;
   /** Callback form: called for every message instead of buffering it for the iterator. */
   onMessage?: (message: Message) => void;
   /** Messages buffered while the app's iterator is not consuming (default 1024). */
@@ -44,6 +53,8 @@ export interface SubscriptionStats {
   dropped: number;
   /** Messages waiting in the buffer. */
   buffered: number;
+  /** Latest mode: buffered messages replaced by a newer one of the same channel. */
+  superseded: number;
 }
 
 export interface Subscription extends AsyncIterable<Message> {
@@ -59,7 +70,9 @@ export interface Subscription extends AsyncIterable<Message> {
 type Sink = (message: Message) => void;
 
 export class SubscriptionImpl implements Subscription {
-  readonly stats: SubscriptionStats = { received: 0, dropped: 0, buffered: 0 };
+  readonly stats: SubscriptionStats = { received: 0, dropped: 0, buffered: 0, superseded: 0 };
+  /** Latest mode: the buffer is this, newest message per channel, in first-arrival order. */
+  private readonly newest: Map<string, Message> | undefined;
   /** The presence watcher this subscription registered (the client removes it on unsubscribe). */
   presenceWatcher: ((event: PresenceEvent) => void) | undefined;
   private buffer: Message[] = [];
@@ -82,6 +95,10 @@ export class SubscriptionImpl implements Subscription {
   ) {
     this.bufferSize = Math.max(1, options.bufferSize ?? 1024);
     this.overflow = options.overflow ?? 'drop-oldest';
+    if (options.mode !== undefined && options.mode !== 'all' && options.mode !== 'latest') {
+      throw new ClientError('bad_argument', `mode must be 'all' or 'latest', got ${JSON.stringify(options.mode)}`);
+    }
+    this.newest = options.mode === 'latest' ? new Map() : undefined;
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
     if (options.onMessage !== undefined) this.sink = options.onMessage;
   }
@@ -97,6 +114,7 @@ export class SubscriptionImpl implements Subscription {
       w.resolve({ value: message, done: false });
       return;
     }
+    if (this.newest !== undefined) return this.keepNewest(this.newest, message);
     if (this.buffer.length - this.head >= this.bufferSize) {
       this.stats.dropped++;
       if (this.overflow === 'drop-newest') return;
@@ -110,11 +128,27 @@ export class SubscriptionImpl implements Subscription {
     this.stats.buffered = this.buffer.length - this.head;
   }
 
+  get latest(): boolean {
+    return this.newest !== undefined;
+  }
+
+  private keepNewest(newest: Map<string, Message>, message: Message): void {
+    if (newest.has(message.channel)) this.stats.superseded++;
+    else if (newest.size >= this.bufferSize) {
+      const oldest = newest.keys().next().value as string;
+      newest.delete(oldest);
+      this.stats.dropped++;
+    }
+    newest.set(message.channel, message); // an existing channel keeps its turn
+    this.stats.buffered = newest.size;
+  }
+
   /** Replaces the consumer (used by `latest()`); buffered messages go to it first. */
   setSink(sink: Sink): void {
     if (this.iterating || this.sink !== undefined) throw new ClientError('bad_argument', 'this subscription already has a consumer');
     this.sink = sink;
-    const pending = this.buffer.slice(this.head);
+    const pending = this.newest === undefined ? this.buffer.slice(this.head) : [...this.newest.values()];
+    this.newest?.clear();
     this.buffer = [];
     this.head = 0;
     this.stats.buffered = 0;
@@ -153,6 +187,13 @@ export class SubscriptionImpl implements Subscription {
 
   /** Waits for the next message; resolves done when the subscription ends. */
   next(signal?: AbortSignal): Promise<IteratorResult<Message>> {
+    const newest = this.newest;
+    if (newest !== undefined && newest.size > 0) {
+      const [channel, value] = newest.entries().next().value as [string, Message];
+      newest.delete(channel);
+      this.stats.buffered = newest.size;
+      return Promise.resolve({ value, done: false });
+    }
     if (this.head < this.buffer.length) {
       const value = this.buffer[this.head]!;
       this.buffer[this.head++] = undefined as unknown as Message;

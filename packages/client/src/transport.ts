@@ -28,6 +28,8 @@ export interface TransportEvents {
   onReconnectRequested(): void;
   /** The edge's answer to `meshReady()`: complete unless the edge gave up waiting. */
   onMeshReady?(tenant: string, pattern: string, complete: boolean): void;
+  /** Latest mode: `count` messages of (tenant, pattern) were superseded at the edge before delivery. */
+  onSuperseded?(tenant: string, pattern: string, count: number): void;
   /** A line of the presence extension (`PRESENCE:…`, `OK:PRESENCE:…`); transports without it never call this. */
   onPresence?(line: string): void;
   /** The connection is gone; `error` is undefined after a local `close()`. Fires once. */
@@ -35,8 +37,14 @@ export interface TransportEvents {
 }
 
 /** One open connection to an edge. Methods never throw on a closed connection; they no-op. */
+/** How one (tenant, pattern) subscription asks to be delivered. */
+export interface SubscribeWireOptions {
+  /** Latest mode: the edge keeps only the newest undelivered message per channel. */
+  latest?: boolean;
+}
+
 export interface TransportConnection {
-  subscribe(tenant: string, pattern: string): void;
+  subscribe(tenant: string, pattern: string, options?: SubscribeWireOptions): void;
   unsubscribe(tenant: string, pattern: string): void;
   publish(tenant: string, channel: string, payload: Uint8Array, mode: DeliveryMode): void;
   ping(): void;

@@ -26,7 +26,11 @@ export const openapi = {
       ChannelLimits: {
         type: 'object',
         additionalProperties: false,
-        properties: { messagesPerSecond: { type: 'number' }, bytesPerSecond: { type: 'number' } },
+        properties: {
+          messagesPerSecond: { type: 'number' },
+          bytesPerSecond: { type: 'number' },
+          delivery: { type: 'string', enum: ['all', 'latest'], description: "'latest': only the newest message of the channel counts (docs/latest-mode.md)" },
+        },
       },
       Limits: {
         type: 'object',

@@ -1,6 +1,6 @@
 // Tenants, their master tokens and their limits.
 import { ErrorCode, FpsError } from '@fastpubsub/core';
-import { parseAccessToken, type TenantLimits } from '@fastpubsub/protocol';
+import { parseAccessToken, type ChannelLimits, type TenantLimits } from '@fastpubsub/protocol';
 import { bad, hashMatches, hex, isObject, sha256, TENANT_RE, validator, type ServiceContext } from './service-common.js';
 import type { MasterTokenRecord, TenantRecord } from './types.js';
 
@@ -125,10 +125,15 @@ function positive(v: unknown, field: string): number {
   return v;
 }
 
-function parseChannelLimits(v: unknown, field: string): { messagesPerSecond?: number; bytesPerSecond?: number } {
+function parseChannelLimits(v: unknown, field: string): ChannelLimits {
   if (!isObject(v)) throw bad(`${field} must be an object`);
-  const out: { messagesPerSecond?: number; bytesPerSecond?: number } = {};
+  const out: ChannelLimits = {};
   for (const k of Object.keys(v)) {
+    if (k === 'delivery') {
+      if (v[k] !== 'all' && v[k] !== 'latest') throw bad(`${field}.delivery must be 'all' or 'latest'`);
+      out.delivery = v[k];
+      continue;
+    }
     if (!(RATE_KEYS as readonly string[]).includes(k)) throw bad(`${field}.${k}: unknown key`);
     out[k as (typeof RATE_KEYS)[number]] = positive(v[k], `${field}.${k}`);
   }
@@ -156,7 +161,7 @@ export function parseLimits(v: unknown): TenantLimits {
         break;
       case 'channels': {
         if (!isObject(val)) throw bad('channels must be an object keyed by channel');
-        const chs: Record<string, { messagesPerSecond?: number; bytesPerSecond?: number }> = {};
+        const chs: Record<string, ChannelLimits> = {};
         for (const [ch, l] of Object.entries(val)) chs[ch] = parseChannelLimits(l, `channels.${ch}`);
         out.channels = chs;
         break;

@@ -48,6 +48,12 @@ export interface TenantLimits {
 export interface ChannelLimits {
   messagesPerSecond?: number;
   bytesPerSecond?: number;
+  /**
+   * 'latest': only the newest message of the channel counts (docs/latest-mode.md). Every
+   * subscriber queue and mesh link queue keeps at most its newest undelivered message, and the
+   * QUIC edge sends what fits as datagrams. Absent or 'all': every message, in order.
+   */
+  delivery?: 'all' | 'latest';
 }
 
 /** Everything a PoP holds from the control plane; also its on-disk cache. */

@@ -6,7 +6,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type EdgeName = 'ws' | 'quic';
-export type DropReason = 'slow_consumer' | 'no_subscribers' | 'shutting_down' | 'rate_limited' | 'tenant_budget' | 'idempotent_repeat';
+export type DropReason = 'slow_consumer' | 'no_subscribers' | 'shutting_down' | 'rate_limited' | 'tenant_budget' | 'idempotent_repeat' | 'superseded';
 
 /** Counter pre-bound to one label set: `inc(n)` is all the hot path sees. */
 export interface BoundCounter {
@@ -116,7 +116,7 @@ export class RelayMetrics {
     // Present from the first scrape, so rates and alerts work before any traffic.
     for (const edge of [this.ws, this.quic]) for (const c of Object.values(edge as unknown as Record<string, BoundCounter>)) c.inc(0);
     this.#dropped = cellCounter(registers, 'fastpubsub_dropped_messages_total', 'Messages not delivered, by reason.', 'reason', this.#droppedCells);
-    for (const reason of ['slow_consumer', 'no_subscribers', 'rate_limited'] as const) this.dropped(reason, 0);
+    for (const reason of ['slow_consumer', 'no_subscribers', 'rate_limited', 'superseded'] as const) this.dropped(reason, 0);
     this.slowConsumerDisconnects = cellCounter(
       registers,
       'fastpubsub_slow_consumer_disconnects_total',

@@ -131,6 +131,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
           ...(cc.usageReportMs === undefined ? {} : { usageReportMs: cc.usageReportMs }),
         });
   if (admission !== undefined) registerAdmissionMetrics(metrics.registry, admission);
+  if (admission !== undefined) dispatcher.setLatestPolicy((tenant, channel) => admission.isLatest(tenant, channel));
   const connectionRefusals = new RefusalCounters(
     metrics.registry,
     'fastpubsub_connections_refused_total',

@@ -37,7 +37,7 @@ export {
 } from './native/frame.js';
 export { FrameDecoder, type FrameDecoderOptions } from './native/decoder.js';
 export { encodeAuth, decodeAuth, type AuthFrame } from './native/auth.js';
-export { SubFlags, encodeSub, decodeSub, encodeUnsub, decodeUnsub, type SubFrame, type UnsubFrame } from './native/sub.js';
+export { SubFlags, SUPERSEDED_NOTICE, parseSupersededNotice, encodeSub, decodeSub, encodeUnsub, decodeUnsub, type SubFrame, type UnsubFrame } from './native/sub.js';
 export { PublishMode, isPublishMode, encodePub, decodePub, type PubFrame } from './native/pub.js';
 export { encodeMsg, decodeMsg, encodeDmsg, decodeDmsg, type MsgFrame, type DmsgFrame } from './native/msg.js';
 export {
@@ -73,6 +73,9 @@ export {
   formatUnsub,
   formatOk,
   formatErr,
+  formatSuperseded,
+  parseSuperseded,
+  LATEST_SUFFIX,
   type SubOp,
   type ClientText,
   type ServerText,

@@ -103,7 +103,7 @@ function run(v: Vector): [unknown, (() => string) | undefined] {
     }
     case 'client-text': {
       const c = wire.parseClientText(v.text ?? '');
-      return [c, () => (c.kind === 'PING' ? wire.PING : c.kind === 'SUB' ? wire.formatSub(c.tenant, c.pattern) : wire.formatUnsub(c.tenant, c.pattern))];
+      return [c, () => (c.kind === 'PING' ? wire.PING : c.kind === 'SUB' ? wire.formatSub(c.tenant, c.pattern, { latest: c.latest === true }) : wire.formatUnsub(c.tenant, c.pattern))];
     }
     case 'server-text': {
       const s = wire.parseServerText(v.text ?? '');

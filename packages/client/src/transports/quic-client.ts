@@ -13,6 +13,7 @@ import {
   decodeFrame,
   decodeMsg,
   decodeOk,
+  parseSupersededNotice,
   decodePong,
   encodeAuth,
   encodePing,
@@ -223,7 +224,8 @@ export class QuicEdgeClient {
     const id = this.#nextId++;
     const sub = new QuicEdgeSubscription(id, tenant, pattern);
     this.#subs.set(id, sub);
-    this.#send(encodeSub({ id, flags: options.datagram === true ? SubFlags.DATAGRAM : 0, tenant, pattern }));
+    const flags = (options.datagram === true ? SubFlags.DATAGRAM : 0) | (options.latest === true ? SubFlags.LATEST : 0);
+    this.#send(encodeSub({ id, flags, tenant, pattern }));
     return sub;
   }
 
@@ -414,6 +416,9 @@ export class QuicEdgeClient {
           if (f.type === FrameType.MSG) {
             const m = decodeMsg(f);
             sub.onMessage({ channel: m.channel, data: m.data, datagram: false });
+          } else if (f.type === FrameType.OK) {
+            const n = parseSupersededNotice(decodeOk(f).topic);
+            if (n !== undefined) sub.onSuperseded(n);
           }
         });
       } catch (err) {

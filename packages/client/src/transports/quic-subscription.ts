@@ -13,6 +13,8 @@ export interface QuicMessage {
 export interface QuicSubscribeOptions {
   /** Ask for DMSG datagram delivery ("latest matters"); larger messages still use the stream. */
   datagram?: boolean;
+  /** Latest mode: the relay keeps only the newest queued message per channel and sends what fits as datagrams. */
+  latest?: boolean;
 }
 
 /** One subscription: its stream is visible so tests can pause() it (stop reading). */
@@ -23,6 +25,8 @@ export class QuicEdgeSubscription {
   /** Resolves on the relay's OK; rejects with ClientError('server', serverCode) on ERR. */
   readonly ready: Promise<void>;
   onMessage: (msg: QuicMessage) => void = () => {};
+  /** Latest mode: the relay replaced `count` of this subscription's messages by newer ones. */
+  onSuperseded: (count: number) => void = () => {};
   /** The relay reset the stream (code 0x10: slow consumer) or sent ERR for it later. */
   onEnd: (info: { code: number | undefined; serverCode?: string }) => void = () => {};
   stream: QuicStream | undefined;

@@ -2,7 +2,7 @@
 // QUIC subscription stream; its deliveries carry that subscription's pattern (one per stream,
 // where the WebSocket edge lists every matching pattern in one frame). Node only.
 import { ClientError, abortError } from '../errors.js';
-import type { DeliveryMode, OpenParams, Transport, TransportConnection, TransportEvents } from '../transport.js';
+import type { DeliveryMode, OpenParams, SubscribeWireOptions, Transport, TransportConnection, TransportEvents } from '../transport.js';
 import { QuicEdgeClient, type QuicEdgeSubscription } from './quic-client.js';
 
 export interface QuicTransportConfig {
@@ -47,12 +47,14 @@ class QuicTransportConnection implements TransportConnection {
     return this.#q.written();
   }
 
-  subscribe(tenant: string, pattern: string): void {
+  subscribe(tenant: string, pattern: string, options: SubscribeWireOptions = {}): void {
     const key = `${tenant}:${pattern}`;
     if (this.#subs.has(key)) return this.#events.onSubscribed(tenant, pattern);
-    const sub = this.#q.subscribe(tenant, pattern, { datagram: this.#cfg.datagramSubscriptions === true });
+    const datagram = this.#cfg.datagramSubscriptions === true;
+    const sub = this.#q.subscribe(tenant, pattern, { datagram, latest: options.latest === true });
     this.#subs.set(key, sub);
     sub.onMessage = (m) => this.#events.onDelivery({ tenant, channel: m.channel, payload: m.data, patterns: [pattern] });
+    sub.onSuperseded = (n) => this.#events.onSuperseded?.(tenant, pattern, n);
     sub.onEnd = (info) => {
       if (this.#subs.get(key) === sub) this.#subs.delete(key);
       this.#events.onServerError(info.serverCode ?? 'slow_consumer', `SUB:${tenant}:${pattern}`);

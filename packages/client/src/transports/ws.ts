@@ -1,9 +1,9 @@
 // WebSocket transport, contract v0.1: subprotocol `llps.v1,at.<token>`, binary publish and
 // delivery frames, text SUB/UNSUB/PING. Browser-safe: it uses whatever WebSocket constructor it
 // is given (the global one in browsers; `ws` in Node through @fastpubsub/client/node).
-import { decodeDelivery, encodePublish, formatMeshReadyRequest, formatSub, formatUnsub, parseMeshReady, parseServerText, PING } from '@fastpubsub/wire';
+import { decodeDelivery, encodePublish, formatMeshReadyRequest, formatSub, formatUnsub, parseMeshReady, parseServerText, parseSuperseded, PING } from '@fastpubsub/wire';
 import { ClientError, abortError } from '../errors.js';
-import type { DeliveryMode, OpenParams, Transport, TransportConnection, TransportEvents } from '../transport.js';
+import type { DeliveryMode, OpenParams, SubscribeWireOptions, Transport, TransportConnection, TransportEvents } from '../transport.js';
 
 /** The part of the WebSocket API the SDK uses; both the browser's and `ws`'s fit. */
 export interface WebSocketLike {
@@ -81,6 +81,8 @@ class WsConnection implements TransportConnection {
       const ready = parseMeshReady(data);
       if (ready !== undefined) return this.events.onMeshReady?.(ready.tenant, ready.pattern, ready.complete);
       if (data.startsWith('PRESENCE:') || data.startsWith('OK:PRESENCE:')) return this.events.onPresence?.(data);
+      const superseded = parseSuperseded(data);
+      if (superseded !== undefined) return this.events.onSuperseded?.(superseded.tenant, superseded.pattern, superseded.count);
       const t = parseServerText(data);
       switch (t.kind) {
         case 'OK':
@@ -150,8 +152,8 @@ class WsConnection implements TransportConnection {
     if (!this.closed && this.socket.readyState === OPEN) this.send(text);
   }
 
-  subscribe(tenant: string, pattern: string): void {
-    this.sendText(formatSub(tenant, pattern));
+  subscribe(tenant: string, pattern: string, options: SubscribeWireOptions = {}): void {
+    this.sendText(formatSub(tenant, pattern, options));
   }
 
   presence(line: string): void {

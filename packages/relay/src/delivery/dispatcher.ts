@@ -30,6 +30,8 @@ export type Forwarder = (msg: DispatchMessage) => boolean;
 /** Sees every publish an edge accepted here (per-channel statistics). */
 export type PublishObserver = (msg: DispatchMessage) => void;
 export type InterestListener = (tenant: string) => void;
+/** True when the tenant's config makes a channel latest-mode (limits/admission.ts isLatest). */
+export type LatestPolicy = (tenant: string, channel: string) => boolean;
 
 export class Dispatcher {
   readonly #index: SubscriptionIndex<Sink>;
@@ -45,6 +47,7 @@ export class Dispatcher {
   readonly #idempotency = new IdempotencyWindow();
   readonly #now: () => number;
   #observer: PublishObserver | undefined;
+  #latestPolicy: LatestPolicy | undefined;
 
   constructor(opts: DispatcherOptions) {
     this.#now = opts.now ?? (() => performance.now());
@@ -139,6 +142,20 @@ export class Dispatcher {
     this.#observer = fn;
   }
 
+  /** Where per-channel latest-mode defaults come from (the tenant config pushed to this PoP). */
+  setLatestPolicy(fn: LatestPolicy | undefined): void {
+    this.#latestPolicy = fn;
+  }
+
+  isLatest(tenant: string, channel: string): boolean {
+    return this.#latestPolicy?.(tenant, channel) === true;
+  }
+
+  /** Marks a publish of a latest-mode channel so every queue on its way coalesces it. */
+  #stamped(msg: DispatchMessage): DispatchMessage {
+    return msg.latest !== true && this.isLatest(msg.tenant, msg.channel) ? { ...msg, latest: true } : msg;
+  }
+
   /** Called with a tenant whenever its set of distinct patterns changes; returns an unsubscribe. */
   onInterestChange(listener: InterestListener): () => void {
     this.#interestListeners.add(listener);
@@ -150,7 +167,8 @@ export class Dispatcher {
    * Returns false, delivering and forwarding nothing, when the tenant's fan-out budget is spent
    * or the publish is an idempotent repeat this PoP has already seen.
    */
-  publish(msg: DispatchMessage): boolean {
+  publish(accepted: DispatchMessage): boolean {
+    const msg = this.#stamped(accepted);
     if (this.#isRepeat(msg)) return false;
     if (msg.origin !== 'system' && msg.origin !== 'mesh') this.#observer?.(msg);
     const local = this.#fanOut(msg);
@@ -163,7 +181,8 @@ export class Dispatcher {
   }
 
   /** A publish from another PoP: local fan-out only, never forwarded again. */
-  deliverRemote(msg: DispatchMessage): void {
+  deliverRemote(received: DispatchMessage): void {
+    const msg = this.#stamped(received);
     if (this.#isRepeat(msg)) return;
     if (this.#fanOut(msg) === 'none') this.#metrics.dropped('no_subscribers');
   }

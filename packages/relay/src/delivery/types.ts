@@ -31,6 +31,11 @@ export interface DispatchMessage {
   readonly bridgeId?: string;
   /** The publishing token's id (client edges), for the console's top publishers. */
   readonly publisher?: string;
+  /**
+   * The tenant's config makes this channel latest-mode by default (docs/latest-mode.md): every
+   * queue on its way (subscriber queues, mesh link queues) keeps only its newest message.
+   */
+  readonly latest?: boolean;
 }
 
 /**

@@ -94,6 +94,13 @@ export class Admission {
     for (const t of over) this.#state(t, nowMs).overQuota = true;
   }
 
+  /** The tenant's config makes this channel latest-mode (its `channels` entry, else its `channel` default). */
+  isLatest(tenant: string, channel: string): boolean {
+    const l = this.#tenants.get(tenant)?.limits;
+    if (l === undefined) return false;
+    return (l.channels?.[channel]?.delivery ?? l.channel?.delivery) === 'latest';
+  }
+
   /** One publish of `bytes` payload bytes; counts usage when admitted. */
   admitPublish(tenant: string, channel: string, bytes: number, nowMs: number): AdmitResult {
     const st = this.#tenants.get(tenant);

@@ -28,6 +28,8 @@ export interface ForwarderOptions {
   /** Local delivery of a message that reached this PoP (the Dispatcher's deliverRemote). */
   deliverRemote: (msg: DispatchMessage) => void;
   redundantChannels: readonly string[];
+  /** Latest-mode channels (tenant config): a link's queue keeps only the newest frame per (channel, destinations). */
+  isLatest?: (tenant: string, channel: string) => boolean;
   logger: Logger;
   now: () => number;
 }
@@ -123,6 +125,15 @@ export class MeshForwarder {
     return id;
   }
 
+  /**
+   * The supersession key of a latest-mode channel's frame on a link queue: a newer frame replaces
+   * a queued one only when it goes to the same destinations the same way, so no PoP loses it.
+   */
+  #latestKey(fwd: FwdFrame, dests: readonly string[], via: string): string | undefined {
+    if (fwd.mode !== 0 || this.#o.isLatest?.(fwd.tenant, fwd.channel) !== true) return undefined;
+    return `${fwd.tenant}\u0000${fwd.channel}\u0000${dests.join(',')}\u0000${via}`;
+  }
+
   /** Sends one copy per next hop, each with the destinations it is responsible for. */
   #split(fwd: FwdFrame, dests: readonly string[], ttl: number, from: string | undefined): void {
     const { metrics } = this.#o;
@@ -137,7 +148,7 @@ export class MeshForwarder {
       if (hop === from) this.#o.logger.debug('mesh: forwarding back to the previous hop', { hop });
       const { via: _sourceRoute, ...plain } = fwd; // a split copy follows the routes, never a source route
       const frame = encodeFwd({ ...plain, ttl, dests: list });
-      link.sendFwd(frame);
+      link.sendFwd(frame, this.#latestKey(fwd, list, ''));
       metrics.sent(hop, frame.length);
     }
   }
@@ -156,7 +167,7 @@ export class MeshForwarder {
       return;
     }
     const frame = encodeFwd({ ...fwd, flags: fwd.flags | FwdFlags.REDUNDANT, ttl, dests: [dest], via });
-    link.sendFwd(frame);
+    link.sendFwd(frame, this.#latestKey(fwd, [dest], via.join(',')));
     this.#o.metrics.sent(hop, frame.length);
   }
 

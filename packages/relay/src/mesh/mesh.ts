@@ -27,6 +27,8 @@ export interface LocalDelivery {
   onInterestChange(listener: (tenant: string) => void): () => void;
   interestOf(tenant: string): string[];
   tenantsWithInterest(): string[];
+  /** The tenant's config makes the channel latest-mode: link queues keep only its newest frame. */
+  isLatest?(tenant: string, channel: string): boolean;
 }
 
 /** Presence gossip (relay/src/presence): the mesh hands it links and PRESENCE frames. */
@@ -69,6 +71,8 @@ export interface LinkInfo {
   bytesSent: number;
   bytesReceived: number;
   queueDropped: number;
+  /** Latest-mode frames replaced in the link queue by a newer one of the same channel. */
+  queueSuperseded: number;
 }
 
 export interface RouteInfo {
@@ -118,7 +122,7 @@ export class Mesh {
       boot: Date.now(),
     });
     this.metrics = new MeshMetrics(o.registry, () =>
-      this.links().map((l) => ({ peer: l.peer, rttMs: l.rttMs, jitterMs: l.jitterMs, loss: l.loss, cost: l.costMs, up: l.state === 'up', queueDropped: l.queueDropped })),
+      this.links().map((l) => ({ peer: l.peer, rttMs: l.rttMs, jitterMs: l.jitterMs, loss: l.loss, cost: l.costMs, up: l.state === 'up', queueDropped: l.queueDropped, queueSuperseded: l.queueSuperseded })),
     );
     const links = (): ReadonlyMap<string, MeshLink> => this.transport.links();
     this.#forwarder = new MeshForwarder({
@@ -128,6 +132,7 @@ export class Mesh {
       links,
       metrics: this.metrics,
       deliverRemote: (msg) => o.delivery.deliverRemote(msg),
+      isLatest: (tenant, channel) => o.delivery.isLatest?.(tenant, channel) === true,
       redundantChannels: o.redundantChannels,
       logger: o.logger,
       now: this.#now,
@@ -290,6 +295,7 @@ export class Mesh {
           bytesSent: l.counters.bytesSent,
           bytesReceived: l.counters.bytesReceived,
           queueDropped: l.queue.dropped,
+          queueSuperseded: l.queue.superseded,
         };
       });
   }

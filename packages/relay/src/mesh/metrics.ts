@@ -11,6 +11,7 @@ export interface LinkGaugeSource {
   cost: number | null;
   up: boolean;
   queueDropped: number;
+  queueSuperseded: number;
 }
 
 export type MeshDropReason = 'duplicate' | 'ttl' | 'unreachable' | 'no_link' | 'bad_frame';
@@ -54,23 +55,27 @@ export class MeshMetrics {
     gauge('fastpubsub_mesh_link_loss_ratio', 'Smoothed probe loss per link.', (l) => l.loss);
     gauge('fastpubsub_mesh_link_cost_ms', 'Link cost (docs/routing.md) per link.', (l) => l.cost);
     gauge('fastpubsub_mesh_link_up', '1 while the link is up by its probes.', (l) => (l.up ? 1 : 0));
-    // A counter: each link counts its own drops; the collector adds what each link dropped since
-    // the last scrape, so the series never goes down when a link is replaced.
-    const seen = new Map<string, number>();
-    new Counter({
-      name: 'fastpubsub_mesh_link_queue_dropped_total',
-      help: 'FWD frames dropped from the link queue (drop-oldest), by peer.',
-      labelNames: ['peer'],
-      registers,
-      collect() {
-        for (const l of links()) {
-          const last = seen.get(l.peer) ?? 0;
-          const added = l.queueDropped >= last ? l.queueDropped - last : l.queueDropped; // a new link starts at 0
-          seen.set(l.peer, l.queueDropped);
-          this.inc({ peer: l.peer }, added);
-        }
-      },
-    });
+    // Counters: each link counts its own; the collector adds what each link counted since the
+    // last scrape, so the series never goes down when a link is replaced.
+    const linkCounter = (name: string, help: string, value: (l: LinkGaugeSource) => number): void => {
+      const seen = new Map<string, number>();
+      new Counter({
+        name,
+        help,
+        labelNames: ['peer'],
+        registers,
+        collect() {
+          for (const l of links()) {
+            const now = value(l);
+            const last = seen.get(l.peer) ?? 0;
+            seen.set(l.peer, now);
+            this.inc({ peer: l.peer }, now >= last ? now - last : now); // a new link starts at 0
+          }
+        },
+      });
+    };
+    linkCounter('fastpubsub_mesh_link_queue_dropped_total', 'FWD frames dropped from the link queue (drop-oldest), by peer.', (l) => l.queueDropped);
+    linkCounter('fastpubsub_mesh_link_queue_superseded_total', 'Latest-mode FWD frames replaced in the link queue by a newer one of the same channel, by peer.', (l) => l.queueSuperseded);
   }
 
   sent(peer: string, bytes: number): void {

@@ -9,7 +9,8 @@ export const RECONNECT = 'RECONNECT';
 export type SubOp = 'SUB' | 'UNSUB';
 
 export type ClientText =
-  | { kind: 'SUB' | 'UNSUB'; tenant: string; pattern: string }
+  | { kind: 'SUB'; tenant: string; pattern: string; latest?: true }
+  | { kind: 'UNSUB'; tenant: string; pattern: string }
   | { kind: 'PING' };
 
 export type ServerText =
@@ -28,7 +29,13 @@ function excerpt(text: string): string {
   return JSON.stringify(text.length > 40 ? text.slice(0, 40) + '…' : text);
 }
 
-/** Throws WireError('bad_command') for anything but `PING`, `SUB:t:p`, `UNSUB:t:p`. */
+/**
+ * Latest-mode suffix of a SUB (`SUB:{tenant}:{pattern}:L`), an extension of the contract: valid
+ * patterns contain no `:`, so no contract client ever sends it, and the OK:SUB omits it.
+ */
+export const LATEST_SUFFIX = ':L';
+
+/** Throws WireError('bad_command') for anything but `PING`, `SUB:t:p[:L]`, `UNSUB:t:p`. */
 export function parseClientText(text: string): ClientText {
   if (text === PING) return { kind: 'PING' };
   let kind: SubOp;
@@ -44,11 +51,14 @@ export function parseClientText(text: string): ClientText {
   }
   const parts = splitFirstColon(rest);
   if (parts === null) throw new WireError('bad_command', `${kind} needs {tenant}:{pattern}, got ${excerpt(text)}`);
+  if (kind === 'SUB' && parts[1].endsWith(LATEST_SUFFIX)) {
+    return { kind, tenant: parts[0], pattern: parts[1].slice(0, -LATEST_SUFFIX.length), latest: true };
+  }
   return { kind, tenant: parts[0], pattern: parts[1] };
 }
 
-export function formatSub(tenant: string, pattern: string): string {
-  return `SUB:${tenant}:${pattern}`;
+export function formatSub(tenant: string, pattern: string, options: { latest?: boolean } = {}): string {
+  return `SUB:${tenant}:${pattern}${options.latest === true ? LATEST_SUFFIX : ''}`;
 }
 
 export function formatUnsub(tenant: string, pattern: string): string {
@@ -58,6 +68,23 @@ export function formatUnsub(tenant: string, pattern: string): string {
 /** Tenant and pattern must be byte-identical to the request (contract §4). */
 export function formatOk(op: SubOp, tenant: string, pattern: string): string {
   return `OK:${op}:${tenant}:${pattern}`;
+}
+
+/**
+ * Latest-mode extension, sent only for subscriptions that asked with `:L`: n messages of
+ * (tenant, pattern) were replaced by newer ones before the connection could take them.
+ */
+export function formatSuperseded(tenant: string, pattern: string, count: number): string {
+  return `SUPERSEDED:${tenant}:${pattern}:${count}`;
+}
+
+/** SDK side: the fields of a `SUPERSEDED:` line, or undefined when the text is not one. */
+export function parseSuperseded(text: string): { tenant: string; pattern: string; count: number } | undefined {
+  if (!text.startsWith('SUPERSEDED:')) return undefined;
+  const parts = text.slice(11).split(':');
+  const count = Number(parts[2]);
+  if (parts.length !== 3 || !Number.isSafeInteger(count) || count <= 0) return undefined;
+  return { tenant: parts[0] as string, pattern: parts[1] as string, count };
 }
 
 /** `ERR:{code}` or `ERR:{code}:{detail}` (contract §10.2). */

@@ -11,7 +11,26 @@ import { FrameType, allocFrame, checkU32, expectType, readU32, writeU32, type Fr
 export const SubFlags = {
   /** Deliver by DMSG datagrams instead of the subscription stream ("latest matters"). */
   DATAGRAM: 0x01,
+  /**
+   * Latest mode: only the newest message per channel counts. The relay coalesces the
+   * subscription's queue (at most one message per channel) and sends what fits as DMSG datagrams.
+   */
+  LATEST: 0x02,
 } as const;
+
+/**
+ * Topic prefix of the OK frame a relay writes on a latest subscription's stream, after the
+ * binding OK: `OK(id, "superseded:<n>")` says n messages of it were replaced by newer ones
+ * before it could read them. Clients that ignore non-MSG frames there lose nothing.
+ */
+export const SUPERSEDED_NOTICE = 'superseded:';
+
+/** The count of a supersession notice topic, or undefined when the topic is not one. */
+export function parseSupersededNotice(topic: string): number | undefined {
+  if (!topic.startsWith(SUPERSEDED_NOTICE)) return undefined;
+  const n = Number(topic.slice(SUPERSEDED_NOTICE.length));
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
 
 export interface SubFrame {
   id: number;

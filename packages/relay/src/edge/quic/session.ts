@@ -271,7 +271,7 @@ export class QuicSession implements SubscriptionOwner {
     const s = new QuicSubscription(
       { metrics: this.#ctx.metrics, batcher: this.#ctx.batcher, queueBytes: q.streamQueueBytes, policy: q.slowConsumerPolicy },
       this,
-      { id: sub.id, tenant: sub.tenant, pattern: sub.pattern, datagram: (sub.flags & SubFlags.DATAGRAM) !== 0 },
+      { id: sub.id, tenant: sub.tenant, pattern: sub.pattern, datagram: (sub.flags & SubFlags.DATAGRAM) !== 0, latest: (sub.flags & SubFlags.LATEST) !== 0 },
     );
     this.#subs.set(sub.id, s);
     this.#ctx.dispatcher.subscribe(sub.tenant, sub.pattern, s);

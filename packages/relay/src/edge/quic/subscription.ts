@@ -4,10 +4,12 @@
 // stream's 'drain' while the queue absorbs, then drops its oldest (counted as slow_consumer) or
 // resets the stream — and no other stream or connection notices (head-of-line isolation).
 // With the datagram flag, messages that fit go out as DMSG datagrams and larger ones on the
-// stream.
+// stream. In latest mode (the LATEST flag, or the tenant's per-channel default stamped on the
+// message) messages that fit go out as datagrams too, and the queue keeps only the newest
+// message per channel: a superseded one is replaced in place and counted as 'superseded'.
 import { performance } from 'node:perf_hooks';
 import type { QuicConnection, QuicStream } from '@fastpubsub/quic';
-import { encodeDmsg, encodeMsg, encodeOk } from '@fastpubsub/wire';
+import { SUPERSEDED_NOTICE, encodeDmsg, encodeMsg, encodeOk } from '@fastpubsub/wire';
 import type { QuicSlowConsumerPolicy } from '@fastpubsub/core';
 import type { DispatchMessage, Encodings, Sink } from '../../delivery/index.js';
 import { OutboundQueue } from '../../fanout/index.js';
@@ -40,18 +42,21 @@ export class QuicSubscription implements Sink {
   readonly tenant: string;
   readonly pattern: string;
   readonly datagram: boolean;
+  readonly latest: boolean;
   readonly #ctx: SubscriptionContext;
   readonly #owner: SubscriptionOwner;
   readonly #stream: QuicStream;
   readonly #queue: OutboundQueue;
   #blocked = false;
   #enlisted = false;
+  /** Supersessions not yet told to the subscriber (latest flag only; spec §3 "Latest mode"). */
+  #unreported = 0;
   #closed = false;
 
   constructor(
     ctx: SubscriptionContext,
     owner: SubscriptionOwner,
-    sub: { id: number; tenant: string; pattern: string; datagram: boolean },
+    sub: { id: number; tenant: string; pattern: string; datagram: boolean; latest?: boolean },
   ) {
     this.#ctx = ctx;
     this.#owner = owner;
@@ -60,6 +65,7 @@ export class QuicSubscription implements Sink {
     this.tenant = sub.tenant;
     this.pattern = sub.pattern;
     this.datagram = sub.datagram;
+    this.latest = sub.latest === true;
     this.#queue = new OutboundQueue({ maxBytes: ctx.queueBytes, policy: ctx.policy === 'reset' ? 'disconnect' : 'drop-oldest' });
     this.#stream = owner.connection.openUniStream();
     // The first frame binds the stream to the subscription id (spec §3 session flow).
@@ -86,16 +92,27 @@ export class QuicSubscription implements Sink {
     return this.#queue.droppedCount;
   }
 
+  /** Messages replaced in the queue by a newer one of the same channel (latest mode). */
+  get supersededCount(): number {
+    return this.#queue.supersededCount;
+  }
+
   deliver(msg: DispatchMessage, _patterns: readonly string[], encodings: Encodings): number {
     if (this.#closed) return 0;
-    if (this.datagram) {
+    const latest = this.latest || msg.latest === true;
+    if (this.datagram || latest) {
       const sent = this.#sendDatagram(msg);
       if (sent > 0) return sent;
     }
     // MSG carries only (channel, data): the stream says which subscription, so every QUIC
     // subscriber of this publish shares one encoding.
     const frame = encodings.get('quic-msg', '', (m) => encodeMsg({ channel: m.channel, data: m.payload }));
-    const r = this.#queue.push(frame, msg.arrivedAtMs);
+    const r = this.#queue.push(frame, msg.arrivedAtMs, latest ? msg.channel : undefined);
+    if (r.ok && r.superseded === true) {
+      this.#ctx.metrics.dropped('superseded');
+      if (this.latest) this.#unreported++;
+      return 0; // its place in the queue is already enlisted for the next flush
+    }
     if (!r.ok) {
       this.#ctx.metrics.dropped('slow_consumer');
       this.#owner.onReset(this);
@@ -128,6 +145,13 @@ export class QuicSubscription implements Sink {
     const m = this.#ctx.metrics;
     while (!this.#closed && !this.#blocked && this.#queue.length > 0) {
       const chunks: Uint8Array[] = [];
+      let notices = 0;
+      if (this.#unreported > 0) {
+        // Ahead of the messages that superseded them: how many this subscription did not get.
+        chunks.push(encodeOk({ id: this.id, topic: `${SUPERSEDED_NOTICE}${this.#unreported}` }));
+        this.#unreported = 0;
+        notices = 1;
+      }
       let bytes = 0;
       let oldest = Infinity;
       while (bytes < WRITE_SLICE_BYTES) {
@@ -138,7 +162,7 @@ export class QuicSubscription implements Sink {
         if (item.enqueuedAtMs < oldest) oldest = item.enqueuedAtMs;
       }
       const more = chunks.length === 1 ? this.#stream.write(chunks[0] as Uint8Array) : this.#stream.writev(chunks);
-      m.quic.messagesOut.inc(chunks.length);
+      m.quic.messagesOut.inc(chunks.length - notices);
       m.quic.bytesOut.inc(bytes);
       // One observation per write call, for its oldest message: the worst case of the batch.
       m.observePublishToWrite((performance.now() - oldest) / 1000);

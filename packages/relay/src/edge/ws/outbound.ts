@@ -10,7 +10,7 @@ import { OutboundQueue, type OverflowPolicy } from '../../fanout/index.js';
 /** Marks a queued control frame (OK, ERR, PONG…), which has no publish time to measure. */
 export const CONTROL_FRAME = -1;
 
-export type SendResult = 'written' | 'queued' | 'overflow';
+export type SendResult = 'written' | 'queued' | 'superseded' | 'overflow';
 
 export interface OutboundHooks {
   /** A queued frame reached the socket; `enqueuedAtMs` is CONTROL_FRAME for control frames. */
@@ -72,16 +72,18 @@ export class Outbound {
 
   /**
    * Writes now, or queues behind earlier frames so per-connection order holds. 'overflow' means
-   * the queue is full under the 'disconnect' policy; the caller closes the connection.
+   * the queue is full under the 'disconnect' policy; the caller closes the connection. With a
+   * `latestKey` (latest mode) a queued frame of the same key is replaced: 'superseded'.
    */
-  send(frame: Uint8Array, enqueuedAtMs: number): SendResult {
+  send(frame: Uint8Array, enqueuedAtMs: number, latestKey?: string): SendResult {
     if (this.#closed) return 'written'; // the connection is going away; nothing to account
     if (this.#queue.length === 0 && this.#socket.writableLength < this.#highWaterMark) {
       this.#write(frame);
       return 'written';
     }
-    const r = this.#queue.push(frame, enqueuedAtMs);
+    const r = this.#queue.push(frame, enqueuedAtMs, latestKey);
     if (!r.ok) return 'overflow';
+    if (r.superseded === true) return 'superseded';
     if (r.droppedCount > 0) this.#hooks.onDropped(r.droppedCount);
     return 'queued';
   }

@@ -28,6 +28,7 @@ import { wsDeliveryFrame } from './publish.js';
 import { refuseSubscription } from './sub-refusal.js';
 import { answerMeshReady, type InterestReady } from './mesh-ready.js';
 import { ConnectionGuard } from './guard.js';
+import { LatestPatterns } from './latest.js';
 import { WsPresence } from './presence.js';
 import type { PresenceService } from '../../presence/service.js';
 import type { ObservedConnection } from '../connection-observer.js';
@@ -67,6 +68,8 @@ export class WsSession implements Sink {
   readonly #ctx: SessionContext;
   readonly #ws: WebSocket;
   readonly #out: Outbound;
+  /** Which of its subscriptions asked for latest mode (SUB …:L). */
+  readonly #latest = new LatestPatterns();
   /** The token's per-connection rates (contract §11.7); over them frames are dropped, never queued. */
   readonly #ingress: ByteRateLimiter;
   readonly #egress: ByteRateLimiter;
@@ -139,8 +142,14 @@ export class WsSession implements Sink {
       this.#ctx.metrics.dropped('rate_limited');
       return 0;
     }
-    const r = this.#out.send(frame, msg.arrivedAtMs);
+    const key = this.#latest.keyOf(msg, patterns);
+    if (this.#latest.hasUnreported && this.#out.queuedBytes === 0) for (const line of this.#latest.takeNotices()) this.sendText(line);
+    const r = this.#out.send(frame, msg.arrivedAtMs, key);
     if (r === 'written') return frame.byteLength;
+    if (r === 'superseded') {
+      this.#ctx.metrics.dropped('superseded');
+      this.#latest.superseded(msg.tenant, patterns);
+    }
     if (r === 'overflow') {
       this.#ctx.metrics.dropped('slow_consumer');
       this.#ctx.metrics.slowConsumerDisconnects.inc();
@@ -245,7 +254,7 @@ export class WsSession implements Sink {
       case 'PING':
         return this.sendText(PONG);
       case 'SUB':
-        return this.#onSub(cmd.tenant, cmd.pattern);
+        return this.#onSub(cmd.tenant, cmd.pattern, cmd.latest === true);
       case 'UNSUB':
         return this.#unsubscribe(cmd.tenant, cmd.pattern);
       default: {
@@ -282,10 +291,10 @@ export class WsSession implements Sink {
   }
 
   /** Every SUB gets an OK:SUB (contract §11.8); a refused one gets its ERR first and registers nothing. */
-  #onSub(tenant: string, pattern: string): void {
+  #onSub(tenant: string, pattern: string, latest: boolean): void {
     let refusal: string | undefined;
     try {
-      refusal = this.#subscribe(tenant, pattern);
+      refusal = this.#subscribe(tenant, pattern, latest);
     } catch (err) {
       this.#ctx.logger.error('SUB handling failed', { conn: this.id, err });
       refusal = ErrorCode.Internal;
@@ -296,7 +305,7 @@ export class WsSession implements Sink {
   }
 
   /** Registers the subscription and confirms it; returns the refusal's error code instead. */
-  #subscribe(tenant: string, pattern: string): string | undefined {
+  #subscribe(tenant: string, pattern: string, latest: boolean): string | undefined {
     const ctx = this.#ctx;
     const invalid = this.#invalidName(tenant, pattern);
     if (invalid !== undefined) return invalid;
@@ -316,6 +325,7 @@ export class WsSession implements Sink {
       }
     }
     ctx.dispatcher.subscribe(tenant, pattern, this);
+    this.#latest.set(tenant, pattern, latest); // a repeated SUB with or without :L switches the mode
     this.sendText(formatOk('SUB', tenant, pattern));
     return undefined;
   }
@@ -324,6 +334,7 @@ export class WsSession implements Sink {
     const invalid = this.#invalidName(tenant, pattern);
     if (invalid !== undefined) return this.#error(invalid);
     this.#ctx.dispatcher.unsubscribe(tenant, pattern, this);
+    this.#latest.set(tenant, pattern, false);
     this.sendText(formatOk('UNSUB', tenant, pattern));
   }
 }

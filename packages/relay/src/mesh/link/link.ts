@@ -143,13 +143,16 @@ export class MeshLink extends EventEmitter<MeshLinkEvents> {
     this.#control.write(frame);
   }
 
-  /** Queues one encoded FWD frame (drop-oldest past the bound). */
-  sendFwd(frame: Uint8Array): void {
+  /**
+   * Queues one encoded FWD frame (drop-oldest past the bound). With a `latestKey` (latest-mode
+   * channel) a queued, unsent frame of the same key is replaced by this one.
+   */
+  sendFwd(frame: Uint8Array, latestKey?: string): void {
     if (this.#closed) return;
     this.counters.fwdSent++;
     this.counters.bytesSent += frame.length;
     this.#retain(frame);
-    this.#write(frame);
+    this.#write(frame, latestKey);
   }
 
   /** Re-sends frames a previous link to the same peer may not have delivered. */
@@ -189,7 +192,7 @@ export class MeshLink extends EventEmitter<MeshLinkEvents> {
     }
   }
 
-  #write(frame: Uint8Array): void {
+  #write(frame: Uint8Array, latestKey?: string): void {
     if (this.#msgOut === undefined) {
       let s: QuicStream;
       try {
@@ -205,7 +208,7 @@ export class MeshLink extends EventEmitter<MeshLinkEvents> {
       });
       this.#msgOut = s;
     }
-    this.queue.push(this.#msgOut, frame);
+    this.queue.push(this.#msgOut, frame, latestKey);
   }
 
   close(code = 0, reason = 'closing'): void {
