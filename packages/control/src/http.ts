@@ -7,7 +7,7 @@ import { ErrorCode, FpsError, httpStatusFor, isFpsError, type Logger } from '@fa
 import { AuthFailureThrottle } from '@fastpubsub/protocol';
 import { MapTokens, consoleToken, serveConsole } from './console.js';
 import { openapi } from './openapi.js';
-import { ROUTES, allowed, matchPath, type RouteKey } from './routes.js';
+import { ROUTES, allowed, matchPath, type HookRouteKey, type RouteKey } from './routes.js';
 import type { ControlService, Principal } from './service.js';
 
 export interface HttpOptions {
@@ -112,6 +112,7 @@ export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res
       await s.tenants.getTenant(p(c, 'tenant'));
       return { status: 201, body: await consoleToken(s, p(c, 'tenant'), o.now) };
     },
+    ...hookHandlers(s),
     'GET /v1/watch': async ({ res }) => {
       res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
       res.socket?.setNoDelay(true);
@@ -189,6 +190,30 @@ export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res
       if ((status === 503 || status === 429) && !res.headersSent && !res.hasHeader('Retry-After')) res.setHeader('Retry-After', '1');
       sendJson(res, status, { error: code, message: fps?.message ?? 'internal error' });
     });
+  };
+}
+
+function hookHandlers(s: ControlService): Record<HookRouteKey, Handler> {
+  const dir = (c: Ctx): 'in' | 'out' => (c.req.url?.includes('/hooks/inbound') === true ? 'in' : 'out');
+  const list: Handler = async (c) => ({ body: { hooks: await s.hooks.list(p(c, 'tenant'), dir(c)) } });
+  const get: Handler = async (c) => ({ body: await s.hooks.get(p(c, 'tenant'), dir(c), p(c, 'id')) });
+  const del: Handler = async (c) => {
+    await s.hooks.delete(p(c, 'tenant'), dir(c), p(c, 'id'));
+    return { body: { message: 'hook deleted' } };
+  };
+  return {
+    'GET /v1/tenants/{tenant}/hooks/inbound': list,
+    'POST /v1/tenants/{tenant}/hooks/inbound': async (c) => ({ status: 201, body: await s.hooks.createInbound(p(c, 'tenant'), await c.body()) }),
+    'GET /v1/tenants/{tenant}/hooks/inbound/{id}': get,
+    'DELETE /v1/tenants/{tenant}/hooks/inbound/{id}': del,
+    'GET /v1/tenants/{tenant}/hooks/outbound': list,
+    'POST /v1/tenants/{tenant}/hooks/outbound': async (c) => ({ status: 201, body: await s.hooks.createOutbound(p(c, 'tenant'), await c.body()) }),
+    'GET /v1/tenants/{tenant}/hooks/outbound/{id}': get,
+    'DELETE /v1/tenants/{tenant}/hooks/outbound/{id}': del,
+    'POST /v1/pops/{pop}/hook-stats': async (c) => {
+      await s.hooks.reportStats(p(c, 'pop'), await c.body());
+      return { body: { message: 'hook stats recorded' } };
+    },
   };
 }
 

@@ -1,6 +1,8 @@
 // The OpenAPI 3.1 document of the control service, served at /openapi.json. Written by hand;
 // test/control-openapi.test.ts checks it names exactly the routes in routes.ts.
 
+import { hookPaths, hookSchemas } from './hooks-openapi.js';
+
 const json = (schema: object): object => ({ 'application/json': { schema } });
 const ok = (description: string, schema: object = { type: 'object' }): object => ({ description, content: json(schema) });
 const err = { description: 'Error', content: json({ $ref: '#/components/schemas/Error' }) };
@@ -78,6 +80,7 @@ export const openapi = {
           registeredAtMs: { type: 'integer' }, lastSeenMs: { type: 'integer' },
         },
       },
+      ...hookSchemas,
       Usage: {
         type: 'object',
         additionalProperties: {
@@ -89,6 +92,7 @@ export const openapi = {
   },
   security: [{ bearer: [] }],
   paths: {
+    ...hookPaths,
     '/ping': { get: { summary: 'Liveness: body `pong`', security: [], responses: { '200': { description: 'pong' } } } },
     '/healthz': { get: { summary: 'Health, including the store', security: [], responses: { '200': ok('ok'), '503': err } } },
     '/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': ok('OpenAPI document') } } },
