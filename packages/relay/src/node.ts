@@ -28,6 +28,7 @@ import { Dispatcher } from './delivery/index.js';
 import { RelayMetrics } from './metrics.js';
 import { createHttpApi } from './edge/http/api.js';
 import { HttpPublisher } from './edge/http/publish.js';
+import { Webhooks } from './webhooks/index.js';
 import { presenceRoutes } from './edge/http/presence.js';
 import { PresenceService } from './presence/service.js';
 import { WsEdge } from './edge/ws/edge.js';
@@ -128,7 +129,16 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
           now,
           ...(cc.heartbeatMs === undefined ? {} : { heartbeatMs: cc.heartbeatMs }),
           ...(cc.usageReportMs === undefined ? {} : { usageReportMs: cc.usageReportMs }),
+          hookCounts: (): ReturnType<Webhooks['counts']> => webhooks?.counts() ?? {},
         });
+  // Webhooks come from the control plane: inbound at POST /v1/hooks/{id}, outbound from the origin PoP.
+  const webhooks: Webhooks | undefined = control === undefined ? undefined : new Webhooks({
+    dispatcher, admission, maxPayloadBytes: config.limits.maxPayloadBytes, registry: metrics.registry, logger: logger.child({ component: 'webhooks' }), now,
+    outbound: { allowHttp: cc?.webhooksAllowHttp ?? false },
+  });
+  control?.state.onChange((ev) => {
+    if (ev.type === 'snapshot' || ev.type === 'hooks') webhooks?.setHooks(control.state.hooks);
+  });
   if (admission !== undefined) registerAdmissionMetrics(metrics.registry, admission);
   const connectionRefusals = new RefusalCounters(
     metrics.registry,
@@ -173,7 +183,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   });
   const api = createHttpApi({
     publish: publisher,
-    prefixRoutes: [presenceRoutes({ verifier, presence, region: config.region })],
+    prefixRoutes: [presenceRoutes({ verifier, presence, region: config.region }), ...(webhooks === undefined ? [] : [webhooks.route()])],
     masterToken: config.masterToken,
     maxBodyBytes: config.limits.maxHttpBodyBytes,
     tokens,
@@ -302,7 +312,12 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   networkState?.start();
   // Each tenant's traffic here, for its console (needs the per-tenant counters of admission).
   const channelCounter = admission === undefined ? undefined : new ChannelCounter();
-  if (channelCounter !== undefined) dispatcher.setPublishObserver((msg) => channelCounter.record(msg.tenant, msg.channel, msg.payload.byteLength));
+  if (channelCounter !== undefined || webhooks !== undefined) {
+    dispatcher.setPublishObserver((msg) => {
+      channelCounter?.record(msg.tenant, msg.channel, msg.payload.byteLength);
+      webhooks?.observe(msg);
+    });
+  }
   const tenantStats =
     admission === undefined
       ? undefined
@@ -348,6 +363,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     await Promise.all([edge.shutdown(drainMs, closeMs), quicEdge?.shutdown(drainMs, closeMs), mqttEdge?.shutdown(closeMs)]);
     await mesh?.close();
     presence.close();
+    webhooks?.close();
     server.closeAllConnections();
     await serverClosed;
     await control?.close();
