@@ -87,7 +87,7 @@ export async function createHook(controlUrl: string, tenant: string, direction: 
  * published) instead of 404.
  */
 export async function waitForInbound(relayUrl: string, hookId: string): Promise<void> {
-  const probe = Buffer.alloc(70_000);
+  const probe = new Uint8Array(70_000);
   await waitFor(async () => {
     const res = await fetch(`${relayUrl}/v1/hooks/${hookId}`, { method: 'POST', body: probe, signal: AbortSignal.timeout(2000) });
     await res.text();
@@ -97,5 +97,5 @@ export async function waitForInbound(relayUrl: string, hookId: string): Promise<
 }
 
 export function postHook(relayUrl: string, hookId: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${relayUrl}/v1/hooks/${hookId}`, { method: 'POST', headers, body, signal: AbortSignal.timeout(5000) });
+  return fetch(`${relayUrl}/v1/hooks/${hookId}`, { method: 'POST', headers, body: typeof body === 'string' ? body : new Uint8Array(body), signal: AbortSignal.timeout(5000) });
 }

@@ -4,7 +4,7 @@
 // POST per message wherever the message was published (its origin PoP delivers it).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectWs, createMeshPki, http, startRelay, waitFor, type Relay } from '@fastpubsub/testkit/relay';
+import { connectWs, createMeshPki, http, startRelay, waitFor, type Client, type Relay } from '@fastpubsub/testkit/relay';
 import type { Control } from '@fastpubsub/control';
 import { ControlEnv, MASTER_TOKEN, POP_TOKEN, getToken, grant } from './harness.js';
 import { createHook, postHook, Receiver, standardSignature, nowSeconds, waitForInbound } from './webhook-helpers.js';
@@ -77,7 +77,7 @@ test('3 PoPs, one outbound hook: exactly one POST per message, wherever it was p
   const marker = await createHook(control.url, 'mesh', 'inbound', { scheme: 'none', channel: 'marker.x' });
   for (const r of relays) await waitForInbound(r.httpUrl, marker.id);
   // A subscriber at every PoP, so every message also crosses the mesh to the other two.
-  const subs = [];
+  const subs: Client[] = [];
   for (const r of relays) {
     const s = await env.connect(r, token);
     await s.sub('mesh', 'orders.#');

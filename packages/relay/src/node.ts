@@ -129,15 +129,15 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
           now,
           ...(cc.heartbeatMs === undefined ? {} : { heartbeatMs: cc.heartbeatMs }),
           ...(cc.usageReportMs === undefined ? {} : { usageReportMs: cc.usageReportMs }),
-          hookCounts: (): ReturnType<Webhooks['counts']> => webhooks?.counts() ?? {},
+          hookCounts: (): ReturnType<Webhooks['counts']> => webhooks.counts(),
         });
-  // Webhooks come from the control plane: inbound at POST /v1/hooks/{id}, outbound from the origin PoP.
-  const webhooks: Webhooks | undefined = control === undefined ? undefined : new Webhooks({
+  // Hooks come from the control plane (none without one): inbound at POST /v1/hooks/{id}, outbound from the origin PoP.
+  const webhooks = new Webhooks({
     dispatcher, admission, maxPayloadBytes: config.limits.maxPayloadBytes, registry: metrics.registry, logger: logger.child({ component: 'webhooks' }), now,
     outbound: { allowHttp: cc?.webhooksAllowHttp ?? false },
   });
   control?.state.onChange((ev) => {
-    if (ev.type === 'snapshot' || ev.type === 'hooks') webhooks?.setHooks(control.state.hooks);
+    if (ev.type === 'snapshot' || ev.type === 'hooks') webhooks.setHooks(control.state.hooks);
   });
   if (admission !== undefined) registerAdmissionMetrics(metrics.registry, admission);
   const connectionRefusals = new RefusalCounters(
@@ -183,7 +183,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   });
   const api = createHttpApi({
     publish: publisher,
-    prefixRoutes: [presenceRoutes({ verifier, presence, region: config.region }), ...(webhooks === undefined ? [] : [webhooks.route()])],
+    prefixRoutes: [presenceRoutes({ verifier, presence, region: config.region }), webhooks.route()],
     masterToken: config.masterToken,
     maxBodyBytes: config.limits.maxHttpBodyBytes,
     tokens,
@@ -312,10 +312,10 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   networkState?.start();
   // Each tenant's traffic here, for its console (needs the per-tenant counters of admission).
   const channelCounter = admission === undefined ? undefined : new ChannelCounter();
-  if (channelCounter !== undefined || webhooks !== undefined) {
+  if (channelCounter !== undefined || control !== undefined) {
     dispatcher.setPublishObserver((msg) => {
       channelCounter?.record(msg.tenant, msg.channel, msg.payload.byteLength);
-      webhooks?.observe(msg);
+      webhooks.observe(msg);
     });
   }
   const tenantStats =
@@ -363,7 +363,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     await Promise.all([edge.shutdown(drainMs, closeMs), quicEdge?.shutdown(drainMs, closeMs), mqttEdge?.shutdown(closeMs)]);
     await mesh?.close();
     presence.close();
-    webhooks?.close();
+    webhooks.close();
     server.closeAllConnections();
     await serverClosed;
     await control?.close();
