@@ -136,7 +136,17 @@ export class Hooks {
 
   async delete(tenant: string, direction: 'in' | 'out', id: string): Promise<void> {
     await this.#find(tenant, direction, id);
+    await this.#remove(id);
+  }
+
+  /** Every hook of a tenant (the tenant is being deleted). */
+  async deleteAllOf(tenant: string): Promise<void> {
+    for (const h of await this.#c.store.list<HookDef>('hook')) if (h.value.tenant === tenant) await this.#remove(h.id);
+  }
+
+  async #remove(id: string): Promise<void> {
     await this.#c.store.delete('hook', id);
+    for (const s of await this.#c.store.list<HookStatsRecord>('hookstats')) if (s.value.hook === id) await this.#c.store.delete('hookstats', s.id);
   }
 
   /** `{ boot, hooks: { hookId: { delivered, retried, dropped } } }`, cumulative per PoP boot. */

@@ -72,6 +72,7 @@ export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res
     'PATCH /v1/tenants/{tenant}': async (c) => ({ body: await s.tenants.updateTenant(p(c, 'tenant'), await c.body()) }),
     'DELETE /v1/tenants/{tenant}': async (c) => {
       await s.tenants.deleteTenant(p(c, 'tenant'));
+      await s.hooks.deleteAllOf(p(c, 'tenant'));
       return { body: { message: 'tenant deleted' } };
     },
     'GET /v1/tenants/{tenant}/master-tokens': async (c) => ({ body: { masterTokens: await s.tenants.listMasterTokens(p(c, 'tenant')) } }),

@@ -108,7 +108,7 @@ export const openapi = {
       parameters: [tenantParam],
       get: { summary: 'A tenant with its limits (operator, or its master token)', responses: { '200': ok('tenant'), ...errors } },
       patch: { summary: 'Rename a tenant (operator)', requestBody: body({ type: 'object', properties: { name: { type: 'string' } } }), responses: { '200': ok('tenant'), ...errors } },
-      delete: { summary: 'Delete a tenant, its master tokens and limits (operator)', responses: { '200': ok('deleted'), ...errors } },
+      delete: { summary: 'Delete a tenant, its master tokens, limits and webhooks (operator)', responses: { '200': ok('deleted'), ...errors } },
     },
     '/v1/tenants/{tenant}/master-tokens': {
       parameters: [tenantParam],

@@ -158,3 +158,20 @@ test('control plane: bodies are validated, secrets are shown once, other tenants
   assert.equal((await http(control.url, 'GET', '/v1/tenants/acme/hooks/inbound', { bearer: mt.token })).status, 403);
   assert.equal((await http(control.url, 'GET', `/v1/tenants/other/hooks/inbound/${hook.id}`, { bearer: mt.token })).status, 404);
 });
+
+test('deleting a tenant deletes its hooks: every PoP answers 404 for them', async () => {
+  assert.equal((await http(control.url, 'POST', '/v1/tenants', { body: { id: 'gone' } })).status, 201);
+  const hook = await createHook(control.url, 'gone', 'inbound', { scheme: 'none', channel: 'x.y' });
+  await waitForInbound(relay.httpUrl, hook.id);
+  assert.equal((await http(control.url, 'DELETE', '/v1/tenants/gone')).status, 200);
+  let status = 0;
+  for (let i = 0; i < 50 && status !== 404; i++) {
+    const res = await postHook(relay.httpUrl, hook.id, Buffer.alloc(70_000));
+    status = res.status;
+    await res.text();
+    if (status !== 404) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(status, 404);
+  assert.equal((await http(control.url, 'POST', '/v1/tenants', { body: { id: 'gone' } })).status, 201);
+  assert.deepEqual(((await http(control.url, 'GET', '/v1/tenants/gone/hooks/inbound')).json as { hooks: unknown[] }).hooks, []);
+});
