@@ -42,6 +42,8 @@ export interface Received {
 /** A real HTTP server on loopback; `answer` decides each request's fate (status, or 'hang'). */
 export class Receiver {
   readonly received: Received[] = [];
+  /** The most requests held open at once (answer 'hang'): the sender's concurrency. */
+  maxHanging = 0;
   readonly #server: Server;
   readonly #hanging = new Set<ServerResponse>();
   url = '';
@@ -56,6 +58,8 @@ export class Receiver {
         const a = this.answer(this.received.length, r);
         if (a === 'hang') {
           this.#hanging.add(res);
+          this.maxHanging = Math.max(this.maxHanging, this.#hanging.size);
+          res.on('close', () => this.#hanging.delete(res));
           return;
         }
         res.writeHead(a).end();

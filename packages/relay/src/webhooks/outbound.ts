@@ -25,7 +25,7 @@ export interface OutboundOptions {
   backoffCapMs?: number;
 }
 
-export const OUTBOUND_DEFAULTS = Object.freeze({ maxQueuePerHook: 1000, maxInFlightPerHook: 4, backoffBaseMs: 500, backoffCapMs: 30_000 });
+export const OUTBOUND_DEFAULTS = Object.freeze({ maxQueuePerHook: 1000, maxInFlightPerHook: 16, backoffBaseMs: 500, backoffCapMs: 30_000 });
 
 const TEXT = new TextDecoder('utf-8', { fatal: true });
 
