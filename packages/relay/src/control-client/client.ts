@@ -355,7 +355,7 @@ export class ControlClient {
       try {
         await mkdir(dir, { recursive: true });
         const tmp = join(dir, `${CACHE_FILE}.tmp`);
-        const h = await open(tmp, 'w');
+        const h = await open(tmp, 'w', 0o600); // it holds webhook secrets
         try {
           await h.writeFile(text, 'utf8');
           await h.sync();
