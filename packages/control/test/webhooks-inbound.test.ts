@@ -3,6 +3,8 @@
 // timestamp, missing headers), JSON-pointer routing, 404/413, and the body arriving byte-exact
 // at a WebSocket subscriber (or nothing arriving when refused).
 import { after, before, test } from 'node:test';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { http, metricValue, scrapeMetrics, type Client, type Relay } from '@fastpubsub/testkit/relay';
 import type { Control } from '@fastpubsub/control';
@@ -174,4 +176,26 @@ test('deleting a tenant deletes its hooks: every PoP answers 404 for them', asyn
   assert.equal(status, 404);
   assert.equal((await http(control.url, 'POST', '/v1/tenants', { body: { id: 'gone' } })).status, 201);
   assert.deepEqual(((await http(control.url, 'GET', '/v1/tenants/gone/hooks/inbound')).json as { hooks: unknown[] }).hooks, []);
+});
+
+test('a PoP restarted while the control plane is down keeps its hooks (state cache)', async () => {
+  const ctl = await env.control();
+  assert.equal((await http(ctl.url, 'POST', '/v1/tenants', { body: { id: 'cached' } })).status, 201);
+  const dataDir = await env.dir();
+  const first = await env.relay([ctl.url], { dataDir });
+  const hook = await createHook(ctl.url, 'cached', 'inbound', { scheme: 'github', channel: 'c.hooked', secret: 'cache-secret' });
+  await waitForInbound(first.httpUrl, hook.id);
+  const token = await getToken(ctl.url, { tenant_grants: [grant('cached')] });
+  await new Promise((r) => setTimeout(r, 200)); // the cache is written 50 ms after a change
+  await first.close({ graceMs: 0 });
+  assert.equal((await stat(join(dataDir, 'control-state.json'))).mode & 0o777, 0o600, 'the cache holds secrets: owner-only');
+  await ctl.close();
+  const second = await env.relay([ctl.url], { dataDir });
+  const s = await env.connect(second, token);
+  await s.sub('cached', 'c.#');
+  const body = '{"cached":true}';
+  const res = await postHook(second.httpUrl, hook.id, body, { 'x-hub-signature-256': githubSignature('cache-secret', body) });
+  assert.equal(res.status, 202, await res.clone().text());
+  const d = await s.nextDelivery(3000);
+  assert.equal(d.payload.toString(), body);
 });
