@@ -142,7 +142,8 @@ module.exports = {
     folderMayNotImport('mesh-independent', 'mesh/', ['edge/', 'control-client/', 'auth/', 'node\\.ts'], 'the mesh does not know edges, auth or the control client.'),
     folderMayNotImport('presence-independent', 'presence/', ['edge/', 'mesh/', 'auth/', 'delivery/', 'limits/', 'control-client/', 'fanout/', 'node\\.ts'], 'presence (members, gossip state) imports no other relay folder; the mesh and the edges reach it through seams.'),
     folderMayNotImport('telemetry-through-seams', 'telemetry/', ['(?!telemetry/)'], 'the network-state publisher knows the mesh and the dispatcher only through its seams; node.ts wires it.'),
-    folderMayNotImport('control-client-independent', 'control-client/', ['edge/', 'mesh/', 'delivery/', 'node\\.ts'], "the PoP's control-plane client knows auth and limits only."),
+    folderMayNotImport('webhooks-through-seams', 'webhooks/', ['edge/', 'mesh/', 'auth/', 'control-client/', 'presence/', 'bridges/', 'telemetry/', 'node\\.ts'], 'webhooks feed the dispatcher and use limits and the pattern matcher; node.ts wires them to the HTTP router and the control client.'),
+    folderMayNotImport('control-client-independent', 'control-client/', ['edge/', 'mesh/', 'delivery/', 'webhooks/', 'node\\.ts'], "the PoP's control-plane client knows auth and limits only."),
     {
       name: 'one-composition-root',
       comment: 'node.ts wires the relay; only the package entry imports it.',

@@ -7,7 +7,7 @@ import { ErrorCode, FpsError, httpStatusFor, isFpsError, readJsonBody, type Logg
 import { AuthFailureThrottle } from '@fastpubsub/protocol';
 import { MapTokens, consoleToken, serveConsole } from './console.js';
 import { openapi } from './openapi.js';
-import { ROUTES, allowed, matchPath, type RouteKey } from './routes.js';
+import { ROUTES, allowed, matchPath, type HookRouteKey, type RouteKey } from './routes.js';
 import type { ControlService, Principal } from './service.js';
 
 export interface HttpOptions {
@@ -72,6 +72,7 @@ export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res
     'PATCH /v1/tenants/{tenant}': async (c) => ({ body: await s.tenants.updateTenant(p(c, 'tenant'), await c.body()) }),
     'DELETE /v1/tenants/{tenant}': async (c) => {
       await s.tenants.deleteTenant(p(c, 'tenant'));
+      await s.hooks.deleteAllOf(p(c, 'tenant'));
       return { body: { message: 'tenant deleted' } };
     },
     'GET /v1/tenants/{tenant}/master-tokens': async (c) => ({ body: { masterTokens: await s.tenants.listMasterTokens(p(c, 'tenant')) } }),
@@ -112,6 +113,7 @@ export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res
       await s.tenants.getTenant(p(c, 'tenant'));
       return { status: 201, body: await consoleToken(s, p(c, 'tenant'), o.now) };
     },
+    ...hookHandlers(s),
     'GET /v1/watch': async ({ res }) => {
       res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
       res.socket?.setNoDelay(true);
@@ -189,6 +191,30 @@ export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res
       if ((status === 503 || status === 429) && !res.headersSent && !res.hasHeader('Retry-After')) res.setHeader('Retry-After', '1');
       sendJson(res, status, { error: code, message: fps?.message ?? 'internal error' });
     });
+  };
+}
+
+function hookHandlers(s: ControlService): Record<HookRouteKey, Handler> {
+  const dir = (c: Ctx): 'in' | 'out' => (c.req.url?.includes('/hooks/inbound') === true ? 'in' : 'out');
+  const list: Handler = async (c) => ({ body: { hooks: await s.hooks.list(p(c, 'tenant'), dir(c)) } });
+  const get: Handler = async (c) => ({ body: await s.hooks.get(p(c, 'tenant'), dir(c), p(c, 'id')) });
+  const del: Handler = async (c) => {
+    await s.hooks.delete(p(c, 'tenant'), dir(c), p(c, 'id'));
+    return { body: { message: 'hook deleted' } };
+  };
+  return {
+    'GET /v1/tenants/{tenant}/hooks/inbound': list,
+    'POST /v1/tenants/{tenant}/hooks/inbound': async (c) => ({ status: 201, body: await s.hooks.createInbound(p(c, 'tenant'), await c.body()) }),
+    'GET /v1/tenants/{tenant}/hooks/inbound/{id}': get,
+    'DELETE /v1/tenants/{tenant}/hooks/inbound/{id}': del,
+    'GET /v1/tenants/{tenant}/hooks/outbound': list,
+    'POST /v1/tenants/{tenant}/hooks/outbound': async (c) => ({ status: 201, body: await s.hooks.createOutbound(p(c, 'tenant'), await c.body()) }),
+    'GET /v1/tenants/{tenant}/hooks/outbound/{id}': get,
+    'DELETE /v1/tenants/{tenant}/hooks/outbound/{id}': del,
+    'POST /v1/pops/{pop}/hook-stats': async (c) => {
+      await s.hooks.reportStats(p(c, 'pop'), await c.body());
+      return { body: { message: 'hook stats recorded' } };
+    },
   };
 }
 

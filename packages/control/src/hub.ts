@@ -4,7 +4,7 @@
 // still get its last known state; when etcd returns, the watch resumes and a gap triggers a
 // full re-list.
 import type { Logger } from '@fastpubsub/core';
-import type { PopState, PublicJwk, TenantLimits, WatchEvent } from '@fastpubsub/protocol';
+import type { HookDef, PopState, PublicJwk, TenantLimits, WatchEvent } from '@fastpubsub/protocol';
 import { publishedKeys } from './keys.js';
 import type { ControlStore, StoreChange } from './store/store.js';
 import type { ExpiryRecord, KeyRecord, RevokedRecord, UsageRecord } from './types.js';
@@ -20,6 +20,7 @@ export class WatchHub {
   readonly #expiry = new Map<string, number>();
   readonly #limits = new Map<string, TenantLimits>();
   readonly #usage = new Map<string, UsageRecord>();
+  readonly #hooks = new Map<string, HookDef>();
   readonly #subscribers = new Set<(ev: WatchEvent) => void>();
   #published: PublicJwk[] = [];
   #overQuota: string[] = [];
@@ -51,12 +52,13 @@ export class WatchHub {
 
   /** Re-lists everything from the store and pushes a fresh snapshot to every PoP. */
   async resync(): Promise<void> {
-    const [keys, revoked, expiry, limits, usage] = await Promise.all([
+    const [keys, revoked, expiry, limits, usage, hooks] = await Promise.all([
       this.#store.list<KeyRecord>('key'),
       this.#store.list<RevokedRecord>('revoked'),
       this.#store.list<ExpiryRecord>('expiry'),
       this.#store.list<TenantLimits>('limits'),
       this.#store.list<UsageRecord>('usage'),
+      this.#store.list<HookDef>('hook'),
     ]);
     this.#keys.clear();
     for (const k of keys) this.#keys.set(k.id, k.value);
@@ -68,6 +70,8 @@ export class WatchHub {
     for (const l of limits) this.#limits.set(l.id, l.value);
     this.#usage.clear();
     for (const u of usage) this.#usage.set(u.id, u.value);
+    this.#hooks.clear();
+    for (const h of hooks) this.#hooks.set(h.id, h.value);
     this.#published = publishedKeys([...this.#keys.values()], this.#now());
     this.#overQuota = this.#computeOverQuota();
     this.#emit({ type: 'snapshot', state: this.snapshot() });
@@ -81,6 +85,7 @@ export class WatchHub {
       expiry: [...this.#expiry].map(([id, exp_ms]) => ({ id, exp_ms })),
       limits: Object.fromEntries(this.#limits),
       overQuota: [...this.#overQuota],
+      hooks: [...this.#hooks.values()],
     };
   }
 
@@ -154,6 +159,12 @@ export class WatchHub {
         if (c.value === undefined) this.#usage.delete(c.id);
         else this.#usage.set(c.id, c.value as UsageRecord);
         this.#recomputeQuota();
+        return;
+      case 'hook':
+        // The whole list on every change: hooks are few (bounded per tenant) and change rarely.
+        if (c.value === undefined) this.#hooks.delete(c.id);
+        else this.#hooks.set(c.id, c.value as HookDef);
+        this.#emit({ type: 'hooks', rev, hooks: [...this.#hooks.values()] });
         return;
       default:
         return;

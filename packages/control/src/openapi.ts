@@ -1,6 +1,8 @@
 // The OpenAPI 3.1 document of the control service, served at /openapi.json. Written by hand;
 // test/control-openapi.test.ts checks it names exactly the routes in routes.ts.
 
+import { hookPaths, hookSchemas } from './hooks-openapi.js';
+
 const json = (schema: object): object => ({ 'application/json': { schema } });
 const ok = (description: string, schema: object = { type: 'object' }): object => ({ description, content: json(schema) });
 const err = { description: 'Error', content: json({ $ref: '#/components/schemas/Error' }) };
@@ -82,6 +84,7 @@ export const openapi = {
           registeredAtMs: { type: 'integer' }, lastSeenMs: { type: 'integer' },
         },
       },
+      ...hookSchemas,
       Usage: {
         type: 'object',
         additionalProperties: {
@@ -93,6 +96,7 @@ export const openapi = {
   },
   security: [{ bearer: [] }],
   paths: {
+    ...hookPaths,
     '/ping': { get: { summary: 'Liveness: body `pong`', security: [], responses: { '200': { description: 'pong' } } } },
     '/healthz': { get: { summary: 'Health, including the store', security: [], responses: { '200': ok('ok'), '503': err } } },
     '/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': ok('OpenAPI document') } } },
@@ -108,7 +112,7 @@ export const openapi = {
       parameters: [tenantParam],
       get: { summary: 'A tenant with its limits (operator, or its master token)', responses: { '200': ok('tenant'), ...errors } },
       patch: { summary: 'Rename a tenant (operator)', requestBody: body({ type: 'object', properties: { name: { type: 'string' } } }), responses: { '200': ok('tenant'), ...errors } },
-      delete: { summary: 'Delete a tenant, its master tokens and limits (operator)', responses: { '200': ok('deleted'), ...errors } },
+      delete: { summary: 'Delete a tenant, its master tokens, limits and webhooks (operator)', responses: { '200': ok('deleted'), ...errors } },
     },
     '/v1/tenants/{tenant}/master-tokens': {
       parameters: [tenantParam],

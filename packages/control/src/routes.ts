@@ -41,10 +41,22 @@ export const ROUTES = [
   { method: 'GET', path: '/v1/tenants/{tenant}/tokens', auth: 'tenant' },
   { method: 'DELETE', path: '/v1/tenants/{tenant}/tokens/{id}', auth: 'tenant' },
   { method: 'POST', path: '/v1/tenants/{tenant}/console-token', auth: 'tenant' },
+  { method: 'GET', path: '/v1/tenants/{tenant}/hooks/inbound', auth: 'tenant' },
+  { method: 'POST', path: '/v1/tenants/{tenant}/hooks/inbound', auth: 'tenant' },
+  { method: 'GET', path: '/v1/tenants/{tenant}/hooks/inbound/{id}', auth: 'tenant' },
+  { method: 'DELETE', path: '/v1/tenants/{tenant}/hooks/inbound/{id}', auth: 'tenant' },
+  { method: 'GET', path: '/v1/tenants/{tenant}/hooks/outbound', auth: 'tenant' },
+  { method: 'POST', path: '/v1/tenants/{tenant}/hooks/outbound', auth: 'tenant' },
+  { method: 'GET', path: '/v1/tenants/{tenant}/hooks/outbound/{id}', auth: 'tenant' },
+  { method: 'DELETE', path: '/v1/tenants/{tenant}/hooks/outbound/{id}', auth: 'tenant' },
+  { method: 'POST', path: '/v1/pops/{pop}/hook-stats', auth: 'pop' },
 ] as const satisfies readonly RouteDef[];
 
 type Route = (typeof ROUTES)[number];
 export type RouteKey = Route extends infer R ? (R extends { method: infer M extends string; path: infer P extends string } ? `${M} ${P}` : never) : never;
+
+/** The webhook routes (hooks.ts), handled together. */
+export type HookRouteKey = Extract<RouteKey, `${string} /v1/tenants/{tenant}/hooks/${string}` | 'POST /v1/pops/{pop}/hook-stats'>;
 
 export function allowed(role: Role, who: Principal | undefined, tenantParam: string | undefined): boolean {
   if (role === 'none') return true;

@@ -7,6 +7,7 @@ import type { WatchHub } from './hub.js';
 import { Registry } from './registry.js';
 import type { ServiceContext } from './service-common.js';
 import type { ControlStore } from './store/store.js';
+import { Hooks } from './hooks.js';
 import { Tenants } from './tenants.js';
 import { Tokens } from './tokens.js';
 
@@ -31,6 +32,7 @@ export class ControlService {
   readonly tenants: Tenants;
   readonly tokens: Tokens;
   readonly registry: Registry;
+  readonly hooks: Hooks;
 
   constructor(o: ControlServiceOptions) {
     this.store = o.store;
@@ -39,5 +41,6 @@ export class ControlService {
     this.tenants = new Tenants(c);
     this.tokens = new Tokens(c, { rateDefaults: o.rateDefaults, logger: o.logger });
     this.registry = new Registry(c, o.popLeaseMs);
+    this.hooks = new Hooks(c, (tenant) => this.tenants.getTenant(tenant));
   }
 }

@@ -66,7 +66,7 @@ export class Tenants {
     return next;
   }
 
-  /** Deletes the tenant, its master tokens and limits. Its access tokens live until they expire. */
+  /** Deletes the tenant, its master tokens and limits (http.ts then its webhooks). Its access tokens live until they expire. */
   async deleteTenant(id: string): Promise<void> {
     await this.getTenant(id);
     for (const mt of await this.#c.store.list<MasterTokenRecord>('mt')) {

@@ -2,8 +2,8 @@
 // hashed (master tokens) or not at all (access tokens: only a hash of the signature part).
 import type { PublicJwk, TenantLimits } from '@fastpubsub/protocol';
 
-export type Kind = 'tenant' | 'mt' | 'key' | 'token' | 'revoked' | 'expiry' | 'limits' | 'pop' | 'usage';
-export const KINDS: readonly Kind[] = ['tenant', 'mt', 'key', 'token', 'revoked', 'expiry', 'limits', 'pop', 'usage'];
+export type Kind = 'tenant' | 'mt' | 'key' | 'token' | 'revoked' | 'expiry' | 'limits' | 'pop' | 'usage' | 'hook' | 'hookstats';
+export const KINDS: readonly Kind[] = ['tenant', 'mt', 'key', 'token', 'revoked', 'expiry', 'limits', 'pop', 'usage', 'hook', 'hookstats'];
 
 export interface TenantRecord {
   id: string;
@@ -72,3 +72,16 @@ export interface UsageRecord {
 }
 
 export type { TenantLimits };
+
+/** Outbound delivery counts of one hook reported by one PoP process (cumulative). */
+export interface HookStatsRecord {
+  hook: string;
+  pop: string;
+  boot: string;
+  delivered: number;
+  retried: number;
+  dropped: number;
+  updatedAtMs: number;
+}
+
+export type { HookDef, InboundHook, OutboundHook } from '@fastpubsub/protocol';

@@ -147,6 +147,8 @@ export interface ControlConfig {
   heartbeatMs?: number;
   /** How often the PoP reports usage, in ms (default 5000). */
   usageReportMs?: number;
+  /** Outbound webhooks may POST to http:// targets beyond loopback (default false: https only). */
+  webhooksAllowHttp?: boolean;
 }
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? U[] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
@@ -359,6 +361,7 @@ export const relayConfigSchema = {
         ipAttemptsPerSecond: { type: 'number', minimum: 0 },
         heartbeatMs: { type: 'integer', minimum: 100 },
         usageReportMs: { type: 'integer', minimum: 100 },
+        webhooksAllowHttp: { type: 'boolean' },
       },
     },
   },

@@ -19,6 +19,8 @@ export const ErrorCode = {
   TokenExpired: 'token_expired',
   TokenRevoked: 'token_revoked',
   Forbidden: 'forbidden',
+  /** An inbound webhook whose signature is missing, wrong, or outside the timestamp tolerance (HTTP 401). */
+  SignatureInvalid: 'signature_invalid',
   // Delivery.
   SlowConsumer: 'slow_consumer',
   // Operations.
@@ -59,6 +61,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case ErrorCode.Unauthorized:
     case ErrorCode.TokenExpired:
     case ErrorCode.TokenRevoked:
+    case ErrorCode.SignatureInvalid:
       return 401;
     case ErrorCode.Forbidden:
     case ErrorCode.PermissionDenied:

@@ -68,6 +68,52 @@ export interface PopState {
   limits: Record<string, TenantLimits>;
   /** Tenants past their usage quota. */
   overQuota: string[];
+  /** Inbound and outbound webhooks of every tenant, with their secrets (absent in old caches). */
+  hooks?: HookDef[];
+}
+
+/** How an inbound hook's requests are signed (docs/webhooks.md). */
+export type InboundScheme = 'standard' | 'github' | 'stripe' | 'none';
+export const INBOUND_SCHEMES: readonly InboundScheme[] = ['standard', 'github', 'stripe', 'none'];
+
+/** `POST /v1/hooks/{id}` at any PoP publishes the verified body to a channel. */
+export interface InboundHook {
+  id: string;
+  tenant: string;
+  direction: 'in';
+  /** The fixed target channel, or… */
+  channel?: string;
+  /** …a JSON pointer (RFC 6901) into the body naming the channel. */
+  channelPointer?: string;
+  scheme: InboundScheme;
+  /** The shared secret (`whsec_…` base64 for 'standard'); absent with scheme 'none'. */
+  secret?: string;
+  createdAtMs: number;
+}
+
+/** Messages matching `pattern` in `tenant` are POSTed to `url`, signed per Standard Webhooks. */
+export interface OutboundHook {
+  id: string;
+  tenant: string;
+  direction: 'out';
+  pattern: string;
+  url: string;
+  /** `whsec_` + base64 key the deliveries are signed with. */
+  secret: string;
+  /** Per-attempt timeout. */
+  timeoutMs: number;
+  /** A message still failing this long after it was published is dropped (and counted). */
+  retryWindowMs: number;
+  createdAtMs: number;
+}
+
+export type HookDef = InboundHook | OutboundHook;
+
+/** Cumulative outbound delivery counts of one hook at one PoP process. */
+export interface HookCounts {
+  delivered: number;
+  retried: number;
+  dropped: number;
 }
 
 /** One line of the `GET /v1/watch` stream (JSON lines). */
@@ -78,6 +124,7 @@ export type WatchEvent =
   | { type: 'keys'; rev: number; keys: PublicJwk[] }
   | { type: 'limits'; rev: number; tenant: string; limits: TenantLimits | null }
   | { type: 'quota'; rev: number; overQuota: string[] }
+  | { type: 'hooks'; rev: number; hooks: HookDef[] }
   | { type: 'ping' };
 
 export const emptyPopState = (): PopState => ({ rev: 0, keys: [], revoked: [], expiry: [], limits: {}, overQuota: [] });

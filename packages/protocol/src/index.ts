@@ -56,6 +56,12 @@ export {
   type PopState,
   type WatchEvent,
   type PopRecord,
+  INBOUND_SCHEMES,
+  type InboundScheme,
+  type InboundHook,
+  type OutboundHook,
+  type HookDef,
+  type HookCounts,
 } from './control-api.js';
 export { AuthFailureThrottle, isAuthFailure, tokenIdForLog, type FailureCounter } from './access/auth-failures.js';
 export {

@@ -28,6 +28,7 @@ import { Dispatcher } from './delivery/index.js';
 import { RelayMetrics } from './metrics.js';
 import { createHttpApi } from './edge/http/api.js';
 import { HttpPublisher } from './edge/http/publish.js';
+import { Webhooks } from './webhooks/index.js';
 import { presenceRoutes } from './edge/http/presence.js';
 import { PresenceService } from './presence/service.js';
 import { WsEdge } from './edge/ws/edge.js';
@@ -129,7 +130,16 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
           now,
           ...(cc.heartbeatMs === undefined ? {} : { heartbeatMs: cc.heartbeatMs }),
           ...(cc.usageReportMs === undefined ? {} : { usageReportMs: cc.usageReportMs }),
+          hookCounts: (): ReturnType<Webhooks['counts']> => webhooks.counts(),
         });
+  // Hooks come from the control plane (none without one): inbound at POST /v1/hooks/{id}, outbound from the origin PoP.
+  const webhooks = new Webhooks({
+    dispatcher, admission, maxPayloadBytes: config.limits.maxPayloadBytes, registry: metrics.registry, logger: logger.child({ component: 'webhooks' }), now,
+    outbound: { allowHttp: cc?.webhooksAllowHttp ?? false },
+  });
+  control?.state.onChange((ev) => {
+    if (ev.type === 'snapshot' || ev.type === 'hooks') webhooks.setHooks(control.state.hooks);
+  });
   if (admission !== undefined) registerAdmissionMetrics(metrics.registry, admission);
   if (admission !== undefined) dispatcher.setLatestPolicy((tenant, channel) => admission.isLatest(tenant, channel));
   const connectionRefusals = new RefusalCounters(
@@ -144,7 +154,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     logger: logger.child({ component: 'auth' }),
   });
   // Client telemetry: GeoIP, User-Agent and bot signals per connection, top-K tenants and channels.
-  const telemetry = createTelemetry({ registry: metrics.registry, dispatcher, logger, now });
+  const telemetry = createTelemetry({ registry: metrics.registry, dispatcher, logger, now, onPublish: (msg) => webhooks.observe(msg) });
   const verifier = telemetry.watchAuth(control?.verifier ?? tokens);
   const presence = new PresenceService({ registry: metrics.registry });
   presence.start();
@@ -178,7 +188,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   });
   const api = createHttpApi({
     publish: publisher,
-    prefixRoutes: [presenceRoutes({ verifier, presence, region: config.region })],
+    prefixRoutes: [presenceRoutes({ verifier, presence, region: config.region }), webhooks.route()],
     masterToken: config.masterToken,
     maxBodyBytes: config.limits.maxHttpBodyBytes,
     tokens,
@@ -342,6 +352,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     await Promise.all([edge.shutdown(drainMs, closeMs), quicEdge?.shutdown(drainMs, closeMs), mqttEdge?.shutdown(closeMs)]);
     await mesh?.close();
     presence.close();
+    webhooks.close();
     server.closeAllConnections();
     await serverClosed;
     await control?.close();

@@ -8,7 +8,7 @@ import { PublishMode } from '@fastpubsub/wire';
 import { performance } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
 import type { TicketVerifier } from './auth/edge-ticket.js';
-import type { Dispatcher } from './delivery/index.js';
+import type { Dispatcher, PublishObserver } from './delivery/index.js';
 import type { Admission } from './limits/index.js';
 import type { RelayMetrics } from './metrics.js';
 import { ChannelCounter, ConnectionInsights, TenantStatsPublisher, TrafficMetrics } from './telemetry/index.js';
@@ -23,12 +23,14 @@ export interface RelayTelemetry {
   stop(): void;
 }
 
-export function createTelemetry(o: { registry: Registry; dispatcher: Dispatcher; logger: Logger; now: () => number }): RelayTelemetry {
+/** `onPublish`: another observer of every publish (the dispatcher has one slot; telemetry owns it). */
+export function createTelemetry(o: { registry: Registry; dispatcher: Dispatcher; logger: Logger; now: () => number; onPublish?: PublishObserver }): RelayTelemetry {
   const insights = new ConnectionInsights({ registry: o.registry, now: o.now, logger: o.logger.child({ component: 'insights' }) });
   insights.start();
   const channels = new ChannelCounter(o.now);
   o.dispatcher.setPublishObserver((msg) => {
     if (msg.tenant !== SYSTEM_TENANT) channels.record(msg.tenant, msg.channel, msg.payload.byteLength, msg.publisher);
+    o.onPublish?.(msg);
   });
   new TrafficMetrics(o.registry, channels, () => insights.connectionsPerTenant());
   // Intervals end every second for /metrics; with tenant stats, their publisher ends them instead.

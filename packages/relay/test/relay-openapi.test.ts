@@ -34,8 +34,9 @@ test('every documented path and method is routed (no 404, no 405)', async () => 
     const concrete = path.replace('{tenant}', 't1').replace('{channel}', 'a.b').replace('{hookId}', 'h1');
     for (const method of Object.keys(item)) {
       const res = await fetch(relay.httpUrl + concrete, { method: method.toUpperCase(), signal: AbortSignal.timeout(5000) });
-      await res.text();
-      assert.ok(res.status !== 404 || path.startsWith('/v1/mesh/'), `${method} ${path}: 404`);
+      const text = await res.text();
+      // A 404 about the resource (no mesh here, no such hook) is fine; a 404 for the route is not.
+      assert.ok(res.status !== 404 || path.startsWith('/v1/mesh/') || !text.includes('no route'), `${method} ${path}: 404 ${text}`);
       assert.notEqual(res.status, 405, `${method} ${path}: 405`);
     }
   }

@@ -54,7 +54,7 @@ mesh {caFile, certFile, keyFile (required; 'fastpubsub mesh init'), listen {host
   deadAfterMs (${m.deadAfterMs}), linkQueueBytes (${m.linkQueueBytes}), redundantChannels ([]), switchMarginMs (${m.switchMarginMs}),
   switchMarginRatio (${m.switchMarginRatio}), switchHoldMs (${m.switchHoldMs})},
 control {urls (required), token (required: the PoP token), popId, ipAttemptsPerSecond (0),
-  heartbeatMs (2000), usageReportMs (5000)}. mqtt {listen {host, port}, ...} (docs/mqtt.md), bridges [...] (docs/bridges.md).
+  heartbeatMs (2000), usageReportMs (5000), webhooksAllowHttp (false; docs/webhooks.md)}. mqtt {listen {host, port}, ...} (docs/mqtt.md), bridges [...] (docs/bridges.md).
 location {lat, lon, city} (this PoP on the live map; docs/console.md).
 See docs/quic-edge.md, docs/mesh.md, docs/control-plane.md, docs/security.md.
 

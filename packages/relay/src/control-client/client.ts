@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ErrorCode, FpsError, type Logger } from '@fastpubsub/core';
 import type { Admission, TenantUsage } from '../limits/admission.js';
 import { SignedTicketState, SignedTicketVerifier } from '../auth/signed/verifier.js';
-import type { PopRecord, PopState, WatchEvent } from '@fastpubsub/protocol';
+import type { HookCounts, PopRecord, PopState, WatchEvent } from '@fastpubsub/protocol';
 
 export interface ControlClientOptions {
   /** Control service base URLs (several instances in etcd mode); tried in turn. */
@@ -29,6 +29,8 @@ export interface ControlClientOptions {
   usageReportMs?: number;
   /** The watch stream is considered dead after this long without a line (the server pings). */
   staleMs?: number;
+  /** Outbound webhook counts per hook (cumulative), reported with usage for the hooks' status. */
+  hookCounts?: () => Record<string, HookCounts>;
 }
 
 const CACHE_FILE = 'control-state.json';
@@ -63,6 +65,7 @@ export class ControlClient {
   readonly #boot = randomBytes(6).toString('hex');
   #month: string | undefined;
   #baseline: Record<string, TenantUsage> = {};
+  #lastHookReport = '';
 
   constructor(opts: ControlClientOptions) {
     this.#o = opts;
@@ -208,6 +211,7 @@ export class ControlClient {
   }
 
   async #reportUsage(timeoutMs = 2000): Promise<void> {
+    await this.#reportHookCounts(timeoutMs);
     const now = this.#o.now();
     const cumulative = this.#o.admission.usage(now);
     const month = new Date(now).toISOString().slice(0, 7);
@@ -228,6 +232,24 @@ export class ControlClient {
         timeoutMs,
       });
       await res.arrayBuffer();
+    } catch {
+      // Cumulative counters: the next report carries everything.
+    }
+  }
+
+  /** Cumulative per hook and boot, sent only when they changed. */
+  async #reportHookCounts(timeoutMs: number): Promise<void> {
+    const hooks = this.#o.hookCounts?.() ?? {};
+    const text = JSON.stringify({ boot: this.#boot, hooks });
+    if (Object.keys(hooks).length === 0 || text === this.#lastHookReport) return;
+    try {
+      const res = await this.#request('POST', `/v1/pops/${encodeURIComponent(this.#popId)}/hook-stats`, {
+        headers: { 'content-type': 'application/json' },
+        body: text,
+        timeoutMs,
+      });
+      await res.arrayBuffer();
+      if (res.status === 200) this.#lastHookReport = text;
     } catch {
       // Cumulative counters: the next report carries everything.
     }
@@ -333,7 +355,7 @@ export class ControlClient {
       try {
         await mkdir(dir, { recursive: true });
         const tmp = join(dir, `${CACHE_FILE}.tmp`);
-        const h = await open(tmp, 'w');
+        const h = await open(tmp, 'w', 0o600); // it holds webhook secrets
         try {
           await h.writeFile(text, 'utf8');
           await h.sync();

@@ -15,7 +15,7 @@ import {
   type EdgeProtocol,
 } from '@fastpubsub/protocol';
 import { decodeCompactJws, importPublicJwk, verifySignature } from './jws.js';
-import { emptyPopState, type PopState, type PublicJwk, type TenantLimits, type TicketClaims, type WatchEvent } from '@fastpubsub/protocol';
+import { emptyPopState, type HookDef, type PopState, type PublicJwk, type TenantLimits, type TicketClaims, type WatchEvent } from '@fastpubsub/protocol';
 
 interface Verified {
   readonly kid: string;
@@ -86,7 +86,7 @@ export class SignedTicketState {
   readonly #cache = new Map<string, Verified>();
   readonly #revokedListeners = new Set<(tokenId: string) => void>();
   /** Everything else in PopState (limits, quotas) is kept for whoever consumes it. */
-  #rest: Pick<PopState, 'limits' | 'overQuota'> = { limits: {}, overQuota: [] };
+  #rest: Pick<PopState, 'limits' | 'overQuota'> & { hooks: HookDef[] } = { limits: {}, overQuota: [], hooks: [] };
   readonly #changeListeners = new Set<(ev: WatchEvent) => void>();
 
   get rev(): number {
@@ -135,6 +135,10 @@ export class SignedTicketState {
         this.#rev = Math.max(this.#rev, ev.rev);
         this.#rest.overQuota = [...ev.overQuota];
         break;
+      case 'hooks':
+        this.#rev = Math.max(this.#rev, ev.rev);
+        this.#rest.hooks = [...ev.hooks];
+        break;
       case 'ping':
         return;
       default: {
@@ -154,7 +158,13 @@ export class SignedTicketState {
       expiry: [...this.#expiry].map(([id, exp_ms]) => ({ id, exp_ms })),
       limits: structuredClone(this.#rest.limits),
       overQuota: [...this.#rest.overQuota],
+      hooks: structuredClone(this.#rest.hooks),
     };
+  }
+
+  /** The webhooks of every tenant (webhooks/ keeps the working copy). */
+  get hooks(): readonly HookDef[] {
+    return this.#rest.hooks;
   }
 
   get limits(): Readonly<Record<string, TenantLimits>> {
@@ -240,7 +250,7 @@ export class SignedTicketState {
     }
     this.#expiry.clear();
     for (const e of s.expiry) this.#expiry.set(e.id, e.exp_ms);
-    this.#rest = { limits: structuredClone(s.limits), overQuota: [...s.overQuota] };
+    this.#rest = { limits: structuredClone(s.limits), overQuota: [...s.overQuota], hooks: structuredClone(s.hooks ?? []) };
   }
 
   #setKeys(keys: readonly PublicJwk[]): void {

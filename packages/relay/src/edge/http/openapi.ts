@@ -97,6 +97,30 @@ export const relayOpenapi = {
         },
       },
     },
+    '/v1/hooks/{hookId}': {
+      post: {
+        summary: 'Inbound webhook: verify the signature of the hook\'s scheme and publish the body, as is, to its channel',
+        description:
+          'The hook is registered in the control plane (docs/webhooks.md). Schemes: Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature), ' +
+          'GitHub (X-Hub-Signature-256), Stripe (Stripe-Signature), or none; timestamps within 300 s. The channel is fixed or named by a JSON pointer into the body.',
+        security: [],
+        parameters: [
+          pathParam('hookId'),
+          { name: 'webhook-signature', in: 'header', required: false, schema: { type: 'string' } },
+          { name: 'X-Hub-Signature-256', in: 'header', required: false, schema: { type: 'string' } },
+          { name: 'Stripe-Signature', in: 'header', required: false, schema: { type: 'string' } },
+        ],
+        requestBody: { required: false, content: { '*/*': { schema: { type: 'string', format: 'binary', maxLength: 65535 } } } },
+        responses: {
+          '202': ok('published', { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9a-f]{32}$' } } }),
+          '400': err('The body names no valid channel (JSON-pointer hooks)'),
+          '401': err('signature_invalid: missing header, bad signature, or timestamp outside the tolerance (detail says which); nothing is published'),
+          '404': err('No such hook'),
+          '413': err('Payload larger than the payload limit'),
+          '429': tooMany,
+        },
+      },
+    },
     '/v1/presence/{tenant}/{channel}': {
       get: {
         summary: 'Who is present in a channel, mesh-wide: the count and one page of members ordered by client id',
