@@ -223,6 +223,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
         tls: quicTls,
         onRefused: (reason) => connectionRefusals.inc({ edge: 'quic', reason }),
         capacity,
+        presence,
         ...(admission === undefined ? {} : { admission }),
       });
     } catch (err) {

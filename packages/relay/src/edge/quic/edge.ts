@@ -14,6 +14,7 @@ import { QuicSession, type QuicSessionContext } from './session.js';
 import type { QuicTlsIdentity } from './tls.js';
 import { SessionRegistry } from '../session-registry.js';
 import { QuicPreAuth } from './pre-auth.js';
+import type { PresenceService } from '../../presence/service.js';
 
 export interface QuicEdgeOptions {
   config: RelayConfig;
@@ -26,6 +27,8 @@ export interface QuicEdgeOptions {
   admission?: Admission;
   /** Per-tenant connection and subscription capacity. */
   capacity?: TenantCapacity;
+  /** Presence over PRESENCE frames (docs/presence.md). */
+  presence?: PresenceService;
   /** Counts connections cut by the connection limits, by reason. */
   onRefused?: (reason: string) => void;
 }
@@ -78,6 +81,7 @@ export class QuicEdge {
       now: opts.now,
       admission: opts.admission,
       capacity: opts.capacity,
+      presence: opts.presence,
       onAuthenticated: (s) => this.#onAuthenticated(s),
     };
     this.#preAuth = new QuicPreAuth(opts.config.limits.maxPreAuthConnections, opts.config.limits.maxConnectionsPerIp);
