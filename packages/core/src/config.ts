@@ -6,6 +6,7 @@ import { describe } from './config-errors.js';
 import { ErrorCode, FpsError } from './errors.js';
 import type { LogLevel } from './logger.js';
 import { HARDENING_DEFAULTS, hardeningSchema, type HardeningLimits } from './hardening-config.js';
+import { presenceConfigSchema, resolvePresence, type PresenceConfig } from './presence-config.js';
 import { bridgesConfigSchema, mqttConfigSchema, resolveBridges, resolveMqtt, type BridgeConfig, type BridgeConfigInput, type MqttEdgeConfig } from './config-connectors.js';
 
 export type SlowConsumerPolicy = 'drop-oldest' | 'disconnect';
@@ -63,6 +64,8 @@ export interface RelayConfig {
   mqtt?: MqttEdgeConfig;
   /** NATS and Redis bridges carried by this PoP (docs/bridges.md). */
   bridges: BridgeConfig[];
+  /** Presence timings and limits (docs/presence.md). */
+  presence: PresenceConfig;
 }
 
 export interface MeshConfig {
@@ -152,7 +155,8 @@ export interface ControlConfig {
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? U[] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 /** What a caller or a config file may give; everything but `masterToken` has a default. */
-export type RelayConfigInput = DeepPartial<Omit<RelayConfig, 'masterToken' | 'tls' | 'control' | 'quic' | 'mesh' | 'mqtt' | 'bridges' | 'location'>> & {
+export type RelayConfigInput = DeepPartial<Omit<RelayConfig, 'masterToken' | 'tls' | 'control' | 'quic' | 'mesh' | 'mqtt' | 'bridges' | 'location' | 'presence'>> & {
+  presence?: Partial<PresenceConfig>;
   location?: RelayLocation;
   quic?: DeepPartial<QuicEdgeConfig>;
   mqtt?: DeepPartial<MqttEdgeConfig>;
@@ -211,7 +215,7 @@ export const MESH_DEFAULTS: Readonly<Omit<MeshConfig, 'listen' | 'advertise' | '
   switchHoldMs: 2000,
 });
 
-export const RELAY_DEFAULTS: Readonly<Omit<RelayConfig, 'masterToken' | 'tls' | 'discovery' | 'control' | 'quic' | 'bridges'>> = Object.freeze({
+export const RELAY_DEFAULTS: Readonly<Omit<RelayConfig, 'masterToken' | 'tls' | 'discovery' | 'control' | 'quic' | 'bridges' | 'presence'>> = Object.freeze({
   listen: { host: '127.0.0.1', port: 7700 },
   region: 'LOCAL',
   dataDir: '.fastpubsub/relay',
@@ -346,6 +350,7 @@ export const relayConfigSchema = {
     },
     mqtt: mqttConfigSchema,
     bridges: bridgesConfigSchema,
+    presence: presenceConfigSchema,
     control: {
       type: 'object',
       additionalProperties: false,
@@ -388,6 +393,7 @@ export function resolveRelayConfig(input: unknown): RelayConfig {
     discovery: { edges: given.discovery?.edges ?? [`${listen.host}:${listen.port}`] },
     quic: resolveQuic(given.quic, listen),
     bridges: resolveBridges(given.bridges ?? []),
+    presence: resolvePresence(given.presence),
   };
   if (given.mqtt !== undefined) config.mqtt = resolveMqtt(given.mqtt, listen.host);
   if (given.tls !== undefined) config.tls = { ...given.tls };

@@ -142,7 +142,14 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     logger: logger.child({ component: 'auth' }),
   });
   const verifier = control?.verifier ?? tokens;
-  const presence = new PresenceService({ registry: metrics.registry });
+  const presence = new PresenceService({
+    registry: metrics.registry,
+    heartbeatMs: config.presence.heartbeatMs,
+    flushMs: config.presence.batchIntervalMs,
+    deadAfterHeartbeats: config.presence.deadAfterHeartbeats,
+    eventThreshold: config.presence.eventThreshold,
+    maxMemberDataBytes: config.presence.maxMemberDataBytes,
+  });
   presence.start();
   const capacity = new TenantCapacity(config.limits);
   const edge = new WsEdge({

@@ -9,7 +9,6 @@ import type { EdgeTicket } from '../auth/edge-ticket.js';
 import { TokenBucket } from '../limits/index.js';
 import type { PresenceEvent, PresenceService } from '../presence/service.js';
 
-export const DEFAULT_MAX_MEMBER_DATA_BYTES = 1024;
 const CLIENT_ID = /^[\x21-\x7e]{1,128}$/;
 /** JOIN/LEAVE per second per connection, and the burst allowed above it. */
 export const PRESENCE_CHANGES_PER_SECOND = 20;
@@ -40,8 +39,6 @@ export interface PresenceCommandsContext {
   /** Wall-clock ms. */
   now(): number;
   maxMemberships: number;
-  /** Largest member data, bytes of its JSON; default 1 KB. */
-  maxMemberDataBytes?: number;
   /** Counts a refusal in the metrics. */
   error(code: string): void;
 }
@@ -94,7 +91,7 @@ export class PresenceCommands {
         const clientId = args.clientId === undefined ? `${c.ticket.tokenId}:${c.conn}` : args.clientId;
         if (typeof clientId !== 'string' || !CLIENT_ID.test(clientId)) return refuse(ErrorCode.BadCommand);
         const data = args.data;
-        const maxData = c.maxMemberDataBytes ?? DEFAULT_MAX_MEMBER_DATA_BYTES;
+        const maxData = c.presence.maxMemberDataBytes;
         if (data !== undefined && Buffer.byteLength(JSON.stringify(data)) > maxData) return refuse(ErrorCode.PayloadTooLarge);
         const prev = this.#joined.get(key);
         if (prev === undefined && this.#joined.size >= c.maxMemberships) return refuse(ErrorCode.TooManySubscriptions);

@@ -6,15 +6,15 @@
 //   - every heartbeatMs/2 a heartbeat (epoch, seq, beat) is flooded the same way; a PoP that
 //     sees a seq it lacks (or an unknown origin or epoch) asks the link it came from for that
 //     origin's full member list;
-//   - an origin not heard from for 1.75 × heartbeatMs is forgotten with all its members, so a
-//     dead PoP's members leave everywhere within 2 × heartbeatMs;
+//   - an origin not heard from for deadAfterHeartbeats (default 1.75) × heartbeatMs is forgotten
+//     with all its members, so a dead PoP's members leave everywhere within 2 × heartbeatMs;
 //   - on a new link both sides send the full lists of every origin they know.
 // Watchers get join/leave per client id (first join / last leave mesh-wide); above
 // `eventThreshold` members a channel's watchers get one batched count per flush instead.
 import { randomBytes } from 'node:crypto';
 import { encodePresence, type PresenceFrame, type PresenceMember } from '@fastpubsub/wire';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { PresenceTable, channelKey, type MemberInfo } from './table.js';
+import { PresenceTable, changeChars, channelKey, type MemberInfo } from './table.js';
 
 export interface PresenceLinks {
   /** This PoP's relay id in the mesh. */
@@ -34,6 +34,10 @@ export interface PresenceOptions {
   heartbeatMs?: number;
   flushMs?: number;
   eventThreshold?: number;
+  /** An origin silent for this many heartbeats is forgotten (default 1.75). */
+  deadAfterHeartbeats?: number;
+  /** The largest member data (bytes of its JSON) the edges accept; default 1024. */
+  maxMemberDataBytes?: number;
   registry?: Registry;
   /** Monotonic ms; default performance.now. */
   now?: () => number;
@@ -42,15 +46,24 @@ export interface PresenceOptions {
 export const DEFAULT_PRESENCE_HEARTBEAT_MS = 1000;
 export const DEFAULT_PRESENCE_FLUSH_MS = 50;
 export const DEFAULT_PRESENCE_EVENT_THRESHOLD = 1000;
-/** Changes per delta frame and members per full-list part: well inside the 1 MiB mesh frame cap. */
+export const DEFAULT_PRESENCE_DEAD_AFTER_HEARTBEATS = 1.75;
+export const DEFAULT_PRESENCE_MAX_MEMBER_DATA_BYTES = 1024;
+/** Changes per delta frame and members per full-list part, at most. */
 const CHANGES_PER_FRAME = 2000;
+/**
+ * JSON characters per frame, at most (changeChars): at ≤ 3 UTF-8 bytes each, a frame stays
+ * under the mesh's 1 MiB cap whatever the member data (≤ 4 KiB each).
+ */
+const FRAME_CHARS = 300 * 1024;
 const FULL_REQUEST_GAP_MS = 500;
 
 export class PresenceService {
   readonly table = new PresenceTable('');
   readonly heartbeatMs: number;
+  readonly maxMemberDataBytes: number;
   readonly #flushMs: number;
   readonly #threshold: number;
+  readonly #deadAfterHeartbeats: number;
   readonly #now: () => number;
   readonly #epoch = randomBytes(8).toString('hex');
   readonly #watchers = new Map<string, Set<PresenceWatcher>>();
@@ -70,6 +83,8 @@ export class PresenceService {
     this.heartbeatMs = o.heartbeatMs ?? DEFAULT_PRESENCE_HEARTBEAT_MS;
     this.#flushMs = o.flushMs ?? DEFAULT_PRESENCE_FLUSH_MS;
     this.#threshold = o.eventThreshold ?? DEFAULT_PRESENCE_EVENT_THRESHOLD;
+    this.maxMemberDataBytes = o.maxMemberDataBytes ?? DEFAULT_PRESENCE_MAX_MEMBER_DATA_BYTES;
+    this.#deadAfterHeartbeats = o.deadAfterHeartbeats ?? DEFAULT_PRESENCE_DEAD_AFTER_HEARTBEATS;
     this.#now = o.now ?? (() => performance.now());
     this.table.onChange((tenant, channel, kind, m) => this.#onChange(tenant, channel, kind, m));
     if (o.registry !== undefined) {
@@ -107,7 +122,7 @@ export class PresenceService {
     };
     every(this.#flushMs, () => this.flush());
     every(this.heartbeatMs / 2, () => this.#heartbeat());
-    every(Math.max(10, this.heartbeatMs / 8), () => this.table.expire(this.#now() - 1.75 * this.heartbeatMs));
+    every(Math.max(10, this.heartbeatMs / 8), () => this.table.expire(this.#now() - this.#deadAfterHeartbeats * this.heartbeatMs));
   }
 
   close(): void {
@@ -228,8 +243,8 @@ export class PresenceService {
 
   /** Sends the local changes since the last flush (public for tests and the bench). */
   flush(): void {
-    for (let i = 0; i < 100; i++) {
-      const d = this.table.takeDelta(CHANGES_PER_FRAME);
+    for (let i = 0; i < 1000; i++) {
+      const d = this.table.takeDelta(CHANGES_PER_FRAME, FRAME_CHARS);
       if (d === undefined) break;
       const l = this.#links;
       if (l !== undefined) this.#flood(encodePresence({ k: 'd', o: l.id, e: this.#epoch, s: d.seq, c: d.changes as Extract<PresenceFrame, { k: 'd' }>['c'] }), undefined);
@@ -259,9 +274,12 @@ export class PresenceService {
   #sendFull(peer: string, origin: string, epoch: string, seq: number, members: Iterable<[string, string, string, unknown?]>): void {
     let part = 0;
     let batch: PresenceMember[] = [];
+    let chars = 0;
     for (const m of members) {
       batch.push(m as PresenceMember);
-      if (batch.length >= CHANGES_PER_FRAME) {
+      chars += changeChars(m[0], m[1], m[2], m[3]);
+      if (batch.length >= CHANGES_PER_FRAME || chars >= FRAME_CHARS) {
+        chars = 0;
         this.#send(peer, encodePresence({ k: 'f', o: origin, e: epoch, s: seq, p: part++, l: false, m: batch }));
         batch = [];
       }
