@@ -5,6 +5,7 @@
 // A client id present at several PoPs, or on several connections, is one member. Joins and
 // leaves of the mesh-wide view (first join / last leave of a client id) go to `onChange`.
 // Local changes are coalesced until takeDelta(): a join storm costs one batch per flush.
+import { smallestAfter } from './smallest.js';
 
 export interface MemberInfo {
   clientId: string;
@@ -256,10 +257,10 @@ export class PresenceTable {
   page(tenant: string, channel: string, after: string | undefined, limit: number): { members: MemberInfo[]; next: string | undefined } {
     const ids = this.#view.get(channelKey(tenant, channel));
     if (ids === undefined) return { members: [], next: undefined };
-    const sorted = [...ids.keys()].filter((id) => after === undefined || id > after).sort();
-    const members = sorted.slice(0, limit).map((id) => memberOf(id, ids.get(id)));
+    const page = smallestAfter(ids.keys(), after, limit);
+    const members = page.ids.map((id) => memberOf(id, ids.get(id)));
     const last = members[members.length - 1];
-    return { members, next: sorted.length > limit && last !== undefined ? last.clientId : undefined };
+    return { members, next: page.more && last !== undefined ? last.clientId : undefined };
   }
 
   member(tenant: string, channel: string, clientId: string): MemberInfo | undefined {
