@@ -177,3 +177,27 @@ test('presence config: maxMemberDataBytes bounds member data, eventThreshold swi
     await rm(d2, { recursive: true, force: true });
   }
 });
+
+test('a gateway connection holds several client ids in one channel with "add"; LEAVE by client id or all', async () => {
+  const gw = await client();
+  for (const id of ['g1', 'g2', 'g3']) {
+    gw.sendText(`PRESENCE:JOIN:t1:room.gw {"clientId":"${id}","add":true}`);
+    assert.equal(await gw.nextText(), 'OK:PRESENCE:JOIN:t1:room.gw');
+  }
+  const ids = async (): Promise<string[]> => ((await rest('/v1/presence/t1/room.gw')).json.members as Array<{ clientId: string }>).map((m) => m.clientId);
+  assert.deepEqual(await ids(), ['g1', 'g2', 'g3']);
+  gw.sendText('PRESENCE:LEAVE:t1:room.gw {"clientId":"g2"}');
+  assert.equal(await gw.nextText(), 'OK:PRESENCE:LEAVE:t1:room.gw');
+  assert.deepEqual(await ids(), ['g1', 'g3']);
+  gw.sendText('PRESENCE:JOIN:t1:room.gw {"clientId":"g4","add":"yes"}');
+  assert.equal(await gw.nextText(), 'ERR:bad_command:PRESENCE:JOIN:t1:room.gw');
+  // A JOIN without add makes the connection that one id again.
+  gw.sendText('PRESENCE:JOIN:t1:room.gw {"clientId":"g5"}');
+  assert.equal(await gw.nextText(), 'OK:PRESENCE:JOIN:t1:room.gw');
+  assert.deepEqual(await ids(), ['g5']);
+  gw.sendText('PRESENCE:JOIN:t1:room.gw {"clientId":"g6","add":true}');
+  assert.equal(await gw.nextText(), 'OK:PRESENCE:JOIN:t1:room.gw');
+  gw.sendText('PRESENCE:LEAVE:t1:room.gw');
+  assert.equal(await gw.nextText(), 'OK:PRESENCE:LEAVE:t1:room.gw');
+  assert.deepEqual(await ids(), []);
+});

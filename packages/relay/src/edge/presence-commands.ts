@@ -46,8 +46,10 @@ export interface PresenceCommandsContext {
 export class PresenceCommands {
   readonly #c: PresenceCommandsContext;
   readonly #bucket: TokenBucket;
-  /** channel key → client id this connection joined as. */
-  readonly #joined = new Map<string, string>();
+  /** channel key → the client ids this connection joined as there. */
+  readonly #joined = new Map<string, Set<string>>();
+  /** Memberships (channel, client id) of this connection, bounded by maxMemberships. */
+  #memberships = 0;
   readonly #watching = new Map<string, () => void>();
 
   constructor(c: PresenceCommandsContext) {
@@ -56,8 +58,10 @@ export class PresenceCommands {
   }
 
   /**
-   * Runs one command. `argText` is the optional JSON object (JOIN: clientId, data; GET: limit,
-   * after). `onEvent` receives the watch's events (WATCH only; a repeated WATCH keeps the first).
+   * Runs one command. `argText` is the optional JSON object (JOIN: clientId, data, add; LEAVE:
+   * clientId; GET: limit, after). A JOIN with `"add": true` keeps the connection's other client
+   * ids in the channel (a gateway holding many members on one connection); without it the
+   * connection is that one client id there. LEAVE without a clientId leaves all of them. `onEvent` receives the watch's events (WATCH only; a repeated WATCH keeps the first).
    */
   run(verb: PresenceVerb, tenant: string, channel: string, argText: string | undefined, reply: PresenceReply, onEvent?: (ev: PresenceEvent) => void): void {
     const c = this.#c;
@@ -90,23 +94,27 @@ export class PresenceCommands {
         if (!this.#bucket.take(1, c.now())) return refuse(ErrorCode.RateLimited);
         const clientId = args.clientId === undefined ? `${c.ticket.tokenId}:${c.conn}` : args.clientId;
         if (typeof clientId !== 'string' || !CLIENT_ID.test(clientId)) return refuse(ErrorCode.BadCommand);
+        if (args.add !== undefined && typeof args.add !== 'boolean') return refuse(ErrorCode.BadCommand);
         const data = args.data;
-        const maxData = c.presence.maxMemberDataBytes;
-        if (data !== undefined && Buffer.byteLength(JSON.stringify(data)) > maxData) return refuse(ErrorCode.PayloadTooLarge);
-        const prev = this.#joined.get(key);
-        if (prev === undefined && this.#joined.size >= c.maxMemberships) return refuse(ErrorCode.TooManySubscriptions);
-        if (prev !== undefined && prev !== clientId) c.presence.leave(tenant, channel, prev, c.conn);
-        this.#joined.set(key, clientId);
+        if (data !== undefined && Buffer.byteLength(JSON.stringify(data)) > c.presence.maxMemberDataBytes) return refuse(ErrorCode.PayloadTooLarge);
+        const ids = this.#joined.get(key) ?? new Set<string>();
+        // Without `add` the connection is this one client id in the channel (the others leave).
+        const leaving = args.add === true ? [] : [...ids].filter((id) => id !== clientId);
+        if (!ids.has(clientId) && this.#memberships - leaving.length >= c.maxMemberships) return refuse(ErrorCode.TooManySubscriptions);
+        for (const id of leaving) this.#leave(tenant, channel, key, ids, id);
+        if (!ids.has(clientId)) {
+          ids.add(clientId);
+          this.#memberships++;
+          this.#joined.set(key, ids);
+        }
         c.presence.join(tenant, channel, clientId, c.conn, data);
         return reply.ok();
       }
       case 'LEAVE': {
         if (!this.#bucket.take(1, c.now())) return refuse(ErrorCode.RateLimited);
-        const prev = this.#joined.get(key);
-        if (prev !== undefined) {
-          this.#joined.delete(key);
-          c.presence.leave(tenant, channel, prev, c.conn);
-        }
+        if (args.clientId !== undefined && typeof args.clientId !== 'string') return refuse(ErrorCode.BadCommand);
+        const ids = this.#joined.get(key);
+        if (ids !== undefined) for (const id of args.clientId === undefined ? [...ids] : ids.has(args.clientId) ? [args.clientId] : []) this.#leave(tenant, channel, key, ids, id);
         return reply.ok();
       }
       case 'WATCH': {
@@ -131,10 +139,18 @@ export class PresenceCommands {
     }
   }
 
+  #leave(tenant: string, channel: string, key: string, ids: Set<string>, clientId: string): void {
+    ids.delete(clientId);
+    this.#memberships--;
+    if (ids.size === 0) this.#joined.delete(key);
+    this.#c.presence.leave(tenant, channel, clientId, this.#c.conn);
+  }
+
   /** The connection is gone: its memberships leave, its watches end. */
   dispose(): void {
     this.#c.presence.leaveConnection(this.#c.conn);
     this.#joined.clear();
+    this.#memberships = 0;
     for (const stop of this.#watching.values()) stop();
     this.#watching.clear();
   }
