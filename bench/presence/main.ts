@@ -60,7 +60,7 @@ const topology = {
 };
 
 const startedAt = performance.now();
-const c = await startDevCluster(topology, { logLevel: 'warn', mesh: { probeIntervalMs: 200 } });
+const c = await startDevCluster(topology, { logLevel: 'warn', mesh: { probeIntervalMs: 200 }, onLog: (id, line) => process.stderr.write(`[${id}] ${line}\n`) });
 const gateways = new Map<string, Gateway[]>();
 const sockets: WebSocket[] = [];
 try {
@@ -127,15 +127,19 @@ try {
   for (let i = 0; i < MEMBERS; i++) gatewayOf(i).join('m.big', `u${i}`);
   const during: number[] = [];
   let storming = true;
+  let probeError: unknown;
   const probing = (async () => {
     for (let i = 0; storming && i < 10_000; i++) during.push(await probeOnce('m.probe', `d${i}`, 0));
-  })();
+  })().catch((err: unknown) => {
+    probeError = err;
+  });
   await Promise.all(all().map((g) => g.idle(480_000)));
   const sentMs = performance.now() - t1;
   for (const pop of POPS) await until(`${MEMBERS} members at ${pop}`, 120_000, async () => ((await count(pop, 'm.big')) === MEMBERS ? true : undefined), 50);
   const converged1 = performance.now() - t1;
   storming = false;
   await probing;
+  if (probeError !== undefined) throw probeError;
   const counts1 = await Promise.all(POPS.map((p) => count(p, 'm.big')));
   const refused1 = all().reduce((a, g) => a + g.refused, 0);
   const b1 = await bytesNow();
