@@ -78,6 +78,8 @@ try {
     return m === null ? 0 : Number(m[1]);
   };
   const bytesNow = async (): Promise<number[]> => Promise.all(POPS.map(bytesSent));
+  const fullRequests = async (): Promise<number[]> =>
+    Promise.all(POPS.map(async (pop) => Number(/^fastpubsub_presence_full_requests_total (\d+)/m.exec(await (await fetch(`${http(pop)}/metrics`)).text())?.[1] ?? 0)));
   const openWs = async (pop: string): Promise<WebSocket> => {
     const ws = new WebSocket(c.nodes.get(pop)!.wsUrl, ['llps.v1', `at.${tokens.get(pop)!}`], { perMessageDeflate: false, handshakeTimeout: 10_000 });
     await new Promise<void>((resolve, reject) => {
@@ -126,10 +128,14 @@ try {
   const t1 = performance.now();
   for (let i = 0; i < MEMBERS; i++) gatewayOf(i).join('m.big', `u${i}`);
   const during: number[] = [];
+  const duringAt: number[] = [];
   let storming = true;
   let probeError: unknown;
   const probing = (async () => {
-    for (let i = 0; storming && i < 10_000; i++) during.push(await probeOnce('m.probe', `d${i}`, 0));
+    for (let i = 0; storming && i < 10_000; i++) {
+      duringAt.push(performance.now() - t1);
+      during.push(await probeOnce('m.probe', `d${i}`, 0));
+    }
   })().catch((err: unknown) => {
     probeError = err;
   });
@@ -192,13 +198,15 @@ try {
     [`   every PoP counts ${MEMBERS}`, `${converged1.toFixed(0)} ms after the first join`],
     ['   count at tokyo / frankfurt / virginia', counts1.join(' / ')],
     ['   join at tokyo → visible at frankfurt, during the joins (other channel)', lat(during)],
+    ['   the slowest of those probes started', `${(duringAt[during.indexOf(Math.max(...during))] ?? NaN).toFixed(0)} ms after the first join`],
     ['   PRESENCE bytes sent on mesh links, tokyo / frankfurt / virginia', kib(diff(b1, b0))],
     [`2. join at tokyo → visible at frankfurt, into the ${MEMBERS}-member channel`, lat(full)],
     [`3. paging it at frankfurt (limit 1000): ${pages + 1} pages`, `${pagedMs.toFixed(0)} ms, ${seen.size} distinct members, ${ordered ? 'in order' : 'OUT OF ORDER'}`],
     [`4. ${CHANNELS} channels × ${PER_CHANNEL} members: joins sent`, `${sent4.toFixed(0)} ms`],
-    ['   every count right at every PoP', `${converged4.toFixed(0)} ms after the first join${wrong > 0 ? `, ${wrong} WRONG` : ''}`],
+    [`   all ${3 * CHANNELS} counts (channel × PoP) checked right, one REST call each`, `${converged4.toFixed(0)} ms after the first join${wrong > 0 ? `, ${wrong} WRONG` : ''}`],
     ['   PRESENCE bytes sent on mesh links, tokyo / frankfurt / virginia', kib(diff(b4, b3))],
     ['5. PRESENCE bytes per membership joined (all PoPs, all links)', `${(diff(b4, b0).reduce((a, b) => a + b, 0) / (MEMBERS + total)).toFixed(0)} bytes`],
+    ['full member lists asked for (gaps), tokyo / frankfurt / virginia', (await fullRequests()).join(' / ')],
     ['total run', `${((performance.now() - startedAt) / 1000).toFixed(0)} s`],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));

@@ -75,6 +75,7 @@ export class PresenceService {
   readonly #staging = new Map<string, PresenceMember[]>();
   readonly #requested = new Map<string, number>();
   readonly #bytes: Counter<'direction'> | undefined;
+  readonly #fullRequests: Counter | undefined;
   #links: PresenceLinks | undefined;
   #beat = 0;
   #timers: NodeJS.Timeout[] = [];
@@ -91,6 +92,7 @@ export class PresenceService {
       this.#bytes = new Counter({ name: 'fastpubsub_presence_mesh_bytes_total', help: 'Bytes of PRESENCE frames on mesh links, by direction.', labelNames: ['direction'], registers: [o.registry] });
       this.#bytes.inc({ direction: 'sent' }, 0);
       this.#bytes.inc({ direction: 'received' }, 0);
+      this.#fullRequests = new Counter({ name: 'fastpubsub_presence_full_requests_total', help: 'Full member lists this PoP asked a link for (a gap in an origin\'s batches, or an origin it did not know).', registers: [o.registry] });
       const table = this.table;
       const byConn = this.#byConn;
       new Gauge({
@@ -268,6 +270,7 @@ export class PresenceService {
     const last = this.#requested.get(origin);
     if (last !== undefined && now - last < FULL_REQUEST_GAP_MS) return;
     this.#requested.set(origin, now);
+    this.#fullRequests?.inc();
     this.#send(peer, encodePresence({ k: 'r', o: origin }));
   }
 
