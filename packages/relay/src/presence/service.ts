@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { encodePresence, type PresenceFrame, type PresenceMember } from '@fastpubsub/wire';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { PresenceTable, changeChars, channelKey, type MemberInfo } from './table.js';
+import { ReorderBuffer } from './reorder.js';
 
 export interface PresenceLinks {
   /** This PoP's relay id in the mesh. */
@@ -56,6 +57,8 @@ const CHANGES_PER_FRAME = 2000;
  */
 const FRAME_CHARS = 300 * 1024;
 const FULL_REQUEST_GAP_MS = 500;
+/** An origin whose batches are still missing this long after a later one arrived has a real gap. */
+const REORDER_GRACE_MS = 300;
 
 export class PresenceService {
   readonly table = new PresenceTable('');
@@ -74,6 +77,7 @@ export class PresenceService {
   /** (peer, origin) → full-list parts received so far. */
   readonly #staging = new Map<string, PresenceMember[]>();
   readonly #requested = new Map<string, number>();
+  readonly #reorder = new ReorderBuffer();
   readonly #bytes: Counter<'direction'> | undefined;
   readonly #fullRequests: Counter | undefined;
   #links: PresenceLinks | undefined;
@@ -124,7 +128,11 @@ export class PresenceService {
     };
     every(this.#flushMs, () => this.flush());
     every(this.heartbeatMs / 2, () => this.#heartbeat());
-    every(Math.max(10, this.heartbeatMs / 8), () => this.table.expire(this.#now() - this.#deadAfterHeartbeats * this.heartbeatMs));
+    every(Math.max(10, this.heartbeatMs / 8), () => {
+      const now = this.#now();
+      for (const gone of this.table.expire(now - this.#deadAfterHeartbeats * this.heartbeatMs)) this.#reorder.forget(gone);
+      for (const { origin, peer } of this.#reorder.overdue(now, REORDER_GRACE_MS)) this.#requestFull(peer, origin);
+    });
   }
 
   close(): void {
@@ -214,12 +222,25 @@ export class PresenceService {
     const now = this.#now();
     switch (f.k) {
       case 'd': {
+        const st = this.table.origin(f.o);
+        // Ahead of a batch still on its way over another path: hold it (see reorder.ts).
+        if (st !== undefined && st.epoch === f.e && f.s > st.seq + 1) {
+          if (!this.#reorder.hold(f, peer, now)) this.#requestFull(peer, f.o);
+          return;
+        }
         const r = this.table.applyDelta(f.o, f.e, f.s, f.c, now);
-        if (r === 'ok') this.#flood(encodePresence(f), peer);
-        else if (r === 'gap') this.#requestFull(peer, f.o);
+        if (r === 'ok') {
+          this.#flood(encodePresence(f), peer);
+          this.#applyHeld(f.o, now);
+        } else if (r === 'gap') this.#requestFull(peer, f.o);
         return;
       }
       case 'h': {
+        const st = this.table.origin(f.o);
+        if (st !== undefined && st.epoch === f.e && f.s > st.seq) {
+          this.#reorder.behind(f.o, f.s, peer, now);
+          return;
+        }
         const r = this.table.heartbeat(f.o, f.e, f.s, f.b, now);
         if (r === 'ok') this.#flood(encodePresence(f), peer);
         else if (r === 'gap') this.#requestFull(peer, f.o);
@@ -238,6 +259,7 @@ export class PresenceService {
         this.#staging.delete(key);
         this.table.applyFull(f.o, f.e, f.s, parts, now, f.o === peer);
         this.#requested.delete(f.o);
+        this.#applyHeld(f.o, now);
         return;
       }
     }
@@ -257,6 +279,19 @@ export class PresenceService {
       for (const w of this.#watchers.get(key) ?? []) w(ev);
     }
     this.#batched.clear();
+  }
+
+  /** Applies (and floods on) held batches of `origin` that are now next in line. */
+  #applyHeld(origin: string, now: number): void {
+    for (let i = 0; i < 1000; i++) {
+      const st = this.table.origin(origin);
+      if (st === undefined) return;
+      const next = this.#reorder.take(origin, st.seq);
+      if (next === undefined) return this.#reorder.caughtUp(origin, st.seq);
+      const f = next.frame;
+      if (this.table.applyDelta(f.o, f.e, f.s, f.c, now) !== 'ok') return;
+      this.#flood(encodePresence(f), next.peer);
+    }
   }
 
   #heartbeat(): void {
