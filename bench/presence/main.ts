@@ -1,6 +1,6 @@
 // bench:presence — presence at scale across a 3-relay mesh (relays as processes behind the link
-// emulator, 20/10/15 ms links). Members are simulated: --connections WebSocket connections per
-// PoP, each a gateway holding many members (`PRESENCE:JOIN … {"add":true}`), paced under the
+// emulator, 20/10/15 ms links). Members are simulated: one process per PoP (worker.ts) with
+// --connections WebSocket connections, each a gateway holding many members (`PRESENCE:JOIN … {"add":true}`), paced under the
 // relay's per-connection JOIN limit (docs/presence.md). Steps:
 //   1. one channel, --members members spread evenly over the 3 PoPs: time until every PoP
 //      counts all of them; meanwhile join→visible probes (Tokyo → Frankfurt) in another channel;
@@ -10,11 +10,12 @@
 //   4. --channels channels × --per-channel members: time until every count is right everywhere;
 //   5. PRESENCE bytes each PoP sent on its mesh links, per step (/metrics).
 // Usage: npm run bench:presence -- [--members N] [--connections N] [--probes N] [--channels N] [--per-channel N]
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { startDevCluster } from '@fastpubsub/cli';
 import { TENANT, issueMeshToken, sleep, until } from '@fastpubsub/testkit/relay';
-import { Gateway } from './gateway.js';
 
 const USAGE = `Usage: npm run bench:presence -- [--members N] [--connections N] [--probes N] [--channels N] [--per-channel N]
 
@@ -61,7 +62,19 @@ const topology = {
 
 const startedAt = performance.now();
 const c = await startDevCluster(topology, { logLevel: 'warn', mesh: { probeIntervalMs: 200 }, onLog: (id, line) => process.stderr.write(`[${id}] ${line}\n`) });
-const gateways = new Map<string, Gateway[]>();
+const workers: ChildProcess[] = [];
+/** Sends a command to a worker and resolves with its first answer of `cmd` (rejects on 'error'). */
+const ask = (w: ChildProcess, msg: unknown, cmd: string): Promise<Record<string, unknown>> =>
+  new Promise((resolve, reject) => {
+    const on = (m: Record<string, unknown>): void => {
+      if (m.cmd !== cmd && m.cmd !== 'error') return;
+      w.off('message', on);
+      if (m.cmd === 'error') reject(new Error(String(m.message)));
+      else resolve(m);
+    };
+    w.on('message', on);
+    w.send(msg as object);
+  });
 const sockets: WebSocket[] = [];
 try {
   const tokens = new Map<string, string>();
@@ -96,14 +109,18 @@ try {
   marker.send(`PRESENCE:JOIN:${TENANT}:m.marker {"clientId":"marker"}`);
   for (const pop of POPS) await until(`mesh up (${pop})`, 60_000, async () => ((await count(pop, 'm.marker')) === 1 ? true : undefined), 200);
   const tOpen = performance.now();
+  const workerFile = fileURLToPath(new URL('./worker.ts', import.meta.url));
   for (const pop of POPS) {
-    const list: Gateway[] = [];
-    for (let i = 0; i < CONNS; i++) list.push(await Gateway.open(c.nodes.get(pop)!.wsUrl, tokens.get(pop)!, TENANT));
-    gateways.set(pop, list);
+    const w = fork(workerFile, [], { execArgv: ['--conditions=development', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    workers.push(w);
+    await ask(w, { cmd: 'open', url: c.nodes.get(pop)!.wsUrl, token: tokens.get(pop)!, tenant: TENANT, connections: CONNS }, 'opened');
   }
   const openedMs = performance.now() - tOpen;
-  const all = (): Gateway[] => [...gateways.values()].flat();
-  const gatewayOf = (i: number): Gateway => gateways.get(POPS[i % 3]!)![Math.floor(i / 3) % CONNS]!;
+  /** Every worker joins its PoP's share of `total` memberships; resolves with the refusals (resent) in all. */
+  const joinAll = async (kind: 'one-channel' | 'many-channels', total: number): Promise<number> => {
+    const answers = await Promise.all(workers.map((w, pop) => ask(w, { cmd: 'join', kind, pop, total, channels: CHANNELS }, 'idle')));
+    return answers.reduce((a, m) => a + Number(m.refused), 0);
+  };
 
   /** One probe: a join at Tokyo, timed until Frankfurt counts it; then a leave, until it is gone. */
   const probeWs = await openWs('tokyo');
@@ -126,7 +143,7 @@ try {
   // 1. One channel, with probes in another channel while the joins flow.
   const b0 = await bytesNow();
   const t1 = performance.now();
-  for (let i = 0; i < MEMBERS; i++) gatewayOf(i).join('m.big', `u${i}`);
+  const joining1 = joinAll('one-channel', MEMBERS);
   const during: number[] = [];
   const duringAt: number[] = [];
   let storming = true;
@@ -139,7 +156,7 @@ try {
   })().catch((err: unknown) => {
     probeError = err;
   });
-  await Promise.all(all().map((g) => g.idle(480_000)));
+  const refused1 = await joining1;
   const sentMs = performance.now() - t1;
   for (const pop of POPS) await until(`${MEMBERS} members at ${pop}`, 120_000, async () => ((await count(pop, 'm.big')) === MEMBERS ? true : undefined), 50);
   const converged1 = performance.now() - t1;
@@ -147,7 +164,6 @@ try {
   await probing;
   if (probeError !== undefined) throw probeError;
   const counts1 = await Promise.all(POPS.map((p) => count(p, 'm.big')));
-  const refused1 = all().reduce((a, g) => a + g.refused, 0);
   const b1 = await bytesNow();
 
   // 2. Join→visible into the full channel.
@@ -177,8 +193,7 @@ try {
   const b3 = await bytesNow();
   const t4 = performance.now();
   const total = CHANNELS * PER_CHANNEL;
-  for (let j = 0; j < total; j++) gatewayOf(j).join(`m.ch${j % CHANNELS}`, `k${j}`);
-  await Promise.all(all().map((g) => g.idle(480_000)));
+  await joinAll('many-channels', total);
   const sent4 = performance.now() - t4;
   let wrong = 0;
   for (const pop of POPS) {
@@ -193,7 +208,7 @@ try {
   const kib = (xs: number[]): string => xs.map((b) => `${(b / 1024).toFixed(0)} KiB`).join(' / ');
   const diff = (a: number[], b: number[]): number[] => a.map((x, i) => x - b[i]!);
   const rows: Array<[string, string]> = [
-    [`gateways: ${CONNS} WebSocket connections per PoP (${3 * CONNS} in all) opened`, `${openedMs.toFixed(0)} ms`],
+    [`gateways: 3 processes × ${CONNS} WebSocket connections (one process per PoP) opened`, `${openedMs.toFixed(0)} ms`],
     [`1. one channel, ${MEMBERS} members over 3 PoPs: joins sent (paced, 20/s per connection)`, `${sentMs.toFixed(0)} ms (${refused1} refused and resent)`],
     [`   every PoP counts ${MEMBERS}`, `${converged1.toFixed(0)} ms after the first join`],
     ['   count at tokyo / frankfurt / virginia', counts1.join(' / ')],
@@ -214,7 +229,7 @@ try {
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(w)}  ${v}\n`);
   if (counts1.some((n) => n !== MEMBERS) || seen.size !== MEMBERS + 0 || wrong > 0) process.exitCode = 1;
 } finally {
-  for (const g of [...gateways.values()].flat()) g.close();
+  for (const w of workers) if (w.exitCode === null) w.kill('SIGTERM');
   for (const s of sockets) s.terminate();
   await c.stop();
 }
