@@ -1,11 +1,16 @@
 // A simulated-clients connection of bench:presence: one WebSocket holding many members with
 // `PRESENCE:JOIN:… {"clientId":…,"add":true}` (docs/presence.md), paced under the relay's
-// per-connection JOIN limit (burst 50, then 20/s). Every JOIN gets exactly one answer, in
+// per-connection JOIN limit (burst 50, then 20/s), starting each batch of joins at the steady rate. Every JOIN gets exactly one answer, in
 // order, so a refused one (rate_limited) is known and sent again after a pause.
 import WebSocket from 'ws';
 
 const BURST = 45;
 const PER_SECOND = 19;
+/**
+ * Tokens a gateway starts a batch of joins with: a steady ramp (all gateways together join at
+ * ~19/s each) rather than every gateway spending its burst in the same instant.
+ */
+const START_TOKENS = 3;
 
 export class Gateway {
   readonly ws: WebSocket;
@@ -50,6 +55,7 @@ export class Gateway {
 
   /** Queues joins; they go out at the paced rate. */
   join(channel: string, clientId: string): void {
+    if (this.#timer === undefined) this.#tokens = Math.min(this.#tokens, START_TOKENS);
     this.#todo.push([channel, clientId]);
     this.#pump();
     if (this.#timer === undefined) {
