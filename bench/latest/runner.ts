@@ -71,7 +71,7 @@ try {
   const ws = wsSocket;
   await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
   const wsReady = new Promise<void>((resolve) => ws.on('message', (data, binary) => {
-    if (!binary) return void (String(data).startsWith('OK:SUB:') && resolve());
+    if (!binary) return void ((data as Buffer).toString().startsWith('OK:SUB:') && resolve());
     const d = decodeDelivery(new Uint8Array(data as Buffer));
     tracker(ROWS.ws).arrive(d.channel, d.payload, performance.now());
   }));

@@ -1,9 +1,10 @@
 // Presence in the SDK (docs/presence.md). A subscription to an exact channel may join the
 // channel's presence (`subscribe(t, c, { presence: { clientId?, clientData? } })`) and/or
 // watch its join/leave events (`onPresence`). The keeper remembers what to (re)send on every
-// connection (the WebSocket PRESENCE: text extension), so presence survives reconnects and
-// migrations; events are taken from the active connection only. One client id per client by
-// default (random, stable across reconnects), so a migration never shows as two members.
+// connection (lines of the WebSocket PRESENCE: extension; the QUIC transport turns each into a
+// PRESENCE frame), so presence survives reconnects and migrations; events are taken from the
+// active connection only. One client id per client by default (random, stable across
+// reconnects), so a migration never shows as two members.
 
 export interface PresenceMember {
   clientId: string;

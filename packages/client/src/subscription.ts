@@ -40,7 +40,7 @@ export interface SubscribeOptions {
   meshReady?: boolean;
   /** Bound on the meshReady wait (default 10 000 ms); past it `subscribe()` rejects with `timeout`. */
   meshReadyTimeoutMs?: number;
-  /** Join the channel's presence (exact channels only; WebSocket edge). */
+  /** Join the channel's presence (exact channels only; WebSocket and QUIC transports). */
   presence?: PresenceOptions;
   /** Called with the channel's join/leave events (exact channels only; WebSocket edge). */
   onPresence?: (event: PresenceEvent) => void;

@@ -131,7 +131,7 @@ export class Hooks {
   /** One hook without its secret; an outbound hook with its delivery status summed over PoPs. */
   async get(tenant: string, direction: 'in' | 'out', id: string): Promise<object> {
     const h = await this.#find(tenant, direction, id);
-    return this.#public(h, h.direction === 'out' ? await this.#stats() : new Map());
+    return this.#public(h, h.direction === 'out' ? await this.#stats() : new Map<string, HookCounts>());
   }
 
   async delete(tenant: string, direction: 'in' | 'out', id: string): Promise<void> {
@@ -157,7 +157,7 @@ export class Hooks {
     const entries = Object.entries(body['hooks']).slice(0, 10_000);
     for (const [hook, c] of entries) {
       if (!/^out_[0-9a-f]{24}$/.test(hook) || !isObject(c)) continue;
-      const num = (k: string): number => (typeof c[k] === 'number' && Number.isFinite(c[k]) && (c[k] as number) >= 0 ? (c[k] as number) : 0);
+      const num = (k: string): number => (typeof c[k] === 'number' && Number.isFinite(c[k]) && (c[k]) >= 0 ? (c[k]) : 0);
       const rec: HookStatsRecord = { hook, pop, boot, delivered: num('delivered'), retried: num('retried'), dropped: num('dropped'), updatedAtMs: this.#c.now() };
       await this.#c.store.put('hookstats', `${hook}/${pop}/${boot}`, rec);
     }

@@ -115,7 +115,7 @@ test('a target failing past the retry window: the message is dropped and counted
   }, 10_000, 'the drop past the retry window');
   const attempts = failing.received.length;
   assert.ok(attempts >= 1 && attempts < 30, `${attempts} attempts`);
-  assert.ok(failing.received.every((r) => JSON.parse(r.body.toString()).data.channel === 'doomed.one'));
+  assert.ok(failing.received.every((r) => (JSON.parse(r.body.toString()) as { data: { channel: string } }).data.channel === 'doomed.one'));
   await new Promise((r) => setTimeout(r, 600));
   assert.equal(failing.received.length, attempts, 'no attempt after the drop');
   await waitFor(async () => {

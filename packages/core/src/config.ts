@@ -6,6 +6,7 @@ import { describe } from './config-errors.js';
 import { ErrorCode, FpsError } from './errors.js';
 import type { LogLevel } from './logger.js';
 import { HARDENING_DEFAULTS, hardeningSchema, type HardeningLimits } from './hardening-config.js';
+import { presenceConfigSchema, resolvePresence, type PresenceConfig } from './presence-config.js';
 import { bridgesConfigSchema, mqttConfigSchema, resolveBridges, resolveMqtt, type BridgeConfig, type BridgeConfigInput, type MqttEdgeConfig } from './config-connectors.js';
 
 export type SlowConsumerPolicy = 'drop-oldest' | 'disconnect';
@@ -63,6 +64,8 @@ export interface RelayConfig {
   mqtt?: MqttEdgeConfig;
   /** NATS and Redis bridges carried by this PoP (docs/bridges.md). */
   bridges: BridgeConfig[];
+  /** Presence timings and limits (docs/presence.md). */
+  presence: PresenceConfig;
 }
 
 export interface MeshConfig {
@@ -154,7 +157,8 @@ export interface ControlConfig {
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? U[] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 /** What a caller or a config file may give; everything but `masterToken` has a default. */
-export type RelayConfigInput = DeepPartial<Omit<RelayConfig, 'masterToken' | 'tls' | 'control' | 'quic' | 'mesh' | 'mqtt' | 'bridges' | 'location'>> & {
+export type RelayConfigInput = DeepPartial<Omit<RelayConfig, 'masterToken' | 'tls' | 'control' | 'quic' | 'mesh' | 'mqtt' | 'bridges' | 'location' | 'presence'>> & {
+  presence?: Partial<PresenceConfig>;
   location?: RelayLocation;
   quic?: DeepPartial<QuicEdgeConfig>;
   mqtt?: DeepPartial<MqttEdgeConfig>;
@@ -213,7 +217,7 @@ export const MESH_DEFAULTS: Readonly<Omit<MeshConfig, 'listen' | 'advertise' | '
   switchHoldMs: 2000,
 });
 
-type RelayDefaults = Omit<RelayConfig, 'masterToken' | 'tls' | 'discovery' | 'control' | 'quic' | 'bridges'>;
+type RelayDefaults = Omit<RelayConfig, 'masterToken' | 'tls' | 'discovery' | 'control' | 'quic' | 'bridges' | 'presence'>;
 
 export const RELAY_DEFAULTS: Readonly<RelayDefaults> = Object.freeze<RelayDefaults>({
   listen: { host: '127.0.0.1', port: 7700 },
@@ -350,6 +354,7 @@ export const relayConfigSchema = {
     },
     mqtt: mqttConfigSchema,
     bridges: bridgesConfigSchema,
+    presence: presenceConfigSchema,
     control: {
       type: 'object',
       additionalProperties: false,
@@ -393,6 +398,7 @@ export function resolveRelayConfig(input: unknown): RelayConfig {
     discovery: { edges: given.discovery?.edges ?? [`${listen.host}:${listen.port}`] },
     quic: resolveQuic(given.quic, listen),
     bridges: resolveBridges(given.bridges ?? []),
+    presence: resolvePresence(given.presence),
   };
   if (given.mqtt !== undefined) config.mqtt = resolveMqtt(given.mqtt, listen.host);
   if (given.tls !== undefined) config.tls = { ...given.tls };

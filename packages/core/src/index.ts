@@ -6,5 +6,6 @@ export * from './stop-signal.js';
 export * from './clock.js';
 export * from './private-files.js';
 export * from './config-connectors.js';
+export * from './presence-config.js';
 export * from './cli-flags.js';
 export * from './http-body.js';

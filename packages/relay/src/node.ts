@@ -156,7 +156,14 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   // Client telemetry: GeoIP, User-Agent and bot signals per connection, top-K tenants and channels.
   const telemetry = createTelemetry({ registry: metrics.registry, dispatcher, logger, now, onPublish: (msg) => webhooks.observe(msg) });
   const verifier = telemetry.watchAuth(control?.verifier ?? tokens);
-  const presence = new PresenceService({ registry: metrics.registry });
+  const presence = new PresenceService({
+    registry: metrics.registry,
+    heartbeatMs: config.presence.heartbeatMs,
+    flushMs: config.presence.batchIntervalMs,
+    deadAfterHeartbeats: config.presence.deadAfterHeartbeats,
+    eventThreshold: config.presence.eventThreshold,
+    maxMemberDataBytes: config.presence.maxMemberDataBytes,
+  });
   presence.start();
   const capacity = new TenantCapacity(config.limits);
   const edge = new WsEdge({
@@ -239,6 +246,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
         onRefused: (reason) => connectionRefusals.inc({ edge: 'quic', reason }),
         capacity,
         observer: telemetry.insights,
+        presence,
         ...(admission === undefined ? {} : { admission }),
       });
     } catch (err) {

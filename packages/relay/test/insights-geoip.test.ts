@@ -91,7 +91,7 @@ test('clients from Japan and Germany: connections by country and agent, bot flag
   for (let i = 0; i < 300; i++) frames.push(encodePublishV1('t1', 'a.hot', 'x'));
   for (let i = 0; i < 60; i++) frames.push(encodePublishV1('t1', 'a.warm', 'y'));
   for (let i = 0; i < 200; i++) frames.push(encodePublishV1('t1', `a.cold.${i}`, 'z'));
-  for (const f of frames) tokyoA!.ws.send(f);
+  for (const f of frames) tokyoA.ws.send(f);
 
   let text = '';
   await waitFor(async () => {

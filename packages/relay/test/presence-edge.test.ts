@@ -139,3 +139,65 @@ test('REST: 401 without a token, 403 without the subscribe grant, 400 for bad na
   assert.equal((await rest('/v1/presence/t1/room.a?limit=0')).status, 400);
   assert.equal((await rest('/v1/presence/t1/room.a?limit=5000')).status, 400);
 });
+
+test('presence config: maxMemberDataBytes bounds member data, eventThreshold switches watchers to batches', async () => {
+  const d2 = await mkdtemp(join(tmpdir(), 'fps-presence-cfg-'));
+  const r = await startRelay({
+    listen: { host: '127.0.0.1', port: 0 },
+    masterToken: MASTER_TOKEN,
+    dataDir: d2,
+    logLevel: 'silent',
+    quic: { enabled: false },
+    presence: { maxMemberDataBytes: 64, eventThreshold: 2, batchIntervalMs: 20 },
+  });
+  try {
+    const t = await issueToken(r.httpUrl, { tenant_grants: [{ tenant_ids: ['t1'], allow_channels_pub: [], allow_channels_sub: ['room.#'] }] });
+    const watcher = await connectWs(r.wsUrl, t);
+    const member = await connectWs(r.wsUrl, t);
+    open.push(watcher, member);
+    member.sendText(`PRESENCE:JOIN:t1:room.cfg {"clientId":"big","data":"${'x'.repeat(70)}"}`);
+    assert.equal(await member.nextText(), 'ERR:payload_too_large:PRESENCE:JOIN:t1:room.cfg');
+    member.sendText(`PRESENCE:JOIN:t1:room.cfg {"clientId":"small","data":"${'x'.repeat(40)}"}`);
+    assert.equal(await member.nextText(), 'OK:PRESENCE:JOIN:t1:room.cfg');
+    watcher.sendText('PRESENCE:WATCH:t1:room.cfg');
+    assert.equal(await watcher.nextText(), 'OK:PRESENCE:WATCH:t1:room.cfg');
+    // Members 2 and 3: the second is at the threshold (one event), the third is above it (a batch).
+    for (const id of ['m2', 'm3']) {
+      const c = await connectWs(r.wsUrl, t);
+      open.push(c);
+      c.sendText(`PRESENCE:JOIN:t1:room.cfg {"clientId":"${id}"}`);
+      assert.equal(await c.nextText(), 'OK:PRESENCE:JOIN:t1:room.cfg');
+    }
+    const first = JSON.parse((await watcher.nextText()).split(' ').slice(1).join(' ')) as Record<string, unknown>;
+    assert.deepEqual(first, { type: 'join', clientId: 'm2', count: 2 });
+    const second = JSON.parse((await watcher.nextText()).split(' ').slice(1).join(' ')) as Record<string, unknown>;
+    assert.deepEqual(second, { type: 'batch', joined: 1, left: 0, count: 3 });
+  } finally {
+    await r.close({ graceMs: 0 });
+    await rm(d2, { recursive: true, force: true });
+  }
+});
+
+test('a gateway connection holds several client ids in one channel with "add"; LEAVE by client id or all', async () => {
+  const gw = await client();
+  for (const id of ['g1', 'g2', 'g3']) {
+    gw.sendText(`PRESENCE:JOIN:t1:room.gw {"clientId":"${id}","add":true}`);
+    assert.equal(await gw.nextText(), 'OK:PRESENCE:JOIN:t1:room.gw');
+  }
+  const ids = async (): Promise<string[]> => ((await rest('/v1/presence/t1/room.gw')).json.members as Array<{ clientId: string }>).map((m) => m.clientId);
+  assert.deepEqual(await ids(), ['g1', 'g2', 'g3']);
+  gw.sendText('PRESENCE:LEAVE:t1:room.gw {"clientId":"g2"}');
+  assert.equal(await gw.nextText(), 'OK:PRESENCE:LEAVE:t1:room.gw');
+  assert.deepEqual(await ids(), ['g1', 'g3']);
+  gw.sendText('PRESENCE:JOIN:t1:room.gw {"clientId":"g4","add":"yes"}');
+  assert.equal(await gw.nextText(), 'ERR:bad_command:PRESENCE:JOIN:t1:room.gw');
+  // A JOIN without add makes the connection that one id again.
+  gw.sendText('PRESENCE:JOIN:t1:room.gw {"clientId":"g5"}');
+  assert.equal(await gw.nextText(), 'OK:PRESENCE:JOIN:t1:room.gw');
+  assert.deepEqual(await ids(), ['g5']);
+  gw.sendText('PRESENCE:JOIN:t1:room.gw {"clientId":"g6","add":true}');
+  assert.equal(await gw.nextText(), 'OK:PRESENCE:JOIN:t1:room.gw');
+  gw.sendText('PRESENCE:LEAVE:t1:room.gw');
+  assert.equal(await gw.nextText(), 'OK:PRESENCE:LEAVE:t1:room.gw');
+  assert.deepEqual(await ids(), []);
+});

@@ -39,6 +39,17 @@ export { FrameDecoder, type FrameDecoderOptions } from './native/decoder.js';
 export { encodeAuth, decodeAuth, type AuthFrame } from './native/auth.js';
 export { SubFlags, SUPERSEDED_NOTICE, parseSupersededNotice, encodeSub, decodeSub, encodeUnsub, decodeUnsub, type SubFrame, type UnsubFrame } from './native/sub.js';
 export { PublishMode, isPublishMode, encodePub, decodePub, type PubFrame } from './native/pub.js';
+export {
+  PresenceOp,
+  PresenceInfoKind,
+  presenceOpName,
+  encodePresenceRequest,
+  decodePresenceRequest,
+  encodePresenceInfo,
+  decodePresenceInfo,
+  type PresenceRequestFrame,
+  type PresenceInfoFrame,
+} from './native/presence.js';
 export { encodeMsg, decodeMsg, encodeDmsg, decodeDmsg, type MsgFrame, type DmsgFrame } from './native/msg.js';
 export {
   MAX_NONCE,

@@ -47,7 +47,7 @@ test('encodeFrame lays out the 6-byte header, topic, payload', () => {
 });
 
 test('encodeFrame rejects unknown types, long topics, oversize payloads', () => {
-  throwsCode(() => encodeFrame(0x0b, '', bytes()), 'bad_frame');
+  throwsCode(() => encodeFrame(0x0d, '', bytes()), 'bad_frame');
   throwsCode(() => encodeFrame(0x80, '', bytes()), 'bad_frame');
   throwsCode(() => encodeFrame(FrameType.MSG, 'a'.repeat(256), bytes()), 'bad_frame');
   throwsCode(() => encodeFrame(FrameType.MSG, 'a', new Uint8Array(MAX_FRAME_PAYLOAD + 1)), 'payload_too_large');

@@ -66,6 +66,8 @@ const native: Record<string, Codec> = {
   PING: { decode: (f) => ({ nonce: wire.decodePing(f) }), encode: (x: { nonce: Uint8Array }) => wire.encodePing(x.nonce) },
   PONG: { decode: (f) => ({ nonce: wire.decodePong(f) }), encode: (x: { nonce: Uint8Array }) => wire.encodePong(x.nonce) },
   DMSG: { decode: wire.decodeDmsg, encode: wire.encodeDmsg },
+  PRESENCE: { decode: wire.decodePresenceRequest, encode: wire.encodePresenceRequest },
+  PRESENCE_INFO: { decode: wire.decodePresenceInfo, encode: wire.encodePresenceInfo },
   frame: { decode: (f) => f, encode: (x: { type: number; topic: string; payload: Uint8Array }) => wire.encodeFrame(x.type, x.topic, x.payload) },
 };
 
@@ -129,7 +131,7 @@ function run(v: Vector): [unknown, (() => string) | undefined] {
 }
 
 test('spec/vectors holds the expected suites', () => {
-  assert.deepEqual(files, ['delivery.json', 'names.json', 'native-frames.json', 'native-stream.json', 'publish.json', 'text.json']);
+  assert.deepEqual(files, ['delivery.json', 'names.json', 'native-frames.json', 'native-stream.json', 'presence-frames.json', 'publish.json', 'text.json']);
 });
 
 for (const file of files) {

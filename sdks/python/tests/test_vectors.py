@@ -125,4 +125,4 @@ def test_every_suite_is_covered() -> None:
     # The native (QUIC edge) and mesh suites belong to transports this SDK does not implement.
     suites = {p.stem for p in VECTORS.glob("*.json")}
     assert {"publish", "delivery", "names", "text"} <= suites
-    assert suites - {"publish", "delivery", "names", "text"} <= {"native-frames", "native-stream"}
+    assert suites - {"publish", "delivery", "names", "text"} <= {"native-frames", "native-stream", "presence-frames"}

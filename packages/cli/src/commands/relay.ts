@@ -3,11 +3,12 @@
 // merged result is validated strictly (unknown keys fail with their path) before anything binds.
 import { readFile } from 'node:fs/promises';
 
-import { FlagError, MESH_DEFAULTS, QUIC_DEFAULTS, RELAY_DEFAULTS, isFpsError, parseFlags, resolveRelayConfig, waitForStopSignal, type RelayConfigInput } from '@fastpubsub/core';
+import { FlagError, MESH_DEFAULTS, PRESENCE_DEFAULTS, QUIC_DEFAULTS, RELAY_DEFAULTS, isFpsError, parseFlags, resolveRelayConfig, waitForStopSignal, type RelayConfigInput } from '@fastpubsub/core';
 
 const d = RELAY_DEFAULTS;
 const q = QUIC_DEFAULTS;
 const m = MESH_DEFAULTS;
+const pr = PRESENCE_DEFAULTS;
 const USAGE = `Usage: fastpubsub relay --listen HOST:PORT --master-token TOKEN [options]
 
 Runs a FastPubSub relay: WebSocket edge (contract v0.1) and REST on one TCP port, the QUIC
@@ -56,7 +57,10 @@ mesh {caFile, certFile, keyFile (required; 'fastpubsub mesh init'), listen {host
 control {urls (required), token (required: the PoP token), popId, ipAttemptsPerSecond (0),
   heartbeatMs (2000), usageReportMs (5000), webhooksAllowHttp (false; docs/webhooks.md)}. mqtt {listen {host, port}, ...} (docs/mqtt.md), bridges [...] (docs/bridges.md).
 location {lat, lon, city} (this PoP on the live map; docs/console.md).
-See docs/quic-edge.md, docs/mesh.md, docs/control-plane.md, docs/security.md.
+presence {batchIntervalMs (${pr.batchIntervalMs}, 5–1000, at most heartbeatMs / 2), heartbeatMs (${pr.heartbeatMs}, 100–60000),
+  deadAfterHeartbeats (${pr.deadAfterHeartbeats}, 1.1–10: a silent PoP's members go after this many heartbeats),
+  eventThreshold (${pr.eventThreshold}: above it watchers get batched counts), maxMemberDataBytes (${pr.maxMemberDataBytes}, 0–4096)}.
+See docs/quic-edge.md, docs/mesh.md, docs/control-plane.md, docs/security.md, docs/presence.md.
 
 SIGTERM or SIGINT: clients are sent RECONNECT and served during the grace period, then the
 relay stops and exits 0.

@@ -15,6 +15,10 @@ import {
   decodeOk,
   parseSupersededNotice,
   decodePong,
+  decodePresenceInfo,
+  encodePresenceRequest,
+  type PresenceInfoFrame,
+  type PresenceOp,
   encodeAuth,
   encodePing,
   encodePub,
@@ -47,6 +51,8 @@ export interface QuicEdgeClientOptions {
   transport?: QuicTransportOptions;
   /** An ERR not tied to a subscription request (id 0), e.g. a refused PUB. */
   onServerError?: (code: string, detail: string) => void;
+  /** A PRESENCE_INFO frame: a watched channel's event or a GET's page (docs/presence.md). */
+  onPresence?: (info: PresenceInfoFrame) => void;
   /** The relay asks to reconnect (it is shutting down). */
   onReconnectRequested?: () => void;
   /**
@@ -267,6 +273,16 @@ export class QuicEdgeClient {
     return buffered + frame.byteLength < this.#highWaterMark;
   }
 
+  /**
+   * Sends a PRESENCE request; returns its request id, which the relay's OK / ERR (detail
+   * `PRESENCE:{OP}:t:c`, reported through onServerError) or PRESENCE_INFO carries.
+   */
+  presence(op: PresenceOp, tenant: string, channel: string, args = ''): number {
+    const id = this.#nextId++;
+    this.#send(encodePresenceRequest({ id, op, tenant, channel, args }));
+    return id;
+  }
+
   /** Sends an already encoded frame on the control stream (tests: malformed-but-framed input). */
   publishRaw(frame: Uint8Array): void {
     this.#send(frame);
@@ -392,6 +408,8 @@ export class QuicEdgeClient {
         if (resolve !== undefined && sent !== undefined) resolve(performance.now() - sent);
         return;
       }
+      case FrameType.PRESENCE_INFO:
+        return this.#opts.onPresence?.(decodePresenceInfo(f));
       case FrameType.PING:
         return; // the relay does not ping over the control stream; QUIC keep-alives do
       default:

@@ -4,6 +4,7 @@
 import { ClientError, abortError } from '../errors.js';
 import type { DeliveryMode, OpenParams, SubscribeWireOptions, Transport, TransportConnection, TransportEvents } from '../transport.js';
 import { QuicEdgeClient, type QuicEdgeSubscription } from './quic-client.js';
+import { lineOfPresenceInfo, presenceRequestOfLine } from './quic-presence.js';
 
 export interface QuicTransportConfig {
   /** QUIC port of every edge; default: the edge's HTTP port + 1 (the relay's default). */
@@ -84,6 +85,12 @@ class QuicTransportConnection implements TransportConnection {
     this.#q.publish(tenant, channel, payload, { mode: MODE[mode], datagram: this.#cfg.datagramPublish === true });
   }
 
+  /** A line of the presence extension, sent as a PRESENCE frame. */
+  presence(line: string): void {
+    const req = presenceRequestOfLine(line);
+    if (req !== undefined) this.#q.presence(req.op, req.tenant, req.channel, req.args);
+  }
+
   ping(): void {
     this.#q.ping().then(
       () => this.#events.onPong(),
@@ -120,6 +127,7 @@ export function quicTransport(config: QuicTransportConfig = {}): Transport {
         ...(signal === undefined ? {} : { signal }),
         onServerError: (code, detail) => events.onServerError(code, detail === '' ? undefined : detail),
         onReconnectRequested: () => events.onReconnectRequested(),
+        onPresence: (info) => events.onPresence?.(lineOfPresenceInfo(info)),
         onProtocolError: (err) => events.onServerError('protocol', err.message),
         onClose: (info) => holder.conn?.onClose(info.reason),
       });

@@ -6,15 +6,16 @@
 //   - every heartbeatMs/2 a heartbeat (epoch, seq, beat) is flooded the same way; a PoP that
 //     sees a seq it lacks (or an unknown origin or epoch) asks the link it came from for that
 //     origin's full member list;
-//   - an origin not heard from for 1.75 × heartbeatMs is forgotten with all its members, so a
-//     dead PoP's members leave everywhere within 2 × heartbeatMs;
+//   - an origin not heard from for deadAfterHeartbeats (default 1.75) × heartbeatMs is forgotten
+//     with all its members, so a dead PoP's members leave everywhere within 2 × heartbeatMs;
 //   - on a new link both sides send the full lists of every origin they know.
 // Watchers get join/leave per client id (first join / last leave mesh-wide); above
 // `eventThreshold` members a channel's watchers get one batched count per flush instead.
 import { randomBytes } from 'node:crypto';
 import { encodePresence, type PresenceFrame, type PresenceMember } from '@fastpubsub/wire';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { PresenceTable, channelKey, type MemberInfo } from './table.js';
+import { PresenceTable, changeChars, channelKey, type MemberInfo } from './table.js';
+import { ReorderBuffer } from './reorder.js';
 
 export interface PresenceLinks {
   /** This PoP's relay id in the mesh. */
@@ -34,6 +35,10 @@ export interface PresenceOptions {
   heartbeatMs?: number;
   flushMs?: number;
   eventThreshold?: number;
+  /** An origin silent for this many heartbeats is forgotten (default 1.75). */
+  deadAfterHeartbeats?: number;
+  /** The largest member data (bytes of its JSON) the edges accept; default 1024. */
+  maxMemberDataBytes?: number;
   registry?: Registry;
   /** Monotonic ms; default performance.now. */
   now?: () => number;
@@ -42,15 +47,26 @@ export interface PresenceOptions {
 export const DEFAULT_PRESENCE_HEARTBEAT_MS = 1000;
 export const DEFAULT_PRESENCE_FLUSH_MS = 50;
 export const DEFAULT_PRESENCE_EVENT_THRESHOLD = 1000;
-/** Changes per delta frame and members per full-list part: well inside the 1 MiB mesh frame cap. */
+export const DEFAULT_PRESENCE_DEAD_AFTER_HEARTBEATS = 1.75;
+export const DEFAULT_PRESENCE_MAX_MEMBER_DATA_BYTES = 1024;
+/** Changes per delta frame and members per full-list part, at most. */
 const CHANGES_PER_FRAME = 2000;
+/**
+ * JSON characters per frame, at most (changeChars): at ≤ 3 UTF-8 bytes each, a frame stays
+ * under the mesh's 1 MiB cap whatever the member data (≤ 4 KiB each).
+ */
+const FRAME_CHARS = 300 * 1024;
 const FULL_REQUEST_GAP_MS = 500;
+/** An origin whose batches are still missing this long after a later one arrived has a real gap. */
+const REORDER_GRACE_MS = 300;
 
 export class PresenceService {
   readonly table = new PresenceTable('');
   readonly heartbeatMs: number;
+  readonly maxMemberDataBytes: number;
   readonly #flushMs: number;
   readonly #threshold: number;
+  readonly #deadAfterHeartbeats: number;
   readonly #now: () => number;
   readonly #epoch = randomBytes(8).toString('hex');
   readonly #watchers = new Map<string, Set<PresenceWatcher>>();
@@ -61,7 +77,9 @@ export class PresenceService {
   /** (peer, origin) → full-list parts received so far. */
   readonly #staging = new Map<string, PresenceMember[]>();
   readonly #requested = new Map<string, number>();
+  readonly #reorder = new ReorderBuffer();
   readonly #bytes: Counter<'direction'> | undefined;
+  readonly #fullRequests: Counter | undefined;
   #links: PresenceLinks | undefined;
   #beat = 0;
   #timers: NodeJS.Timeout[] = [];
@@ -70,12 +88,15 @@ export class PresenceService {
     this.heartbeatMs = o.heartbeatMs ?? DEFAULT_PRESENCE_HEARTBEAT_MS;
     this.#flushMs = o.flushMs ?? DEFAULT_PRESENCE_FLUSH_MS;
     this.#threshold = o.eventThreshold ?? DEFAULT_PRESENCE_EVENT_THRESHOLD;
+    this.maxMemberDataBytes = o.maxMemberDataBytes ?? DEFAULT_PRESENCE_MAX_MEMBER_DATA_BYTES;
+    this.#deadAfterHeartbeats = o.deadAfterHeartbeats ?? DEFAULT_PRESENCE_DEAD_AFTER_HEARTBEATS;
     this.#now = o.now ?? (() => performance.now());
     this.table.onChange((tenant, channel, kind, m) => this.#onChange(tenant, channel, kind, m));
     if (o.registry !== undefined) {
       this.#bytes = new Counter({ name: 'fastpubsub_presence_mesh_bytes_total', help: 'Bytes of PRESENCE frames on mesh links, by direction.', labelNames: ['direction'], registers: [o.registry] });
       this.#bytes.inc({ direction: 'sent' }, 0);
       this.#bytes.inc({ direction: 'received' }, 0);
+      this.#fullRequests = new Counter({ name: 'fastpubsub_presence_full_requests_total', help: 'Full member lists this PoP asked a link for (a gap in an origin\'s batches, or an origin it did not know).', registers: [o.registry] });
       const table = this.table;
       const byConn = this.#byConn;
       new Gauge({
@@ -107,7 +128,11 @@ export class PresenceService {
     };
     every(this.#flushMs, () => this.flush());
     every(this.heartbeatMs / 2, () => this.#heartbeat());
-    every(Math.max(10, this.heartbeatMs / 8), () => this.table.expire(this.#now() - 1.75 * this.heartbeatMs));
+    every(Math.max(10, this.heartbeatMs / 8), () => {
+      const now = this.#now();
+      for (const gone of this.table.expire(now - this.#deadAfterHeartbeats * this.heartbeatMs)) this.#reorder.forget(gone);
+      for (const { origin, peer } of this.#reorder.overdue(now, REORDER_GRACE_MS)) this.#requestFull(peer, origin);
+    });
   }
 
   close(): void {
@@ -197,12 +222,25 @@ export class PresenceService {
     const now = this.#now();
     switch (f.k) {
       case 'd': {
+        const st = this.table.origin(f.o);
+        // Ahead of a batch still on its way over another path: hold it (see reorder.ts).
+        if (st !== undefined && st.epoch === f.e && f.s > st.seq + 1) {
+          if (!this.#reorder.hold(f, peer, now)) this.#requestFull(peer, f.o);
+          return;
+        }
         const r = this.table.applyDelta(f.o, f.e, f.s, f.c, now);
-        if (r === 'ok') this.#flood(encodePresence(f), peer);
-        else if (r === 'gap') this.#requestFull(peer, f.o);
+        if (r === 'ok') {
+          this.#flood(encodePresence(f), peer);
+          this.#applyHeld(f.o, now);
+        } else if (r === 'gap') this.#requestFull(peer, f.o);
         return;
       }
       case 'h': {
+        const st = this.table.origin(f.o);
+        if (st !== undefined && st.epoch === f.e && f.s > st.seq) {
+          this.#reorder.behind(f.o, f.s, peer, now);
+          return;
+        }
         const r = this.table.heartbeat(f.o, f.e, f.s, f.b, now);
         if (r === 'ok') this.#flood(encodePresence(f), peer);
         else if (r === 'gap') this.#requestFull(peer, f.o);
@@ -221,6 +259,7 @@ export class PresenceService {
         this.#staging.delete(key);
         this.table.applyFull(f.o, f.e, f.s, parts, now, f.o === peer);
         this.#requested.delete(f.o);
+        this.#applyHeld(f.o, now);
         return;
       }
     }
@@ -228,8 +267,8 @@ export class PresenceService {
 
   /** Sends the local changes since the last flush (public for tests and the bench). */
   flush(): void {
-    for (let i = 0; i < 100; i++) {
-      const d = this.table.takeDelta(CHANGES_PER_FRAME);
+    for (let i = 0; i < 1000; i++) {
+      const d = this.table.takeDelta(CHANGES_PER_FRAME, FRAME_CHARS);
       if (d === undefined) break;
       const l = this.#links;
       if (l !== undefined) this.#flood(encodePresence({ k: 'd', o: l.id, e: this.#epoch, s: d.seq, c: d.changes }), undefined);
@@ -240,6 +279,19 @@ export class PresenceService {
       for (const w of this.#watchers.get(key) ?? []) w(ev);
     }
     this.#batched.clear();
+  }
+
+  /** Applies (and floods on) held batches of `origin` that are now next in line. */
+  #applyHeld(origin: string, now: number): void {
+    for (let i = 0; i < 1000; i++) {
+      const st = this.table.origin(origin);
+      if (st === undefined) return;
+      const next = this.#reorder.take(origin, st.seq);
+      if (next === undefined) return this.#reorder.caughtUp(origin, st.seq);
+      const f = next.frame;
+      if (this.table.applyDelta(f.o, f.e, f.s, f.c, now) !== 'ok') return;
+      this.#flood(encodePresence(f), next.peer);
+    }
   }
 
   #heartbeat(): void {
@@ -253,15 +305,19 @@ export class PresenceService {
     const last = this.#requested.get(origin);
     if (last !== undefined && now - last < FULL_REQUEST_GAP_MS) return;
     this.#requested.set(origin, now);
+    this.#fullRequests?.inc();
     this.#send(peer, encodePresence({ k: 'r', o: origin }));
   }
 
   #sendFull(peer: string, origin: string, epoch: string, seq: number, members: Iterable<[string, string, string, unknown?]>): void {
     let part = 0;
     let batch: PresenceMember[] = [];
+    let chars = 0;
     for (const m of members) {
       batch.push(m);
-      if (batch.length >= CHANGES_PER_FRAME) {
+      chars += changeChars(m[0], m[1], m[2], m[3]);
+      if (batch.length >= CHANGES_PER_FRAME || chars >= FRAME_CHARS) {
+        chars = 0;
         this.#send(peer, encodePresence({ k: 'f', o: origin, e: epoch, s: seq, p: part++, l: false, m: batch }));
         batch = [];
       }

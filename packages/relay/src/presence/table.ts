@@ -5,6 +5,7 @@
 // A client id present at several PoPs, or on several connections, is one member. Joins and
 // leaves of the mesh-wide view (first join / last leave of a client id) go to `onChange`.
 // Local changes are coalesced until takeDelta(): a join storm costs one batch per flush.
+import { smallestAfter } from './smallest.js';
 
 export interface MemberInfo {
   clientId: string;
@@ -101,14 +102,17 @@ export class PresenceTable {
 
   /**
    * The changes since the last call, coalesced against what the mesh was told, as one batch
-   * with the next seq; undefined if nothing changed.
+   * with the next seq (at most `maxChanges` changes, stopping once `maxChars` is reached);
+   * undefined if nothing changed.
    */
-  takeDelta(maxChanges = Infinity): { seq: number; changes: Array<[string, string, string, 1, unknown?] | [string, string, string, 0]> } | undefined {
+  takeDelta(maxChanges = Infinity, maxChars = Infinity): { seq: number; changes: Array<[string, string, string, 1, unknown?] | [string, string, string, 0]> } | undefined {
     const changes: Array<[string, string, string, 1, unknown?] | [string, string, string, 0]> = [];
+    let chars = 0;
     for (const [key, ids] of this.#dirty) {
       const [tenant, channel] = splitKey(key);
       for (const id of ids) {
-        if (changes.length >= maxChanges) return this.#commit(changes);
+        if (changes.length >= maxChanges || chars >= maxChars) return this.#commit(changes);
+        chars += changeChars(tenant, channel, id, this.#local.get(key)?.get(id)?.data);
         ids.delete(id);
         const cur = this.#local.get(key)?.get(id);
         const pub = this.#published.get(key);
@@ -253,10 +257,10 @@ export class PresenceTable {
   page(tenant: string, channel: string, after: string | undefined, limit: number): { members: MemberInfo[]; next: string | undefined } {
     const ids = this.#view.get(channelKey(tenant, channel));
     if (ids === undefined) return { members: [], next: undefined };
-    const sorted = [...ids.keys()].filter((id) => after === undefined || id > after).sort();
-    const members = sorted.slice(0, limit).map((id) => memberOf(id, ids.get(id)));
+    const page = smallestAfter(ids.keys(), after, limit);
+    const members = page.ids.map((id) => memberOf(id, ids.get(id)));
     const last = members[members.length - 1];
-    return { members, next: sorted.length > limit && last !== undefined ? last.clientId : undefined };
+    return { members, next: page.more && last !== undefined ? last.clientId : undefined };
   }
 
   member(tenant: string, channel: string, clientId: string): MemberInfo | undefined {
@@ -302,6 +306,11 @@ export class PresenceTable {
     if (ids === undefined) this.#published.set(key, (ids = new Map<string, unknown>()));
     ids.set(id, data);
   }
+}
+
+/** A change's size in the gossip, in JSON characters (≤ 3 UTF-8 bytes each), for frame budgets. */
+export function changeChars(tenant: string, channel: string, clientId: string, data: unknown): number {
+  return tenant.length + channel.length + clientId.length + 16 + (data === undefined ? 0 : JSON.stringify(data).length);
 }
 
 /** The member's data: the one from the first PoP that has any. */

@@ -17,6 +17,10 @@ export const FrameType = {
   PING: 0x08,
   PONG: 0x09,
   DMSG: 0x0a,
+  /** Presence request, C→S (docs/presence.md). */
+  PRESENCE: 0x0b,
+  /** Presence answer or event, S→C. */
+  PRESENCE_INFO: 0x0c,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -28,7 +32,7 @@ const NAMES: Record<number, string> = {};
 for (const [name, value] of Object.entries(FrameType)) NAMES[value] = name;
 
 export function isFrameType(t: number): t is FrameType {
-  return Number.isInteger(t) && t >= FrameType.AUTH && t <= FrameType.DMSG;
+  return Number.isInteger(t) && t >= FrameType.AUTH && t <= FrameType.PRESENCE_INFO;
 }
 
 export function isMeshFrameType(t: number): boolean {

@@ -15,6 +15,7 @@ import type { QuicTlsIdentity } from './tls.js';
 import { SessionRegistry } from '../session-registry.js';
 import { QuicPreAuth } from './pre-auth.js';
 import type { ConnectionObserver } from '../connection-observer.js';
+import type { PresenceService } from '../../presence/service.js';
 
 export interface QuicEdgeOptions {
   config: RelayConfig;
@@ -27,6 +28,8 @@ export interface QuicEdgeOptions {
   admission?: Admission;
   /** Per-tenant connection and subscription capacity. */
   capacity?: TenantCapacity;
+  /** Presence over PRESENCE frames (docs/presence.md). */
+  presence?: PresenceService;
   /** Counts connections cut by the connection limits, by reason. */
   onRefused?: (reason: string) => void;
   /** Connection insights (GeoIP, bot signals); absent: none kept. */
@@ -81,6 +84,7 @@ export class QuicEdge {
       now: opts.now,
       admission: opts.admission,
       capacity: opts.capacity,
+      presence: opts.presence,
       onAuthenticated: (s) => this.#onAuthenticated(s),
     };
     this.#preAuth = new QuicPreAuth(opts.config.limits.maxPreAuthConnections, opts.config.limits.maxConnectionsPerIp);

@@ -33,6 +33,8 @@ import { QuicCloseCode, QuicStreamCode } from '@fastpubsub/wire';
 import type { FlushBatcher } from './flush.js';
 import { QuicSubscription, type SubscriptionOwner } from './subscription.js';
 import type { ObservedConnection } from '../connection-observer.js';
+import { QuicPresence } from './presence.js';
+import type { PresenceService } from '../../presence/service.js';
 
 // A client that does not read its control stream must not make us buffer without bound.
 const MAX_CONTROL_BUFFERED = 4 * 1024 * 1024;
@@ -47,6 +49,8 @@ export interface QuicSessionContext {
   readonly now: () => number;
   readonly admission?: Admission | undefined;
   readonly capacity?: TenantCapacity | undefined;
+  /** Presence (PRESENCE frames); absent: they are refused. */
+  readonly presence?: PresenceService | undefined;
   /** The session authenticated (the edge indexes it by token); false: no capacity, refuse it. */
   onAuthenticated(session: QuicSession): boolean;
 }
@@ -71,6 +75,7 @@ export class QuicSession implements SubscriptionOwner {
   #ticket: EdgeTicket | undefined;
   /** Frames that arrived while AUTH was being verified. */
   #waiting: Frame[] | undefined;
+  #presence: QuicPresence | undefined;
   #authTimer: NodeJS.Timeout | undefined;
   #closed = false;
   /** Connection insights' record of this connection (bot signals), set by the edge. */
@@ -113,6 +118,7 @@ export class QuicSession implements SubscriptionOwner {
     clearTimeout(this.#authTimer);
     for (const sub of this.#subs.values()) this.#ctx.dispatcher.removeSink(sub);
     this.#subs.clear();
+    this.#presence?.dispose();
     this.#ticket?.release?.();
   }
 
@@ -171,6 +177,8 @@ export class QuicSession implements SubscriptionOwner {
           return this.#onUnsub(f);
         case FrameType.PUB:
           return this.#onPub(f);
+        case FrameType.PRESENCE:
+          return this.#onPresence(f);
         case FrameType.PING:
           return this.#send(encodePong(decodePing(f)));
         case FrameType.PONG:
@@ -181,6 +189,7 @@ export class QuicSession implements SubscriptionOwner {
         case FrameType.OK:
         case FrameType.ERR:
         case FrameType.DMSG:
+        case FrameType.PRESENCE_INFO:
           return this.#error('bad_frame', 0, `a client does not send ${f.type}`);
         default: {
           const never: never = f.type;
@@ -311,6 +320,22 @@ export class QuicSession implements SubscriptionOwner {
     }
   }
 
+  #onPresence(f: Frame): void {
+    const ctx = this.#ctx;
+    if (ctx.presence === undefined) throw new Refusal(ErrorCode.BadRequest, 'presence is not enabled on this relay');
+    this.#checkTicket();
+    this.#presence ??= new QuicPresence({
+      presence: ctx.presence,
+      ticket: this.#ticket as EdgeTicket,
+      conn: `quic${this.id}`,
+      send: (frame) => this.#send(frame),
+      now: ctx.now,
+      maxMemberships: ctx.config.limits.maxSubscriptionsPerConnection,
+      error: (code) => ctx.metrics.error(code),
+    });
+    this.#presence.handle(f);
+  }
+
   #onDatagram(d: Buffer): void {
     if (this.#closed || this.#ticket === undefined) return;
     // A failing PUB datagram is dropped and counted, never answered (spec §3 step 4).
@@ -345,8 +370,8 @@ export class QuicSession implements SubscriptionOwner {
 }
 
 function idOf(f: Frame): number {
-  // SUB and UNSUB carry their request id in the first 4 payload bytes.
-  if ((f.type === FrameType.SUB || f.type === FrameType.UNSUB) && f.payload.byteLength >= 4) {
+  // SUB, UNSUB and PRESENCE carry their request id in the first 4 payload bytes.
+  if ((f.type === FrameType.SUB || f.type === FrameType.UNSUB || f.type === FrameType.PRESENCE) && f.payload.byteLength >= 4) {
     const p = f.payload;
     return ((p[0] as number) * 0x1000000 + ((p[1] as number) << 16) + ((p[2] as number) << 8) + (p[3] as number)) >>> 0;
   }

@@ -15,6 +15,7 @@ import {
   encodeProbe,
   isWireError,
   type Frame,
+  type FrameDecoder,
   type FwdFrame,
   type HelloFrame,
 } from '@fastpubsub/wire';
@@ -30,6 +31,8 @@ export interface MeshLinkOptions {
   hello: HelloFrame;
   /** Control frames read together with HELLO, emitted once listeners are attached. */
   pending?: Frame<number>[];
+  /** The decoder that read HELLO (it may hold part of the next frame); default a fresh one. */
+  controlDecoder?: FrameDecoder<number>;
   /** Streams the peer opened before this link existed (handed over by the transport). */
   streams?: QuicStream[];
   /** We dialed this connection (the dialer opened the control stream). */
@@ -111,7 +114,7 @@ export class MeshLink extends EventEmitter<MeshLinkEvents> {
     this.queue = new LinkSendQueue(o.queueBytes);
     this.#retainMax = o.queueBytes;
 
-    const ctl = createMeshDecoder();
+    const ctl = o.controlDecoder ?? createMeshDecoder();
     o.control.on('data', (chunk) => this.#feed(ctl, chunk, (f) => this.emit('control', f)));
     const pending = o.pending ?? [];
     // The transport parked the stream after HELLO; frames it already read go first.
@@ -140,7 +143,11 @@ export class MeshLink extends EventEmitter<MeshLinkEvents> {
 
   sendControl(frame: Uint8Array): void {
     if (this.#closed) return;
-    this.#control.write(frame);
+    try {
+      this.#control.write(frame);
+    } catch {
+      // The control stream already ended or was reset: the link is going down ('close' follows).
+    }
   }
 
   /**

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { QuicEndpoint, type QuicConnection, type QuicStream, type QuicTransportOptions } from '@fastpubsub/quic';
 import type { Logger } from '@fastpubsub/core';
-import { MeshFrameType, createMeshDecoder, decodeHello, encodeHello, type Frame, type HelloFrame } from '@fastpubsub/wire';
+import { MeshFrameType, createMeshDecoder, decodeHello, encodeHello, type Frame, type FrameDecoder, type HelloFrame } from '@fastpubsub/wire';
 import type { LinkHealthOptions } from '../route/index.js';
 import type { MeshDiscovery } from './discovery.js';
 import { MeshLink, RESEND_WINDOW_MS } from './link.js';
@@ -162,7 +162,7 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
       } finally {
         conn.off('stream', onStream);
       }
-      this.#adopt(conn, control, got.hello, got.rest, peer, true, early);
+      this.#adopt(conn, control, got, peer, true, early);
       st.backoff = BACKOFF_MIN_MS;
     } catch (err) {
       conn?.close(MeshCloseCode.HELLO_TIMEOUT, 'handshake failed');
@@ -181,9 +181,9 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
     conn.once('stream', (control) => {
       clearTimeout(timer);
       readHello(control, conn)
-        .then(({ hello, rest }) => {
+        .then((got) => {
           control.write(this.#hello());
-          this.#adopt(conn, control, hello, rest, peer, false);
+          this.#adopt(conn, control, got, peer, false);
         })
         .catch(() => conn.close(MeshCloseCode.HELLO_TIMEOUT, 'bad hello'));
     });
@@ -210,7 +210,8 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
     return l === undefined || l.isClosed ? undefined : l;
   }
 
-  #adopt(conn: QuicConnection, control: QuicStream, hello: HelloFrame, rest: Frame<number>[], peer: string, dialed: boolean, early: QuicStream[] = []): void {
+  #adopt(conn: QuicConnection, control: QuicStream, got: Hello, peer: string, dialed: boolean, early: QuicStream[] = []): void {
+    const { hello, rest, decoder } = got;
     if (hello.id !== peer) {
       this.refused++;
       conn.close(MeshCloseCode.IDENTITY, 'HELLO names another relay than the certificate');
@@ -241,6 +242,7 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
       control,
       hello,
       pending: rest,
+      controlDecoder: decoder,
       streams: early,
       dialed,
       probeIntervalMs: o.probeIntervalMs,
@@ -288,6 +290,8 @@ interface Hello {
   hello: HelloFrame;
   /** Frames that arrived in the same read as HELLO (the peer may send at once after it). */
   rest: Frame<number>[];
+  /** The decoder that read HELLO: it may hold the start of the next frame, so the link goes on with it. */
+  decoder: FrameDecoder<number>;
 }
 
 /** Reads the first frame of a control stream, which must be HELLO, and pauses the stream. */
@@ -302,7 +306,7 @@ function readHello(control: QuicStream, conn: QuicConnection): Promise<Hello> {
         const first = frames[0];
         if (first === undefined) return;
         if (first.type !== MeshFrameType.HELLO) throw new Error('expected HELLO first');
-        done(undefined, { hello: decodeHello(first), rest: frames.slice(1) });
+        done(undefined, { hello: decodeHello(first), rest: frames.slice(1), decoder: dec });
       } catch (err) {
         done(err instanceof Error ? err : new Error(String(err)));
       }
