@@ -6,14 +6,13 @@
 // With the datagram flag, messages that fit go out as DMSG datagrams and larger ones on the
 // stream.
 import { performance } from 'node:perf_hooks';
-import type { QuicConnection, QuicStream } from '@fastpubsub/quic';
+import { writeFrames, type FlushBatcher, type QuicConnection, type QuicStream } from '@fastpubsub/quic';
 import { encodeDmsg, encodeMsg, encodeOk } from '@fastpubsub/wire';
 import type { QuicSlowConsumerPolicy } from '@fastpubsub/core';
 import type { DispatchMessage, Encodings, Sink } from '../../delivery/index.js';
 import { OutboundQueue } from '../../fanout/index.js';
 import type { RelayMetrics } from '../../metrics.js';
 import { QuicStreamCode } from '@fastpubsub/wire';
-import type { FlushBatcher } from './flush.js';
 
 /** Bytes handed to the binding per writev call; it joins the chunks into one buffer. */
 const WRITE_SLICE_BYTES = 64 * 1024;
@@ -137,7 +136,7 @@ export class QuicSubscription implements Sink {
         bytes += item.chunk.byteLength;
         if (item.enqueuedAtMs < oldest) oldest = item.enqueuedAtMs;
       }
-      const more = chunks.length === 1 ? this.#stream.write(chunks[0] as Uint8Array) : this.#stream.writev(chunks);
+      const more = writeFrames(this.#stream, chunks);
       m.quic.messagesOut.inc(chunks.length);
       m.quic.bytesOut.inc(bytes);
       // One observation per write call, for its oldest message: the worst case of the batch.
