@@ -1,0 +1,197 @@
+// `npm run bench:mesh`: what a mesh hop costs. Three relays over loopback in a line A — B — C
+// (line.ts). A publisher at A sends 256 B at a fixed rate; subscribers at A (local), B (one hop)
+// and C (two hops) record the one-way latency; the per-hop cost is the difference to the local
+// delivery. Then the link's throughput: publishers at A as fast as the link takes it, one
+// subscriber at B; delivered msg/s and the A→B link's own counter (/v1/mesh/links), with each
+// relay's CPU from /proc.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { WsClient, latencyOf, links, until, routes } from '@fastpubsub/testkit/relay';
+import { cpuSeconds } from '../fanout/procstat.js';
+import { startLine, type LineCluster } from './line.js';
+
+const HELP = `Usage: npm run bench:mesh -- [options]
+
+Three relays over loopback in a line (A — B — C, no emulated delay): p50/p99 added per mesh hop
+at a fixed rate, and one link's throughput.
+  --rate N          latency rows: publishes per second (default 1000)
+  --seconds S       measured seconds per row (default 5)
+  --size B          payload bytes (default 256)
+  --publishers N    throughput row: publishing connections at A (default 4)
+  --repeat N        repeats, medians reported (default 3)
+  --quick           CI smoke: 1 s rows, 1 repeat
+  --out FILE        also write the table here (default bench/results/mesh-latest.md;
+                    --quick writes nothing unless --out is given)
+  -h, --help
+`;
+
+function fail(msg: string): never {
+  process.stderr.write(`bench:mesh: ${msg}\n`);
+  process.exit(2);
+}
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        rate: { type: 'string' }, seconds: { type: 'string' }, size: { type: 'string' }, publishers: { type: 'string' },
+        repeat: { type: 'string' }, quick: { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    });
+  } catch (err) {
+    return fail(`${err instanceof Error ? err.message : String(err)}\n\n${HELP}`);
+  }
+})();
+if (values.help === true) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+function num(v: string | undefined, name: string, dflt: number, min: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min) fail(`--${name} must be a number >= ${min}, got '${v}'`);
+  return n;
+}
+const quick = values.quick === true;
+const RATE = num(values.rate, 'rate', 1000, 1);
+const SECONDS = num(values.seconds, 'seconds', quick ? 1 : 5, 0.2);
+const SIZE = Math.floor(num(values.size, 'size', 256, 16));
+const PUBLISHERS = Math.floor(num(values.publishers, 'publishers', 4, 1));
+const REPEAT = Math.floor(num(values.repeat, 'repeat', quick ? 1 : 3, 1));
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const pct = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? Number.NaN;
+};
+const median = (xs: number[]): number => pct(xs, 0.5);
+
+/** Stamped payload: u32 seq | f64 send time (performance.now) | padding. */
+function stamp(seq: number): Buffer {
+  const b = Buffer.alloc(SIZE);
+  b.writeUInt32BE(seq, 0);
+  b.writeDoubleBE(performance.now(), 8);
+  return b;
+}
+
+interface LatencyRun { p50: Record<string, number>; p99: Record<string, number>; lost: number }
+
+async function latencyRun(c: LineCluster, run: number): Promise<LatencyRun> {
+  const channel = `m.lat.${run}`;
+  const subs = new Map<string, WsClient>();
+  for (const id of ['a', 'b', 'c']) {
+    const s = await WsClient.open(c, id);
+    await s.subscribe(channel);
+    subs.set(id, s);
+  }
+  const pub = await WsClient.open(c, 'a');
+  // Interest reaches A from B and C: wait until a probe publish arrives at C.
+  await until('interest at A for C', 10_000, async () => {
+    pub.publish(channel, stamp(0xffffffff));
+    await sleep(50);
+    return subs.get('c')!.received.length > 0 ? true : undefined;
+  });
+  await sleep(200);
+  for (const s of subs.values()) s.received.length = 0;
+  const total = Math.round(RATE * SECONDS);
+  const start = performance.now();
+  let sent = 0;
+  while (sent < total && performance.now() - start < SECONDS * 1000 + 5000) {
+    const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * RATE));
+    for (; sent < due; sent++) pub.publish(channel, stamp(sent));
+    await sleep(1);
+  }
+  await sleep(500);
+  const out: LatencyRun = { p50: {}, p99: {}, lost: 0 };
+  for (const [id, s] of subs) {
+    const lat = s.received.filter((r) => r.payload.readUInt32BE(0) !== 0xffffffff).map(latencyOf);
+    out.p50[id] = pct(lat, 0.5);
+    out.p99[id] = pct(lat, 0.99);
+    out.lost += total - lat.length;
+    s.close();
+  }
+  pub.close();
+  return out;
+}
+
+interface ThroughputRun { deliveredPerSec: number; linkPerSec: number; cpu: Record<string, number> }
+
+async function throughputRun(c: LineCluster, run: number): Promise<ThroughputRun> {
+  const channel = `m.tp.${run}`;
+  const sub = await WsClient.open(c, 'b');
+  await sub.subscribe(channel);
+  const pubs = await Promise.all(Array.from({ length: PUBLISHERS }, () => WsClient.open(c, 'a')));
+  await until('interest at A for B', 10_000, async () => {
+    pubs[0]!.publish(channel, stamp(0));
+    await sleep(50);
+    return sub.received.length > 0 ? true : undefined;
+  });
+  const linkSent = async (): Promise<number> => (await links(c, 'a')).find((l) => l.peer.endsWith('b') || l.peer === 'b')?.messagesSent ?? Number.NaN;
+  const payload = stamp(1);
+  const sent0 = await linkSent();
+  const received0 = sub.received.length;
+  const cpu0 = Object.fromEntries([...c.nodes].map(([id, n]) => [id, cpuSeconds(n.pid)]));
+  const t0 = performance.now();
+  const end = t0 + SECONDS * 1000;
+  // Each publisher keeps its socket's send buffer topped up, never beyond 1 MiB unsent.
+  while (performance.now() < end) {
+    for (const p of pubs) {
+      for (let i = 0; i < 200 && p.ws.bufferedAmount < 1 << 20; i++) p.publish(channel, payload);
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpu = Object.fromEntries([...c.nodes].map(([id, n]) => [id, (cpuSeconds(n.pid) - (cpu0[id] ?? 0)) / elapsed]));
+  const delivered = sub.received.length - received0;
+  const sent = (await linkSent()) - sent0;
+  sub.received.length = 0;
+  for (const p of pubs) p.close();
+  sub.close();
+  await sleep(1000); // let the backlog drain before the next row
+  return { deliveredPerSec: delivered / elapsed, linkPerSec: sent / elapsed, cpu };
+}
+
+const cluster = await startLine();
+const lat: LatencyRun[] = [];
+const tp: ThroughputRun[] = [];
+try {
+  await until('route a→c via b', 30_000, async () => ((await routes(cluster, 'a')).find((r) => r.dest.endsWith('c') || r.dest === 'c')?.path.length === 3 ? true : undefined), 200);
+  for (let i = 0; i < REPEAT; i++) {
+    process.stderr.write(`bench:mesh: run ${i + 1}/${REPEAT}\n`);
+    lat.push(await latencyRun(cluster, i));
+    tp.push(await throughputRun(cluster, i));
+  }
+} finally {
+  await cluster.stop();
+}
+
+const f = (x: number): string => x.toFixed(3);
+const p50 = (id: string): number => median(lat.map((r) => r.p50[id] ?? Number.NaN));
+const p99 = (id: string): number => median(lat.map((r) => r.p99[id] ?? Number.NaN));
+const lines = [
+  `Three relays over loopback in a line A — B — C, WebSocket clients; ${RATE} msg/s of ${SIZE} B for ${SECONDS} s; medians of ${REPEAT} run(s). Host: ${cpus().length} cores, Node ${process.version}.`,
+  '',
+  '| subscriber at | hops | p50 (ms) | p99 (ms) | p50 added per hop (ms) | p99 added per hop (ms) |',
+  '|---|---|---|---|---|---|',
+  `| A (publisher's relay) | 0 | ${f(p50('a'))} | ${f(p99('a'))} | – | – |`,
+  `| B | 1 | ${f(p50('b'))} | ${f(p99('b'))} | ${f(p50('b') - p50('a'))} | ${f(p99('b') - p99('a'))} |`,
+  `| C | 2 | ${f(p50('c'))} | ${f(p99('c'))} | ${f((p50('c') - p50('a')) / 2)} | ${f((p99('c') - p99('a')) / 2)} |`,
+  '',
+  `Messages not delivered in the latency rows: ${lat.map((r) => r.lost).join(', ')} (per run, all subscribers).`,
+  '',
+  `| link A→B, ${PUBLISHERS} publishers at A, ${SIZE} B | msg/s delivered at B | msg/s on the link (A's counter) | CPU A | CPU B | CPU C |`,
+  '|---|---|---|---|---|---|',
+  `| median | ${Math.round(median(tp.map((r) => r.deliveredPerSec)))} | ${Math.round(median(tp.map((r) => r.linkPerSec)))} | ${Math.round(100 * median(tp.map((r) => r.cpu.a ?? 0)))} % | ${Math.round(100 * median(tp.map((r) => r.cpu.b ?? 0)))} % | ${Math.round(100 * median(tp.map((r) => r.cpu.c ?? 0)))} % |`,
+  '',
+];
+const text = lines.join('\n');
+process.stdout.write(`\n${text}`);
+const out = values.out ?? (quick ? undefined : fileURLToPath(new URL('../results/mesh-latest.md', import.meta.url)));
+if (out !== undefined) {
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `# bench:mesh\n\n\`npm run bench:mesh${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\`, ${new Date().toISOString()}\n\n${text}`);
+}
+process.exit(0);
