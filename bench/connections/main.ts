@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runRow, type RowOptions, type RowResult } from './run.js';
 import { findNatsServer, NATS_MISSING } from '../fanout/nats-adapter.js';
@@ -109,7 +109,7 @@ const header = [
   '|---|---|---|---|---|---|---|---|---|---|',
 ];
 const ratio = perConn.has('fastpubsub') && perConn.has('nats') ? `\nMemory per connection, relay / NATS: ${((perConn.get('fastpubsub') ?? 0) / (perConn.get('nats') ?? 1)).toFixed(2)}×\n` : '';
-const host = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const host = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average ${loadavg()[0]?.toFixed(1) ?? "?"} at the end`;
 const text = [
   `Idle connections, one subscription each; measured client at ${opts.probeRate} msg/s, ${opts.payloadBytes} B; ${Math.ceil(opts.connections / opts.perProcess)} load-generator process(es) of ≤ ${opts.perProcess}; ${repeat} run(s), medians. Host: ${host}.`,
   '',

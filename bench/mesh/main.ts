@@ -2,14 +2,15 @@
 // (line.ts). A publisher at A sends 256 B at a fixed rate; subscribers at A (local), B (one hop)
 // and C (two hops) record the one-way latency; the per-hop cost is the difference to the local
 // delivery. Then the link's throughput: publishers at A as fast as the link takes it, one
-// subscriber at B; delivered msg/s and the A→B link's own counter (/v1/mesh/links), with each
-// relay's CPU from /proc.
+// subscriber at B; the link's own counters at both ends (/v1/mesh/links), messages delivered at B, and
+// each relay's CPU from /proc. Publishers are separate processes, so they are not the limit.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { WsClient, latencyOf, links, until, routes } from '@fastpubsub/testkit/relay';
+import { TENANT, WsClient, issueMeshToken, latencyOf, links, until, routes } from '@fastpubsub/testkit/relay';
+import { spawnChild } from '../fanout/processes.js';
 import { cpuSeconds } from '../fanout/procstat.js';
 import { startLine, type LineCluster } from './line.js';
 
@@ -20,7 +21,7 @@ at a fixed rate, and one link's throughput.
   --rate N          latency rows: publishes per second (default 1000)
   --seconds S       measured seconds per row (default 5)
   --size B          payload bytes (default 256)
-  --publishers N    throughput row: publishing connections at A (default 4)
+  --publishers N    throughput row: publisher processes at A (default 2)
   --repeat N        repeats, medians reported (default 3)
   --quick           CI smoke: 1 s rows, 1 repeat
   --out FILE        also write the table here (default bench/results/mesh-latest.md;
@@ -59,7 +60,7 @@ const quick = values.quick === true;
 const RATE = num(values.rate, 'rate', 1000, 1);
 const SECONDS = num(values.seconds, 'seconds', quick ? 1 : 5, 0.2);
 const SIZE = Math.floor(num(values.size, 'size', 256, 16));
-const PUBLISHERS = Math.floor(num(values.publishers, 'publishers', 4, 1));
+const PUBLISHERS = Math.floor(num(values.publishers, 'publishers', 2, 1));
 const REPEAT = Math.floor(num(values.repeat, 'repeat', quick ? 1 : 3, 1));
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -117,48 +118,58 @@ async function latencyRun(c: LineCluster, run: number): Promise<LatencyRun> {
   return out;
 }
 
-interface ThroughputRun { deliveredPerSec: number; linkPerSec: number; cpu: Record<string, number> }
+interface ThroughputRun { deliveredPerSec: number; linkSentPerSec: number; linkReceivedPerSec: number; cpu: Record<string, number> }
+
+const PUBLISHER_CHILD = fileURLToPath(new URL('./publisher-child.ts', import.meta.url));
+
+/** Messages A sent to B and B received from A, by the link counters of /v1/mesh/links. */
+async function linkCounters(c: LineCluster): Promise<{ sent: number; received: number }> {
+  const ab = (await links(c, 'a')).find((l) => l.peer === 'b');
+  const ba = (await links(c, 'b')).find((l) => l.peer === 'a');
+  return { sent: ab?.messagesSent ?? Number.NaN, received: ba?.messagesReceived ?? Number.NaN };
+}
 
 async function throughputRun(c: LineCluster, run: number): Promise<ThroughputRun> {
   const channel = `m.tp.${run}`;
   const sub = await WsClient.open(c, 'b');
   await sub.subscribe(channel);
-  const pubs = await Promise.all(Array.from({ length: PUBLISHERS }, () => WsClient.open(c, 'a')));
+  const probe = await WsClient.open(c, 'a');
   await until('interest at A for B', 10_000, async () => {
-    pubs[0]!.publish(channel, stamp(0));
+    probe.publish(channel, stamp(0));
     await sleep(50);
     return sub.received.length > 0 ? true : undefined;
   });
-  const linkSent = async (): Promise<number> => (await links(c, 'a')).find((l) => l.peer.endsWith('b') || l.peer === 'b')?.messagesSent ?? Number.NaN;
-  const payload = stamp(1);
-  const sent0 = await linkSent();
+  probe.close();
+  const token = await issueMeshToken(c, 'a');
+  const children = Array.from({ length: PUBLISHERS }, (_, k) =>
+    spawnChild(process.execPath, ['--conditions=development', '--import', 'tsx', PUBLISHER_CHILD, '--url', c.nodes.get('a')!.wsUrl, '--token', token, '--tenant', TENANT, '--channel', channel, '--seconds', String(SECONDS), '--size', String(SIZE)], `publisher ${k}`),
+  );
+  await Promise.all(children.map((ch) => ch.waitForLine(/^open$/m, 30_000)));
+  const before = await linkCounters(c);
   const received0 = sub.received.length;
   const cpu0 = Object.fromEntries([...c.nodes].map(([id, n]) => [id, cpuSeconds(n.pid)]));
   const t0 = performance.now();
-  const end = t0 + SECONDS * 1000;
-  // Each publisher keeps its socket's send buffer topped up, never beyond 1 MiB unsent.
-  while (performance.now() < end) {
-    for (const p of pubs) {
-      for (let i = 0; i < 200 && p.ws.bufferedAmount < 1 << 20; i++) p.publish(channel, payload);
-    }
-    await new Promise((r) => setImmediate(r));
+  for (const ch of children) ch.child.stdin?.write('go\n');
+  try {
+    await Promise.all(children.map((ch) => ch.waitForLine(/^sent \d+/m, SECONDS * 1000 + 30_000)));
+  } finally {
+    for (const ch of children) await ch.stop();
   }
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = Object.fromEntries([...c.nodes].map(([id, n]) => [id, (cpuSeconds(n.pid) - (cpu0[id] ?? 0)) / elapsed]));
+  const after = await linkCounters(c);
   const delivered = sub.received.length - received0;
-  const sent = (await linkSent()) - sent0;
   sub.received.length = 0;
-  for (const p of pubs) p.close();
   sub.close();
-  await sleep(1000); // let the backlog drain before the next row
-  return { deliveredPerSec: delivered / elapsed, linkPerSec: sent / elapsed, cpu };
+  await sleep(1000); // let any backlog drain before the next row
+  return { deliveredPerSec: delivered / elapsed, linkSentPerSec: (after.sent - before.sent) / elapsed, linkReceivedPerSec: (after.received - before.received) / elapsed, cpu };
 }
 
 const cluster = await startLine();
 const lat: LatencyRun[] = [];
 const tp: ThroughputRun[] = [];
 try {
-  await until('route a→c via b', 30_000, async () => ((await routes(cluster, 'a')).find((r) => r.dest.endsWith('c') || r.dest === 'c')?.path.length === 3 ? true : undefined), 200);
+  await until('route a→c via b', 30_000, async () => ((await routes(cluster, 'a')).find((r) => r.dest === 'c')?.path.length === 3 ? true : undefined), 200);
   for (let i = 0; i < REPEAT; i++) {
     process.stderr.write(`bench:mesh: run ${i + 1}/${REPEAT}\n`);
     lat.push(await latencyRun(cluster, i));
@@ -172,7 +183,7 @@ const f = (x: number): string => x.toFixed(3);
 const p50 = (id: string): number => median(lat.map((r) => r.p50[id] ?? Number.NaN));
 const p99 = (id: string): number => median(lat.map((r) => r.p99[id] ?? Number.NaN));
 const lines = [
-  `Three relays over loopback in a line A — B — C, WebSocket clients; ${RATE} msg/s of ${SIZE} B for ${SECONDS} s; medians of ${REPEAT} run(s). Host: ${cpus().length} cores, Node ${process.version}.`,
+  `Three relays over loopback in a line A — B — C, WebSocket clients; ${RATE} msg/s of ${SIZE} B for ${SECONDS} s; medians of ${REPEAT} run(s). Host: ${cpus().length} cores, Node ${process.version}, load average ${loadavg()[0]?.toFixed(1)} at the end.`,
   '',
   '| subscriber at | hops | p50 (ms) | p99 (ms) | p50 added per hop (ms) | p99 added per hop (ms) |',
   '|---|---|---|---|---|---|',
@@ -182,9 +193,9 @@ const lines = [
   '',
   `Messages not delivered in the latency rows: ${lat.map((r) => r.lost).join(', ')} (per run, all subscribers).`,
   '',
-  `| link A→B, ${PUBLISHERS} publishers at A, ${SIZE} B | msg/s delivered at B | msg/s on the link (A's counter) | CPU A | CPU B | CPU C |`,
-  '|---|---|---|---|---|---|',
-  `| median | ${Math.round(median(tp.map((r) => r.deliveredPerSec)))} | ${Math.round(median(tp.map((r) => r.linkPerSec)))} | ${Math.round(100 * median(tp.map((r) => r.cpu.a ?? 0)))} % | ${Math.round(100 * median(tp.map((r) => r.cpu.b ?? 0)))} % | ${Math.round(100 * median(tp.map((r) => r.cpu.c ?? 0)))} % |`,
+  `| link A→B, ${PUBLISHERS} publisher processes at A, ${SIZE} B | msg/s sent on the link (A) | msg/s received on the link (B) | msg/s delivered to B's subscriber | CPU A | CPU B | CPU C |`,
+  '|---|---|---|---|---|---|---|',
+  `| median | ${Math.round(median(tp.map((r) => r.linkSentPerSec)))} | ${Math.round(median(tp.map((r) => r.linkReceivedPerSec)))} | ${Math.round(median(tp.map((r) => r.deliveredPerSec)))} | ${Math.round(100 * median(tp.map((r) => r.cpu.a ?? 0)))} % | ${Math.round(100 * median(tp.map((r) => r.cpu.b ?? 0)))} % | ${Math.round(100 * median(tp.map((r) => r.cpu.c ?? 0)))} % |`,
   '',
 ];
 const text = lines.join('\n');
