@@ -99,6 +99,8 @@ for (const broker of brokers) {
   rows.push(
     `| ${broker} | ${opts.connections} | ${mb(median(runs.map((r) => r.idleRssBytes)))} | ${mb(median(runs.map((r) => r.loadedRssBytes)))} | ${(per / 1024).toFixed(2)} | ${(median(runs.map((r) => r.acceptMs)) / 1000).toFixed(1)} | ${median(runs.map((r) => r.acceptCpuSeconds)).toFixed(1)} | ${unloaded.toFixed(2)} | ${loaded.toFixed(2)} | ${(loaded / unloaded).toFixed(2)} |`,
   );
+  const retried = runs.map((r) => r.retries);
+  if (retried.some((n) => n > 0)) notes.push(`- ${broker}: handshakes cut under the accept load and retried by the generator: ${retried.join(', ')} (per run).`);
   const last = runs[runs.length - 1];
   if (last?.refusal !== undefined) {
     notes.push(`- ${broker}: connection ${opts.connections + 3} (past maxConnections) was answered \`${last.refusal}\`; /ping and /metrics then ${last.pingAndMetricsOk === true ? 'answered 200' : 'FAILED'}; SIGTERM with every connection open: ${last.sigtermExit ?? '?'}.`);

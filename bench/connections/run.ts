@@ -28,6 +28,8 @@ export interface RowResult {
   acceptMs: number;
   /** CPU-seconds the broker spent accepting and holding the connections. */
   acceptCpuSeconds: number;
+  /** Handshakes the broker cut under the accept load (pre-auth bounds) and the generator retried. */
+  retries: number;
   unloaded: ProbeResult;
   loaded: ProbeResult;
   /** Relay only: what connection N+1 was answered, whether /ping and /metrics still answered, SIGTERM exit. */
@@ -81,7 +83,7 @@ async function startNats(): Promise<Broker> {
 }
 
 /** Opens `n` idle connections from ceil(n / perProcess) processes, each from its own 127.0.0.x. */
-async function openIdle(b: Broker, kind: 'ws' | 'nats', n: number, o: RowOptions): Promise<{ children: Spawned[]; ms: number }> {
+async function openIdle(b: Broker, kind: 'ws' | 'nats', n: number, o: RowOptions): Promise<{ children: Spawned[]; ms: number; retries: number }> {
   const children: Spawned[] = [];
   const processes = Math.ceil(n / o.perProcess);
   for (let k = 0; k < processes; k++) {
@@ -90,7 +92,7 @@ async function openIdle(b: Broker, kind: 'ws' | 'nats', n: number, o: RowOptions
     if (b.token !== undefined) args.push('--token', b.token);
     children.push(spawnChild(process.execPath, args, `load generator ${k}`));
   }
-  const results = await Promise.all(children.map((c) => c.waitForLine(/^(ready|failed) \d+ (\d+).*$/m, o.acceptTimeoutMs + 30_000)));
+  const results = await Promise.all(children.map((c) => c.waitForLine(/^(ready|failed) \d+ (\d+) ?(\d*).*$/m, o.acceptTimeoutMs + 30_000)));
   // From the first connection attempt to the last OK:SUB, per generator (their start-up excluded).
   const ms = Math.max(...results.map((r) => Number(r[2])));
   const failed = results.find((r) => r[1] === 'failed');
@@ -98,7 +100,8 @@ async function openIdle(b: Broker, kind: 'ws' | 'nats', n: number, o: RowOptions
     for (const c of children) await c.stop();
     throw new Error(`load generator: ${failed[0]}`);
   }
-  return { children, ms };
+  const retries = results.reduce((sum, r) => sum + (Number(r[3]) || 0), 0);
+  return { children, ms, retries };
 }
 
 /** Connection N+1 on a full relay: the HTTP answer to its upgrade, then /ping and /metrics. */
@@ -146,7 +149,7 @@ export async function runRow(broker: 'fastpubsub' | 'nats', o: RowOptions): Prom
     await settle(1000);
     const loaded = await b.probe.measure(o.probeRate, o.probeMs, o.payloadBytes);
     const loadedRssBytes = rssBytes(b.pid);
-    const row: RowResult = { broker, connections: o.connections, idleRssBytes, loadedRssBytes, acceptMs: opened.ms, acceptCpuSeconds, unloaded, loaded };
+    const row: RowResult = { broker, connections: o.connections, idleRssBytes, loadedRssBytes, acceptMs: opened.ms, acceptCpuSeconds, retries: opened.retries, unloaded, loaded };
     if (broker === 'fastpubsub') {
       Object.assign(row, await checkRefusal(b));
       await b.probe.close();

@@ -124,9 +124,16 @@ const PUBLISHER_CHILD = fileURLToPath(new URL('./publisher-child.ts', import.met
 
 /** Messages A sent to B and B received from A, by the link counters of /v1/mesh/links. */
 async function linkCounters(c: LineCluster): Promise<{ sent: number; received: number }> {
-  const ab = (await links(c, 'a')).find((l) => l.peer === 'b');
-  const ba = (await links(c, 'b')).find((l) => l.peer === 'a');
-  return { sent: ab?.messagesSent ?? Number.NaN, received: ba?.messagesReceived ?? Number.NaN };
+  // A relay still draining a flood may answer late: a few bounded attempts.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const ab = (await links(c, 'a')).find((l) => l.peer === 'b');
+      const ba = (await links(c, 'b')).find((l) => l.peer === 'a');
+      return { sent: ab?.messagesSent ?? Number.NaN, received: ba?.messagesReceived ?? Number.NaN };
+    } catch (err) {
+      if (attempt >= 6) throw err;
+    }
+  }
 }
 
 async function throughputRun(c: LineCluster, run: number): Promise<ThroughputRun> {
@@ -155,10 +162,12 @@ async function throughputRun(c: LineCluster, run: number): Promise<ThroughputRun
   } finally {
     for (const ch of children) await ch.stop();
   }
-  const elapsed = (performance.now() - t0) / 1000;
-  const cpu = Object.fromEntries([...c.nodes].map(([id, n]) => [id, (cpuSeconds(n.pid) - (cpu0[id] ?? 0)) / elapsed]));
+  // Counters and CPU are read after the publishers stopped; what the relays did meanwhile counts
+  // in both the numerator and the elapsed time, so a slow read lowers the rate, never inflates it.
   const after = await linkCounters(c);
   const delivered = sub.received.length - received0;
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpu = Object.fromEntries([...c.nodes].map(([id, n]) => [id, (cpuSeconds(n.pid) - (cpu0[id] ?? 0)) / elapsed]));
   sub.received.length = 0;
   sub.close();
   await sleep(1000); // let any backlog drain before the next row
