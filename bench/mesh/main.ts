@@ -13,6 +13,7 @@ import { TENANT, WsClient, issueMeshToken, latencyOf, links, until, routes } fro
 import { spawnChild } from '../fanout/processes.js';
 import { cpuSeconds } from '../fanout/procstat.js';
 import { startLine, type LineCluster } from './line.js';
+import { runWorkers } from './workers.js';
 
 const HELP = `Usage: npm run bench:mesh -- [options]
 
@@ -23,6 +24,9 @@ at a fixed rate, and one link's throughput.
   --size B          payload bytes (default 256)
   --publishers N    throughput row: publisher processes at A (default 2)
   --repeat N        repeats, medians reported (default 3)
+  --workers         instead: the multi-core design's data path, 1 relay against 2 relays
+                    linked over loopback, one per core (taskset); --fanout subscribers
+  --fanout N        with --workers: subscriber connections, split over the workers (default 10)
   --quick           CI smoke: 1 s rows, 1 repeat
   --out FILE        also write the table here (default bench/results/mesh-latest.md;
                     --quick writes nothing unless --out is given)
@@ -38,7 +42,7 @@ const { values } = (() => {
     return parseArgs({
       options: {
         rate: { type: 'string' }, seconds: { type: 'string' }, size: { type: 'string' }, publishers: { type: 'string' },
-        repeat: { type: 'string' }, quick: { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        repeat: { type: 'string' }, quick: { type: 'boolean' }, workers: { type: 'boolean' }, fanout: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
       strict: true,
     });
@@ -62,6 +66,17 @@ const SECONDS = num(values.seconds, 'seconds', quick ? 1 : 5, 0.2);
 const SIZE = Math.floor(num(values.size, 'size', 256, 16));
 const PUBLISHERS = Math.floor(num(values.publishers, 'publishers', 2, 1));
 const REPEAT = Math.floor(num(values.repeat, 'repeat', quick ? 1 : 3, 1));
+
+if (values.workers === true) {
+  const text = await runWorkers({ seconds: SECONDS, size: SIZE, fanout: Math.floor(num(values.fanout, 'fanout', 10, 1)), publishers: PUBLISHERS, repeat: REPEAT });
+  process.stdout.write(`\n${text}`);
+  const out = values.out ?? (quick ? undefined : fileURLToPath(new URL('../results/mesh-workers-latest.md', import.meta.url)));
+  if (out !== undefined) {
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `# bench:mesh --workers\n\n\`npm run bench:mesh -- ${process.argv.slice(2).join(' ')}\`, ${new Date().toISOString()}, load average ${loadavg()[0]?.toFixed(1)} at the end\n\n${text}`);
+  }
+  process.exit(0);
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], q: number): number => {
