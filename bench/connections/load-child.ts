@@ -4,14 +4,20 @@
 // stdin. Prints `progress N` while opening and `ready N MS RETRIES` (or `failed ...`) when done.
 //   --kind ws    a relay's WebSocket edge: upgrade with the token, SUB:tenant:channel, wait for OK:SUB
 //   --kind nats  nats-server: CONNECT, SUB, PING, wait for PONG (a plain socket, like a tiny client)
+//   --kind quic  a relay's QUIC edge (--url HOST:PORT, --ca FILE): AUTH, wait for OK, SUB, wait for
+//                the subscription's stream; every connection of this process shares one endpoint
+//                (one UDP socket), so descriptors do not bound the count here
+import { readFileSync } from 'node:fs';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { QuicEndpoint, LOW_LATENCY_TRANSPORT } from '@fastpubsub/quic';
+import { ALPN, FrameDecoder, FrameType, encodeAuth, encodeSub } from '@fastpubsub/wire';
 
 const { values } = parseArgs({
   options: {
     kind: { type: 'string' }, url: { type: 'string' }, token: { type: 'string' }, count: { type: 'string' },
-    source: { type: 'string' }, prefix: { type: 'string' }, concurrency: { type: 'string' }, 'timeout-ms': { type: 'string' },
+    source: { type: 'string' }, prefix: { type: 'string' }, concurrency: { type: 'string' }, 'timeout-ms': { type: 'string' }, ca: { type: 'string' },
   },
   strict: true,
 });
@@ -22,8 +28,8 @@ const source = values.source ?? '127.0.0.1';
 const prefix = values.prefix ?? 'idle';
 const concurrency = Number(values.concurrency ?? '128');
 const timeoutMs = Number(values['timeout-ms'] ?? '120000');
-if ((kind !== 'ws' && kind !== 'nats') || url === '' || !(count > 0)) {
-  process.stderr.write('usage: load-child.ts --kind ws|nats --url U --count N [--token T] [--source 127.0.0.X] [--prefix P]\n');
+if ((kind !== 'ws' && kind !== 'nats' && kind !== 'quic') || url === '' || !(count > 0) || (kind === 'quic' && values.ca === undefined)) {
+  process.stderr.write('usage: load-child.ts --kind ws|nats|quic --url U --count N [--token T] [--ca FILE] [--source 127.0.0.X] [--prefix P]\n');
   process.exit(2);
 }
 
@@ -86,7 +92,42 @@ function openNats(i: number): Promise<void> {
   });
 }
 
-const open = kind === 'ws' ? openWs : openNats;
+let endpoint: QuicEndpoint | undefined;
+
+async function openQuic(i: number): Promise<void> {
+  const [host = '', port = ''] = url.split(/:(?=\d+$)/);
+  endpoint ??= new QuicEndpoint({ host: source, closeTimeoutMs: 500, transport: LOW_LATENCY_TRANSPORT });
+  const conn = await endpoint.connect({ host, port: Number(port), alpn: [ALPN], serverName: host, caPem: readFileSync(values.ca ?? '', 'utf8'), signal: AbortSignal.timeout(OPEN_TIMEOUT_MS) });
+  const control = conn.openBidiStream();
+  const decoder = new FrameDecoder();
+  let subscribed = false;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no OK for AUTH/SUB')), OPEN_TIMEOUT_MS);
+      conn.on('close', (info) => { clearTimeout(timer); reject(new Error(`closed: ${info.reason ?? info.how}`)); });
+      // The subscription's stream starts with OK: the relay has the subscription.
+      conn.on('stream', (st) => { st.on('data', () => undefined); clearTimeout(timer); resolve(); });
+      control.on('data', (chunk: Uint8Array) => {
+        for (const f of decoder.push(chunk)) {
+          if (f.type === FrameType.OK && f.topic === '' && !subscribed) {
+            subscribed = true;
+            control.write(encodeSub({ id: 1, flags: 0, tenant: 'bench', pattern: `${prefix}.${i}` }));
+          } else if (f.type === FrameType.ERR) {
+            clearTimeout(timer);
+            reject(new Error(`ERR ${new TextDecoder().decode(f.payload)}`));
+          }
+        }
+      });
+      control.write(encodeAuth({ token: values.token ?? '' }));
+    });
+  } catch (err) {
+    conn.close(0, 'bench');
+    throw err;
+  }
+  held.push({ destroy: () => conn.close(0, 'bench done') });
+}
+
+const open = kind === 'ws' ? openWs : kind === 'nats' ? openNats : openQuic;
 const started = performance.now();
 const deadline = started + timeoutMs;
 let next = 0;

@@ -1,6 +1,6 @@
-// `npm run bench:connections`: idle WebSocket connections on one relay and on nats-server, each
-// with one subscription, opened by several load-generator processes from several loopback source
-// addresses. Reports the broker's RSS per connection above its idle baseline, the time to accept
+// `npm run bench:connections`: idle connections on one relay (WebSocket edge, then QUIC edge) and
+// on nats-server, each with one subscription, opened by several load-generator processes from
+// several loopback source addresses. Reports the broker's RSS per connection above its idle baseline, the time to accept
 // them all, and a measured client's p99 before and during; for the relay also the answer to one
 // connection past maxConnections, /ping and /metrics at that point, and the SIGTERM exit.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { runRow, type RowOptions, type RowResult } from './run.js';
+import { runRow, type BrokerRow, type RowOptions, type RowResult } from './run.js';
 import { findNatsServer, NATS_MISSING } from '../fanout/nats-adapter.js';
 
 const HELP = `Usage: npm run bench:connections -- [options]
@@ -21,7 +21,8 @@ const HELP = `Usage: npm run bench:connections -- [options]
   --probe-seconds S  measured seconds, before and during (default 3)
   --size B           measured client's payload bytes (default 256)
   --repeat N         repeats per broker, medians reported (default 1)
-  --only NAME        fastpubsub | nats
+  --only LIST        comma-separated: fastpubsub (WebSocket edge), fastpubsub-quic (QUIC edge;
+                     the measured client stays on WebSocket), nats (default: all three)
   --quick            CI smoke: 2000 connections, 1 s probes
   --out FILE         also write the table here (default bench/results/connections-latest.md;
                      --quick writes nothing unless --out is given)
@@ -60,8 +61,9 @@ if (values.help === true) {
 }
 const quick = values.quick === true;
 const only = values.only;
-if (only !== undefined && only !== 'fastpubsub' && only !== 'nats') fail(`--only must be fastpubsub or nats, got '${only}'`);
-const brokers: Array<'fastpubsub' | 'nats'> = only !== undefined ? [only] : ['fastpubsub', 'nats'];
+const ALL: BrokerRow[] = ['fastpubsub', 'fastpubsub-quic', 'nats'];
+const brokers = (only ?? ALL.join(',')).split(',').map((x) => x.trim()) as BrokerRow[];
+for (const b of brokers) if (!ALL.includes(b)) fail(`--only takes ${ALL.join(', ')}; got '${b}'`);
 if (brokers.includes('nats') && findNatsServer() === undefined) fail(NATS_MISSING);
 
 const opts: RowOptions = {

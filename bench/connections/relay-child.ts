@@ -2,13 +2,16 @@
 // read from /proc, with the connection limits opened up to the benchmark's size: maxConnections
 // is the idle connections plus the measured client's two plus one, so the connection after that
 // is refused (the bench checks the refusal and that /ping and /metrics still answer).
-// Prints `fastpubsub relay listening on http://H:P (ws://H:P/ws)`; exits on SIGTERM or when its
+// Prints `fastpubsub relay listening on http://H:P (ws://H:P/ws)`, after `fastpubsub relay quic edge
+// on H:P, CA FILE` with --quic (the QUIC edge on, for the QUIC row); exits on SIGTERM or when its
 // parent closes stdin.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startRelay } from '@fastpubsub/relay';
 
 const { values } = parseArgs({
-  options: { 'master-token': { type: 'string' }, 'data-dir': { type: 'string' }, 'max-connections': { type: 'string' } },
+  options: { 'master-token': { type: 'string' }, 'data-dir': { type: 'string' }, 'max-connections': { type: 'string' }, quic: { type: 'boolean' } },
   strict: true,
 });
 const masterToken = values['master-token'];
@@ -31,9 +34,16 @@ const relay = await startRelay({
     defaultIngressKbPerSec: 0,
     defaultEgressKbPerSec: 0,
   },
-  quic: { enabled: false },
+  // With --quic the QUIC edge is on (its idle connections are the row), with a generated certificate.
+  quic: values.quic === true ? { listen: { host: '127.0.0.1', port: 0 } } : { enabled: false },
   logLevel: 'warn',
 });
+const quic = relay as { quicPort?: number; quicCaPem?: string };
+if (quic.quicPort !== undefined && quic.quicCaPem !== undefined) {
+  const caFile = join(dataDir, 'bench-quic-ca.pem');
+  writeFileSync(caFile, quic.quicCaPem);
+  process.stdout.write(`fastpubsub relay quic edge on 127.0.0.1:${quic.quicPort}, CA ${caFile}\n`);
+}
 process.stdout.write(`fastpubsub relay listening on ${relay.httpUrl} (${relay.wsUrl})\n`);
 
 let closing = false;

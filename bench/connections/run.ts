@@ -20,8 +20,10 @@ export interface RowOptions {
   acceptTimeoutMs: number;
 }
 
+export type BrokerRow = 'fastpubsub' | 'fastpubsub-quic' | 'nats';
+
 export interface RowResult {
-  broker: 'fastpubsub' | 'nats';
+  broker: BrokerRow;
   connections: number;
   idleRssBytes: number;
   loadedRssBytes: number;
@@ -44,6 +46,8 @@ interface Broker {
   url: string;
   token?: string;
   httpUrl?: string;
+  /** The QUIC edge (HOST:PORT) and its CA file, for the QUIC row. */
+  quic?: { address: string; caFile: string };
   probe: Probe;
   cleanup(): void;
 }
@@ -51,12 +55,12 @@ interface Broker {
 const LOAD_CHILD = fileURLToPath(new URL('./load-child.ts', import.meta.url));
 const RELAY_CHILD = fileURLToPath(new URL('./relay-child.ts', import.meta.url));
 
-async function startFastPubSub(connections: number): Promise<Broker> {
+async function startFastPubSub(connections: number, withQuic: boolean): Promise<Broker> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fps-bench-conn-'));
   const masterToken = randomBytes(16).toString('hex');
   // The idle connections, the probe's two, and one more: connection N+1 of the load is refused.
   const max = connections + 2;
-  const proc = spawnChild(process.execPath, ['--conditions=development', '--import', 'tsx', RELAY_CHILD, '--master-token', masterToken, '--data-dir', dataDir, '--max-connections', String(max)], 'relay');
+  const proc = spawnChild(process.execPath, ['--conditions=development', '--import', 'tsx', RELAY_CHILD, '--master-token', masterToken, '--data-dir', dataDir, '--max-connections', String(max), ...(withQuic ? ['--quic'] : [])], 'relay');
   const cleanup = (): void => rmSync(dataDir, { recursive: true, force: true });
   try {
     const m = await proc.waitForLine(/listening on (http:\/\/\S+) \((ws:\/\/\S+)\)/, 30_000);
@@ -64,7 +68,10 @@ async function startFastPubSub(connections: number): Promise<Broker> {
     const url = m[2] ?? '';
     const token = await getToken(httpUrl, masterToken);
     const probe = await relayProbe(url, token);
-    return { pid: proc.pid, proc, url, token, httpUrl, probe, cleanup };
+    const q = /quic edge on (\S+), CA (\S+)/.exec(proc.output());
+    const quic = q?.[1] !== undefined && q[2] !== undefined ? { address: q[1], caFile: q[2] } : undefined;
+    if (withQuic && quic === undefined) throw new Error(`relay: no QUIC edge line:\n${proc.output()}`);
+    return { pid: proc.pid, proc, url, token, httpUrl, probe, cleanup, ...(quic === undefined ? {} : { quic }) };
   } catch (err) {
     await proc.stop();
     cleanup();
@@ -83,13 +90,15 @@ async function startNats(): Promise<Broker> {
 }
 
 /** Opens `n` idle connections from ceil(n / perProcess) processes, each from its own 127.0.0.x. */
-async function openIdle(b: Broker, kind: 'ws' | 'nats', n: number, o: RowOptions): Promise<{ children: Spawned[]; ms: number; retries: number }> {
+async function openIdle(b: Broker, kind: 'ws' | 'nats' | 'quic', n: number, o: RowOptions): Promise<{ children: Spawned[]; ms: number; retries: number }> {
   const children: Spawned[] = [];
   const processes = Math.ceil(n / o.perProcess);
   for (let k = 0; k < processes; k++) {
     const count = Math.min(o.perProcess, n - k * o.perProcess);
-    const args = ['--conditions=development', '--import', 'tsx', LOAD_CHILD, '--kind', kind, '--url', b.url, '--count', String(count), '--source', `127.0.0.${2 + k}`, '--prefix', `bench.idle.${k}`, '--timeout-ms', String(o.acceptTimeoutMs)];
+    const url = kind === 'quic' ? (b.quic?.address ?? '') : b.url;
+    const args = ['--conditions=development', '--import', 'tsx', LOAD_CHILD, '--kind', kind, '--url', url, '--count', String(count), '--source', `127.0.0.${2 + k}`, '--prefix', `bench.idle.${k}`, '--timeout-ms', String(o.acceptTimeoutMs)];
     if (b.token !== undefined) args.push('--token', b.token);
+    if (kind === 'quic') args.push('--ca', b.quic?.caFile ?? '');
     children.push(spawnChild(process.execPath, args, `load generator ${k}`));
   }
   const results = await Promise.all(children.map((c) => c.waitForLine(/^(ready|failed) \d+ (\d+) ?(\d*).*$/m, o.acceptTimeoutMs + 30_000)));
@@ -134,8 +143,8 @@ async function settle(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
 
-export async function runRow(broker: 'fastpubsub' | 'nats', o: RowOptions): Promise<RowResult> {
-  const b = broker === 'fastpubsub' ? await startFastPubSub(o.connections) : await startNats();
+export async function runRow(broker: BrokerRow, o: RowOptions): Promise<RowResult> {
+  const b = broker === 'nats' ? await startNats() : await startFastPubSub(o.connections, broker === 'fastpubsub-quic');
   let children: Spawned[] = [];
   try {
     await b.probe.measure(o.probeRate, Math.min(1000, o.probeMs), o.payloadBytes); // warm-up
@@ -143,7 +152,7 @@ export async function runRow(broker: 'fastpubsub' | 'nats', o: RowOptions): Prom
     await settle(500);
     const idleRssBytes = rssBytes(b.pid);
     const cpu0 = cpuSeconds(b.pid);
-    const opened = await openIdle(b, broker === 'fastpubsub' ? 'ws' : 'nats', o.connections, o);
+    const opened = await openIdle(b, broker === 'nats' ? 'nats' : broker === 'fastpubsub' ? 'ws' : 'quic', o.connections, o);
     children = opened.children;
     const acceptCpuSeconds = cpuSeconds(b.pid) - cpu0;
     await settle(1000);
