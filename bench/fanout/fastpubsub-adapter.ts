@@ -66,7 +66,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<RunningRelay>
 }
 
 /** An access token for tenant `bench`, publish and subscribe on `bench.#` (contract §7). */
-async function getToken(httpUrl: string, masterToken: string): Promise<string> {
+export async function getToken(httpUrl: string, masterToken: string): Promise<string> {
   const body = {
     right: {
       tenant_grants: [{ tenant_ids: [TENANT], allow_channels_pub: [PATTERN], allow_channels_sub: [PATTERN] }],

@@ -18,3 +18,4 @@ export {
   type SocketAddress,
 } from './options.js';
 export { generateTestPki, type TestPki } from './testing.js';
+export { FlushBatcher, writeFrames, type Flushable } from './batch.js';

@@ -22,7 +22,7 @@ import { AuthFailureThrottle } from '@fastpubsub/protocol';
 import { EmbeddedTokenStore, TokenService, throttledVerifier } from './auth/index.js';
 import { ControlClient } from './control-client/index.js';
 import { RegistryDiscovery } from './mesh/link/registry-discovery.js';
-import { Admission, FanoutBudget, PreAuthGate, RefusalCounters, TenantCapacity, processDescriptorLimit } from './limits/index.js';
+import { Admission, FanoutBudget, PreAuthGate, RefusalCounters, TenantCapacity, processDescriptorLimit, raiseDescriptorLimit, acceptErrorLogger } from './limits/index.js';
 import { registerAdmissionMetrics } from './limits/metrics.js';
 import { Dispatcher } from './delivery/index.js';
 import { RelayMetrics } from './metrics.js';
@@ -211,11 +211,18 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   const server: HttpServer = tlsOptions === undefined ? createHttpServer(api) : createHttpsServer(tlsOptions, api);
   server.on('upgrade', (req, socket, head: Buffer) => edge.handleUpgrade(req, socket, head));
   server.on('clientError', (_err, socket) => socket.destroy());
+  // Before the gate reads it: every connection is a descriptor.
+  const fdReport = raiseDescriptorLimit();
+  logger.info('descriptor limit (RLIMIT_NOFILE)', { soft: fdReport.after?.soft ?? null, hard: fdReport.after?.hard ?? null, wasSoft: fdReport.before?.soft ?? null });
+  if (fdReport.failure !== undefined) logger.warn('could not raise the soft descriptor limit to the hard limit', { reason: fdReport.failure });
   new PreAuthGate(config.limits, (reason) => connectionRefusals.inc({ edge: 'ws', reason })).attach(server);
   const fdLimit = processDescriptorLimit();
   const fdNeeded = config.limits.maxConnections + config.limits.maxPreAuthConnections + config.limits.fdReserve;
   if (fdLimit !== undefined && fdLimit < fdNeeded) {
-    logger.warn('the descriptor limit is below the configured capacity: raise it (ulimit -n) or lower limits.maxConnections', { fdLimit, fdNeeded });
+    logger.warn(
+      `the descriptor limit (${fdLimit}) is below the configured capacity (${fdNeeded} = maxConnections + maxPreAuthConnections + fdReserve): connections beyond ${Math.max(16, fdLimit - config.limits.fdReserve)} open sockets are refused; raise the hard limit (ulimit -Hn, LimitNOFILE=) or lower limits.maxConnections`,
+      { fdLimit, fdNeeded },
+    );
   }
 
   try {
@@ -226,6 +233,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     await store.close();
     throw err;
   }
+  server.on('error', acceptErrorLogger(logger));
   const port = (server.address() as AddressInfo).port;
   if (config.listen.port === 0) config = withBoundPort(config, port);
 

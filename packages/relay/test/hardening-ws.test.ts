@@ -85,3 +85,25 @@ test('a peer that never answers pings is cut within ping interval + pong timeout
   healthy.sendText('PING');
   assert.equal(await healthy.nextText(2000), 'PONG', 'a peer that answers pings is kept');
 });
+
+test('the guard walks its connections in slices and still reaches every one: 40 silent peers are all cut in time', async () => {
+  // wsPingIntervalMs 2000 gives a 500 ms guard period walked in 10 slices of 4 connections.
+  const relay = await env.relay({ quic: { enabled: false }, limits: { wsPingIntervalMs: 2000, wsPongTimeoutMs: 2000, wsMessageTimeoutMs: 10_000 } });
+  const token = await env.token(relay);
+  const peers = [];
+  for (let i = 0; i < 40; i++) peers.push(await upgraded(relay, token));
+  const healthy = await env.client(relay);
+  const started = Date.now();
+  const cutAt = await Promise.all(
+    peers.map(async ({ reader }) => {
+      const ping = await reader.next(6000);
+      assert.equal(ping.opcode, 0x9, 'every silent peer is pinged');
+      await assert.rejects(reader.next(8000), /closed/);
+      return Date.now() - started;
+    }),
+  );
+  // Bound: ping interval + pong timeout + one guard period (500 ms) + scheduling slack.
+  assert.ok(Math.max(...cutAt) < 7000, `last cut after ${Math.max(...cutAt)} ms`);
+  healthy.sendText('PING');
+  assert.equal(await healthy.nextText(2000), 'PONG', 'a peer that answers pings is kept');
+});

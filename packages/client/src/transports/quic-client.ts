@@ -3,7 +3,15 @@
 // opened by the relay (first frame OK{id}, then MSG), DMSG datagrams for datagram
 // subscriptions and PUB datagrams for unreliable publishes. Node only: it loads the native
 // QUIC addon, so the browser entry never imports this file.
-import { LOW_LATENCY_TRANSPORT, QuicEndpoint, type QuicConnection, type QuicStream, type QuicTransportOptions } from '@fastpubsub/quic';
+import {
+  FlushBatcher,
+  LOW_LATENCY_TRANSPORT,
+  QuicEndpoint,
+  writeFrames,
+  type QuicConnection,
+  type QuicStream,
+  type QuicTransportOptions,
+} from '@fastpubsub/quic';
 import {
   FrameDecoder,
   FrameType,
@@ -32,6 +40,9 @@ import {
 } from '@fastpubsub/wire';
 import { ClientError } from '../errors.js';
 import { QuicEdgeSubscription, type QuicSubscribeOptions } from './quic-subscription.js';
+
+/** Every connection of this process flushes its control stream from one end-of-turn microtask. */
+const OUTBOUND = new FlushBatcher();
 
 export const QUIC_ALPN = ALPN;
 export { QUIC_RECONNECT_CODE };
@@ -100,6 +111,7 @@ export class QuicEdgeClient {
   #out: Uint8Array[] = [];
   #outBytes = 0;
   #flushScheduled = false;
+  readonly #flusher = { flush: (): void => this.#flush() };
   /** The control stream's write() returned false: hold frames in #out until its 'drain'. */
   #blocked = false;
   readonly #highWaterMark: number;
@@ -316,7 +328,7 @@ export class QuicEdgeClient {
     this.#outBytes += frame.byteLength;
     if (!this.#flushScheduled && !this.#blocked) {
       this.#flushScheduled = true;
-      queueMicrotask(() => this.#flush());
+      OUTBOUND.enlist(this.#flusher);
     }
   }
 
@@ -329,7 +341,7 @@ export class QuicEdgeClient {
     try {
       // false: the stream's send buffer is at its high-water mark (or it can no longer send;
       // 'close' then reports it). Hold later frames here until 'drain'.
-      this.#blocked = !(out.length === 1 ? this.#control.write(out[0] as Uint8Array) : this.#control.writev(out));
+      this.#blocked = !writeFrames(this.#control, out);
     } catch {
       // the connection is going away; 'close' reports it
     }

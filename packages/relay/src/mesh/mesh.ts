@@ -84,7 +84,11 @@ export interface RouteInfo {
   relayed: boolean;
 }
 
-const TICK_MS = 20;
+/**
+ * The longest the mesh sleeps with nothing due: the interest sweep (forgetting PoPs unreachable
+ * for a minute) and a pending INTEREST flood ride on this; route timing comes from the router.
+ */
+const MAX_SLEEP_MS = 1000;
 
 export class Mesh {
   readonly id: string;
@@ -99,6 +103,9 @@ export class Mesh {
   readonly #forwarder: MeshForwarder;
   readonly #gossip: InterestGossip;
   #timer: NodeJS.Timeout | undefined;
+  /** When #timer fires (ms on the #now clock); Infinity when none is armed. */
+  #timerAt = Infinity;
+  #closed = false;
   #unsubscribe: (() => void) | undefined;
 
   constructor(o: MeshOptions) {
@@ -165,11 +172,13 @@ export class Mesh {
       flood: (frame, except) => this.#flood(frame, except),
     });
     this.transport.start();
-    this.#timer = setInterval(() => this.#tick(), TICK_MS);
+    this.#tick();
   }
 
   async close(): Promise<void> {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#closed = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.propagation.close();
     this.#unsubscribe?.();
     this.#o.delivery.setForwarder(undefined);
@@ -272,6 +281,25 @@ export class Mesh {
       this.metrics.routeChanges.inc();
       this.#o.logger.info('mesh route', { dest: c.dest, from: c.from ?? null, to: c.to ?? null, costMs: round(c.cost) });
     }
+    this.#schedule(now);
+  }
+
+  /**
+   * Arms the one timer for the router's next deadline (hold-downs, route timeouts, periodic
+   * adverts) instead of waking every few milliseconds: an idle mesh costs no CPU between events,
+   * and a busy one no timer work on its data path. Inputs call #tick themselves.
+   */
+  #schedule(now: number): void {
+    if (this.#closed) return;
+    const due = Math.min(this.router.nextDeadline(), now + MAX_SLEEP_MS);
+    if (this.#timer !== undefined && this.#timerAt <= due) return; // an earlier wake-up is armed
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timerAt = due;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = Infinity;
+      this.#tick();
+    }, Math.max(1, Math.ceil(due - now)));
   }
 
   // ---- introspection -----------------------------------------------------------------------

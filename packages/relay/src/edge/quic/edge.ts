@@ -2,14 +2,13 @@
 // same TicketVerifier, dispatcher, limits and metrics as the WebSocket edge. Closes a revoked
 // token's connections and runs the graceful shutdown (ERR `reconnect`, serve during the grace
 // period, then close with GoingAway).
-import { QuicEndpoint, type QuicConnection } from '@fastpubsub/quic';
+import { FlushBatcher, QuicEndpoint, type QuicConnection } from '@fastpubsub/quic';
 import { ErrorCode, type Logger, type RelayConfig } from '@fastpubsub/core';
 import type { Dispatcher } from '../../delivery/index.js';
 import type { Admission, TenantCapacity } from '../../limits/index.js';
 import type { RelayMetrics } from '../../metrics.js';
 import type { TicketVerifier } from '../../auth/edge-ticket.js';
 import { ALPN, QUIC_RECONNECT_CODE, QuicCloseCode } from '@fastpubsub/wire';
-import { FlushBatcher } from './flush.js';
 import { QuicSession, type QuicSessionContext } from './session.js';
 import type { QuicTlsIdentity } from './tls.js';
 import { SessionRegistry } from '../session-registry.js';

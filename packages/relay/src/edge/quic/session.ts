@@ -3,7 +3,7 @@
 // PUB datagrams. Frames are handled synchronously in arrival order, like the WebSocket edge
 // (contract §4 "Order"); while AUTH is being verified later frames wait in arrival order.
 import { performance } from 'node:perf_hooks';
-import type { QuicConnection, QuicStream } from '@fastpubsub/quic';
+import type { FlushBatcher, QuicConnection, QuicStream } from '@fastpubsub/quic';
 import { ErrorCode, isFpsError, type Logger, type RelayConfig } from '@fastpubsub/core';
 import {
   FrameDecoder,
@@ -30,7 +30,6 @@ import { subscribeRefusal, type Admission, type TenantCapacity } from '../../lim
 import type { RelayMetrics } from '../../metrics.js';
 import type { EdgeTicket, TicketVerifier } from '../../auth/edge-ticket.js';
 import { QuicCloseCode, QuicStreamCode } from '@fastpubsub/wire';
-import type { FlushBatcher } from './flush.js';
 import { QuicSubscription, type SubscriptionOwner } from './subscription.js';
 import type { ObservedConnection } from '../connection-observer.js';
 import { QuicPresence } from './presence.js';

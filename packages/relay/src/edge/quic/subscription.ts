@@ -8,14 +8,13 @@
 // message) messages that fit go out as datagrams too, and the queue keeps only the newest
 // message per channel: a superseded one is replaced in place and counted as 'superseded'.
 import { performance } from 'node:perf_hooks';
-import type { QuicConnection, QuicStream } from '@fastpubsub/quic';
+import { writeFrames, type FlushBatcher, type QuicConnection, type QuicStream } from '@fastpubsub/quic';
 import { SUPERSEDED_NOTICE, encodeDmsg, encodeMsg, encodeOk } from '@fastpubsub/wire';
 import type { QuicSlowConsumerPolicy } from '@fastpubsub/core';
 import type { DispatchMessage, Encodings, Sink } from '../../delivery/index.js';
 import { OutboundQueue } from '../../fanout/index.js';
 import type { RelayMetrics } from '../../metrics.js';
 import { QuicStreamCode } from '@fastpubsub/wire';
-import type { FlushBatcher } from './flush.js';
 
 /** Bytes handed to the binding per writev call; it joins the chunks into one buffer. */
 const WRITE_SLICE_BYTES = 64 * 1024;
@@ -161,7 +160,7 @@ export class QuicSubscription implements Sink {
         bytes += item.chunk.byteLength;
         if (item.enqueuedAtMs < oldest) oldest = item.enqueuedAtMs;
       }
-      const more = chunks.length === 1 ? this.#stream.write(chunks[0] as Uint8Array) : this.#stream.writev(chunks);
+      const more = writeFrames(this.#stream, chunks);
       m.quic.messagesOut.inc(chunks.length - notices);
       m.quic.bytesOut.inc(bytes);
       // One observation per write call, for its oldest message: the worst case of the batch.

@@ -38,6 +38,9 @@ export interface WsEdgeOptions {
   observer?: ConnectionObserver;
 }
 
+/** A guard slice's length: the per-connection guard work is spread over the period in steps this long. */
+const GUARD_SLICE_MS = 50;
+
 export class WsEdge {
   readonly #opts: WsEdgeOptions;
   readonly #ctx: SessionContext;
@@ -45,6 +48,10 @@ export class WsEdge {
   readonly #sessions = new SessionRegistry<WsSession>();
   readonly #unsubscribeRevoked: () => void;
   readonly #guardTimer: NodeJS.Timeout;
+  /** The guard period is walked in this many slices (see #tickGuards). */
+  readonly #guardSlices: number;
+  /** Where the next slice of the guard walk starts; undefined: at the beginning. */
+  #guardCursor: Iterator<WsSession> | undefined;
   #admitting = 0;
   #nextId = 1;
   #accepting = true;
@@ -75,14 +82,29 @@ export class WsEdge {
       handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     });
     this.#unsubscribeRevoked = opts.verifier.onRevoked((tokenId) => this.#onRevoked(tokenId));
-    // One timer for every connection's unfinished-message and keepalive bounds.
-    this.#guardTimer = setInterval(() => this.#tickGuards(), guardTickMs(opts.config.limits));
+    // One timer for every connection's unfinished-message and keepalive bounds, firing once per
+    // slice of the guard period.
+    const period = guardTickMs(opts.config.limits);
+    this.#guardSlices = Math.max(1, Math.round(period / GUARD_SLICE_MS));
+    this.#guardTimer = setInterval(() => this.#tickGuards(), period / this.#guardSlices);
     this.#guardTimer.unref();
   }
 
+  /**
+   * One slice of the guard walk: 1/#guardSlices of the sessions, so each is still visited once per
+   * guard period, but no timer callback walks (and pings) every connection at once — with many
+   * idle connections that one walk stalled every delivery behind it for tens of milliseconds.
+   */
   #tickGuards(): void {
     const now = Date.now();
-    for (const s of this.#sessions) {
+    for (let budget = Math.ceil(this.#sessions.size / this.#guardSlices); budget > 0; budget--) {
+      this.#guardCursor ??= this.#sessions[Symbol.iterator]();
+      const next = this.#guardCursor.next();
+      if (next.done === true) {
+        this.#guardCursor = undefined;
+        return;
+      }
+      const s = next.value;
       const verdict = s.guard.tick(now);
       if (verdict === 'ok') continue;
       this.#opts.metrics.error(verdict);
