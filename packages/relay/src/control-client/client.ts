@@ -11,12 +11,15 @@ import { ErrorCode, FpsError, type Logger } from '@fastpubsub/core';
 import type { Admission, TenantUsage } from '../limits/admission.js';
 import { SignedTicketState, SignedTicketVerifier } from '../auth/signed/verifier.js';
 import type { PopRecord, PopState, WatchEvent } from '@fastpubsub/protocol';
+import { controlFetch, type ControlFetch } from './transport.js';
 
 export interface ControlClientOptions {
   /** Control service base URLs (several instances in etcd mode); tried in turn. */
   urls: string[];
   /** Bearer credential for the PoP calls (/v1/watch, /v1/pops/...). */
   token: string;
+  /** PEM CA bundle that signs the control plane's HTTPS certificate (unset: the system CAs). */
+  caFile?: string;
   popId: string;
   region: string;
   /** This PoP's public endpoints, published in the registry for discovery and the mesh. */
@@ -51,6 +54,7 @@ export class ControlClient {
   readonly verifier: SignedTicketVerifier;
   readonly #o: ControlClientOptions;
   readonly #abort = new AbortController();
+  readonly #http: { fetch: ControlFetch; close(): Promise<void> };
   #urlIndex = 0;
   #connected = false;
   #saving: Promise<void> = Promise.resolve();
@@ -67,6 +71,7 @@ export class ControlClient {
   constructor(opts: ControlClientOptions) {
     this.#o = opts;
     this.#popId = opts.popId;
+    this.#http = controlFetch(opts.caFile);
     const adm = opts.admission;
     this.verifier = new SignedTicketVerifier({
       state: this.state,
@@ -146,6 +151,7 @@ export class ControlClient {
       this.#save();
     }
     await this.#saving;
+    await this.#http.close().catch(() => undefined);
   }
 
   /**
@@ -177,7 +183,7 @@ export class ControlClient {
     for (let i = 0; i < urls.length; i++) {
       const base = urls[(this.#urlIndex + i) % urls.length] as string;
       try {
-        const res = await fetch(base.replace(/\/$/, '') + path, {
+        const res = await this.#http.fetch(base.replace(/\/$/, '') + path, {
           method,
           headers: { authorization: `Bearer ${this.#o.token}`, ...init.headers },
           ...(init.body === undefined ? {} : { body: init.body }),
@@ -259,7 +265,7 @@ export class ControlClient {
     const base = this.#o.urls[this.#urlIndex % this.#o.urls.length] as string;
     let timer = setTimeout(() => local.abort(), stale);
     try {
-      const res = await fetch(`${base.replace(/\/$/, '')}/v1/watch?pop=${encodeURIComponent(this.#popId)}`, {
+      const res = await this.#http.fetch(`${base.replace(/\/$/, '')}/v1/watch?pop=${encodeURIComponent(this.#popId)}`, {
         headers: { authorization: `Bearer ${this.#o.token}` },
         signal,
       });
