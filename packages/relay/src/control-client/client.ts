@@ -114,7 +114,11 @@ export class ControlClient {
     this.#timers.push(setInterval(() => this.state.prune(this.#o.now()), 60_000));
     for (const t of this.#timers) t.unref();
     if (cached === undefined) {
-      await Promise.race([first, new Promise((r) => setTimeout(r, waitMs).unref())]);
+      // Not unref'd: while the control plane is unreachable this timer is all that keeps the
+      // process alive (the watch loop's retry timers are unref'd), and the relay must go on to listen.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([first, new Promise((r) => (timer = setTimeout(r, waitMs)))]);
+      clearTimeout(timer);
     }
   }
 
