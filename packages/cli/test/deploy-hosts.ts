@@ -24,6 +24,8 @@ export function removeNamespaces(): void {
 
 export class Hosts {
   readonly #services = new Map<number, ChildProcess[]>();
+  /** The live process of each started unit, by `${host}/${unit}`. */
+  readonly #units = new Map<string, ChildProcess>();
   readonly #createdMountpoints: string[] = [];
 
   constructor(readonly root: string, readonly repo: string, readonly workDir: string) {}
@@ -90,7 +92,8 @@ export class Hosts {
 
   /** `systemctl enable --now UNIT…` on host n: each unit's ExecStart, from the unit file installed on that host. */
   startUnits(n: number, units: string[]): void {
-    for (const unit of units) {
+    for (const name of units) {
+      const unit = name.replace(/\.service$/, '');
       const file = join(this.#hostDir(n, '/etc/systemd/system'), unit.endsWith('.service') ? unit : `${unit}.service`);
       const text = readFileSync(file, 'utf8');
       const key = (k: string): string | undefined => new RegExp(`^${k}=(.*)$`, 'm').exec(text)?.[1]?.trim();
@@ -104,15 +107,52 @@ export class Hosts {
         `exec ${exec}`,
       ];
       const [cmd, ...args] = this.#command(n, lines.filter((l) => l !== '').join('\n'));
-      const log = createWriteStream(join(this.root, `host-${n}-${unit}.log`));
+      const log = createWriteStream(join(this.root, `host-${n}-${unit}.log`), { flags: 'a' });
       const child = spawn(cmd as string, args, { cwd: this.workDir, env: this.#env(n), stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout?.pipe(log, { end: false });
       child.stderr?.pipe(log, { end: false });
       child.once('exit', (code, signal) => log.end(`\n[${unit} exited: code ${String(code)}, signal ${String(signal)}]\n`));
-      const list = this.#services.get(n) ?? [];
-      list.push(child);
-      this.#services.set(n, list);
+      this.#track(n, child);
+      this.#units.set(`${n}/${unit}`, child);
     }
+  }
+
+  #track(n: number, child: ChildProcess): void {
+    const list = this.#services.get(n) ?? [];
+    list.push(child);
+    this.#services.set(n, list);
+  }
+
+  /** `systemctl reload UNIT` (the units here reload on SIGHUP). */
+  reloadUnit(n: number, unit: string): void {
+    const child = this.#units.get(`${n}/${unit.replace(/\.service$/, '')}`);
+    if (child === undefined || child.exitCode !== null) throw new Error(`host ${n}: ${unit} is not running`);
+    child.kill('SIGHUP');
+  }
+
+  /** `systemctl restart UNIT`: SIGTERM, wait for the exit (40 s at most, then SIGKILL), start again. */
+  async restartUnit(n: number, unit: string): Promise<void> {
+    const name = unit.replace(/\.service$/, '');
+    const child = this.#units.get(`${n}/${name}`);
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    this.startUnits(n, [name]);
+  }
+
+  /** A long-running command in host n (e.g. a subscriber); its output goes to `logName` in the work dir. */
+  background(n: number, script: string, logName: string): ChildProcess {
+    const [cmd, ...args] = this.#command(n, script);
+    const out = createWriteStream(join(this.workDir, logName));
+    const child = spawn(cmd as string, args, { cwd: this.workDir, env: this.#env(n), stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.pipe(out);
+    child.stderr?.pipe(createWriteStream(join(this.workDir, `${logName}.err`)));
+    this.#track(n, child);
+    return child;
   }
 
   /** A host failure: every service of host n killed, its link down. */

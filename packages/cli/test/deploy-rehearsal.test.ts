@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HOSTS, Hosts } from './deploy-hosts.js';
+import { RotationChecks } from './deploy-rotation.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 let hosts: Hosts | undefined;
@@ -28,6 +29,8 @@ after(async () => {
 export interface DocBlock {
   on: string;
   skip: boolean;
+  /** Which rotation procedure the block belongs to, if any. */
+  rotation: string | undefined;
   script: string;
 }
 
@@ -35,13 +38,14 @@ export interface DocBlock {
 export function deployBlocks(markdown: string): DocBlock[] {
   return [...markdown.matchAll(/^```sh ([^\n]*)\n([\s\S]*?)^```$/gm)].map((m) => {
     const attrs = Object.fromEntries((m[1] as string).split(/\s+/).map((kv) => kv.split('=') as [string, string]));
-    return { on: attrs['on'] ?? '', skip: attrs['rehearsal'] === 'skip', script: m[2] as string };
+    return { on: attrs['on'] ?? '', skip: attrs['rehearsal'] === 'skip', rotation: attrs['rotation'], script: m[2] as string };
   });
 }
 
 /** A block cut at its `systemctl` lines: shell segments and unit starts, in order. */
-function segments(script: string): Array<{ shell: string } | { start: string[] } | { noop: string }> {
-  const out: Array<{ shell: string } | { start: string[] } | { noop: string }> = [];
+type Segment = { shell: string } | { start: string[] } | { reload: string[] } | { restart: string[] } | { noop: string };
+function segments(script: string): Segment[] {
+  const out: Segment[] = [];
   let shell: string[] = [];
   const flush = (): void => {
     if (shell.some((l) => l.trim() !== '' && !l.trim().startsWith('#'))) out.push({ shell: shell.join('\n') });
@@ -57,6 +61,8 @@ function segments(script: string): Array<{ shell: string } | { start: string[] }
     const words = (m[1] as string).split(/\s+/);
     if (words[0] === 'daemon-reload') out.push({ noop: line });
     else if (words[0] === 'enable' && words[1] === '--now') out.push({ start: words.slice(2) });
+    else if (words[0] === 'reload') out.push({ reload: words.slice(1) });
+    else if (words[0] === 'restart') out.push({ restart: words.slice(1) });
     else throw new Error(`the rehearsal does not know: ${line}`);
   }
   flush();
@@ -70,6 +76,8 @@ async function runBlock(h: Hosts, block: DocBlock): Promise<void> {
     for (const seg of segments(block.script)) {
       if ('shell' in seg) await h.run(n, seg.shell);
       else if ('start' in seg) h.startUnits(n, seg.start);
+      else if ('reload' in seg) for (const u of seg.reload) h.reloadUnit(n, u);
+      else if ('restart' in seg) for (const u of seg.restart) await h.restartUnit(n, u);
     }
   }
 }
@@ -78,12 +86,12 @@ test('deployBlocks finds the page steps in order, with their hosts', () => {
   const blocks = deployBlocks(readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8'));
   assert.deepEqual(
     blocks.map((b) => `${b.on}${b.skip ? ':skip' : ''}`),
-    ['each:skip', 'build', 'each', 'each:skip', 'each', '1', 'each', '1', '1'],
+    ['each:skip', 'build', 'each', 'each:skip', 'each', '1', 'each', '1', '1', 'build', 'each', 'build', 'each', '1', 'build', 'each'],
   );
   assert.ok(blocks.some((b) => b.script.includes('systemctl enable --now fastpubsub-control fastpubsub-relay')));
 });
 
-test('docs/deploy.md on three namespaces: deploy, then lose host 3 and keep serving', { timeout: 300_000 }, async () => {
+test('docs/deploy.md on three namespaces: deploy, rotate every certificate and key, lose host 3 and keep serving', { timeout: 420_000 }, async () => {
   assert.equal(process.getuid?.(), 0, 'the rehearsal needs root (network namespaces, bind mounts)');
   for (const [tool, pkg] of [
     ['/usr/sbin/ip', 'iproute2'],
@@ -108,8 +116,29 @@ test('docs/deploy.md on three namespaces: deploy, then lose host 3 and keep serv
   h.setUp();
 
   const blocks = deployBlocks(readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8'));
+  const rotation = new RotationChecks(h, work);
+  const serialsBefore = new Map<string, string>();
+  let current: string | undefined;
+  // What must hold once a rotation procedure's blocks have all run.
+  const finishRotation = async (name: string): Promise<void> => {
+    if (name === 'control-tls') assert.notEqual(await rotation.serial('10.0.0.1:7800'), serialsBefore.get('control'), 'control certificate not renewed');
+    if (name === 'etcd') assert.notEqual(await rotation.serial('10.0.0.1:2379'), serialsBefore.get('etcd'), 'etcd certificate not renewed');
+    if (name === 'signing-key') await rotation.bothKeysAdmitted();
+    if (name !== 'mesh') assert.ok(rotation.subscriberRunning, `the subscriber stopped during the ${name} rotation`);
+    await rotation.delivered(`after-${name}`, 'acme-token');
+    console.log(`rehearsal: ${name} rotated, subscriber at relay 2 still receiving`);
+  };
   for (const block of blocks) {
     if (block.skip) continue;
+    if (block.rotation !== current) {
+      if (current !== undefined) await finishRotation(current);
+      if (current === undefined && block.rotation !== undefined) {
+        await rotation.startSubscriber();
+        serialsBefore.set('control', await rotation.serial('10.0.0.1:7800'));
+        serialsBefore.set('etcd', await rotation.serial('10.0.0.1:2379'));
+      }
+      current = block.rotation;
+    }
     try {
       await runBlock(h, block);
     } catch (err) {
@@ -117,6 +146,8 @@ test('docs/deploy.md on three namespaces: deploy, then lose host 3 and keep serv
       throw new Error(`${(err as Error).message}\n${logs}`);
     }
   }
+  if (current !== undefined) await finishRotation(current);
+  assert.deepEqual([...serialsBefore.keys()], ['control', 'etcd'], 'the page has rotation procedures');
   // Step 6 of the page: the message crossed from relay 1 to relay 2.
   assert.equal(readFileSync(join(work, 'received.txt'), 'utf8').trim(), 'chat.hello hello from host 1');
   const pops = await h.run(1, `curl -sf --cacert pki/ca.pem -H "Authorization: Bearer $(cat pki/pop-token)" https://10.0.0.2:7800/v1/pops | jq -r '.pops[].id' | sort`);
