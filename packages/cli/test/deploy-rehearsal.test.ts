@@ -28,7 +28,7 @@ after(async () => {
 
 export interface DocBlock {
   on: string;
-  skip: boolean;
+  notRehearsed: boolean;
   /** Which rotation procedure the block belongs to, if any. */
   rotation: string | undefined;
   script: string;
@@ -38,7 +38,7 @@ export interface DocBlock {
 export function deployBlocks(markdown: string): DocBlock[] {
   return [...markdown.matchAll(/^```sh ([^\n]*)\n([\s\S]*?)^```$/gm)].map((m) => {
     const attrs = Object.fromEntries((m[1] as string).split(/\s+/).map((kv) => kv.split('=') as [string, string]));
-    return { on: attrs['on'] ?? '', skip: attrs['rehearsal'] === 'skip', rotation: attrs['rotation'], script: m[2] as string };
+    return { on: attrs['on'] ?? '', notRehearsed: attrs['rehearsal'] === 'skip', rotation: attrs['rotation'], script: m[2] as string };
   });
 }
 
@@ -85,7 +85,7 @@ async function runBlock(h: Hosts, block: DocBlock): Promise<void> {
 test('deployBlocks finds the page steps in order, with their hosts', () => {
   const blocks = deployBlocks(readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8'));
   assert.deepEqual(
-    blocks.map((b) => `${b.on}${b.skip ? ':skip' : ''}`),
+    blocks.map((b) => `${b.on}${b.notRehearsed ? ':skip' : ''}`),
     ['each:skip', 'build', 'each', 'each:skip', 'each', '1', 'each', '1', '1', 'build', 'each', 'build', 'each', '1', 'build', 'each'],
   );
   assert.ok(blocks.some((b) => b.script.includes('systemctl enable --now fastpubsub-control fastpubsub-relay')));
@@ -129,7 +129,7 @@ test('docs/deploy.md on three namespaces: deploy, rotate every certificate and k
     console.log(`rehearsal: ${name} rotated, subscriber at relay 2 still receiving`);
   };
   for (const block of blocks) {
-    if (block.skip) continue;
+    if (block.notRehearsed) continue;
     if (block.rotation !== current) {
       if (current !== undefined) await finishRotation(current);
       if (current === undefined && block.rotation !== undefined) {
