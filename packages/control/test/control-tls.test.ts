@@ -8,7 +8,7 @@ import { copyFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isFpsError } from '@fastpubsub/core';
+import { createLogger, isFpsError } from '@fastpubsub/core';
 import { startControl, type Control, type ControlConfigInput } from '@fastpubsub/control';
 import { MASTER_TOKEN, startRelay, type Relay } from '@fastpubsub/testkit/relay';
 import { TlsEtcd } from './etcd-tls.js';
@@ -144,7 +144,9 @@ test('a relay verifies the control plane with control.caFile; the certificate is
   watch.close();
   assert.ok((await pops()).includes('pop-tls'), 'the relay stays registered across the renewal');
 
-  // A relay without the CA cannot reach the control plane: it never registers.
+  // A relay without the CA cannot reach the control plane: it never registers, and says why.
+  const warnings: string[] = [];
+  const logger = createLogger({ level: 'warn', write: (line) => warnings.push(line) });
   const blind = await startRelay({
     listen: { host: '127.0.0.1', port: 0 },
     masterToken: MASTER_TOKEN,
@@ -152,8 +154,11 @@ test('a relay verifies the control plane with control.caFile; the certificate is
     logLevel: 'silent',
     region: 'TLS',
     control: { urls: [c.url], token: POP_TOKEN, popId: 'pop-blind', heartbeatMs: 300 },
-  });
+  }, { logger });
   relays.push(blind);
   await new Promise((r) => setTimeout(r, 1500));
   assert.ok(!(await pops()).includes('pop-blind'), 'a relay that does not trust the CA must not register');
+  const untrusted = warnings.filter((l) => l.includes('control plane certificate not trusted'));
+  assert.equal(untrusted.length, 1, warnings.join('\n'));
+  assert.match(untrusted[0]!, /"code":"(SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)"/);
 });

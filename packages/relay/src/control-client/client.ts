@@ -55,6 +55,7 @@ export class ControlClient {
   readonly #o: ControlClientOptions;
   readonly #abort = new AbortController();
   readonly #http: { fetch: ControlFetch; close(): Promise<void> };
+  readonly #tlsWarned = new Set<string>();
   #urlIndex = 0;
   #connected = false;
   #saving: Promise<void> = Promise.resolve();
@@ -243,6 +244,14 @@ export class ControlClient {
     }
   }
 
+  /** A certificate the relay cannot verify is a setup error, not an outage: say so once per cause. */
+  #warnIfUntrusted(err: unknown): void {
+    const code = (err as { cause?: { code?: unknown } }).cause?.code;
+    if (typeof code !== 'string' || !/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code) || this.#tlsWarned.has(code)) return;
+    this.#tlsWarned.add(code);
+    this.#o.logger.warn('control plane certificate not trusted; set control.caFile to the CA that signed it', { code, urls: this.#o.urls });
+  }
+
   async #watchLoop(): Promise<void> {
     let backoff = 100;
     while (!this.#abort.signal.aborted) {
@@ -252,6 +261,7 @@ export class ControlClient {
       } catch (err) {
         if (this.#abort.signal.aborted) return;
         this.#o.logger.debug('control watch ended', { err });
+        this.#warnIfUntrusted(err);
       }
       if (this.#connected) this.#o.logger.warn('control plane watch lost; serving with the last known state');
       this.#connected = false;
