@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   ping: () => import('./commands/ping.js'),
   control: () => import('./commands/control.js'),
   mesh: () => import('./commands/mesh.js'),
+  usage: () => import('./commands/usage.js'),
   dev: () => import('./commands/dev.js'),
 };
 

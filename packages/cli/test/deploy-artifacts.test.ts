@@ -42,21 +42,29 @@ test('every metric the alert rules use is one a relay exports', () => {
   assert.deepEqual([...used].filter((name) => !sources.includes(`'${name}'`)), [], 'metrics no relay exports');
 });
 
-test('the example relay and control-plane configs pass strict validation', () => {
-  const relay = JSON.parse(readFileSync(join(DEPLOY, 'config/relay.json'), 'utf8')) as Record<string, unknown>;
-  const resolved = resolveRelayConfig({ ...relay, masterToken: LONG_SECRET });
-  assert.equal(resolved.quic.listen.port, 443);
-  assert.equal(resolved.mesh?.seeds.length, 2);
-  assert.equal(resolved.control?.urls.length, 3);
-  const control = JSON.parse(readFileSync(join(DEPLOY, 'config/control.json'), 'utf8')) as Record<string, unknown>;
-  const c = resolveControlConfig({ ...control, operatorToken: LONG_SECRET });
-  assert.equal(c.store.kind, 'etcd');
-  // The relay's control URLs are the control-plane instances; the etcd members are the store's endpoints.
+test('the per-host relay and control-plane configs pass strict validation and agree with each other', () => {
   for (const i of [1, 2, 3]) {
+    const relay = JSON.parse(readFileSync(join(DEPLOY, `config/relay-${i}.json`), 'utf8')) as Record<string, unknown>;
+    const r = resolveRelayConfig({ ...relay, masterToken: LONG_SECRET });
+    assert.equal(r.quic.listen.port, 443);
+    assert.ok(r.tls !== undefined, `relay-${i}: public edges over TLS`);
+    assert.equal(r.mesh?.advertise, `10.0.0.${i}:7702`);
+    assert.deepEqual([...(r.mesh?.seeds ?? [])].sort(), [1, 2, 3].filter((o) => o !== i).map((o) => `10.0.0.${o}:7702`));
+    assert.deepEqual([...(r.control?.urls ?? [])].sort(), [1, 2, 3].map((o) => `https://10.0.0.${o}:7800`));
+    assert.ok(r.control?.caFile !== undefined, `relay-${i}: verifies the control plane's certificate`);
+    const control = JSON.parse(readFileSync(join(DEPLOY, `config/control-${i}.json`), 'utf8')) as Record<string, unknown>;
+    const c = resolveControlConfig({ ...control, operatorToken: LONG_SECRET });
+    assert.equal(c.listen.host, `10.0.0.${i}`);
+    assert.ok(c.tls !== undefined, `control-${i}: HTTPS`);
+    assert.equal(c.store.kind, 'etcd');
+    if (c.store.kind !== 'etcd') continue;
+    assert.deepEqual([...c.store.endpoints].sort(), [1, 2, 3].map((o) => `https://10.0.0.${o}:2379`));
+    assert.ok(c.store.tls?.certFile !== undefined, `control-${i}: client certificate towards etcd`);
     const member = readFileSync(join(DEPLOY, `etcd/member-${i}.conf.yml`), 'utf8');
     assert.match(member, new RegExp(`^name: etcd-${i}$`, 'm'));
+    assert.match(member, new RegExp(`^listen-client-urls: https://10\\.0\\.0\\.${i}:2379$`, 'm'));
     assert.match(member, /^initial-cluster: etcd-1=https:\/\/10\.0\.0\.1:2380,etcd-2=https:\/\/10\.0\.0\.2:2380,etcd-3=https:\/\/10\.0\.0\.3:2380$/m);
-    assert.ok(JSON.stringify(control).includes(`http://10.0.0.${i}:2379`), `control.json lists etcd member ${i}`);
+    assert.equal(member.match(/client-cert-auth: true/g)?.length, 2, `member ${i}: clients and peers need certificates`);
   }
 });
 

@@ -20,17 +20,26 @@ Options:
   --data-dir DIR            embedded store directory (default ${d.dataDir})
   --etcd-endpoints URLS     comma-separated etcd client URLs (with --store etcd)
   --etcd-prefix PREFIX      key prefix in etcd (default ${d.etcdPrefix})
+  --tls-cert FILE           serve HTTPS with this PEM certificate chain (with --tls-key)
+  --tls-key FILE            the certificate's PEM key; SIGHUP re-reads both files
+  --etcd-ca FILE            CA bundle of the etcd members' certificates (client TLS to etcd)
+  --etcd-cert FILE          client certificate towards etcd (with --etcd-key)
+  --etcd-key FILE           its PEM key
+  --etcd-user USER          etcd user (password in env FASTPUBSUB_ETCD_PASSWORD); with a client
+                            certificate and no user, etcd authenticates the certificate's CN
   --config FILE             JSON config file; flags override its values
   --log-level L             debug | info | warn | error | silent (default ${d.logLevel})
   --console-dir DIR         serve the web console's build from DIR at /console/
   -h, --help                show this help
 
 Config file keys (JSON, unknown keys are errors): listen {host, port}, operatorToken, popToken,
-store {kind: "embedded", dataDir} | {kind: "etcd", endpoints, prefix}, popLeaseMs (${d.popLeaseMs}),
+tls {certFile, keyFile}, store {kind: "embedded", dataDir} | {kind: "etcd", endpoints, prefix,
+tls {caFile, certFile, keyFile}, auth {username, password}}, popLeaseMs (${d.popLeaseMs}),
 maxHttpBodyBytes (${d.maxHttpBodyBytes}), logLevel, consoleDir (the web console's build, served at
 /console/; \`fastpubsub control\` points it at @fastpubsub/console's build unless --console-dir is given).
 
-Relays use it with the relay config key: "control": {"urls": ["http://HOST:PORT"], "token": POP_TOKEN}.
+Relays use it with the relay config key: "control": {"urls": ["https://HOST:PORT"], "token": POP_TOKEN,
+"caFile": CA_OF_THE_CONTROL_CERTIFICATE}.
 `;
 
 class UsageError extends Error {}
@@ -51,6 +60,12 @@ export const command: { summary: string; run(argv: string[]): Promise<number> } 
           'data-dir': { type: 'string' },
           'etcd-endpoints': { type: 'string' },
           'etcd-prefix': { type: 'string' },
+          'tls-cert': { type: 'string' },
+          'tls-key': { type: 'string' },
+          'etcd-ca': { type: 'string' },
+          'etcd-cert': { type: 'string' },
+          'etcd-key': { type: 'string' },
+          'etcd-user': { type: 'string' },
           config: { type: 'string' },
           'log-level': { type: 'string' },
           'console-dir': { type: 'string' },
@@ -81,6 +96,7 @@ export const command: { summary: string; run(argv: string[]): Promise<number> } 
           kind: 'etcd',
           endpoints,
           ...(values['etcd-prefix'] !== undefined ? { prefix: values['etcd-prefix'] } : given['prefix'] !== undefined ? { prefix: given['prefix'] } : {}),
+          ...etcdSecurity(values, given),
         };
       } else if (storeKind === 'embedded') {
         const given = (raw['store'] ?? {}) as Record<string, unknown>;
@@ -88,6 +104,10 @@ export const command: { summary: string; run(argv: string[]): Promise<number> } 
         raw['store'] = { kind: 'embedded', ...(dataDir === undefined ? {} : { dataDir }) };
       } else {
         throw new UsageError(`--store must be embedded or etcd, got ${storeKind}`);
+      }
+      if (values['tls-cert'] !== undefined || values['tls-key'] !== undefined) {
+        const given = (raw['tls'] ?? {}) as Record<string, unknown>;
+        raw['tls'] = { ...given, ...pick({ certFile: values['tls-cert'], keyFile: values['tls-key'] }) };
       }
       if (values['log-level'] !== undefined) raw['logLevel'] = values['log-level'];
       if (values['console-dir'] !== undefined) raw['consoleDir'] = values['console-dir'];
@@ -104,13 +124,40 @@ export const command: { summary: string; run(argv: string[]): Promise<number> } 
       return fail(err);
     }
     process.stdout.write(`fastpubsub control listening on ${control.url} (store ${control.config.store.kind})\n`);
+    const started = control;
+    const onHangup = (): void => {
+      started.reloadTls().then(
+        () => process.stderr.write('fastpubsub control: SIGHUP, TLS certificate reloaded\n'),
+        (err: unknown) => process.stderr.write(`fastpubsub control: SIGHUP, TLS reload failed, keeping the old certificate: ${(err as Error).message}\n`),
+      );
+    };
+    process.on('SIGHUP', onHangup);
     const stop = await waitForStopSignal();
+    process.off('SIGHUP', onHangup);
     process.stderr.write(`fastpubsub control: ${stop.signal}, shutting down\n`);
     await control.close();
     stop.release();
     return 0;
   },
 };
+
+function pick(o: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(o).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+/** The etcd store's TLS and auth from flags over the config file; the password only from the environment or the file. */
+function etcdSecurity(values: Record<string, unknown>, given: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const tlsFlags = pick({ caFile: values['etcd-ca'] as string | undefined, certFile: values['etcd-cert'] as string | undefined, keyFile: values['etcd-key'] as string | undefined });
+  const tls = { ...((given['tls'] ?? {}) as Record<string, unknown>), ...tlsFlags };
+  if (Object.keys(tls).length > 0) out['tls'] = tls;
+  const auth = { ...((given['auth'] ?? {}) as Record<string, unknown>) };
+  if (values['etcd-user'] !== undefined) auth['username'] = values['etcd-user'];
+  const password = process.env['FASTPUBSUB_ETCD_PASSWORD'];
+  if (password !== undefined && password !== '') auth['password'] = password;
+  if (Object.keys(auth).length > 0) out['auth'] = auth;
+  return out;
+}
 
 function fail(err: unknown): number {
   const usage = err instanceof UsageError || err instanceof FlagError;

@@ -3,10 +3,27 @@
 import { Ajv } from 'ajv';
 import { ErrorCode, FpsError, type LogLevel } from '@fastpubsub/core';
 
-export type StoreConfig = { kind: 'embedded'; dataDir: string } | { kind: 'etcd'; endpoints: string[]; prefix: string };
+/** Client TLS towards etcd: the CA that signs the members' certificates, and this instance's client certificate. */
+export interface EtcdTlsConfig {
+  caFile: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+/** etcd password auth; without it and with a client certificate, etcd takes the certificate's CN as the user. */
+export interface EtcdAuthConfig {
+  username: string;
+  password: string;
+}
+
+export type StoreConfig =
+  | { kind: 'embedded'; dataDir: string }
+  | { kind: 'etcd'; endpoints: string[]; prefix: string; tls?: EtcdTlsConfig; auth?: EtcdAuthConfig };
 
 export interface ControlConfig {
   listen: { host: string; port: number };
+  /** Serve HTTPS with this certificate chain and key (PEM files); unset: plain HTTP. */
+  tls?: { certFile: string; keyFile: string };
   /** Bearer secret of the operator: every API call. */
   operatorToken: string;
   /** Bearer secret PoPs present (watch, registry, usage); default: the operator token. */
@@ -25,9 +42,12 @@ export interface ControlConfig {
 
 export interface ControlConfigInput {
   listen?: { host?: string; port?: number };
+  tls?: { certFile: string; keyFile: string };
   operatorToken: string;
   popToken?: string;
-  store?: { kind: 'embedded'; dataDir?: string } | { kind: 'etcd'; endpoints: string[]; prefix?: string };
+  store?:
+    | { kind: 'embedded'; dataDir?: string }
+    | { kind: 'etcd'; endpoints: string[]; prefix?: string; tls?: EtcdTlsConfig; auth?: EtcdAuthConfig };
   popLeaseMs?: number;
   maxHttpBodyBytes?: number;
   logLevel?: LogLevel;
@@ -49,6 +69,7 @@ export const CONTROL_DEFAULTS = Object.freeze({
 
 // Operator and PoP tokens mint or accept every tenant's credentials: 32 characters at least.
 const secret = { type: 'string', minLength: 32, pattern: '^\\S+$' } as const;
+const file = { type: 'string', minLength: 1 } as const;
 const schema = {
   type: 'object',
   additionalProperties: false,
@@ -58,6 +79,12 @@ const schema = {
       type: 'object',
       additionalProperties: false,
       properties: { host: { type: 'string', minLength: 1 }, port: { type: 'integer', minimum: 0, maximum: 65535 } },
+    },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['certFile', 'keyFile'],
+      properties: { certFile: file, keyFile: file },
     },
     operatorToken: secret,
     popToken: secret,
@@ -76,6 +103,20 @@ const schema = {
             kind: { const: 'etcd' },
             endpoints: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^https?://\\S+$' } },
             prefix: { type: 'string', pattern: '^/\\S*$' },
+            tls: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['caFile'],
+              // A client certificate comes with its key.
+              dependentRequired: { certFile: ['keyFile'], keyFile: ['certFile'] },
+              properties: { caFile: file, certFile: file, keyFile: file },
+            },
+            auth: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['username', 'password'],
+              properties: { username: { type: 'string', minLength: 1 }, password: { type: 'string', minLength: 1 } },
+            },
           },
         },
       ],
@@ -104,10 +145,17 @@ export function resolveControlConfig(input: unknown): ControlConfig {
   const s = g.store;
   const store: StoreConfig =
     s?.kind === 'etcd'
-      ? { kind: 'etcd', endpoints: [...s.endpoints], prefix: s.prefix ?? d.etcdPrefix }
+      ? {
+          kind: 'etcd',
+          endpoints: [...s.endpoints],
+          prefix: s.prefix ?? d.etcdPrefix,
+          ...(s.tls === undefined ? {} : { tls: { ...s.tls } }),
+          ...(s.auth === undefined ? {} : { auth: { ...s.auth } }),
+        }
       : { kind: 'embedded', dataDir: s?.dataDir ?? d.dataDir };
   return {
     listen: { ...d.listen, ...g.listen },
+    ...(g.tls === undefined ? {} : { tls: { ...g.tls } }),
     operatorToken: g.operatorToken,
     popToken: g.popToken ?? g.operatorToken,
     store,

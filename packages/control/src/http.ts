@@ -7,6 +7,7 @@ import { ErrorCode, FpsError, httpStatusFor, isFpsError, readJsonBody, type Logg
 import { AuthFailureThrottle } from '@fastpubsub/protocol';
 import { MapTokens, consoleToken, serveConsole } from './console.js';
 import { openapi } from './openapi.js';
+import { sendUsageExport } from './usage-export.js';
 import { ROUTES, allowed, matchPath, type HookRouteKey, type RouteKey } from './routes.js';
 import type { ControlService, Principal } from './service.js';
 
@@ -103,6 +104,14 @@ export function createControlHandler(o: HttpOptions): (req: IncomingMessage, res
       return { body: { message: 'usage recorded' } };
     },
     'GET /v1/usage': async (c) => ({ body: { usage: s.registry.usage(c.query.get('month') ?? undefined) } }),
+    'GET /v1/usage/export': async (c) => {
+      await sendUsageExport(s, c.res, c.query, c.query.get('tenant') ?? undefined);
+      return undefined;
+    },
+    'GET /v1/tenants/{tenant}/usage/export': async (c) => {
+      await sendUsageExport(s, c.res, c.query, p(c, 'tenant'));
+      return undefined;
+    },
     'GET /v1/network/map-token': async () => ({ body: await mapTokens.get() }),
     'GET /v1/tenants/{tenant}/tokens': async (c) => {
       await s.tenants.getTenant(p(c, 'tenant'));

@@ -1,5 +1,5 @@
 // @fastpubsub/control: the control-plane service. startControl() is the entry point.
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '@fastpubsub/core';
 import { resolveControlConfig, type ControlConfig, type ControlConfigInput } from './config.js';
@@ -8,6 +8,7 @@ import { WatchHub } from './hub.js';
 import { ControlService } from './service.js';
 import { EmbeddedControlStore } from './store/embedded.js';
 import { EtcdControlStore } from './store/etcd.js';
+import { createControlServer } from './tls.js';
 import type { ControlStore } from './store/store.js';
 
 export { resolveControlConfig, CONTROL_DEFAULTS, type ControlConfig, type ControlConfigInput } from './config.js';
@@ -23,6 +24,8 @@ export interface Control {
   readonly port: number;
   readonly config: ControlConfig;
   readonly service: ControlService;
+  /** Re-reads the TLS certificate and key files (new connections get them; open ones stay). */
+  reloadTls(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -37,7 +40,13 @@ export async function startControl(input: ControlConfigInput, deps: ControlDeps 
   const now = deps.now ?? Date.now;
   const store: ControlStore =
     config.store.kind === 'etcd'
-      ? await EtcdControlStore.open({ endpoints: config.store.endpoints, prefix: config.store.prefix, logger })
+      ? await EtcdControlStore.open({
+          endpoints: config.store.endpoints,
+          prefix: config.store.prefix,
+          ...(config.store.tls === undefined ? {} : { tls: config.store.tls }),
+          ...(config.store.auth === undefined ? {} : { auth: config.store.auth }),
+          logger,
+        })
       : await EmbeddedControlStore.open(config.store.dataDir, { now });
   const hub = new WatchHub(store, now, logger);
   const service = new ControlService({
@@ -50,10 +59,11 @@ export async function startControl(input: ControlConfigInput, deps: ControlDeps 
   });
   const streams = new Set<ServerResponse>();
   let server: Server | undefined;
+  let reloadTls: () => Promise<void> = async () => undefined;
   try {
     await hub.start();
     await service.tokens.ensureSigningKey();
-    server = createServer(
+    const created = await createControlServer(
       createControlHandler({
         service,
         operatorToken: config.operatorToken,
@@ -67,7 +77,10 @@ export async function startControl(input: ControlConfigInput, deps: ControlDeps 
           return () => streams.delete(res);
         },
       }),
+      config.tls,
     );
+    server = created.server;
+    reloadTls = created.reload;
     await new Promise<void>((resolve, reject) => {
       server?.once('error', reject);
       server?.listen(config.listen.port, config.listen.host, () => resolve());
@@ -82,7 +95,7 @@ export async function startControl(input: ControlConfigInput, deps: ControlDeps 
   sweeper.unref();
   const port = (srv.address() as AddressInfo).port;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
-  const url = `http://${host}:${port}`;
+  const url = `${config.tls === undefined ? 'http' : 'https'}://${host}:${port}`;
   logger.info('control listening', { url, store: store.kind });
   let closing: Promise<void> | undefined;
   return {
@@ -90,6 +103,10 @@ export async function startControl(input: ControlConfigInput, deps: ControlDeps 
     port,
     config: { ...config, listen: { ...config.listen, port } },
     service,
+    reloadTls: async () => {
+      await reloadTls();
+      logger.info('control TLS certificate reloaded');
+    },
     close: () =>
       (closing ??= (async () => {
         clearInterval(sweeper);

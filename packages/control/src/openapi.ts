@@ -8,6 +8,31 @@ const ok = (description: string, schema: object = { type: 'object' }): object =>
 const err = { description: 'Error', content: json({ $ref: '#/components/schemas/Error' }) };
 const errors = { '400': err, '401': err, '403': err, '404': err, '503': err };
 const tenantParam = { name: 'tenant', in: 'path', required: true, schema: { type: 'string' } };
+const exportParams = [
+  { name: 'month', in: 'query', required: true, schema: { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])$' } },
+  { name: 'format', in: 'query', required: false, schema: { enum: ['json', 'csv'], default: 'json' } },
+];
+const usageExport = {
+  description: 'one row per tenant, sorted by tenant; the same month always exports the same content',
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        properties: {
+          month: { type: 'string' },
+          tenants: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { month: { type: 'string' }, tenant: { type: 'string' }, messages: { type: 'integer' }, bytes: { type: 'integer' }, connectionMinutes: { type: 'number' } },
+            },
+          },
+        },
+      },
+    },
+    'text/csv': { schema: { type: 'string', description: 'header month,tenant,messages,bytes,connection_minutes; CRLF line ends' } },
+  },
+};
 const body = (schema: object): object => ({ required: true, content: json(schema) });
 
 export const openapi = {
@@ -235,6 +260,17 @@ export const openapi = {
         parameters: [{ name: 'month', in: 'query', required: false, schema: { type: 'string' } }],
         responses: { '200': ok('usage', { type: 'object', properties: { usage: { $ref: '#/components/schemas/Usage' } } }), ...errors },
       },
+    },
+    '/v1/usage/export': {
+      get: {
+        summary: 'Billing export: usage of every tenant (or ?tenant=) in one month, the numbers the monthly quota counts, as JSON or CSV',
+        parameters: [...exportParams, { name: 'tenant', in: 'query', required: false, schema: { type: 'string' } }],
+        responses: { '200': usageExport, ...errors },
+      },
+    },
+    '/v1/tenants/{tenant}/usage/export': {
+      parameters: [tenantParam],
+      get: { summary: "Billing export of one tenant's month (its master token may call it)", parameters: exportParams, responses: { '200': usageExport, ...errors } },
     },
     '/v1/watch': {
       get: {

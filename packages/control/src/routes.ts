@@ -36,6 +36,8 @@ export const ROUTES = [
   { method: 'PUT', path: '/v1/pops/{pop}', auth: 'pop' },
   { method: 'POST', path: '/v1/pops/{pop}/usage', auth: 'pop' },
   { method: 'GET', path: '/v1/usage', auth: 'operator' },
+  { method: 'GET', path: '/v1/usage/export', auth: 'operator' },
+  { method: 'GET', path: '/v1/tenants/{tenant}/usage/export', auth: 'tenant' },
   { method: 'GET', path: '/v1/watch', auth: 'pop' },
   { method: 'GET', path: '/v1/network/map-token', auth: 'none' },
   { method: 'GET', path: '/v1/tenants/{tenant}/tokens', auth: 'tenant' },

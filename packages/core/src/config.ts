@@ -142,6 +142,8 @@ export interface ControlConfig {
   urls: string[];
   /** Bearer credential of this PoP towards the control service. */
   token: string;
+  /** PEM CA bundle the control plane's HTTPS certificate must chain to (unset: the system CAs). */
+  caFile?: string;
   /** This PoP's id in the registry; default `{region}-{host}-{port}`. */
   popId?: string;
   /** Connection attempts per second per client IP; 0 = unlimited (default). */
@@ -362,6 +364,7 @@ export const relayConfigSchema = {
       properties: {
         urls: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^https?://\\S+$' } },
         token: { type: 'string', minLength: 1, pattern: '^\\S+$' },
+        caFile: nonBlank,
         popId: { type: 'string', pattern: '^[A-Za-z0-9_.~@-]{1,128}$' },
         ipAttemptsPerSecond: { type: 'number', minimum: 0 },
         heartbeatMs: { type: 'integer', minimum: 100 },

@@ -121,6 +121,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
       : new ControlClient({
           urls: cc.urls,
           token: cc.token,
+          ...(cc.caFile === undefined ? {} : { caFile: cc.caFile }),
           popId: cc.popId ?? `${config.region}-${config.listen.host}-${config.listen.port}`,
           region: config.region,
           advertise: () => advertised,

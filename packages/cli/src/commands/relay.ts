@@ -54,7 +54,7 @@ mesh {caFile, certFile, keyFile (required; 'fastpubsub mesh init'), listen {host
   the HTTP port + 2), advertise, seeds ([]), peerExchange (${m.peerExchange}), probeIntervalMs (${m.probeIntervalMs}),
   deadAfterMs (${m.deadAfterMs}), linkQueueBytes (${m.linkQueueBytes}), redundantChannels ([]), switchMarginMs (${m.switchMarginMs}),
   switchMarginRatio (${m.switchMarginRatio}), switchHoldMs (${m.switchHoldMs})},
-control {urls (required), token (required: the PoP token), popId, ipAttemptsPerSecond (0),
+control {urls (required), token (required: the PoP token), caFile (CA of the control plane's HTTPS certificate), popId, ipAttemptsPerSecond (0),
   heartbeatMs (2000), usageReportMs (5000), webhooksAllowHttp (false; docs/webhooks.md)}. mqtt {listen {host, port}, ...} (docs/mqtt.md), bridges [...] (docs/bridges.md).
 location {lat, lon, city} (this PoP on the live map; docs/console.md).
 presence {batchIntervalMs (${pr.batchIntervalMs}, 5–1000, at most heartbeatMs / 2), heartbeatMs (${pr.heartbeatMs}, 100–60000),

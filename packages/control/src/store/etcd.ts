@@ -7,6 +7,7 @@
 import { ConsecutiveBreaker, ConstantBackoff, ExponentialBackoff, circuitBreaker, handleWhen, retry, type IBackoff } from 'cockatiel';
 import { Etcd3, isRecoverableError, type Watcher } from 'etcd3';
 import { ErrorCode, FpsError, type Logger } from '@fastpubsub/core';
+import { readFileSync } from 'node:fs';
 import { KINDS, type Kind } from '../types.js';
 import type { ControlStore, PutOptions, StoreChange } from './store.js';
 
@@ -15,6 +16,10 @@ export interface EtcdStoreOptions {
   endpoints: string[];
   /** Key prefix; default `/fastpubsub`. */
   prefix?: string;
+  /** Client TLS: the members' CA, and a client certificate + key when etcd asks for one (PEM files). */
+  tls?: { caFile: string; certFile?: string; keyFile?: string };
+  /** Password auth (etcd `auth enable`); with a client certificate and no password, etcd uses its CN. */
+  auth?: { username: string; password: string };
   /** Per-call deadline; default 1500 ms. */
   callTimeoutMs?: number;
   logger: Logger;
@@ -36,6 +41,8 @@ export class EtcdControlStore implements ControlStore {
     const timeout = opts.callTimeoutMs ?? 1500;
     this.#client = new Etcd3({
       hosts: opts.endpoints,
+      ...(opts.tls === undefined ? {} : { credentials: readCredentials(opts.tls) }),
+      ...(opts.auth === undefined ? {} : { auth: { ...opts.auth } }),
       dialTimeout: timeout,
       // gRPC's reconnect backoff grows to 120 s by default: after a long outage the first calls
       // would time out for a long while after etcd is back. Keep it under a second.
@@ -53,8 +60,16 @@ export class EtcdControlStore implements ControlStore {
 
   /** Connects and starts the prefix watch; rejects with store_unavailable if the cluster is down. */
   static async open(opts: EtcdStoreOptions): Promise<EtcdControlStore> {
-    const s = new EtcdControlStore(opts);
+    let s: EtcdControlStore;
     try {
+      s = new EtcdControlStore(opts);
+    } catch (err) {
+      throw err instanceof FpsError ? err : new FpsError(ErrorCode.ConfigInvalid, `etcd store: ${(err as Error).message}`);
+    }
+    try {
+      // A plain read first: a refused credential or a prefix outside the user's role fails here
+      // at once, where the watch would retry it forever.
+      await s.#client.get(`${s.#prefix}/`).string();
       await s.#startWatch();
     } catch (err) {
       s.#client.close();
@@ -167,6 +182,25 @@ export class EtcdControlStore implements ControlStore {
     });
     w.on('error', (err) => this.#logger.debug('etcd watch error', { err: String(err) }));
   }
+}
+
+function readCredentials(tls: { caFile: string; certFile?: string; keyFile?: string }): {
+  rootCertificate: Buffer;
+  certChain?: Buffer;
+  privateKey?: Buffer;
+} {
+  const read = (what: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new FpsError(ErrorCode.ConfigInvalid, `store.tls.${what}: cannot read ${path}: ${(err as Error).message}`);
+    }
+  };
+  return {
+    rootCertificate: read('caFile', tls.caFile),
+    ...(tls.certFile === undefined ? {} : { certChain: read('certFile', tls.certFile) }),
+    ...(tls.keyFile === undefined ? {} : { privateKey: read('keyFile', tls.keyFile) }),
+  };
 }
 
 function unavailable(err: unknown): FpsError {

@@ -11,12 +11,15 @@ import { ErrorCode, FpsError, type Logger } from '@fastpubsub/core';
 import type { Admission, TenantUsage } from '../limits/admission.js';
 import { SignedTicketState, SignedTicketVerifier } from '../auth/signed/verifier.js';
 import type { HookCounts, PopRecord, PopState, WatchEvent } from '@fastpubsub/protocol';
+import { controlFetch, type ControlFetch } from './transport.js';
 
 export interface ControlClientOptions {
   /** Control service base URLs (several instances in etcd mode); tried in turn. */
   urls: string[];
   /** Bearer credential for the PoP calls (/v1/watch, /v1/pops/...). */
   token: string;
+  /** PEM CA bundle that signs the control plane's HTTPS certificate (unset: the system CAs). */
+  caFile?: string;
   popId: string;
   region: string;
   /** This PoP's public endpoints, published in the registry for discovery and the mesh. */
@@ -53,6 +56,8 @@ export class ControlClient {
   readonly verifier: SignedTicketVerifier;
   readonly #o: ControlClientOptions;
   readonly #abort = new AbortController();
+  readonly #http: { fetch: ControlFetch; close(): Promise<void> };
+  readonly #tlsWarned = new Set<string>();
   #urlIndex = 0;
   #connected = false;
   #saving: Promise<void> = Promise.resolve();
@@ -70,6 +75,7 @@ export class ControlClient {
   constructor(opts: ControlClientOptions) {
     this.#o = opts;
     this.#popId = opts.popId;
+    this.#http = controlFetch(opts.caFile);
     const adm = opts.admission;
     this.verifier = new SignedTicketVerifier({
       state: this.state,
@@ -112,7 +118,11 @@ export class ControlClient {
     this.#timers.push(setInterval(() => this.state.prune(this.#o.now()), 60_000));
     for (const t of this.#timers) t.unref();
     if (cached === undefined) {
-      await Promise.race([first, new Promise((r) => setTimeout(r, waitMs).unref())]);
+      // Not unref'd: while the control plane is unreachable this timer is all that keeps the
+      // process alive (the watch loop's retry timers are unref'd), and the relay must go on to listen.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([first, new Promise((r) => (timer = setTimeout(r, waitMs)))]);
+      clearTimeout(timer);
     }
   }
 
@@ -149,6 +159,7 @@ export class ControlClient {
       this.#save();
     }
     await this.#saving;
+    await this.#http.close().catch(() => undefined);
   }
 
   /**
@@ -180,7 +191,7 @@ export class ControlClient {
     for (let i = 0; i < urls.length; i++) {
       const base = urls[(this.#urlIndex + i) % urls.length] as string;
       try {
-        const res = await fetch(base.replace(/\/$/, '') + path, {
+        const res = await this.#http.fetch(base.replace(/\/$/, '') + path, {
           method,
           headers: { authorization: `Bearer ${this.#o.token}`, ...init.headers },
           ...(init.body === undefined ? {} : { body: init.body }),
@@ -255,6 +266,14 @@ export class ControlClient {
     }
   }
 
+  /** A certificate the relay cannot verify is a setup error, not an outage: say so once per cause. */
+  #warnIfUntrusted(err: unknown): void {
+    const code = (err as { cause?: { code?: unknown } }).cause?.code;
+    if (typeof code !== 'string' || !/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code) || this.#tlsWarned.has(code)) return;
+    this.#tlsWarned.add(code);
+    this.#o.logger.warn('control plane certificate not trusted; set control.caFile to the CA that signed it', { code, urls: this.#o.urls });
+  }
+
   async #watchLoop(): Promise<void> {
     let backoff = 100;
     while (!this.#abort.signal.aborted) {
@@ -264,6 +283,7 @@ export class ControlClient {
       } catch (err) {
         if (this.#abort.signal.aborted) return;
         this.#o.logger.debug('control watch ended', { err });
+        this.#warnIfUntrusted(err);
       }
       if (this.#connected) this.#o.logger.warn('control plane watch lost; serving with the last known state');
       this.#connected = false;
@@ -281,7 +301,7 @@ export class ControlClient {
     const base = this.#o.urls[this.#urlIndex % this.#o.urls.length] as string;
     let timer = setTimeout(() => local.abort(), stale);
     try {
-      const res = await fetch(`${base.replace(/\/$/, '')}/v1/watch?pop=${encodeURIComponent(this.#popId)}`, {
+      const res = await this.#http.fetch(`${base.replace(/\/$/, '')}/v1/watch?pop=${encodeURIComponent(this.#popId)}`, {
         headers: { authorization: `Bearer ${this.#o.token}` },
         signal,
       });
