@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   ping: () => import('./commands/ping.js'),
   control: () => import('./commands/control.js'),
   mesh: () => import('./commands/mesh.js'),
+  agent: () => import('./commands/agent.js'),
   dev: () => import('./commands/dev.js'),
 };
 

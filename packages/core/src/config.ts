@@ -6,6 +6,7 @@ import { describe } from './config-errors.js';
 import { ErrorCode, FpsError } from './errors.js';
 import type { LogLevel } from './logger.js';
 import { HARDENING_DEFAULTS, hardeningSchema, type HardeningLimits } from './hardening-config.js';
+import { AGENT_DEFAULTS, agentConfigSchema, type AgentConfig } from './config-agent.js';
 import { bridgesConfigSchema, mqttConfigSchema, resolveBridges, resolveMqtt, type BridgeConfig, type BridgeConfigInput, type MqttEdgeConfig } from './config-connectors.js';
 
 export type SlowConsumerPolicy = 'drop-oldest' | 'disconnect';
@@ -92,6 +93,8 @@ export interface MeshConfig {
   switchMarginMs: number;
   switchMarginRatio: number;
   switchHoldMs: number;
+  /** Present on an edge agent (docs/agent.md): outbound only, one tunnel to the nearest of `seeds`. */
+  agent?: AgentConfig;
 }
 
 export type QuicSlowConsumerPolicy = 'drop-oldest' | 'reset';
@@ -342,6 +345,7 @@ export const relayConfigSchema = {
         switchMarginMs: { type: 'number', minimum: 0 },
         switchMarginRatio: { type: 'number', minimum: 0 },
         switchHoldMs: { type: 'integer', minimum: 0 },
+        agent: agentConfigSchema,
       },
     },
     mqtt: mqttConfigSchema,
@@ -412,6 +416,7 @@ function resolveMesh(given: NonNullable<RelayConfigInput['mesh']>, listen: { hos
     },
   };
   if (given.advertise === undefined) delete m.advertise;
+  if (given.agent !== undefined) m.agent = { ...AGENT_DEFAULTS, ...given.agent };
   return m;
 }
 

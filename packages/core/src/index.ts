@@ -6,4 +6,5 @@ export * from './stop-signal.js';
 export * from './clock.js';
 export * from './private-files.js';
 export * from './config-connectors.js';
+export * from './config-agent.js';
 export * from './cli-flags.js';

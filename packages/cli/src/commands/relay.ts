@@ -62,7 +62,7 @@ SIGTERM or SIGINT: clients are sent RECONNECT and served during the grace period
 relay stops and exits 0.
 `;
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 // Structurally main.ts's Command; importing that type from main.ts would be an import cycle
 // (main.ts loads this module), which `npm run check` (madge) rejects.

@@ -1,6 +1,7 @@
 // Prometheus metrics of the mesh. Per-peer labels are bounded by the mesh size (tens of PoPs).
 // Counters are incremented on the hot path through pre-bound children; link gauges are read
 // from the live links only when Prometheus scrapes.
+import type { AgentRefusal } from './link/agent-guard.js';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 export interface LinkGaugeSource {
@@ -13,7 +14,7 @@ export interface LinkGaugeSource {
   queueDropped: number;
 }
 
-export type MeshDropReason = 'duplicate' | 'ttl' | 'unreachable' | 'no_link' | 'bad_frame';
+export type MeshDropReason = 'duplicate' | 'ttl' | 'unreachable' | 'no_link' | 'bad_frame' | AgentRefusal;
 
 export class MeshMetrics {
   readonly #fwdOut: Counter<'peer'>;

@@ -22,6 +22,7 @@ import type { QuicConnection, QuicStream } from '@fastpubsub/quic';
 import type { Logger } from '@fastpubsub/core';
 import { LinkHealth, type LinkHealthOptions, type LinkMetrics, type LinkState } from '../route/index.js';
 import { LinkSendQueue } from './queue.js';
+import { controlForAgent } from './agent-guard.js';
 
 export interface MeshLinkOptions {
   self: string;
@@ -34,6 +35,8 @@ export interface MeshLinkOptions {
   streams?: QuicStream[];
   /** We dialed this connection (the dialer opened the control stream). */
   dialed: boolean;
+  /** The peer is an edge agent bound to this tenant (from its certificate). */
+  agentTenant?: string | undefined;
   probeIntervalMs: number;
   health?: LinkHealthOptions;
   queueBytes: number;
@@ -77,6 +80,8 @@ export class MeshLink extends EventEmitter<MeshLinkEvents> {
   readonly peer: string;
   readonly hello: HelloFrame;
   readonly dialed: boolean;
+  /** Set when the peer is an edge agent: the one tenant this link may carry. */
+  readonly agentTenant: string | undefined;
   readonly conn: QuicConnection;
   readonly health: LinkHealth;
   readonly counters: LinkCounters = { fwdSent: 0, fwdReceived: 0, bytesSent: 0, bytesReceived: 0, probesSent: 0, probesAnswered: 0, fwdResent: 0 };
@@ -103,6 +108,7 @@ export class MeshLink extends EventEmitter<MeshLinkEvents> {
     this.peer = o.hello.id;
     this.hello = o.hello;
     this.dialed = o.dialed;
+    this.agentTenant = o.agentTenant;
     this.conn = o.conn;
     this.#control = o.control;
     this.#now = o.now;
@@ -140,7 +146,9 @@ export class MeshLink extends EventEmitter<MeshLinkEvents> {
 
   sendControl(frame: Uint8Array): void {
     if (this.#closed) return;
-    this.#control.write(frame);
+    // An agent's link carries its own tenant only (agent-guard.ts).
+    const out = this.agentTenant === undefined ? frame : controlForAgent(this.agentTenant, frame);
+    if (out !== undefined) this.#control.write(out);
   }
 
   /** Queues one encoded FWD frame (drop-oldest past the bound). */

@@ -9,7 +9,7 @@ import { MeshFrameType, createMeshDecoder, decodeHello, encodeHello, type Frame,
 import type { LinkHealthOptions } from '../route/index.js';
 import type { MeshDiscovery } from './discovery.js';
 import { MeshLink, RESEND_WINDOW_MS } from './link.js';
-import { MESH_SERVER_NAME, relayIdOf, type MeshCredentials } from './pki.js';
+import { MESH_SERVER_NAME, agentTenantOf, relayIdOf, type MeshCredentials } from './pki.js';
 
 export const MESH_ALPN = 'fastpubsub-mesh/1';
 
@@ -30,6 +30,8 @@ export interface MeshTransportOptions {
   logger: Logger;
   /** Boot epoch sent in HELLO. */
   boot: number;
+  /** An edge agent: dial only, accept nothing (no server side on the endpoint). */
+  outboundOnly?: boolean;
 }
 
 export interface MeshTransportEvents {
@@ -86,7 +88,7 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
     const ep = new QuicEndpoint({
       host: this.#o.host,
       port: this.#o.port,
-      server: { certPem: c.certPem, keyPem: c.keyPem, alpn: [MESH_ALPN], clientCaPem: c.caPem, requireClientCert: true },
+      ...(this.#o.outboundOnly === true ? {} : { server: { certPem: c.certPem, keyPem: c.keyPem, alpn: [MESH_ALPN], clientCaPem: c.caPem, requireClientCert: true } }),
       transport: TRANSPORT,
       closeTimeoutMs: 500,
     });
@@ -106,6 +108,11 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     for (const l of [...this.#links.values()]) l.close(MeshCloseCode.SHUTDOWN, 'shutdown');
     await this.#endpoint?.close(MeshCloseCode.SHUTDOWN, 'shutdown');
+  }
+
+  /** Closes the link to `peer` (an agent leaving a PoP it moved away from); not redialed unless discovery offers it. */
+  closePeer(peer: string, reason: string): void {
+    this.#links.get(peer)?.close(MeshCloseCode.SHUTDOWN, reason);
   }
 
   #dialTick(): void {
@@ -193,9 +200,11 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
   #identity(conn: QuicConnection): string | undefined {
     const cert = conn.peerX509;
     const id = cert === undefined ? undefined : relayIdOf(cert);
-    if (id === undefined || id === this.self) {
-      if (id === undefined) this.refused++;
-      conn.close(MeshCloseCode.IDENTITY, id === undefined ? 'no relay identity in certificate' : 'connected to self');
+    // An agent links only to PoPs: a peer that is itself an agent is refused.
+    const agentToAgent = this.#o.credentials.agentTenant !== undefined && cert !== undefined && agentTenantOf(cert) !== undefined;
+    if (id === undefined || id === this.self || agentToAgent) {
+      if (id === undefined || agentToAgent) this.refused++;
+      conn.close(MeshCloseCode.IDENTITY, id === undefined ? 'no relay identity in certificate' : agentToAgent ? 'agent to agent' : 'connected to self');
       return undefined;
     }
     return id;
@@ -243,6 +252,7 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
       pending: rest,
       streams: early,
       dialed,
+      agentTenant: conn.peerX509 === undefined ? undefined : agentTenantOf(conn.peerX509),
       probeIntervalMs: o.probeIntervalMs,
       ...(o.health === undefined ? {} : { health: o.health }),
       queueBytes: o.linkQueueBytes,

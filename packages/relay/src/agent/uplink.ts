@@ -1,0 +1,205 @@
+// Which PoP the agent's one tunnel goes to. The selector is the mesh's discovery: it offers the
+// transport only the PoP it chose (and, while moving, the next one too), so the agent holds one
+// link except for the moment of a move. It probes every PoP it may use (a QUIC handshake with
+// the agent's certificate; quinn's RTT of that handshake), attaches to the nearest, and moves
+// when the current one stops answering or another is nearer by the configured margin. A move
+// is make-before-break: the old link is closed only once the new one is up; messages on the
+// mesh are de-duplicated by id, so the overlap delivers nothing twice.
+import type { AgentConfig, Logger } from '@fastpubsub/core';
+import { QuicEndpoint } from '@fastpubsub/quic';
+import type { MeshDiscovery, PeerCandidate } from '../mesh/link/discovery.js';
+import { MESH_SERVER_NAME, relayIdOf, type MeshCredentials } from '../mesh/link/pki.js';
+import { MESH_ALPN } from '../mesh/link/transport.js';
+
+/** What the selector needs to see of the mesh. */
+export interface UplinkView {
+  /** 'up' when the link to `peer` is up, 'none' when there is none, else its health state. */
+  linkState(peer: string): string;
+  closePeer(peer: string, reason: string): void;
+}
+
+export interface UplinkOptions {
+  /** Mesh addresses (host:port) of the PoPs this agent may use. */
+  pops: readonly string[];
+  credentials: MeshCredentials;
+  /** Local address the probes bind to. */
+  host: string;
+  config: AgentConfig;
+  logger: Logger;
+  now: () => number;
+}
+
+export interface UplinkStatus {
+  current: { addr: string; id: string | undefined } | undefined;
+  moving: { addr: string; id: string | undefined } | undefined;
+  rttMs: Record<string, number | null>;
+  moves: number;
+}
+
+const TICK_MS = 100;
+/** The current PoP's link may be missing or unhealthy this long before a probe round is forced. */
+const DOWN_GRACE_MS = 300;
+/** At most one forced probe round per this period. */
+const MIN_PROBE_GAP_MS = 1000;
+/** A move whose new link is not up within this is abandoned. */
+const MOVE_TIMEOUT_MS = 5000;
+/** Probe close code (not a mesh link: the PoP sees a connection that opens no control stream). */
+const PROBE_DONE = 0x05;
+
+export class UplinkSelector implements MeshDiscovery {
+  readonly #o: UplinkOptions;
+  readonly #rtt = new Map<string, number>();
+  readonly #ids = new Map<string, string>();
+  #endpoint: QuicEndpoint | undefined;
+  #view: UplinkView | undefined;
+  #current: string | undefined;
+  #next: { addr: string; since: number } | undefined;
+  #downSince: number | undefined;
+  #lastProbe = -Infinity;
+  #probing = false;
+  #timers: NodeJS.Timeout[] = [];
+  #closed = false;
+  moves = 0;
+
+  constructor(o: UplinkOptions) {
+    this.#o = o;
+  }
+
+  candidates(): readonly PeerCandidate[] {
+    const out: PeerCandidate[] = [];
+    for (const addr of [this.#current, this.#next?.addr]) {
+      if (addr === undefined) continue;
+      const id = this.#ids.get(addr);
+      out.push(id === undefined ? { addr } : { addr, id });
+    }
+    return out;
+  }
+
+  learn(): void {
+    // An agent dials only the PoPs it was given: peer exchange is off.
+  }
+
+  status(): UplinkStatus {
+    const at = (addr: string | undefined): UplinkStatus['current'] => (addr === undefined ? undefined : { addr, id: this.#ids.get(addr) });
+    const rttMs: Record<string, number | null> = {};
+    for (const p of this.#o.pops) {
+      const r = this.#rtt.get(p);
+      rttMs[p] = r === undefined || !Number.isFinite(r) ? null : Math.round(r * 100) / 100;
+    }
+    return { current: at(this.#current), moving: at(this.#next?.addr), rttMs, moves: this.moves };
+  }
+
+  /** The relay id of the PoP the tunnel goes to now, once known. */
+  currentPeer(): string | undefined {
+    return this.#current === undefined ? undefined : this.#ids.get(this.#current);
+  }
+
+  start(view: UplinkView): void {
+    this.#view = view;
+    this.#endpoint = new QuicEndpoint({ host: this.#o.host, port: 0, transport: { idleTimeoutMs: 2000 }, closeTimeoutMs: 200 });
+    this.#timers.push(setInterval(() => void this.#probeRound(), this.#o.config.probeIntervalMs));
+    this.#timers.push(setInterval(() => this.#tick(), TICK_MS));
+    void this.#probeRound();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const t of this.#timers) clearInterval(t);
+    await this.#endpoint?.close(PROBE_DONE, 'shutdown');
+  }
+
+  #tick(): void {
+    const view = this.#view;
+    if (view === undefined || this.#closed) return;
+    const now = this.#o.now();
+    const next = this.#next;
+    if (next !== undefined) {
+      const nextId = this.#ids.get(next.addr);
+      if (nextId !== undefined && view.linkState(nextId) === 'up') this.#switchTo(next.addr); // make, then break
+      else if (now - next.since > MOVE_TIMEOUT_MS) {
+        this.#o.logger.warn('agent: move abandoned, new link not up', { to: next.addr });
+        this.#next = undefined;
+      }
+    }
+    const id = this.currentPeer();
+    const up = id !== undefined && view.linkState(id) === 'up';
+    if (up) this.#downSince = undefined;
+    else this.#downSince ??= now;
+    if (this.#downSince !== undefined && now - this.#downSince > DOWN_GRACE_MS && now - this.#lastProbe > MIN_PROBE_GAP_MS) void this.#probeRound();
+  }
+
+  async #probeRound(): Promise<void> {
+    if (this.#probing || this.#closed) return;
+    this.#probing = true;
+    this.#lastProbe = this.#o.now();
+    try {
+      await Promise.all(this.#o.pops.map((addr) => this.#probe(addr)));
+      this.#decide();
+    } finally {
+      this.#probing = false;
+    }
+  }
+
+  async #probe(addr: string): Promise<void> {
+    const ep = this.#endpoint;
+    if (ep === undefined) return;
+    const c = this.#o.credentials;
+    const i = addr.lastIndexOf(':');
+    const started = this.#o.now();
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), this.#o.config.probeTimeoutMs);
+    try {
+      const conn = await ep.connect({
+        host: addr.slice(0, i).replace(/^\[|\]$/g, ''),
+        port: Number(addr.slice(i + 1)),
+        serverName: MESH_SERVER_NAME,
+        alpn: [MESH_ALPN],
+        caPem: c.caPem,
+        certPem: c.certPem,
+        keyPem: c.keyPem,
+        signal: ctl.signal,
+      });
+      const elapsed = this.#o.now() - started;
+      const id = conn.peerX509 === undefined ? undefined : relayIdOf(conn.peerX509);
+      const rtt = conn.stats()?.rttMs ?? elapsed;
+      conn.close(PROBE_DONE, 'probe');
+      if (id === undefined) throw new Error('not a relay certificate');
+      this.#ids.set(addr, id);
+      this.#rtt.set(addr, rtt);
+    } catch (err) {
+      this.#rtt.set(addr, Infinity);
+      this.#o.logger.debug('agent: probe failed', { addr, err: err instanceof Error ? err.message : String(err) });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #decide(): void {
+    let best: string | undefined;
+    for (const p of this.#o.pops) if (Number.isFinite(this.#rtt.get(p)) && (best === undefined || this.#rtt.get(p)! < this.#rtt.get(best)!)) best = p;
+    if (best === undefined || best === this.#current || best === this.#next?.addr) return;
+    const cur = this.#current === undefined ? Infinity : (this.#rtt.get(this.#current) ?? Infinity);
+    if (!Number.isFinite(cur)) {
+      // Nothing to make before breaking: the current PoP does not answer.
+      this.#switchTo(best);
+      return;
+    }
+    const { switchMarginMs, switchMarginRatio } = this.#o.config;
+    const gain = cur - this.#rtt.get(best)!;
+    if (gain > switchMarginMs && gain > cur * switchMarginRatio) {
+      this.#o.logger.info('agent: moving to a nearer PoP', { from: this.#current, to: best, rttMs: this.#rtt.get(best), currentRttMs: cur });
+      this.#next = { addr: best, since: this.#o.now() };
+    }
+  }
+
+  #switchTo(addr: string): void {
+    const old = this.#current;
+    this.#current = addr;
+    this.#next = undefined;
+    this.#downSince = undefined;
+    if (old !== undefined) this.moves++;
+    const oldId = old === undefined ? undefined : this.#ids.get(old);
+    if (oldId !== undefined && oldId !== this.#ids.get(addr)) this.#view?.closePeer(oldId, 'agent moved');
+    this.#o.logger.info('agent: attached', { pop: this.#ids.get(addr), addr, rttMs: this.#rtt.get(addr), from: old ?? null });
+  }
+}
