@@ -89,7 +89,10 @@ export class EdgeAgent {
       },
       closePeer: (peer, reason) => mesh.transport.closePeer(peer, reason),
     });
-    this.#timer = setInterval(() => this.queue.flush(), FLUSH_TICK_MS);
+    this.#timer = setInterval(() => {
+      this.#trackTunnel();
+      this.queue.flush();
+    }, FLUSH_TICK_MS);
   }
 
   async close(): Promise<void> {
@@ -116,14 +119,15 @@ export class EdgeAgent {
     return false;
   }
 
+  /** Notes when the tunnel came up (every flush tick). */
+  #trackTunnel(): void {
+    if (!this.#upNow()) this.#upSince = undefined;
+    else this.#upSince ??= this.#deps.now();
+  }
+
   #tunnelReady(): boolean {
-    const now = this.#deps.now();
-    if (!this.#upNow()) {
-      this.#upSince = undefined;
-      return false;
-    }
-    this.#upSince ??= now;
-    return now - this.#upSince >= SETTLE_MS;
+    this.#trackTunnel();
+    return this.#upSince !== undefined && this.#deps.now() - this.#upSince >= SETTLE_MS;
   }
 }
 

@@ -43,6 +43,8 @@ const DOWN_GRACE_MS = 300;
 const MIN_PROBE_GAP_MS = 1000;
 /** A move whose new link is not up within this is abandoned. */
 const MOVE_TIMEOUT_MS = 5000;
+/** Weight of a new probe sample in the smoothed RTT of a PoP. */
+const RTT_SMOOTHING = 0.3;
 /** Probe close code (not a mesh link: the PoP sees a connection that opens no control stream). */
 const PROBE_DONE = 0x05;
 
@@ -149,7 +151,7 @@ export class UplinkSelector implements MeshDiscovery {
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), this.#o.config.probeTimeoutMs);
     try {
-      const conn = await ep.connect({
+      const connecting = ep.connect({
         host: addr.slice(0, i).replace(/^\[|\]$/g, ''),
         port: Number(addr.slice(i + 1)),
         serverName: MESH_SERVER_NAME,
@@ -159,13 +161,19 @@ export class UplinkSelector implements MeshDiscovery {
         keyPem: c.keyPem,
         signal: ctl.signal,
       });
+      // An aborted connect settles only once quinn has closed it; the probe does not wait for that.
+      connecting.catch(() => undefined);
+      const timedOut = new Promise<never>((_, reject) => ctl.signal.addEventListener('abort', () => reject(new Error('probe timed out')), { once: true }));
+      const conn = await Promise.race([connecting, timedOut]);
       const elapsed = this.#o.now() - started;
       const id = conn.peerX509 === undefined ? undefined : relayIdOf(conn.peerX509);
       const rtt = conn.stats()?.rttMs ?? elapsed;
       conn.close(PROBE_DONE, 'probe');
       if (id === undefined) throw new Error('not a relay certificate');
       this.#ids.set(addr, id);
-      this.#rtt.set(addr, rtt);
+      // Smoothed, so one slow handshake on a busy host does not move the tunnel.
+      const prev = this.#rtt.get(addr);
+      this.#rtt.set(addr, prev === undefined || !Number.isFinite(prev) ? rtt : prev + RTT_SMOOTHING * (rtt - prev));
     } catch (err) {
       this.#rtt.set(addr, Infinity);
       this.#o.logger.debug('agent: probe failed', { addr, err: err instanceof Error ? err.message : String(err) });
