@@ -356,7 +356,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     // The mesh stays up while the edges drain: clients that got RECONNECT are still served
     // through it (messages from other PoPs) until they moved to another edge.
     await Promise.all([edge.shutdown(drainMs, closeMs), quicEdge?.shutdown(drainMs, closeMs), mqttEdge?.shutdown(closeMs)]);
-    await built.agent?.close();
+    built.agent?.close();
     await mesh?.close();
     presence.close();
     server.closeAllConnections();

@@ -60,7 +60,7 @@ export class EdgeAgent {
       throw new FpsError(ErrorCode.ConfigInvalid, `agent: ${mesh.certFile} is a relay certificate, not an agent's (issue one with \`fastpubsub mesh issue-agent --tenant T\`)`);
     }
     if (mesh.seeds.length === 0) throw new FpsError(ErrorCode.ConfigInvalid, 'agent: no PoP to connect to (--fabric / mesh.seeds is empty)');
-    const uplink = new UplinkSelector({ pops: mesh.seeds, credentials, host: mesh.listen.host, config: cfg, logger: deps.logger, now: deps.now });
+    const uplink = new UplinkSelector({ pops: mesh.seeds, config: cfg, logger: deps.logger, now: deps.now });
     return new EdgeAgent(credentials.agentTenant, uplink, cfg, deps);
   }
 
@@ -88,6 +88,7 @@ export class EdgeAgent {
         return l === undefined || l.isClosed ? 'none' : l.state;
       },
       closePeer: (peer, reason) => mesh.transport.closePeer(peer, reason),
+      probe: (addr, timeoutMs) => mesh.transport.probe(addr, timeoutMs),
     });
     this.#timer = setInterval(() => {
       this.#trackTunnel();
@@ -95,9 +96,9 @@ export class EdgeAgent {
     }, FLUSH_TICK_MS);
   }
 
-  async close(): Promise<void> {
+  close(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer);
-    await this.uplink.close();
+    this.uplink.close();
   }
 
   status(): AgentStatus {

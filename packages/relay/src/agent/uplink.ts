@@ -1,29 +1,26 @@
 // Which PoP the agent's one tunnel goes to. The selector is the mesh's discovery: it offers the
 // transport only the PoP it chose (and, while moving, the next one too), so the agent holds one
 // link except for the moment of a move. It probes every PoP it may use (a QUIC handshake with
-// the agent's certificate; quinn's RTT of that handshake), attaches to the nearest, and moves
-// when the current one stops answering or another is nearer by the configured margin. A move
+// the agent's certificate from the tunnel's own endpoint, so over the tunnel's path; quinn's
+// RTT of that handshake, smoothed), attaches to the nearest, and moves when the current one
+// stops answering or another is nearer by the configured margin. A move
 // is make-before-break: the old link is closed only once the new one is up; messages on the
 // mesh are de-duplicated by id, so the overlap delivers nothing twice.
 import type { AgentConfig, Logger } from '@fastpubsub/core';
-import { QuicEndpoint } from '@fastpubsub/quic';
 import type { MeshDiscovery, PeerCandidate } from '../mesh/link/discovery.js';
-import { MESH_SERVER_NAME, relayIdOf, type MeshCredentials } from '../mesh/link/pki.js';
-import { MESH_ALPN } from '../mesh/link/transport.js';
 
 /** What the selector needs to see of the mesh. */
 export interface UplinkView {
   /** 'up' when the link to `peer` is up, 'none' when there is none, else its health state. */
   linkState(peer: string): string;
   closePeer(peer: string, reason: string): void;
+  /** One QUIC handshake to the relay at `addr` from the tunnel's own endpoint. */
+  probe(addr: string, timeoutMs: number): Promise<{ id: string; rttMs: number }>;
 }
 
 export interface UplinkOptions {
   /** Mesh addresses (host:port) of the PoPs this agent may use. */
   pops: readonly string[];
-  credentials: MeshCredentials;
-  /** Local address the probes bind to. */
-  host: string;
   config: AgentConfig;
   logger: Logger;
   now: () => number;
@@ -45,14 +42,11 @@ const MIN_PROBE_GAP_MS = 1000;
 const MOVE_TIMEOUT_MS = 5000;
 /** Weight of a new probe sample in the smoothed RTT of a PoP. */
 const RTT_SMOOTHING = 0.3;
-/** Probe close code (not a mesh link: the PoP sees a connection that opens no control stream). */
-const PROBE_DONE = 0x05;
 
 export class UplinkSelector implements MeshDiscovery {
   readonly #o: UplinkOptions;
   readonly #rtt = new Map<string, number>();
   readonly #ids = new Map<string, string>();
-  #endpoint: QuicEndpoint | undefined;
   #view: UplinkView | undefined;
   #current: string | undefined;
   #next: { addr: string; since: number } | undefined;
@@ -98,16 +92,14 @@ export class UplinkSelector implements MeshDiscovery {
 
   start(view: UplinkView): void {
     this.#view = view;
-    this.#endpoint = new QuicEndpoint({ host: this.#o.host, port: 0, transport: { idleTimeoutMs: 2000 }, closeTimeoutMs: 200 });
     this.#timers.push(setInterval(() => void this.#probeRound(), this.#o.config.probeIntervalMs));
     this.#timers.push(setInterval(() => this.#tick(), TICK_MS));
     void this.#probeRound();
   }
 
-  async close(): Promise<void> {
+  close(): void {
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
-    await this.#endpoint?.close(PROBE_DONE, 'shutdown');
   }
 
   #tick(): void {
@@ -143,42 +135,17 @@ export class UplinkSelector implements MeshDiscovery {
   }
 
   async #probe(addr: string): Promise<void> {
-    const ep = this.#endpoint;
-    if (ep === undefined) return;
-    const c = this.#o.credentials;
-    const i = addr.lastIndexOf(':');
-    const started = this.#o.now();
-    const ctl = new AbortController();
-    const timer = setTimeout(() => ctl.abort(), this.#o.config.probeTimeoutMs);
+    const view = this.#view;
+    if (view === undefined) return;
     try {
-      const connecting = ep.connect({
-        host: addr.slice(0, i).replace(/^\[|\]$/g, ''),
-        port: Number(addr.slice(i + 1)),
-        serverName: MESH_SERVER_NAME,
-        alpn: [MESH_ALPN],
-        caPem: c.caPem,
-        certPem: c.certPem,
-        keyPem: c.keyPem,
-        signal: ctl.signal,
-      });
-      // An aborted connect settles only once quinn has closed it; the probe does not wait for that.
-      connecting.catch(() => undefined);
-      const timedOut = new Promise<never>((_, reject) => ctl.signal.addEventListener('abort', () => reject(new Error('probe timed out')), { once: true }));
-      const conn = await Promise.race([connecting, timedOut]);
-      const elapsed = this.#o.now() - started;
-      const id = conn.peerX509 === undefined ? undefined : relayIdOf(conn.peerX509);
-      const rtt = conn.stats()?.rttMs ?? elapsed;
-      conn.close(PROBE_DONE, 'probe');
-      if (id === undefined) throw new Error('not a relay certificate');
+      const { id, rttMs } = await view.probe(addr, this.#o.config.probeTimeoutMs);
       this.#ids.set(addr, id);
       // Smoothed, so one slow handshake on a busy host does not move the tunnel.
       const prev = this.#rtt.get(addr);
-      this.#rtt.set(addr, prev === undefined || !Number.isFinite(prev) ? rtt : prev + RTT_SMOOTHING * (rtt - prev));
+      this.#rtt.set(addr, prev === undefined || !Number.isFinite(prev) ? rttMs : prev + RTT_SMOOTHING * (rttMs - prev));
     } catch (err) {
       this.#rtt.set(addr, Infinity);
       this.#o.logger.debug('agent: probe failed', { addr, err: err instanceof Error ? err.message : String(err) });
-    } finally {
-      clearTimeout(timer);
     }
   }
 

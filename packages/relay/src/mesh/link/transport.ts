@@ -14,7 +14,7 @@ import { MESH_SERVER_NAME, agentTenantOf, relayIdOf, type MeshCredentials } from
 export const MESH_ALPN = 'fastpubsub-mesh/1';
 
 /** Application close codes on mesh connections. */
-export const MeshCloseCode = { DUPLICATE: 0x01, IDENTITY: 0x02, SHUTDOWN: 0x03, HELLO_TIMEOUT: 0x04 } as const;
+export const MeshCloseCode = { DUPLICATE: 0x01, IDENTITY: 0x02, SHUTDOWN: 0x03, HELLO_TIMEOUT: 0x04, PROBE: 0x05 } as const;
 
 export interface MeshTransportOptions {
   credentials: MeshCredentials;
@@ -108,6 +108,45 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     for (const l of [...this.#links.values()]) l.close(MeshCloseCode.SHUTDOWN, 'shutdown');
     await this.#endpoint?.close(MeshCloseCode.SHUTDOWN, 'shutdown');
+  }
+
+  /**
+   * One probe of a relay at `addr` from this endpoint (so it takes the tunnel's own path): a
+   * QUIC handshake with our certificate, closed at once. The relay id its certificate names and
+   * quinn's RTT of the handshake; rejects after `timeoutMs` or when the peer is no relay.
+   */
+  async probe(addr: string, timeoutMs: number): Promise<{ id: string; rttMs: number }> {
+    const ep = this.#endpoint;
+    if (ep === undefined) throw new Error('mesh transport not started');
+    const c = this.#o.credentials;
+    const i = addr.lastIndexOf(':');
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), timeoutMs);
+    const started = this.#o.now();
+    try {
+      const connecting = ep.connect({
+        host: addr.slice(0, i).replace(/^\[|\]$/g, ''),
+        port: Number(addr.slice(i + 1)),
+        serverName: MESH_SERVER_NAME,
+        alpn: [MESH_ALPN],
+        caPem: c.caPem,
+        certPem: c.certPem,
+        keyPem: c.keyPem,
+        signal: ctl.signal,
+      });
+      // An aborted connect settles only once quinn has closed it; the probe does not wait for that.
+      connecting.catch(() => undefined);
+      const timedOut = new Promise<never>((_, reject) => ctl.signal.addEventListener('abort', () => reject(new Error('probe timed out')), { once: true }));
+      const conn = await Promise.race([connecting, timedOut]);
+      const rttMs = conn.stats()?.rttMs ?? this.#o.now() - started;
+      const id = conn.peerX509 === undefined ? undefined : relayIdOf(conn.peerX509);
+      // Not a link: the peer sees a connection that never opens a control stream.
+      conn.close(MeshCloseCode.PROBE, 'probe');
+      if (id === undefined) throw new Error('not a relay certificate');
+      return { id, rttMs };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Closes the link to `peer` (an agent leaving a PoP it moved away from); not redialed unless discovery offers it. */
