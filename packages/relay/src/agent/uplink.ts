@@ -40,6 +40,11 @@ const DOWN_GRACE_MS = 300;
 const MIN_PROBE_GAP_MS = 1000;
 /** A move whose new link is not up within this is abandoned. */
 const MOVE_TIMEOUT_MS = 5000;
+/**
+ * After a make-before-break move the old link stays this long: publishes already on it still
+ * arrive while the routes of both sides move to the new link.
+ */
+const OLD_LINK_DRAIN_MS = 1000;
 /** Weight of a new probe sample in the smoothed RTT of a PoP. */
 const RTT_SMOOTHING = 0.3;
 
@@ -53,7 +58,7 @@ export class UplinkSelector implements MeshDiscovery {
   #downSince: number | undefined;
   #lastProbe = -Infinity;
   #probing = false;
-  #timers: NodeJS.Timeout[] = [];
+  readonly #timers: NodeJS.Timeout[] = [];
   #closed = false;
   moves = 0;
 
@@ -99,7 +104,7 @@ export class UplinkSelector implements MeshDiscovery {
 
   close(): void {
     this.#closed = true;
-    for (const t of this.#timers) clearInterval(t);
+    for (const t of this.#timers) clearTimeout(t);
   }
 
   #tick(): void {
@@ -109,7 +114,7 @@ export class UplinkSelector implements MeshDiscovery {
     const next = this.#next;
     if (next !== undefined) {
       const nextId = this.#ids.get(next.addr);
-      if (nextId !== undefined && view.linkState(nextId) === 'up') this.#switchTo(next.addr); // make, then break
+      if (nextId !== undefined && view.linkState(nextId) === 'up') this.#switchTo(next.addr, OLD_LINK_DRAIN_MS); // make, then break
       else if (now - next.since > MOVE_TIMEOUT_MS) {
         this.#o.logger.warn('agent: move abandoned, new link not up', { to: next.addr });
         this.#next = undefined;
@@ -167,14 +172,22 @@ export class UplinkSelector implements MeshDiscovery {
     }
   }
 
-  #switchTo(addr: string): void {
+  /** Attaches to `addr`; the old link is closed after `drainMs` (what it still carries arrives). */
+  #switchTo(addr: string, drainMs = 0): void {
     const old = this.#current;
     this.#current = addr;
     this.#next = undefined;
     this.#downSince = undefined;
     if (old !== undefined) this.moves++;
     const oldId = old === undefined ? undefined : this.#ids.get(old);
-    if (oldId !== undefined && oldId !== this.#ids.get(addr)) this.#view?.closePeer(oldId, 'agent moved');
+    if (oldId !== undefined && oldId !== this.#ids.get(addr)) {
+      const closeOld = (): void => {
+        // Unless the agent has come back to it meanwhile.
+        if (this.currentPeer() !== oldId && this.#next?.addr !== old) this.#view?.closePeer(oldId, 'agent moved');
+      };
+      if (drainMs === 0) closeOld();
+      else this.#timers.push(setTimeout(closeOld, drainMs));
+    }
     this.#o.logger.info('agent: attached', { pop: this.#ids.get(addr), addr, rttMs: this.#rtt.get(addr), from: old ?? null });
   }
 }
