@@ -93,6 +93,8 @@ export interface MeshConfig {
   switchMarginMs: number;
   switchMarginRatio: number;
   switchHoldMs: number;
+  /** Also serve the mesh over WebSocket on TLS (TCP, same host and port number) for edge agents without UDP. */
+  tcpListen: boolean;
   /** Present on an edge agent (docs/agent.md): outbound only, one tunnel to the nearest of `seeds`. */
   agent?: AgentConfig;
 }
@@ -212,6 +214,7 @@ export const MESH_DEFAULTS: Readonly<Omit<MeshConfig, 'listen' | 'advertise' | '
   switchMarginMs: 1,
   switchMarginRatio: 0.05,
   switchHoldMs: 2000,
+  tcpListen: false,
 });
 
 export const RELAY_DEFAULTS: Readonly<Omit<RelayConfig, 'masterToken' | 'tls' | 'discovery' | 'control' | 'quic' | 'bridges'>> = Object.freeze({
@@ -345,6 +348,7 @@ export const relayConfigSchema = {
         switchMarginMs: { type: 'number', minimum: 0 },
         switchMarginRatio: { type: 'number', minimum: 0 },
         switchHoldMs: { type: 'integer', minimum: 0 },
+        tcpListen: { type: 'boolean' },
         agent: agentConfigSchema,
       },
     },

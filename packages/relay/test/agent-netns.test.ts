@@ -44,13 +44,13 @@ interface Pop {
   meshAddr: string;
 }
 
-async function startPop(lab: NetnsLab, id: string, seeds: string[]): Promise<Pop> {
+async function startPop(lab: NetnsLab, id: string, seeds: string[], tcpListen = false): Promise<Pop> {
   const http = await freePort();
   const meshPort = await freePort();
   const file = join(work, `${id}.json`);
   await writeFile(file, JSON.stringify({
     listen: { host: '127.0.0.1', port: http }, masterToken: MT, dataDir: await dataDir(id), logLevel: 'warn', quic: { enabled: false },
-    mesh: { caFile: pki.ca, certFile: join(pki.dir, `${id}.pem`), keyFile: join(pki.dir, `${id}.key`), listen: { host: lab.hostIp, port: meshPort }, seeds, probeIntervalMs: 100 },
+    mesh: { caFile: pki.ca, certFile: join(pki.dir, `${id}.pem`), keyFile: join(pki.dir, `${id}.key`), listen: { host: lab.hostIp, port: meshPort }, seeds, probeIntervalMs: 100, tcpListen },
   }));
   const proc = lab.start(['relay', '--config', file], false);
   await proc.waitLine(/fastpubsub relay listening/, 30_000);
@@ -107,6 +107,23 @@ function tcpConnects(host: string, port: number, ms: number): Promise<boolean> {
   });
 }
 
+async function startAgent(lab: NetnsLab, pops: Pop[]): Promise<Proc> {
+  const cfg = join(work, `agent-${lab.ns}.json`);
+  await writeFile(cfg, JSON.stringify({ mesh: { probeIntervalMs: 100, agent: { probeIntervalMs: 1000, probeTimeoutMs: 500, switchMarginMs: 1000 } } }));
+  return lab.start([
+    'agent', '--fabric', pops.map((p) => `quic://${p.meshAddr}`).join(','), '--ca', pki.ca,
+    '--cert', join(pki.dir, 'agent-ns.pem'), '--key', join(pki.dir, 'agent-ns.key'),
+    '--listen', '0.0.0.0:7800', '--master-token', MT, '--data-dir', await dataDir('agent'), '--config', cfg, '--log-level', 'info',
+  ], true);
+}
+
+/** A token of the agent's own token service, minted inside the namespace. */
+async function localToken(lab: NetnsLab): Promise<string> {
+  const token = (await lab.exec(process.execPath, cliArgs(['token', 'create', '--url', 'http://127.0.0.1:7800', '--master-token', MT, '--tenant', TENANT, '--pub', '#', '--sub', '#']))).trim();
+  assert.match(token, /^AT_/);
+  return token;
+}
+
 describe('edge agent in a private network (inbound blocked by nft)', { skip: available ? false : 'needs root, ip and nft', timeout: 180_000 }, () => {
   it('serves local clients, exchanges messages with the fabric both ways, and moves when its PoP is killed', async () => {
     const lab = new NetnsLab();
@@ -115,13 +132,7 @@ describe('edge agent in a private network (inbound blocked by nft)', { skip: ava
       await lab.create();
       const a = await startPop(lab, 'pop-a', []);
       const b = await startPop(lab, 'pop-b', [a.meshAddr]);
-      const cfg = join(work, 'agent.json');
-      await writeFile(cfg, JSON.stringify({ mesh: { probeIntervalMs: 100, agent: { probeIntervalMs: 1000, probeTimeoutMs: 500, switchMarginMs: 1000 } } }));
-      const agent = lab.start([
-        'agent', '--fabric', `quic://${a.meshAddr},quic://${b.meshAddr}`, '--ca', pki.ca,
-        '--cert', join(pki.dir, 'agent-ns.pem'), '--key', join(pki.dir, 'agent-ns.key'),
-        '--listen', '0.0.0.0:7800', '--master-token', MT, '--data-dir', await dataDir('agent'), '--config', cfg, '--log-level', 'info',
-      ], true);
+      const agent = await startAgent(lab, [a, b]);
       await agent.waitLine(/fastpubsub agent for tenant t1 listening/, 30_000);
       const attached = await agent.waitLine(/"agent: attached"/, 15_000);
       const first = (JSON.parse(attached) as { pop: string }).pop;
@@ -131,8 +142,7 @@ describe('edge agent in a private network (inbound blocked by nft)', { skip: ava
       assert.equal(await tcpConnects(lab.nsIp, 7800, 1000), false, 'an inbound connection reached the agent');
 
       // Local clients inside the private network.
-      const token = (await lab.exec(process.execPath, cliArgs(['token', 'create', '--url', 'http://127.0.0.1:7800', '--master-token', MT, '--tenant', TENANT, '--pub', '#', '--sub', '#']))).trim();
-      assert.match(token, /^AT_/);
+      const token = await localToken(lab);
       const localSub = lab.start(['sub', '--url', 'http://127.0.0.1:7800', '--token', token, '--json', TENANT, '#'], true);
       await localSub.waitLine(/subscribed to/, 30_000);
       const localPub = lab.start(['pub', '--url', 'http://127.0.0.1:7800', '--token', token, '-q', TENANT, 'up.x', '-'], true, { stdin: true });
@@ -162,11 +172,48 @@ describe('edge agent in a private network (inbound blocked by nft)', { skip: ava
       const attachMs = Date.now() - killedAt;
       const flowMs = await repeatUntil(() => publishInside('after-move'), (ms) => receives(stayingClient, 'after-move', ms), 15_000, 'agent → surviving PoP');
       await repeatUntil(() => stayingClient.publish(TENANT, 'down.y', 'after-move-down'), subSees('after-move-down'), 15_000, 'surviving PoP → agent');
+      // Graceful shutdown: SIGTERM → exit 0.
+      agent.child.kill('SIGTERM');
+      assert.equal(await agent.exited, 0);
       console.log(`netns: first delivery agent→PoP ${upMs} ms, PoP→agent ${downMs} ms; ${dying.id} SIGKILLed → attached to ${staying.id} after ${attachMs} ms, messages flowing ${attachMs + flowMs} ms after the kill`);
     } finally {
       await Promise.all(clients.map((c) => c.close()));
       await lab.close();
     }
     await sleep(0);
+  });
+
+  it('falls back to WebSocket over TLS within 5 s when UDP is blocked, and carries messages both ways', async () => {
+    const lab = new NetnsLab();
+    const clients: Client[] = [];
+    try {
+      await lab.create({ blockUdp: true });
+      const a = await startPop(lab, 'pop-a', [], true);
+      const agent = await startAgent(lab, [a]);
+      await agent.waitLine(/fastpubsub agent for tenant t1 listening/, 30_000);
+      const startedAt = Date.now();
+      await agent.waitLine(/"agent: no PoP answers over QUIC, tunnel over WebSocket\/TLS \(TCP\)"/, 10_000);
+      await agent.waitLine(/"mesh link up".*"peer":"pop-a"/, 10_000);
+      const fallbackMs = Date.now() - startedAt;
+      assert.ok(fallbackMs < 5000, `tunnel up over TCP after ${fallbackMs} ms`);
+      const token = await localToken(lab);
+      const localSub = lab.start(['sub', '--url', 'http://127.0.0.1:7800', '--token', token, '--json', TENANT, '#'], true);
+      await localSub.waitLine(/subscribed to/, 30_000);
+      const localPub = lab.start(['pub', '--url', 'http://127.0.0.1:7800', '--token', token, '-q', TENANT, 'up.x', '-'], true, { stdin: true });
+      const atA = await popClient(a);
+      clients.push(atA);
+      await atA.sub(TENANT, 'up.#');
+      const upMs = await repeatUntil(() => void localPub.child.stdin!.write('over-tcp-up\n'), (ms) => receives(atA, 'over-tcp-up', ms), 15_000, 'agent → PoP over TCP');
+      const downMs = await repeatUntil(
+        () => atA.publish(TENANT, 'down.x', 'over-tcp-down'),
+        (ms) => localSub.waitLine(/over-tcp-down/, ms).then(() => true, () => false),
+        15_000,
+        'PoP → agent over TCP',
+      );
+      console.log(`netns, UDP blocked: agent listening → tunnel up over WebSocket/TLS in ${fallbackMs} ms; first delivery agent→PoP ${upMs} ms, PoP→agent ${downMs} ms`);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+      await lab.close();
+    }
   });
 });

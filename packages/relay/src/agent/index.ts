@@ -88,7 +88,7 @@ export class EdgeAgent {
         return l === undefined || l.isClosed ? 'none' : l.state;
       },
       closePeer: (peer, reason) => mesh.transport.closePeer(peer, reason),
-      probe: (addr, timeoutMs) => mesh.transport.probe(addr, timeoutMs),
+      probe: (addr, timeoutMs, over) => mesh.transport.probe(addr, timeoutMs, over),
     });
     this.#timer = setInterval(() => {
       this.#trackTunnel();

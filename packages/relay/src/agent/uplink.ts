@@ -15,7 +15,7 @@ export interface UplinkView {
   linkState(peer: string): string;
   closePeer(peer: string, reason: string): void;
   /** One QUIC handshake to the relay at `addr` from the tunnel's own endpoint. */
-  probe(addr: string, timeoutMs: number): Promise<{ id: string; rttMs: number }>;
+  probe(addr: string, timeoutMs: number, over: 'tcp' | undefined): Promise<{ id: string; rttMs: number }>;
 }
 
 export interface UplinkOptions {
@@ -29,6 +29,8 @@ export interface UplinkOptions {
 export interface UplinkStatus {
   current: { addr: string; id: string | undefined } | undefined;
   moving: { addr: string; id: string | undefined } | undefined;
+  /** What the tunnel runs over. */
+  over: 'quic' | 'tcp';
   rttMs: Record<string, number | null>;
   moves: number;
 }
@@ -54,6 +56,8 @@ export class UplinkSelector implements MeshDiscovery {
   readonly #ids = new Map<string, string>();
   #view: UplinkView | undefined;
   #current: string | undefined;
+  /** 'tcp' while the tunnel falls back to WebSocket on TLS (no PoP answers over QUIC). */
+  #over: 'tcp' | undefined;
   #next: { addr: string; since: number } | undefined;
   #downSince: number | undefined;
   #lastProbe = -Infinity;
@@ -71,7 +75,7 @@ export class UplinkSelector implements MeshDiscovery {
     for (const addr of [this.#current, this.#next?.addr]) {
       if (addr === undefined) continue;
       const id = this.#ids.get(addr);
-      out.push(id === undefined ? { addr } : { addr, id });
+      out.push({ addr, ...(id === undefined ? {} : { id }), ...(this.#over === 'tcp' ? { over: 'tcp' as const } : {}) });
     }
     return out;
   }
@@ -87,7 +91,7 @@ export class UplinkSelector implements MeshDiscovery {
       const r = this.#rtt.get(p);
       rttMs[p] = r === undefined || !Number.isFinite(r) ? null : Math.round(r * 100) / 100;
     }
-    return { current: at(this.#current), moving: at(this.#next?.addr), rttMs, moves: this.moves };
+    return { current: at(this.#current), moving: at(this.#next?.addr), over: this.#over ?? 'quic', rttMs, moves: this.moves };
   }
 
   /** The relay id of the PoP the tunnel goes to now, once known. */
@@ -127,31 +131,70 @@ export class UplinkSelector implements MeshDiscovery {
     if (this.#downSince !== undefined && now - this.#downSince > DOWN_GRACE_MS && now - this.#lastProbe > MIN_PROBE_GAP_MS) void this.#probeRound();
   }
 
+  /**
+   * Probes every PoP over QUIC; when none answers, over TCP (the mesh's WebSocket on TLS), and
+   * the tunnel falls back to TCP if some PoP answers there. In TCP mode every round tries QUIC
+   * first, and the tunnel returns to QUIC as soon as a PoP answers over it.
+   */
   async #probeRound(): Promise<void> {
     if (this.#probing || this.#closed) return;
     this.#probing = true;
     this.#lastProbe = this.#o.now();
     try {
-      await Promise.all(this.#o.pops.map((addr) => this.#probe(addr)));
-      this.#decide();
+      const quic = await this.#measure(undefined);
+      if (quic.size > 0) {
+        if (this.#over === 'tcp') this.#setOver(undefined);
+        this.#absorb(quic);
+      } else {
+        const tcp = await this.#measure('tcp');
+        if (tcp.size > 0 && this.#over !== 'tcp') this.#setOver('tcp');
+        this.#absorb(this.#over === 'tcp' ? tcp : quic);
+      }
+      if (!this.#closed) this.#decide();
     } finally {
       this.#probing = false;
     }
   }
 
-  async #probe(addr: string): Promise<void> {
+  async #measure(over: 'tcp' | undefined): Promise<Map<string, { id: string; rttMs: number }>> {
+    const out = new Map<string, { id: string; rttMs: number }>();
     const view = this.#view;
-    if (view === undefined) return;
-    try {
-      const { id, rttMs } = await view.probe(addr, this.#o.config.probeTimeoutMs);
-      this.#ids.set(addr, id);
+    if (view === undefined) return out;
+    await Promise.all(
+      this.#o.pops.map(async (addr) => {
+        try {
+          out.set(addr, await view.probe(addr, this.#o.config.probeTimeoutMs, over));
+        } catch (err) {
+          this.#o.logger.debug('agent: probe failed', { addr, over: over ?? 'quic', err: err instanceof Error ? err.message : String(err) });
+        }
+      }),
+    );
+    return out;
+  }
+
+  #absorb(results: Map<string, { id: string; rttMs: number }>): void {
+    for (const addr of this.#o.pops) {
+      const r = results.get(addr);
+      if (r === undefined) {
+        this.#rtt.set(addr, Infinity);
+        continue;
+      }
+      this.#ids.set(addr, r.id);
       // Smoothed, so one slow handshake on a busy host does not move the tunnel.
       const prev = this.#rtt.get(addr);
-      this.#rtt.set(addr, prev === undefined || !Number.isFinite(prev) ? rttMs : prev + RTT_SMOOTHING * (rttMs - prev));
-    } catch (err) {
-      this.#rtt.set(addr, Infinity);
-      this.#o.logger.debug('agent: probe failed', { addr, err: err instanceof Error ? err.message : String(err) });
+      this.#rtt.set(addr, prev === undefined || !Number.isFinite(prev) ? r.rttMs : prev + RTT_SMOOTHING * (r.rttMs - prev));
     }
+  }
+
+  /** Changes what the tunnel runs over; the current link closes and the nearest PoP is dialed anew. */
+  #setOver(over: 'tcp' | undefined): void {
+    this.#o.logger.info(over === 'tcp' ? 'agent: no PoP answers over QUIC, tunnel over WebSocket/TLS (TCP)' : 'agent: QUIC answers again, tunnel back to QUIC', {});
+    const old = this.currentPeer();
+    this.#over = over;
+    this.#rtt.clear();
+    this.#current = undefined;
+    this.#next = undefined;
+    if (old !== undefined) this.#view?.closePeer(old, 'tunnel transport changed');
   }
 
   #decide(): void {

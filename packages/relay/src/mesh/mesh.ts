@@ -56,6 +56,8 @@ export interface MeshOptions {
   now?: () => number;
   /** An edge agent (docs/agent.md): dial only, accept no mesh connections. */
   outboundOnly?: boolean;
+  /** Also serve the mesh over WebSocket on TLS (TCP) for edge agents without UDP. */
+  tcpListen?: boolean;
 }
 
 export interface LinkInfo {
@@ -120,6 +122,7 @@ export class Mesh {
       logger: o.logger.child({ component: 'mesh' }),
       boot: Date.now(),
       ...(o.outboundOnly === true ? { outboundOnly: true } : {}),
+      ...(o.tcpListen === true ? { tcpListen: true } : {}),
     });
     this.metrics = new MeshMetrics(o.registry, () =>
       this.links().map((l) => ({ peer: l.peer, rttMs: l.rttMs, jitterMs: l.jitterMs, loss: l.loss, cost: l.costMs, up: l.state === 'up', queueDropped: l.queueDropped })),

@@ -50,6 +50,7 @@ export async function startMesh(config: RelayConfig, deps: StartMeshDeps): Promi
     now: () => deps.clock.now(),
     // An edge agent (docs/agent.md) dials its PoP and accepts nothing.
     outboundOnly: m.agent !== undefined,
+    tcpListen: m.tcpListen,
   });
   mesh.start();
   deps.logger.info('mesh listening', { id: mesh.id, host: m.listen.host, port: mesh.address.port, seeds: m.seeds.length });

@@ -9,6 +9,7 @@ import { MeshFrameType, createMeshDecoder, decodeHello, encodeHello, type Frame,
 import type { LinkHealthOptions } from '../route/index.js';
 import type { MeshDiscovery } from './discovery.js';
 import { MeshLink, RESEND_WINDOW_MS } from './link.js';
+import { dialMeshWs, listenMeshWs } from './ws-conn.js';
 import { MESH_SERVER_NAME, agentTenantOf, relayIdOf, type MeshCredentials } from './pki.js';
 
 export const MESH_ALPN = 'fastpubsub-mesh/1';
@@ -32,6 +33,8 @@ export interface MeshTransportOptions {
   boot: number;
   /** An edge agent: dial only, accept nothing (no server side on the endpoint). */
   outboundOnly?: boolean;
+  /** Also serve the mesh over WebSocket on TLS, TCP, same host and port number (for agents without UDP). */
+  tcpListen?: boolean;
 }
 
 export interface MeshTransportEvents {
@@ -63,6 +66,7 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
   /** FWD frames a lost or replaced link may not have delivered, waiting for the next link to that peer. */
   readonly #carry = new Map<string, { frames: Uint8Array[]; until: number; boot: number }>();
   #endpoint: QuicEndpoint | undefined;
+  #wsListener: { port: number; close(): Promise<void> } | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   /** Handshakes refused (bad certificate, wrong identity): counted for metrics and tests. */
@@ -100,6 +104,20 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
     });
     this.#timer = setInterval(() => this.#dialTick(), DIAL_TICK_MS);
     this.#dialTick();
+    if (this.#o.tcpListen === true && this.#o.outboundOnly !== true) void this.#listenTcp(ep.address.port);
+  }
+
+  /** The mesh over WebSocket on TLS for agents whose network drops UDP (ws-conn.ts). */
+  async #listenTcp(port: number): Promise<void> {
+    try {
+      this.#wsListener = await listenMeshWs(this.#o.host, port, this.#o.credentials, (conn) => this.#accepted(conn as unknown as QuicConnection), (reason) => {
+        this.refused++;
+        this.#o.logger.warn('mesh handshake refused', { over: 'tcp', reason });
+      });
+      if (this.#closed) await this.#wsListener.close();
+    } catch (err) {
+      this.#o.logger.warn('mesh: no TCP listener for agents without UDP', { port, err: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   async close(): Promise<void> {
@@ -107,6 +125,7 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
     this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     for (const l of [...this.#links.values()]) l.close(MeshCloseCode.SHUTDOWN, 'shutdown');
+    await this.#wsListener?.close();
     await this.#endpoint?.close(MeshCloseCode.SHUTDOWN, 'shutdown');
   }
 
@@ -115,11 +134,12 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
    * QUIC handshake with our certificate, closed at once. The relay id its certificate names and
    * quinn's RTT of the handshake; rejects after `timeoutMs` or when the peer is no relay.
    */
-  async probe(addr: string, timeoutMs: number): Promise<{ id: string; rttMs: number }> {
+  async probe(addr: string, timeoutMs: number, over?: 'tcp'): Promise<{ id: string; rttMs: number }> {
     const ep = this.#endpoint;
     if (ep === undefined) throw new Error('mesh transport not started');
     const c = this.#o.credentials;
     const i = addr.lastIndexOf(':');
+    if (over === 'tcp') return this.#probeTcp(addr.slice(0, i).replace(/^\[|\]$/g, ''), Number(addr.slice(i + 1)), timeoutMs);
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), timeoutMs);
     const started = this.#o.now();
@@ -149,6 +169,17 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
     }
   }
 
+  /** A probe over TCP: the time to open the mesh WebSocket (TCP, TLS and upgrade: about three RTTs). */
+  async #probeTcp(host: string, port: number, timeoutMs: number): Promise<{ id: string; rttMs: number }> {
+    const started = this.#o.now();
+    const conn = await dialMeshWs(host, port, this.#o.credentials, MESH_SERVER_NAME, timeoutMs);
+    const rttMs = (this.#o.now() - started) / 3;
+    const id = conn.peerX509 === undefined ? undefined : relayIdOf(conn.peerX509);
+    conn.close(MeshCloseCode.PROBE, 'probe');
+    if (id === undefined) throw new Error('not a relay certificate');
+    return { id, rttMs };
+  }
+
   /** Closes the link to `peer` (an agent leaving a PoP it moved away from); not redialed unless discovery offers it. */
   closePeer(peer: string, reason: string): void {
     this.#links.get(peer)?.close(MeshCloseCode.SHUTDOWN, reason);
@@ -165,26 +196,21 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
       if (id === this.self || st.inFlight || now < st.nextAt) continue;
       if (id !== undefined && this.#links.has(id)) continue;
       st.inFlight = true;
-      void this.#dialOnce(cand.addr, st);
+      void this.#dialOnce(cand.addr, st, cand.over);
     }
   }
 
-  async #dialOnce(addr: string, st: DialState): Promise<void> {
+  async #dialOnce(addr: string, st: DialState, over: 'tcp' | undefined): Promise<void> {
     const i = addr.lastIndexOf(':');
     const host = addr.slice(0, i).replace(/^\[|\]$/g, '');
     const port = Number(addr.slice(i + 1));
     const c = this.#o.credentials;
     let conn: QuicConnection | undefined;
     try {
-      conn = await this.#endpoint!.connect({
-        host,
-        port,
-        serverName: MESH_SERVER_NAME,
-        alpn: [MESH_ALPN],
-        caPem: c.caPem,
-        certPem: c.certPem,
-        keyPem: c.keyPem,
-      });
+      conn =
+        over === 'tcp'
+          ? ((await dialMeshWs(host, port, c, MESH_SERVER_NAME, HELLO_TIMEOUT_MS)) as unknown as QuicConnection)
+          : await this.#endpoint!.connect({ host, port, serverName: MESH_SERVER_NAME, alpn: [MESH_ALPN], caPem: c.caPem, certPem: c.certPem, keyPem: c.keyPem });
       const peer = this.#identity(conn);
       if (peer === undefined) return;
       st.id = peer;
