@@ -10,7 +10,8 @@ const USAGE = `Usage: fastpubsub agent --fabric ADDR[,ADDR...] --cert FILE --key
 
 Runs an edge agent: local clients connect to it (WebSocket edge, HTTPS publish, QUIC edge,
 MQTT with --mqtt-listen) and it keeps one outbound, mutually authenticated QUIC tunnel to the
-nearest PoP of --fabric. It opens no inbound port towards the fabric. Messages between its own
+nearest PoP of --fabric (WebSocket over TLS on TCP when no PoP answers over QUIC, e.g. UDP
+blocked; PoPs serve it with mesh.tcpListen). It opens no inbound port towards the fabric. Messages between its own
 clients stay local; only channels with interest elsewhere cross the tunnel.
 
 Options:
