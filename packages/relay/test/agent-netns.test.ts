@@ -183,7 +183,7 @@ describe('edge agent in a private network (inbound blocked by nft)', { skip: ava
     await sleep(0);
   });
 
-  it('falls back to WebSocket over TLS within 5 s when UDP is blocked, and carries messages both ways', async () => {
+  it('falls back to WebSocket over TLS within 5 s when UDP is blocked, carries messages both ways, and returns to QUIC when UDP is back', async () => {
     const lab = new NetnsLab();
     const clients: Client[] = [];
     try {
@@ -210,7 +210,15 @@ describe('edge agent in a private network (inbound blocked by nft)', { skip: ava
         15_000,
         'PoP → agent over TCP',
       );
-      console.log(`netns, UDP blocked: agent listening → tunnel up over WebSocket/TLS in ${fallbackMs} ms; first delivery agent→PoP ${upMs} ms, PoP→agent ${downMs} ms`);
+      // UDP comes back: the next probe round finds QUIC and the tunnel returns to it.
+      const mark = agent.output().length;
+      const unblockedAt = Date.now();
+      await lab.exec('nft', ['flush', 'chain', 'inet', 'fpsag', 'output']);
+      await agent.waitLine(/"agent: QUIC answers again, tunnel back to QUIC"/, 10_000, mark);
+      await agent.waitLine(/"mesh link up".*"peer":"pop-a"/, 10_000, mark);
+      const backMs = Date.now() - unblockedAt;
+      await repeatUntil(() => void localPub.child.stdin!.write('over-quic-again\n'), (ms) => receives(atA, 'over-quic-again', ms), 15_000, 'agent → PoP over QUIC again');
+      console.log(`netns, UDP blocked: agent listening → tunnel up over WebSocket/TLS in ${fallbackMs} ms; first delivery agent→PoP ${upMs} ms, PoP→agent ${downMs} ms; UDP unblocked → back on QUIC after ${backMs} ms`);
     } finally {
       await Promise.all(clients.map((c) => c.close()));
       await lab.close();

@@ -11,7 +11,9 @@ import { rm } from 'node:fs/promises';
 import { ErrorCode, createLogger, isFpsError } from '@fastpubsub/core';
 import { MeshFrameType, decodeInterest, encodeFwd, encodeInterest } from '@fastpubsub/wire';
 import { TestEnv, freePort, metricValue, scrapeMetrics, sleep, waitFor, type Client } from '@fastpubsub/testkit/relay';
-import { loadMeshCredentials } from '../src/mesh/link/pki.js';
+import { MESH_SERVER_NAME, loadMeshCredentials, relayIdOf } from '../src/mesh/link/pki.js';
+import { dialMeshWs } from '../src/mesh/link/ws-conn.js';
+import net from 'node:net';
 import { MeshTransport } from '../src/mesh/link/transport.js';
 import { SeedDiscovery } from '../src/mesh/link/discovery.js';
 import { TENANT, agentMesh, client, makePki, meshAddr, popMesh, publishUntilReceived, type AgentPki } from './agent-helpers.js';
@@ -25,6 +27,17 @@ before(async () => {
 });
 afterEach(() => env.cleanup());
 after(() => rm(join(pki.dir, '..'), { recursive: true, force: true }));
+
+function tcpConnects(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
 
 /** Reads and drops whatever arrives until 150 ms pass quietly (late copies of probe messages). */
 async function drain(c: Client): Promise<void> {
@@ -142,6 +155,18 @@ describe('edge agent', { timeout: 60_000 }, () => {
     } finally {
       await t.close();
     }
+    // Over the TCP fallback too: the PoP's TLS refuses a client certificate from another CA.
+    const tcpPop = await env.relay({ mesh: { ...popMesh(pki, 'pop-b'), tcpListen: true } } as never);
+    await waitFor(() => tcpConnects(tcpPop.mesh!.address.port), 3000, 'TCP mesh listener');
+    const refusedBefore = tcpPop.mesh!.transport.refused;
+    const viaTcp = await dialMeshWs('127.0.0.1', tcpPop.mesh!.address.port, creds, MESH_SERVER_NAME, 2000).then(() => 'linked', (e: Error) => e.message);
+    assert.notEqual(viaTcp, 'linked');
+    await waitFor(() => tcpPop.mesh!.transport.refused > refusedBefore, 3000, 'TLS refusal counted');
+    const good = await loadMeshCredentials({ caFile: pki.ca, certFile: join(pki.dir, 'agent-raw.pem'), keyFile: join(pki.dir, 'agent-raw.key') });
+    const ok = await dialMeshWs('127.0.0.1', tcpPop.mesh!.address.port, good, MESH_SERVER_NAME, 2000);
+    assert.equal(ok.peerX509 === undefined ? undefined : relayIdOf(ok.peerX509), 'pop-b');
+    ok.close(0, 'test');
+
     // A PoP with an agent's certificate, an agent with a relay's: configuration errors.
     const popWithAgentCert = await env.relay({ mesh: { ...popMesh(pki, 'pop-a'), certFile: join(pki.dir, 'agent-1.pem'), keyFile: join(pki.dir, 'agent-1.key') } } as never).catch((e: unknown) => e);
     assert.ok(isFpsError(popWithAgentCert) && popWithAgentCert.code === ErrorCode.ConfigInvalid, String(popWithAgentCert));
