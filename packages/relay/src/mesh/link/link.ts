@@ -18,7 +18,7 @@ import {
   type FwdFrame,
   type HelloFrame,
 } from '@fastpubsub/wire';
-import type { QuicConnection, QuicStream } from '@fastpubsub/quic';
+import type { MeshConnection, MeshStream } from './conn.js';
 import type { Logger } from '@fastpubsub/core';
 import { LinkHealth, type LinkHealthOptions, type LinkMetrics, type LinkState } from '../route/index.js';
 import { LinkSendQueue } from './queue.js';
@@ -26,13 +26,13 @@ import { controlForAgent } from './agent-guard.js';
 
 export interface MeshLinkOptions {
   self: string;
-  conn: QuicConnection;
-  control: QuicStream;
+  conn: MeshConnection;
+  control: MeshStream;
   hello: HelloFrame;
   /** Control frames read together with HELLO, emitted once listeners are attached. */
   pending?: Frame<number>[];
   /** Streams the peer opened before this link existed (handed over by the transport). */
-  streams?: QuicStream[];
+  streams?: MeshStream[];
   /** We dialed this connection (the dialer opened the control stream). */
   dialed: boolean;
   /** The peer is an edge agent bound to this tenant (from its certificate). */
@@ -82,12 +82,12 @@ export class MeshLink extends EventEmitter<MeshLinkEvents> {
   readonly dialed: boolean;
   /** Set when the peer is an edge agent: the one tenant this link may carry. */
   readonly agentTenant: string | undefined;
-  readonly conn: QuicConnection;
+  readonly conn: MeshConnection;
   readonly health: LinkHealth;
   readonly counters: LinkCounters = { fwdSent: 0, fwdReceived: 0, bytesSent: 0, bytesReceived: 0, probesSent: 0, probesAnswered: 0, fwdResent: 0 };
   readonly queue: LinkSendQueue;
-  readonly #control: QuicStream;
-  #msgOut: QuicStream | undefined;
+  readonly #control: MeshStream;
+  #msgOut: MeshStream | undefined;
   readonly #now: () => number;
   readonly #logger: Logger;
   /** Recently sent FWD frames (oldest first), bounded by RESEND_WINDOW_MS and #retainMax. */
@@ -199,7 +199,7 @@ export class MeshLink extends EventEmitter<MeshLinkEvents> {
 
   #write(frame: Uint8Array): void {
     if (this.#msgOut === undefined) {
-      let s: QuicStream;
+      let s: MeshStream;
       try {
         s = this.conn.openUniStream();
       } catch {
@@ -238,7 +238,7 @@ export class MeshLink extends EventEmitter<MeshLinkEvents> {
     }
   }
 
-  #acceptMessageStream(s: QuicStream): void {
+  #acceptMessageStream(s: MeshStream): void {
     if (s.direction !== 'uni') {
       s.stopSending(PROTOCOL_ERROR);
       return;

@@ -3,7 +3,8 @@
 // link per peer, and redials lost peers with backoff. A peer's identity is the relay id in its
 // certificate; its HELLO must name the same id.
 import { EventEmitter } from 'node:events';
-import { QuicEndpoint, type QuicConnection, type QuicStream, type QuicTransportOptions } from '@fastpubsub/quic';
+import { QuicEndpoint, type QuicTransportOptions } from '@fastpubsub/quic';
+import type { MeshConnection, MeshStream } from './conn.js';
 import type { Logger } from '@fastpubsub/core';
 import { MeshFrameType, createMeshDecoder, decodeHello, encodeHello, type Frame, type HelloFrame } from '@fastpubsub/wire';
 import type { LinkHealthOptions } from '../route/index.js';
@@ -110,7 +111,7 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
   /** The mesh over WebSocket on TLS for agents whose network drops UDP (ws-conn.ts). */
   async #listenTcp(port: number): Promise<void> {
     try {
-      this.#wsListener = await listenMeshWs(this.#o.host, port, this.#o.credentials, (conn) => this.#accepted(conn as unknown as QuicConnection), (reason) => {
+      this.#wsListener = await listenMeshWs(this.#o.host, port, this.#o.credentials, (conn) => this.#accepted(conn), (reason) => {
         this.refused++;
         this.#o.logger.warn('mesh handshake refused', { over: 'tcp', reason });
       });
@@ -205,11 +206,11 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
     const host = addr.slice(0, i).replace(/^\[|\]$/g, '');
     const port = Number(addr.slice(i + 1));
     const c = this.#o.credentials;
-    let conn: QuicConnection | undefined;
+    let conn: MeshConnection | undefined;
     try {
       conn =
         over === 'tcp'
-          ? ((await dialMeshWs(host, port, c, MESH_SERVER_NAME, HELLO_TIMEOUT_MS)) as unknown as QuicConnection)
+          ? await dialMeshWs(host, port, c, MESH_SERVER_NAME, HELLO_TIMEOUT_MS)
           : await this.#endpoint!.connect({ host, port, serverName: MESH_SERVER_NAME, alpn: [MESH_ALPN], caPem: c.caPem, certPem: c.certPem, keyPem: c.keyPem });
       const peer = this.#identity(conn);
       if (peer === undefined) return;
@@ -223,8 +224,8 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
       }
       // The peer may open its message stream as soon as it has our HELLO, before we have read
       // its reply: park such streams for the link instead of losing them.
-      const early: QuicStream[] = [];
-      const onStream = (s: QuicStream): void => void early.push(s);
+      const early: MeshStream[] = [];
+      const onStream = (s: MeshStream): void => void early.push(s);
       conn.on('stream', onStream);
       const control = conn.openBidiStream();
       control.write(this.#hello());
@@ -246,7 +247,7 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
     }
   }
 
-  #accepted(conn: QuicConnection): void {
+  #accepted(conn: MeshConnection): void {
     const peer = this.#identity(conn);
     if (peer === undefined) return;
     const timer = setTimeout(() => conn.close(MeshCloseCode.HELLO_TIMEOUT, 'no control stream'), HELLO_TIMEOUT_MS);
@@ -262,7 +263,7 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
   }
 
   /** The relay id in the peer's certificate (already verified against the CA by TLS). */
-  #identity(conn: QuicConnection): string | undefined {
+  #identity(conn: MeshConnection): string | undefined {
     const cert = conn.peerX509;
     const id = cert === undefined ? undefined : relayIdOf(cert);
     // An agent links only to PoPs: a peer that is itself an agent is refused.
@@ -284,7 +285,7 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
     return l === undefined || l.isClosed ? undefined : l;
   }
 
-  #adopt(conn: QuicConnection, control: QuicStream, hello: HelloFrame, rest: Frame<number>[], peer: string, dialed: boolean, early: QuicStream[] = []): void {
+  #adopt(conn: MeshConnection, control: MeshStream, hello: HelloFrame, rest: Frame<number>[], peer: string, dialed: boolean, early: MeshStream[] = []): void {
     if (hello.id !== peer) {
       this.refused++;
       conn.close(MeshCloseCode.IDENTITY, 'HELLO names another relay than the certificate');
@@ -366,7 +367,7 @@ interface Hello {
 }
 
 /** Reads the first frame of a control stream, which must be HELLO, and pauses the stream. */
-function readHello(control: QuicStream, conn: QuicConnection): Promise<Hello> {
+function readHello(control: MeshStream, conn: MeshConnection): Promise<Hello> {
   return new Promise((resolve, reject) => {
     const dec = createMeshDecoder();
     const timer = setTimeout(() => done(new Error('HELLO timeout')), HELLO_TIMEOUT_MS);

@@ -2,14 +2,14 @@
 // WebSocket carries what a QUIC connection carries for a MeshLink: streams (control and
 // message streams), datagrams (probes) and a close with a code. Each WebSocket message is one
 // record: [kind u8][stream id u32][bytes]. Both sides authenticate with the mesh PKI (mutual
-// TLS, as on QUIC). WsMeshConnection offers exactly the part of QuicConnection (and
-// WsMeshStream of QuicStream) that MeshLink and MeshTransport use; the RTT comes from
-// WebSocket pings, the liveness counter from every record received.
+// TLS, as on QUIC). WsMeshConnection is a MeshConnection (conn.ts), as a QUIC connection is;
+// its RTT comes from WebSocket pings, its liveness counter from every record received.
 import { EventEmitter } from 'node:events';
 import type { X509Certificate } from 'node:crypto';
 import { createServer as createHttpsServer } from 'node:https';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import WebSocket, { WebSocketServer } from 'ws';
+import type { MeshConnection, MeshStream } from './conn.js';
 
 const Kind = { OPEN_BIDI: 1, OPEN_UNI: 2, DATA: 3, DATAGRAM: 4, CLOSE: 5 } as const;
 /** Above this many buffered bytes a stream write says "wait for drain". */
@@ -22,7 +22,7 @@ export interface WsCloseInfo {
   reason: string;
 }
 
-export class WsMeshStream extends EventEmitter {
+export class WsMeshStream extends EventEmitter implements MeshStream {
   readonly direction: 'bidi' | 'uni';
   readonly #conn: WsMeshConnection;
   readonly #id: number;
@@ -68,7 +68,7 @@ export class WsMeshStream extends EventEmitter {
   }
 }
 
-export class WsMeshConnection extends EventEmitter {
+export class WsMeshConnection extends EventEmitter implements MeshConnection {
   readonly peerX509: X509Certificate | undefined;
   readonly remoteAddress: { host: string; port: number };
   readonly #ws: WebSocket;
