@@ -162,6 +162,7 @@ describe('edge agent', { timeout: 60_000 }, () => {
     const viaTcp = await dialMeshWs('127.0.0.1', tcpPop.mesh!.address.port, creds, MESH_SERVER_NAME, 2000).then(() => 'linked', (e: Error) => e.message);
     assert.notEqual(viaTcp, 'linked');
     await waitFor(() => tcpPop.mesh!.transport.refused > refusedBefore, 3000, 'TLS refusal counted');
+    assert.ok((metricValue(await scrapeMetrics(pop), 'fastpubsub_mesh_handshakes_refused_total') ?? 0) >= 1, 'QUIC refusal in the metrics');
     const good = await loadMeshCredentials({ caFile: pki.ca, certFile: join(pki.dir, 'agent-raw.pem'), keyFile: join(pki.dir, 'agent-raw.key') });
     const ok = await dialMeshWs('127.0.0.1', tcpPop.mesh!.address.port, good, MESH_SERVER_NAME, 2000);
     assert.equal(ok.peerX509 === undefined ? undefined : relayIdOf(ok.peerX509), 'pop-b');

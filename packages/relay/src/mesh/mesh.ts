@@ -124,8 +124,10 @@ export class Mesh {
       ...(o.outboundOnly === true ? { outboundOnly: true } : {}),
       ...(o.tcpListen === true ? { tcpListen: true } : {}),
     });
-    this.metrics = new MeshMetrics(o.registry, () =>
-      this.links().map((l) => ({ peer: l.peer, rttMs: l.rttMs, jitterMs: l.jitterMs, loss: l.loss, cost: l.costMs, up: l.state === 'up', queueDropped: l.queueDropped })),
+    this.metrics = new MeshMetrics(
+      o.registry,
+      () => this.links().map((l) => ({ peer: l.peer, rttMs: l.rttMs, jitterMs: l.jitterMs, loss: l.loss, cost: l.costMs, up: l.state === 'up', queueDropped: l.queueDropped })),
+      () => this.transport.refused,
     );
     const links = (): ReadonlyMap<string, MeshLink> => this.transport.links();
     this.#forwarder = new MeshForwarder({

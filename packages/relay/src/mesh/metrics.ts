@@ -25,8 +25,17 @@ export class MeshMetrics {
   readonly routeChanges: Counter;
   readonly deliveredRemote: Counter;
 
-  constructor(registry: Registry, links: () => LinkGaugeSource[]) {
+  constructor(registry: Registry, links: () => LinkGaugeSource[], refusedHandshakes: () => number = () => 0) {
     const registers = [registry];
+    new Counter({
+      name: 'fastpubsub_mesh_handshakes_refused_total',
+      help: 'Mesh connections refused: a certificate from another CA, none, or no relay/agent identity in it.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(refusedHandshakes());
+      },
+    });
     this.#fwdOut = new Counter({ name: 'fastpubsub_mesh_messages_sent_total', help: 'FWD copies sent, by next hop.', labelNames: ['peer'], registers });
     this.#fwdIn = new Counter({ name: 'fastpubsub_mesh_messages_received_total', help: 'FWD copies received, by previous hop.', labelNames: ['peer'], registers });
     this.#bytesOut = new Counter({ name: 'fastpubsub_mesh_bytes_sent_total', help: 'FWD bytes sent, by next hop.', labelNames: ['peer'], registers });
