@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   control: () => import('./commands/control.js'),
   mesh: () => import('./commands/mesh.js'),
   usage: () => import('./commands/usage.js'),
+  agent: () => import('./commands/agent.js'),
   dev: () => import('./commands/dev.js'),
 };
 

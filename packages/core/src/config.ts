@@ -7,6 +7,7 @@ import { ErrorCode, FpsError } from './errors.js';
 import type { LogLevel } from './logger.js';
 import { HARDENING_DEFAULTS, hardeningSchema, type HardeningLimits } from './hardening-config.js';
 import { presenceConfigSchema, resolvePresence, type PresenceConfig } from './presence-config.js';
+import { AGENT_DEFAULTS, agentConfigSchema, type AgentConfig } from './config-agent.js';
 import { bridgesConfigSchema, mqttConfigSchema, resolveBridges, resolveMqtt, type BridgeConfig, type BridgeConfigInput, type MqttEdgeConfig } from './config-connectors.js';
 
 export type SlowConsumerPolicy = 'drop-oldest' | 'disconnect';
@@ -95,6 +96,10 @@ export interface MeshConfig {
   switchMarginMs: number;
   switchMarginRatio: number;
   switchHoldMs: number;
+  /** Also serve the mesh over WebSocket on TLS (TCP, same host and port number) for edge agents without UDP. */
+  tcpListen: boolean;
+  /** Present on an edge agent (docs/agent.md): outbound only, one tunnel to the nearest of `seeds`. */
+  agent?: AgentConfig;
 }
 
 export type QuicSlowConsumerPolicy = 'drop-oldest' | 'reset';
@@ -217,6 +222,7 @@ export const MESH_DEFAULTS: Readonly<Omit<MeshConfig, 'listen' | 'advertise' | '
   switchMarginMs: 1,
   switchMarginRatio: 0.05,
   switchHoldMs: 2000,
+  tcpListen: false,
 });
 
 type RelayDefaults = Omit<RelayConfig, 'masterToken' | 'tls' | 'discovery' | 'control' | 'quic' | 'bridges' | 'presence'>;
@@ -352,6 +358,8 @@ export const relayConfigSchema = {
         switchMarginMs: { type: 'number', minimum: 0 },
         switchMarginRatio: { type: 'number', minimum: 0 },
         switchHoldMs: { type: 'integer', minimum: 0 },
+        tcpListen: { type: 'boolean' },
+        agent: agentConfigSchema,
       },
     },
     mqtt: mqttConfigSchema,
@@ -426,6 +434,7 @@ function resolveMesh(given: NonNullable<RelayConfigInput['mesh']>, listen: { hos
     },
   };
   if (given.advertise === undefined) delete m.advertise;
+  if (given.agent !== undefined) m.agent = { ...AGENT_DEFAULTS, ...given.agent };
   return m;
 }
 

@@ -7,5 +7,6 @@ export * from './clock.js';
 export * from './private-files.js';
 export * from './config-connectors.js';
 export * from './presence-config.js';
+export * from './config-agent.js';
 export * from './cli-flags.js';
 export * from './http-body.js';

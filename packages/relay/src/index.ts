@@ -24,7 +24,8 @@ export {
   type TokenRight,
   type RateDefaults,
 } from './auth/index.js';
-export { createMeshPki, loadMeshCredentials, relayIdOf, MESH_SERVER_NAME, type MeshPkiPaths, type MeshCredentials } from './mesh/link/pki.js';
+export { createMeshPki, issueAgentCertificate, agentTenantOf, loadMeshCredentials, relayIdOf, MESH_SERVER_NAME, type MeshPkiPaths, type MeshCredentials } from './mesh/link/pki.js';
+export { EdgeAgent, type AgentStatus } from './agent/index.js';
 export type { LinkInfo as MeshLinkInfo, RouteInfo as MeshRouteInfo } from './mesh/mesh.js';
 // The pure routing core, for the simulator (sim/) and the benchmarks.
 export {

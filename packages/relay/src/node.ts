@@ -36,6 +36,7 @@ import { QuicEdge } from './edge/quic/edge.js';
 import { loadQuicTls } from './edge/quic/tls.js';
 import { MqttEdge } from './edge/mqtt/edge.js';
 import { startMesh, type Mesh } from './mesh/start.js';
+import { EdgeAgent } from './agent/index.js';
 import { startBridges, validateBridges, type Bridges, type CarrierView } from './bridges/index.js';
 
 /** A batch publish body holds up to this many bytes (base64 inflates payloads by a third). */
@@ -73,6 +74,8 @@ export interface Relay {
   readonly mqttPort: number | undefined;
   /** The relay mesh (config `mesh`), undefined for a standalone relay. */
   readonly mesh: Mesh | undefined;
+  /** Set on an edge agent (config `mesh.agent`, docs/agent.md). */
+  readonly agent: EdgeAgent | undefined;
   readonly config: RelayConfig;
   metricsText(): Promise<string>;
   /**
@@ -103,7 +106,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   let shuttingDown = false;
   // The edge needs the metrics and the metrics' gauges read the edge; the gauge reads happen
   // only on scrape, long after both exist.
-  const built: { edge?: WsEdge; quic?: QuicEdge; mqtt?: MqttEdge; mesh?: Mesh } = {};
+  const built: { edge?: WsEdge; quic?: QuicEdge; mqtt?: MqttEdge; mesh?: Mesh; agent?: EdgeAgent | undefined } = {};
   const metrics = new RelayMetrics({
     connections: (name) => (name === 'ws' ? built.edge?.connectionCount : built.quic?.connectionCount) ?? 0,
     subscriptions: (): number => dispatcher.size,
@@ -297,7 +300,14 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
       control === undefined || config.mesh === undefined || !config.mesh.peerExchange
         ? undefined
         : new RegistryDiscovery({ seeds: config.mesh.seeds, peerExchange: config.mesh.peerExchange, self: () => built.mesh?.id });
-    built.mesh = await startMesh(config, { delivery: dispatcher, presence, registry: metrics.registry, logger, clock, ...(discovery === undefined ? {} : { discovery }) });
+    // An edge agent (docs/agent.md): the mesh dials one PoP (the uplink selector's choice), sees
+    // only its tenant's interest and hands fabric-bound publishes to the outage queue.
+    built.agent = config.mesh?.agent === undefined ? undefined : await EdgeAgent.create(config.mesh, { registry: metrics.registry, logger, now: () => clock.now() });
+    const meshDeps = built.agent === undefined
+      ? { delivery: dispatcher, presence, ...(discovery === undefined ? {} : { discovery }) }
+      : { delivery: built.agent.wrapDelivery(dispatcher), discovery: built.agent.uplink };
+    built.mesh = await startMesh(config, { ...meshDeps, registry: metrics.registry, logger, clock });
+    if (built.mesh !== undefined) built.agent?.start(built.mesh);
     if (built.mesh !== undefined && config.mesh !== undefined) {
       advertised.mesh = config.mesh.advertise ?? `${config.mesh.listen.host}:${built.mesh.address.port}`;
       advertised.meshId = built.mesh.id;
@@ -321,7 +331,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
       : startBridges(config.bridges, { dispatcher, registry: metrics.registry, logger: logger.child({ component: 'bridges' }), carrier: () => carrierView(mesh) });
   // The PoP's links, routes and health on the system tenant (the live map, docs/console.md).
   const networkState =
-    mesh === undefined
+    mesh === undefined || built.agent !== undefined
       ? undefined
       : new NetworkStatePublisher({
           source: mesh,
@@ -367,6 +377,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     // The mesh stays up while the edges drain: clients that got RECONNECT are still served
     // through it (messages from other PoPs) until they moved to another edge.
     await Promise.all([edge.shutdown(drainMs, closeMs), quicEdge?.shutdown(drainMs, closeMs), mqttEdge?.shutdown(closeMs)]);
+    built.agent?.close();
     await mesh?.close();
     presence.close();
     webhooks.close();
@@ -386,6 +397,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     quicCaPem,
     mqttPort: mqttEdge?.port,
     mesh,
+    agent: built.agent,
     get config() {
       return config;
     },

@@ -53,7 +53,8 @@ quic {enabled (true), listen {host, port}, certFile, keyFile (default: the tls f
 mesh {caFile, certFile, keyFile (required; 'fastpubsub mesh init'), listen {host, port} (default:
   the HTTP port + 2), advertise, seeds ([]), peerExchange (${m.peerExchange}), probeIntervalMs (${m.probeIntervalMs}),
   deadAfterMs (${m.deadAfterMs}), linkQueueBytes (${m.linkQueueBytes}), redundantChannels ([]), switchMarginMs (${m.switchMarginMs}),
-  switchMarginRatio (${m.switchMarginRatio}), switchHoldMs (${m.switchHoldMs})},
+  switchMarginRatio (${m.switchMarginRatio}), switchHoldMs (${m.switchHoldMs}), tcpListen (${m.tcpListen}: also serve edge
+  agents without UDP over WebSocket/TLS, docs/agent.md)},
 control {urls (required), token (required: the PoP token), caFile (CA of the control plane's HTTPS certificate), popId, ipAttemptsPerSecond (0),
   heartbeatMs (2000), usageReportMs (5000), webhooksAllowHttp (false; docs/webhooks.md)}. mqtt {listen {host, port}, ...} (docs/mqtt.md), bridges [...] (docs/bridges.md).
 location {lat, lon, city} (this PoP on the live map; docs/console.md).
@@ -66,7 +67,7 @@ SIGTERM or SIGINT: clients are sent RECONNECT and served during the grace period
 relay stops and exits 0.
 `;
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 // Structurally main.ts's Command; importing that type from main.ts would be an import cycle
 // (main.ts loads this module), which `npm run check` (madge) rejects.

@@ -6,7 +6,7 @@
 // introspection.
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '@fastpubsub/core';
-import { MeshFrameType, decodePeers, decodePresence, decodeRoute, encodePeers, encodeRoute, isWireError, type Frame } from '@fastpubsub/wire';
+import { MeshFrameType, decodeInterest, decodePeers, decodePresence, decodeRoute, encodePeers, encodeRoute, isWireError, type Frame } from '@fastpubsub/wire';
 import type { Registry } from 'prom-client';
 import type { DispatchMessage } from '../delivery/index.js';
 import { InterestTable, Router, decodeAdvert, encodeAdvert, linkCostMs, type RouterOptions } from './route/index.js';
@@ -15,6 +15,7 @@ import type { MeshDiscovery } from './link/discovery.js';
 import type { MeshLink } from './link/link.js';
 import type { MeshCredentials } from './link/pki.js';
 import { MeshTransport } from './link/transport.js';
+import { agentFwdRefusal, agentInterestRefusal, agentMayNotSend, agentOwnRoutes, type AgentRefusal } from './link/agent-guard.js';
 import { MeshMetrics } from './metrics.js';
 import { InterestPropagation } from './interest/propagation.js';
 import { MeshForwarder } from './forwarder.js';
@@ -55,6 +56,10 @@ export interface MeshOptions {
   logger: Logger;
   /** Monotonic ms (routing, probes); default performance.now. */
   now?: () => number;
+  /** An edge agent (docs/agent.md): dial only, accept no mesh connections. */
+  outboundOnly?: boolean;
+  /** Also serve the mesh over WebSocket on TLS (TCP) for edge agents without UDP. */
+  tcpListen?: boolean;
 }
 
 export interface LinkInfo {
@@ -127,9 +132,13 @@ export class Mesh {
       now: this.#now,
       logger: o.logger.child({ component: 'mesh' }),
       boot: Date.now(),
+      ...(o.outboundOnly === true ? { outboundOnly: true } : {}),
+      ...(o.tcpListen === true ? { tcpListen: true } : {}),
     });
-    this.metrics = new MeshMetrics(o.registry, () =>
-      this.links().map((l) => ({ peer: l.peer, rttMs: l.rttMs, jitterMs: l.jitterMs, loss: l.loss, cost: l.costMs, up: l.state === 'up', queueDropped: l.queueDropped, queueSuperseded: l.queueSuperseded })),
+    this.metrics = new MeshMetrics(
+      o.registry,
+      () => this.links().map((l) => ({ peer: l.peer, rttMs: l.rttMs, jitterMs: l.jitterMs, loss: l.loss, cost: l.costMs, up: l.state === 'up', queueDropped: l.queueDropped, queueSuperseded: l.queueSuperseded })),
+      () => this.transport.refused,
     );
     const links = (): ReadonlyMap<string, MeshLink> => this.transport.links();
     this.#forwarder = new MeshForwarder({
@@ -196,7 +205,11 @@ export class Mesh {
   // ---- links, routing, gossip --------------------------------------------------------------
 
   #onLink(link: MeshLink): void {
-    link.on('fwd', (f, bytes) => this.#forwarder.onFwd(link.peer, f, bytes));
+    link.on('fwd', (f, bytes) => {
+      const refused = agentFwdRefusal(link, f);
+      if (refused === undefined) this.#forwarder.onFwd(link.peer, f, bytes);
+      else this.#refuseFromAgent(link, refused);
+    });
     link.on('control', (f) => this.#onControl(link, f));
     link.on('health', (state, metrics) => {
       if (this.transport.links().get(link.peer) !== link) return;
@@ -227,14 +240,21 @@ export class Mesh {
 
   #onControl(link: MeshLink, f: Frame<number>): void {
     try {
+      if (link.agentTenant !== undefined && agentMayNotSend(f.type)) return this.#refuseFromAgent(link, 'agent_control');
       switch (f.type) {
-        case MeshFrameType.ROUTE:
-          this.router.receive(link.peer, decodeAdvert(decodeRoute(f)), this.#now());
+        case MeshFrameType.ROUTE: {
+          const { advert, dropped } = agentOwnRoutes(link, decodeAdvert(decodeRoute(f)));
+          if (dropped > 0) this.#refuseFromAgent(link, 'agent_route', dropped);
+          this.router.receive(link.peer, advert, this.#now());
           this.#tick();
           return;
-        case MeshFrameType.INTEREST:
-          this.#gossip.onInterest(link, f);
+        }
+        case MeshFrameType.INTEREST: {
+          const refused = link.agentTenant === undefined ? undefined : agentInterestRefusal(link, decodeInterest(f));
+          if (refused === undefined) this.#gossip.onInterest(link, f);
+          else this.#refuseFromAgent(link, refused);
           return;
+        }
         case MeshFrameType.INTEREST_ACK:
           this.#gossip.onInterestAck(link, f);
           return;
@@ -251,6 +271,11 @@ export class Mesh {
       this.metrics.dropped('bad_frame');
       this.#o.logger.warn('mesh: bad control frame', { peer: link.peer, err: isWireError(err) ? err.message : String(err) });
     }
+  }
+
+  #refuseFromAgent(link: MeshLink, reason: AgentRefusal, n = 1): void {
+    this.metrics.dropped(reason, n);
+    this.#o.logger.debug('mesh: refused from agent', { peer: link.peer, tenant: link.agentTenant, reason });
   }
 
   /**

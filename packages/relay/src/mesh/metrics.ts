@@ -1,6 +1,7 @@
 // Prometheus metrics of the mesh. Per-peer labels are bounded by the mesh size (tens of PoPs).
 // Counters are incremented on the hot path through pre-bound children; link gauges are read
 // from the live links only when Prometheus scrapes.
+import type { AgentRefusal } from './link/agent-guard.js';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 export interface LinkGaugeSource {
@@ -14,7 +15,7 @@ export interface LinkGaugeSource {
   queueSuperseded: number;
 }
 
-export type MeshDropReason = 'duplicate' | 'ttl' | 'unreachable' | 'no_link' | 'bad_frame';
+export type MeshDropReason = 'duplicate' | 'ttl' | 'unreachable' | 'no_link' | 'bad_frame' | AgentRefusal;
 
 export class MeshMetrics {
   readonly #fwdOut: Counter<'peer'>;
@@ -25,8 +26,17 @@ export class MeshMetrics {
   readonly routeChanges: Counter;
   readonly deliveredRemote: Counter;
 
-  constructor(registry: Registry, links: () => LinkGaugeSource[]) {
+  constructor(registry: Registry, links: () => LinkGaugeSource[], refusedHandshakes: () => number = () => 0) {
     const registers = [registry];
+    new Counter({
+      name: 'fastpubsub_mesh_handshakes_refused_total',
+      help: 'Mesh connections refused: a certificate from another CA, none, or no relay/agent identity in it.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(refusedHandshakes());
+      },
+    });
     this.#fwdOut = new Counter({ name: 'fastpubsub_mesh_messages_sent_total', help: 'FWD copies sent, by next hop.', labelNames: ['peer'], registers });
     this.#fwdIn = new Counter({ name: 'fastpubsub_mesh_messages_received_total', help: 'FWD copies received, by previous hop.', labelNames: ['peer'], registers });
     this.#bytesOut = new Counter({ name: 'fastpubsub_mesh_bytes_sent_total', help: 'FWD bytes sent, by next hop.', labelNames: ['peer'], registers });

@@ -27,6 +27,9 @@ export async function startMesh(config: RelayConfig, deps: StartMeshDeps): Promi
   } catch (err) {
     throw new FpsError(ErrorCode.ConfigInvalid, `mesh: ${(err as Error).message}`, { cause: err });
   }
+  if (credentials.agentTenant !== undefined && m.agent === undefined) {
+    throw new FpsError(ErrorCode.ConfigInvalid, `mesh: ${m.certFile} is an edge agent's certificate (tenant ${credentials.agentTenant}); a PoP needs a relay certificate`);
+  }
   const mesh = new Mesh({
     credentials,
     host: m.listen.host,
@@ -45,10 +48,13 @@ export async function startMesh(config: RelayConfig, deps: StartMeshDeps): Promi
     registry: deps.registry,
     logger: deps.logger,
     now: () => deps.clock.now(),
+    // An edge agent (docs/agent.md) dials its PoP and accepts nothing.
+    outboundOnly: m.agent !== undefined,
+    tcpListen: m.tcpListen,
   });
   mesh.start();
   deps.logger.info('mesh listening', { id: mesh.id, host: m.listen.host, port: mesh.address.port, seeds: m.seeds.length });
   return mesh;
 }
 
-export type { Mesh, LinkInfo, RouteInfo } from './mesh.js';
+export type { Mesh, LinkInfo, RouteInfo, LocalDelivery } from './mesh.js';

@@ -5,6 +5,8 @@ export interface PeerCandidate {
   addr: string;
   /** Relay id, when known (from peer exchange or a registry); seeds usually have none. */
   id?: string;
+  /** 'tcp': dial the peer's mesh WebSocket on TLS (same port number, TCP) instead of QUIC. */
+  over?: 'tcp';
 }
 
 export interface MeshDiscovery {

@@ -19,24 +19,27 @@ import {
   type FwdFrame,
   type HelloFrame,
 } from '@fastpubsub/wire';
-import type { QuicConnection, QuicStream } from '@fastpubsub/quic';
+import type { MeshConnection, MeshStream } from './conn.js';
 import type { Logger } from '@fastpubsub/core';
 import { LinkHealth, type LinkHealthOptions, type LinkMetrics, type LinkState } from '../route/index.js';
 import { LinkSendQueue } from './queue.js';
+import { controlForAgent } from './agent-guard.js';
 
 export interface MeshLinkOptions {
   self: string;
-  conn: QuicConnection;
-  control: QuicStream;
+  conn: MeshConnection;
+  control: MeshStream;
   hello: HelloFrame;
   /** Control frames read together with HELLO, emitted once listeners are attached. */
   pending?: Frame<number>[];
   /** The decoder that read HELLO (it may hold part of the next frame); default a fresh one. */
   controlDecoder?: FrameDecoder<number>;
   /** Streams the peer opened before this link existed (handed over by the transport). */
-  streams?: QuicStream[];
+  streams?: MeshStream[];
   /** We dialed this connection (the dialer opened the control stream). */
   dialed: boolean;
+  /** The peer is an edge agent bound to this tenant (from its certificate). */
+  agentTenant?: string | undefined;
   probeIntervalMs: number;
   health?: LinkHealthOptions;
   queueBytes: number;
@@ -80,12 +83,14 @@ export class MeshLink extends EventEmitter<MeshLinkEvents> {
   readonly peer: string;
   readonly hello: HelloFrame;
   readonly dialed: boolean;
-  readonly conn: QuicConnection;
+  /** Set when the peer is an edge agent: the one tenant this link may carry. */
+  readonly agentTenant: string | undefined;
+  readonly conn: MeshConnection;
   readonly health: LinkHealth;
   readonly counters: LinkCounters = { fwdSent: 0, fwdReceived: 0, bytesSent: 0, bytesReceived: 0, probesSent: 0, probesAnswered: 0, fwdResent: 0 };
   readonly queue: LinkSendQueue;
-  readonly #control: QuicStream;
-  #msgOut: QuicStream | undefined;
+  readonly #control: MeshStream;
+  #msgOut: MeshStream | undefined;
   readonly #now: () => number;
   readonly #logger: Logger;
   /** Recently sent FWD frames (oldest first), bounded by RESEND_WINDOW_MS and #retainMax. */
@@ -106,6 +111,7 @@ export class MeshLink extends EventEmitter<MeshLinkEvents> {
     this.peer = o.hello.id;
     this.hello = o.hello;
     this.dialed = o.dialed;
+    this.agentTenant = o.agentTenant;
     this.conn = o.conn;
     this.#control = o.control;
     this.#now = o.now;
@@ -143,8 +149,11 @@ export class MeshLink extends EventEmitter<MeshLinkEvents> {
 
   sendControl(frame: Uint8Array): void {
     if (this.#closed) return;
+    // An agent's link carries its own tenant only (agent-guard.ts).
+    const out = this.agentTenant === undefined ? frame : controlForAgent(this.agentTenant, frame);
+    if (out === undefined) return;
     try {
-      this.#control.write(frame);
+      this.#control.write(out);
     } catch {
       // The control stream already ended or was reset: the link is going down ('close' follows).
     }
@@ -201,7 +210,7 @@ export class MeshLink extends EventEmitter<MeshLinkEvents> {
 
   #write(frame: Uint8Array, latestKey?: string): void {
     if (this.#msgOut === undefined) {
-      let s: QuicStream;
+      let s: MeshStream;
       try {
         s = this.conn.openUniStream();
       } catch {
@@ -240,7 +249,7 @@ export class MeshLink extends EventEmitter<MeshLinkEvents> {
     }
   }
 
-  #acceptMessageStream(s: QuicStream): void {
+  #acceptMessageStream(s: MeshStream): void {
     if (s.direction !== 'uni') {
       s.stopSending(PROTOCOL_ERROR);
       return;

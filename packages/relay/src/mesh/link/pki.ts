@@ -25,6 +25,8 @@ export interface MeshCredentials {
   caPem: string;
   certPem: string;
   keyPem: string;
+  /** Set when the certificate is an edge agent's: the one tenant it may carry. */
+  agentTenant?: string;
 }
 
 export interface MeshPkiPaths {
@@ -69,35 +71,66 @@ export async function createMeshPki(dir: string, relays: readonly string[], opts
   }
   const out: MeshPkiPaths = { caCert, caKey, relays: {} };
   for (const id of relays) {
-    const ext = `${id}.ext.tmp`;
-    await writeFile(
-      join(dir, ext),
-      [
-        'basicConstraints=critical,CA:FALSE',
-        'keyUsage=critical,digitalSignature',
-        'extendedKeyUsage=serverAuth,clientAuth',
-        `subjectAltName=DNS:${id}.${MESH_SERVER_NAME},DNS:${MESH_SERVER_NAME}`,
-        '',
-      ].join('\n'),
-    );
-    try {
-      await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${id}.sec1.tmp`], dir);
-      // PKCS#8: the form every TLS stack reads.
-      await openssl(['pkcs8', '-topk8', '-nocrypt', '-in', `${id}.sec1.tmp`, '-out', `${id}.key`], dir);
-      await openssl(['req', '-new', '-key', `${id}.key`, '-subj', `/CN=${id}`, '-out', `${id}.csr.tmp`], dir);
-      await openssl(
-        ['x509', '-req', '-in', `${id}.csr.tmp`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-sha256', '-days', days,
-          '-extfile', ext, '-out', `${id}.pem`],
-        dir,
-      );
-    } finally {
-      await Promise.all([ext, `${id}.sec1.tmp`, `${id}.csr.tmp`].map((f) => rm(join(dir, f), { force: true })));
-    }
-    await chmod(join(dir, `${id}.key`), 0o600);
+    await issueLeaf(dir, id, [`DNS:${id}.${MESH_SERVER_NAME}`, `DNS:${MESH_SERVER_NAME}`], days);
     out.relays[id] = { cert: join(dir, `${id}.pem`), key: join(dir, `${id}.key`) };
   }
   await rm(join(dir, 'ca.srl'), { force: true });
   return out;
+}
+
+/** Signs `dir/<id>.pem` (+ `dir/<id>.key`, PKCS#8, 0600) with the CA in `dir`, with these SANs. */
+async function issueLeaf(dir: string, id: string, sans: readonly string[], days: string): Promise<void> {
+  const ext = `${id}.ext.tmp`;
+  await writeFile(
+    join(dir, ext),
+    ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=serverAuth,clientAuth', `subjectAltName=${sans.join(',')}`, ''].join('\n'),
+  );
+  try {
+    await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${id}.sec1.tmp`], dir);
+    // PKCS#8: the form every TLS stack reads.
+    await openssl(['pkcs8', '-topk8', '-nocrypt', '-in', `${id}.sec1.tmp`, '-out', `${id}.key`], dir);
+    await openssl(['req', '-new', '-key', `${id}.key`, '-subj', `/CN=${id}`, '-out', `${id}.csr.tmp`], dir);
+    await openssl(
+      ['x509', '-req', '-in', `${id}.csr.tmp`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-sha256', '-days', days, '-extfile', ext, '-out', `${id}.pem`],
+      dir,
+    );
+  } finally {
+    await Promise.all([ext, `${id}.sec1.tmp`, `${id}.csr.tmp`].map((f) => rm(join(dir, f), { force: true })));
+  }
+  await chmod(join(dir, `${id}.key`), 0o600);
+  await rm(join(dir, 'ca.srl'), { force: true });
+}
+
+/** SAN URI prefix that binds an edge agent's certificate to one tenant. */
+export const AGENT_TENANT_URI = 'urn:fastpubsub:agent-tenant:';
+
+/**
+ * Issues an edge agent's certificate with the mesh CA already in `dir` (`mesh init`): CN = the
+ * agent id, SAN DNS:<id>.mesh.fastpubsub and URI:urn:fastpubsub:agent-tenant:<tenant>. It has no
+ * DNS:mesh.fastpubsub, so it cannot serve as a relay; a PoP reads the tenant from the URI and
+ * lets the link carry that tenant's traffic only.
+ */
+export async function issueAgentCertificate(dir: string, id: string, tenant: string, opts: { days?: number } = {}): Promise<{ cert: string; key: string; ca: string }> {
+  if (!isRelayId(id)) throw new Error(`agent id '${id}' must be 1–64 characters of [A-Za-z0-9_.-]`);
+  if (!isRelayId(tenant)) throw new Error(`tenant '${tenant}' must be 1–64 characters of [A-Za-z0-9_.-]`);
+  const haveCa = await Promise.all([readFile(join(dir, 'ca.pem')), readFile(join(dir, 'ca.key'))]).then(
+    () => true,
+    () => false,
+  );
+  if (!haveCa) throw new Error(`${dir} holds no mesh CA (ca.pem, ca.key): run \`fastpubsub mesh init\` first`);
+  await issueLeaf(dir, id, [`DNS:${id}.${MESH_SERVER_NAME}`, `URI:${AGENT_TENANT_URI}${tenant}`], String(opts.days ?? 825));
+  return { cert: join(dir, `${id}.pem`), key: join(dir, `${id}.key`), ca: join(dir, 'ca.pem') };
+}
+
+/** The tenant an edge agent's certificate is bound to; undefined for a relay (PoP) certificate. */
+export function agentTenantOf(cert: X509Certificate): string | undefined {
+  for (const san of (cert.subjectAltName ?? '').split(', ')) {
+    if (san.startsWith(`URI:${AGENT_TENANT_URI}`)) {
+      const tenant = san.slice(4 + AGENT_TENANT_URI.length);
+      return isRelayId(tenant) ? tenant : undefined;
+    }
+  }
+  return undefined;
 }
 
 /** The relay id a mesh certificate names (its CN), or undefined if it names none we accept. */
@@ -118,5 +151,6 @@ export async function loadMeshCredentials(files: { caFile: string; certFile: str
   if (id === undefined) throw new Error(`${files.certFile}: not a mesh relay certificate (CN=<id> with DNS:<id>.${MESH_SERVER_NAME})`);
   if (expectId !== undefined && id !== expectId) throw new Error(`${files.certFile} is for relay '${id}', not '${expectId}'`);
   if (!cert.checkIssued(new X509Certificate(caPem!))) throw new Error(`${files.certFile} is not issued by ${files.caFile}`);
-  return { id, caPem: caPem!, certPem: certPem!, keyPem: keyPem! };
+  const agentTenant = agentTenantOf(cert);
+  return { id, caPem: caPem!, certPem: certPem!, keyPem: keyPem!, ...(agentTenant === undefined ? {} : { agentTenant }) };
 }

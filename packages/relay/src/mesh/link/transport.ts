@@ -3,18 +3,20 @@
 // link per peer, and redials lost peers with backoff. A peer's identity is the relay id in its
 // certificate; its HELLO must name the same id.
 import { EventEmitter } from 'node:events';
-import { QuicEndpoint, type QuicConnection, type QuicStream, type QuicTransportOptions } from '@fastpubsub/quic';
+import { QuicEndpoint, type QuicTransportOptions } from '@fastpubsub/quic';
+import type { MeshConnection, MeshStream } from './conn.js';
 import type { Logger } from '@fastpubsub/core';
 import { MeshFrameType, createMeshDecoder, decodeHello, encodeHello, type Frame, type FrameDecoder, type HelloFrame } from '@fastpubsub/wire';
 import type { LinkHealthOptions } from '../route/index.js';
 import type { MeshDiscovery } from './discovery.js';
 import { MeshLink, RESEND_WINDOW_MS } from './link.js';
-import { MESH_SERVER_NAME, relayIdOf, type MeshCredentials } from './pki.js';
+import { dialMeshWs, listenMeshWs } from './ws-conn.js';
+import { MESH_SERVER_NAME, agentTenantOf, relayIdOf, type MeshCredentials } from './pki.js';
 
 export const MESH_ALPN = 'fastpubsub-mesh/1';
 
 /** Application close codes on mesh connections. */
-export const MeshCloseCode = { DUPLICATE: 0x01, IDENTITY: 0x02, SHUTDOWN: 0x03, HELLO_TIMEOUT: 0x04 } as const;
+export const MeshCloseCode = { DUPLICATE: 0x01, IDENTITY: 0x02, SHUTDOWN: 0x03, HELLO_TIMEOUT: 0x04, PROBE: 0x05 } as const;
 
 export interface MeshTransportOptions {
   credentials: MeshCredentials;
@@ -30,6 +32,10 @@ export interface MeshTransportOptions {
   logger: Logger;
   /** Boot epoch sent in HELLO. */
   boot: number;
+  /** An edge agent: dial only, accept nothing (no server side on the endpoint). */
+  outboundOnly?: boolean;
+  /** Also serve the mesh over WebSocket on TLS, TCP, same host and port number (for agents without UDP). */
+  tcpListen?: boolean;
 }
 
 export interface MeshTransportEvents {
@@ -61,6 +67,7 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
   /** FWD frames a lost or replaced link may not have delivered, waiting for the next link to that peer. */
   readonly #carry = new Map<string, { frames: Uint8Array[]; until: number; boot: number }>();
   #endpoint: QuicEndpoint | undefined;
+  #wsListener: { port: number; close(): Promise<void> } | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   /** Handshakes refused (bad certificate, wrong identity): counted for metrics and tests. */
@@ -86,7 +93,7 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
     const ep = new QuicEndpoint({
       host: this.#o.host,
       port: this.#o.port,
-      server: { certPem: c.certPem, keyPem: c.keyPem, alpn: [MESH_ALPN], clientCaPem: c.caPem, requireClientCert: true },
+      ...(this.#o.outboundOnly === true ? {} : { server: { certPem: c.certPem, keyPem: c.keyPem, alpn: [MESH_ALPN], clientCaPem: c.caPem, requireClientCert: true } }),
       transport: TRANSPORT,
       closeTimeoutMs: 500,
     });
@@ -98,6 +105,20 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
     });
     this.#timer = setInterval(() => this.#dialTick(), DIAL_TICK_MS);
     this.#dialTick();
+    if (this.#o.tcpListen === true && this.#o.outboundOnly !== true) void this.#listenTcp(ep.address.port);
+  }
+
+  /** The mesh over WebSocket on TLS for agents whose network drops UDP (ws-conn.ts). */
+  async #listenTcp(port: number): Promise<void> {
+    try {
+      this.#wsListener = await listenMeshWs(this.#o.host, port, this.#o.credentials, (conn) => this.#accepted(conn), (reason) => {
+        this.refused++;
+        this.#o.logger.warn('mesh handshake refused', { over: 'tcp', reason });
+      });
+      if (this.#closed) await this.#wsListener.close();
+    } catch (err) {
+      this.#o.logger.warn('mesh: no TCP listener for agents without UDP', { port, err: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   async close(): Promise<void> {
@@ -105,7 +126,64 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
     this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     for (const l of [...this.#links.values()]) l.close(MeshCloseCode.SHUTDOWN, 'shutdown');
+    await this.#wsListener?.close();
     await this.#endpoint?.close(MeshCloseCode.SHUTDOWN, 'shutdown');
+  }
+
+  /**
+   * One probe of a relay at `addr` from this endpoint (so it takes the tunnel's own path): a
+   * QUIC handshake with our certificate, closed at once. The relay id its certificate names and
+   * quinn's RTT of the handshake; rejects after `timeoutMs` or when the peer is no relay.
+   */
+  async probe(addr: string, timeoutMs: number, over?: 'tcp'): Promise<{ id: string; rttMs: number }> {
+    const ep = this.#endpoint;
+    if (ep === undefined) throw new Error('mesh transport not started');
+    const c = this.#o.credentials;
+    const i = addr.lastIndexOf(':');
+    if (over === 'tcp') return this.#probeTcp(addr.slice(0, i).replace(/^\[|\]$/g, ''), Number(addr.slice(i + 1)), timeoutMs);
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), timeoutMs);
+    const started = this.#o.now();
+    try {
+      const connecting = ep.connect({
+        host: addr.slice(0, i).replace(/^\[|\]$/g, ''),
+        port: Number(addr.slice(i + 1)),
+        serverName: MESH_SERVER_NAME,
+        alpn: [MESH_ALPN],
+        caPem: c.caPem,
+        certPem: c.certPem,
+        keyPem: c.keyPem,
+        signal: ctl.signal,
+      });
+      // An aborted connect settles only once quinn has closed it; the probe does not wait for that.
+      connecting.catch(() => undefined);
+      const timedOut = new Promise<never>((_, reject) => ctl.signal.addEventListener('abort', () => reject(new Error('probe timed out')), { once: true }));
+      const conn = await Promise.race([connecting, timedOut]);
+      const rttMs = conn.stats()?.rttMs ?? this.#o.now() - started;
+      const id = conn.peerX509 === undefined ? undefined : relayIdOf(conn.peerX509);
+      // Not a link: the peer sees a connection that never opens a control stream.
+      conn.close(MeshCloseCode.PROBE, 'probe');
+      if (id === undefined) throw new Error('not a relay certificate');
+      return { id, rttMs };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** A probe over TCP: the time to open the mesh WebSocket (TCP, TLS and upgrade: about three RTTs). */
+  async #probeTcp(host: string, port: number, timeoutMs: number): Promise<{ id: string; rttMs: number }> {
+    const started = this.#o.now();
+    const conn = await dialMeshWs(host, port, this.#o.credentials, MESH_SERVER_NAME, timeoutMs);
+    const rttMs = (this.#o.now() - started) / 3;
+    const id = conn.peerX509 === undefined ? undefined : relayIdOf(conn.peerX509);
+    conn.close(MeshCloseCode.PROBE, 'probe');
+    if (id === undefined) throw new Error('not a relay certificate');
+    return { id, rttMs };
+  }
+
+  /** Closes the link to `peer` (an agent leaving a PoP it moved away from); not redialed unless discovery offers it. */
+  closePeer(peer: string, reason: string): void {
+    this.#links.get(peer)?.close(MeshCloseCode.SHUTDOWN, reason);
   }
 
   #dialTick(): void {
@@ -119,26 +197,21 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
       if (id === this.self || st.inFlight || now < st.nextAt) continue;
       if (id !== undefined && this.#links.has(id)) continue;
       st.inFlight = true;
-      void this.#dialOnce(cand.addr, st);
+      void this.#dialOnce(cand.addr, st, cand.over);
     }
   }
 
-  async #dialOnce(addr: string, st: DialState): Promise<void> {
+  async #dialOnce(addr: string, st: DialState, over: 'tcp' | undefined): Promise<void> {
     const i = addr.lastIndexOf(':');
     const host = addr.slice(0, i).replace(/^\[|\]$/g, '');
     const port = Number(addr.slice(i + 1));
     const c = this.#o.credentials;
-    let conn: QuicConnection | undefined;
+    let conn: MeshConnection | undefined;
     try {
-      conn = await this.#endpoint!.connect({
-        host,
-        port,
-        serverName: MESH_SERVER_NAME,
-        alpn: [MESH_ALPN],
-        caPem: c.caPem,
-        certPem: c.certPem,
-        keyPem: c.keyPem,
-      });
+      conn =
+        over === 'tcp'
+          ? await dialMeshWs(host, port, c, MESH_SERVER_NAME, HELLO_TIMEOUT_MS)
+          : await this.#endpoint!.connect({ host, port, serverName: MESH_SERVER_NAME, alpn: [MESH_ALPN], caPem: c.caPem, certPem: c.certPem, keyPem: c.keyPem });
       const peer = this.#identity(conn);
       if (peer === undefined) return;
       st.id = peer;
@@ -151,8 +224,8 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
       }
       // The peer may open its message stream as soon as it has our HELLO, before we have read
       // its reply: park such streams for the link instead of losing them.
-      const early: QuicStream[] = [];
-      const onStream = (s: QuicStream): void => void early.push(s);
+      const early: MeshStream[] = [];
+      const onStream = (s: MeshStream): void => void early.push(s);
       conn.on('stream', onStream);
       const control = conn.openBidiStream();
       control.write(this.#hello());
@@ -174,7 +247,7 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
     }
   }
 
-  #accepted(conn: QuicConnection): void {
+  #accepted(conn: MeshConnection): void {
     const peer = this.#identity(conn);
     if (peer === undefined) return;
     const timer = setTimeout(() => conn.close(MeshCloseCode.HELLO_TIMEOUT, 'no control stream'), HELLO_TIMEOUT_MS);
@@ -190,12 +263,14 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
   }
 
   /** The relay id in the peer's certificate (already verified against the CA by TLS). */
-  #identity(conn: QuicConnection): string | undefined {
+  #identity(conn: MeshConnection): string | undefined {
     const cert = conn.peerX509;
     const id = cert === undefined ? undefined : relayIdOf(cert);
-    if (id === undefined || id === this.self) {
-      if (id === undefined) this.refused++;
-      conn.close(MeshCloseCode.IDENTITY, id === undefined ? 'no relay identity in certificate' : 'connected to self');
+    // An agent links only to PoPs: a peer that is itself an agent is refused.
+    const agentToAgent = this.#o.credentials.agentTenant !== undefined && cert !== undefined && agentTenantOf(cert) !== undefined;
+    if (id === undefined || id === this.self || agentToAgent) {
+      if (id === undefined || agentToAgent) this.refused++;
+      conn.close(MeshCloseCode.IDENTITY, id === undefined ? 'no relay identity in certificate' : agentToAgent ? 'agent to agent' : 'connected to self');
       return undefined;
     }
     return id;
@@ -210,7 +285,7 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
     return l === undefined || l.isClosed ? undefined : l;
   }
 
-  #adopt(conn: QuicConnection, control: QuicStream, got: Hello, peer: string, dialed: boolean, early: QuicStream[] = []): void {
+  #adopt(conn: MeshConnection, control: MeshStream, got: Hello, peer: string, dialed: boolean, early: MeshStream[] = []): void {
     const { hello, rest, decoder } = got;
     if (hello.id !== peer) {
       this.refused++;
@@ -245,6 +320,7 @@ export class MeshTransport extends EventEmitter<MeshTransportEvents> {
       controlDecoder: decoder,
       streams: early,
       dialed,
+      agentTenant: conn.peerX509 === undefined ? undefined : agentTenantOf(conn.peerX509),
       probeIntervalMs: o.probeIntervalMs,
       ...(o.health === undefined ? {} : { health: o.health }),
       queueBytes: o.linkQueueBytes,
@@ -295,7 +371,7 @@ interface Hello {
 }
 
 /** Reads the first frame of a control stream, which must be HELLO, and pauses the stream. */
-function readHello(control: QuicStream, conn: QuicConnection): Promise<Hello> {
+function readHello(control: MeshStream, conn: MeshConnection): Promise<Hello> {
   return new Promise((resolve, reject) => {
     const dec = createMeshDecoder();
     const timer = setTimeout(() => done(new Error('HELLO timeout')), HELLO_TIMEOUT_MS);
