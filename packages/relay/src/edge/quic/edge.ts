@@ -14,6 +14,7 @@ import { QuicSession, type QuicSessionContext } from './session.js';
 import type { QuicTlsIdentity } from './tls.js';
 import { SessionRegistry } from '../session-registry.js';
 import { QuicPreAuth } from './pre-auth.js';
+import { H3_ALPN, routeWebTransport } from '../webtransport/index.js';
 
 export interface QuicEdgeOptions {
   config: RelayConfig;
@@ -46,13 +47,15 @@ export class QuicEdge {
     this.#endpoint = new QuicEndpoint({
       host: q.listen.host,
       port: q.listen.port,
-      server: { certPem: opts.tls.certPem, keyPem: opts.tls.keyPem, alpn: [ALPN] },
+      // ALPN h3: WebTransport on the same socket (../webtransport/router.ts).
+      server: { certPem: opts.tls.certPem, keyPem: opts.tls.keyPem, alpn: [ALPN, H3_ALPN], ...opts.tls.webTransport },
       transport: {
         streamReceiveWindow: q.streamReceiveWindowBytes,
         receiveWindow: q.connectionReceiveWindowBytes,
         sendHighWaterMark: q.streamSendBufferBytes,
         idleTimeoutMs: q.idleTimeoutMs,
-        // The client opens one control stream and no unidirectional stream.
+        // The client opens one control stream and no unidirectional stream (over WebTransport:
+        // also the CONNECT stream, and HTTP/3's control and QPACK unidirectional streams).
         maxConcurrentBidiStreams: 4,
         maxConcurrentUniStreams: 4,
         // Loss recovery (docs/quic-edge.md "Loss recovery"): the relay is the sender that decides
@@ -86,6 +89,11 @@ export class QuicEdge {
     this.#unsubscribeRevoked = opts.verifier.onRevoked((tokenId) => this.#onRevoked(tokenId));
   }
 
+  /** Serves new WebTransport (ALPN h3) handshakes with this certificate (dev-certificate rotation). */
+  setWebTransportCertificate(certPem: string, keyPem: string): void {
+    this.#endpoint.setServerCertificate(certPem, keyPem, { h3: true });
+  }
+
   get port(): number {
     return this.#endpoint.address.port;
   }
@@ -100,6 +108,20 @@ export class QuicEdge {
   }
 
   #onConnection(c: QuicConnection): void {
+    if (!this.#accepting) return c.close(QuicCloseCode.GoingAway, ErrorCode.ShuttingDown);
+    if (c.alpn === H3_ALPN) {
+      const routes = { native: () => this.#onSession(c), refused: (reason: string) => this.#refuseWebTransport(reason) };
+      return routeWebTransport(c, routes, this.#opts.config.quic.authTimeoutMs);
+    }
+    this.#onSession(c);
+  }
+
+  #refuseWebTransport(reason: string): void {
+    this.#opts.metrics.error(ErrorCode.BadRequest);
+    this.#opts.onRefused?.(reason);
+  }
+
+  #onSession(c: QuicConnection): void {
     if (!this.#accepting) return c.close(QuicCloseCode.GoingAway, ErrorCode.ShuttingDown);
     const ip = c.remoteAddress.host;
     const session = new QuicSession(this.#ctx, this.#nextId++, c);
