@@ -185,10 +185,12 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     tokens,
     metrics,
     edges: () => config.discovery.edges,
-    webTransport: () =>
-      built.quic === undefined
-        ? undefined
-        : { port: built.quic.port, path: WEBTRANSPORT_PATH, serverCertificateHashes: webTransportCerts?.hashes() ?? [] },
+    webTransport: () => ({
+      enabled: built.quic !== undefined,
+      port: built.quic?.port ?? null,
+      path: WEBTRANSPORT_PATH,
+      serverCertificateHashes: webTransportCerts?.hashes() ?? [],
+    }),
     isShuttingDown: () => shuttingDown,
     mesh: () => built.mesh,
     logger,

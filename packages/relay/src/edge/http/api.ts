@@ -25,8 +25,8 @@ export interface HttpApiOptions {
   metrics: { text(): Promise<string>; readonly contentType: string };
   /** The bare `host[:port]` list served at /v1/edges. */
   edges(): readonly string[];
-  /** Served at /v1/webtransport; undefined: no QUIC edge (404). */
-  webTransport?: () => { port: number; path: string; serverCertificateHashes: readonly { algorithm: string; value: string }[] } | undefined;
+  /** Served at /v1/webtransport. */
+  webTransport?: () => { enabled: boolean; port: number | null; path: string; serverCertificateHashes: readonly { algorithm: string; value: string }[] };
   isShuttingDown(): boolean;
   logger: Logger;
   /** The relay mesh, for GET /v1/mesh/links and /v1/mesh/routes (404 without one). */
@@ -126,9 +126,7 @@ export function createHttpApi(opts: HttpApiOptions): (req: IncomingMessage, res:
     '/v1/webtransport': {
       // What a browser needs for `new WebTransport(url, { serverCertificateHashes })`.
       GET: async (_req, res) => {
-        const wt = opts.webTransport?.();
-        if (wt === undefined) throw new FpsError(ErrorCode.NotFound, 'this relay serves no WebTransport (QUIC edge disabled)');
-        sendJson(res, 200, wt);
+        sendJson(res, 200, opts.webTransport?.() ?? { enabled: false, port: null, path: null, serverCertificateHashes: [] });
       },
     },
     '/v1/edges': {

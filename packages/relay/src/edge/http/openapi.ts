@@ -76,12 +76,12 @@ export const relayOpenapi = {
           '200': ok('webtransport', {
             type: 'object',
             properties: {
-              port: { type: 'integer' },
+              enabled: { type: 'boolean', description: 'false when the QUIC edge (and so WebTransport) is disabled' },
+              port: { type: ['integer', 'null'] },
               path: { type: 'string' },
               serverCertificateHashes: { type: 'array', items: { type: 'object', properties: { algorithm: { type: 'string', enum: ['sha-256'] }, value: { type: 'string', format: 'byte' } } } },
             },
           }),
-          '404': err('QUIC edge disabled'),
         },
       },
     },
