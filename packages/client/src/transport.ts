@@ -46,8 +46,12 @@ export interface TransportConnection {
   presence?(line: string): void;
   /** Bytes accepted but not yet handed to the network (backpressure hint). */
   readonly bufferedAmount: number;
+  /** What carries this connection (default: 'websocket'). */
+  readonly transport?: TransportName;
   close(): void;
 }
+
+export type TransportName = 'websocket' | 'webtransport' | 'quic';
 
 export interface OpenParams {
   edge: Edge;
