@@ -31,18 +31,20 @@ function wsTransport(options: ConnectOptions): Transport {
 }
 
 /** The WebTransport transport, loaded on first use (WebSocket-only pages never parse it). */
-const lazyWebTransport: Transport = {
-  name: 'webtransport',
-  open: async (params) => (await import('./transports/webtransport.js')).webTransportTransport().open(params),
-};
+function lazyWebTransport(options: ConnectOptions): Transport {
+  return {
+    name: 'webtransport',
+    open: async (params) => (await import('./transports/webtransport.js')).webTransportTransport(options.webTransport).open(params),
+  };
+}
 
 function pickTransport(options: ConnectOptions): Transport {
   const t = options.transport ?? 'ws';
   if (typeof t === 'object') return t;
   if (t === 'quic') throw new ClientError('bad_argument', "transport 'quic' is Node only: import connect from '@fastpubsub/client/quic'");
   if (t === 'ws' || t === 'websocket') return wsTransport(options);
-  if (t === 'webtransport') return lazyWebTransport;
-  if (t === 'auto') return autoTransport(lazyWebTransport, wsTransport(options), () => 'WebTransport' in globalThis);
+  if (t === 'webtransport') return lazyWebTransport(options);
+  if (t === 'auto') return autoTransport(lazyWebTransport(options), wsTransport(options), () => 'WebTransport' in globalThis);
   throw new ClientError('bad_argument', `unknown transport ${JSON.stringify(t)}`);
 }
 

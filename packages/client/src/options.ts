@@ -47,6 +47,8 @@ export interface ConnectOptions {
    * it is missing or blocked); or a Transport object. `client.transport` names the one in use.
    */
   transport?: 'ws' | 'websocket' | 'webtransport' | 'auto' | 'quic' | Transport;
+  /** WebTransport ('webtransport', 'auto'): ask for datagram delivery on every subscription ("latest matters"). */
+  webTransport?: { datagramSubscriptions?: boolean };
   /** WebSocket constructor; defaults to the global WebSocket (browsers). `@fastpubsub/client/node` passes `ws`. */
   webSocketImpl?: WebSocketConstructor;
   signal?: AbortSignal;

@@ -126,6 +126,8 @@ export function createHttpApi(opts: HttpApiOptions): (req: IncomingMessage, res:
     '/v1/webtransport': {
       // What a browser needs for `new WebTransport(url, { serverCertificateHashes })`.
       GET: async (_req, res) => {
+        // Public and credential-free: pages of any origin read it before opening a session.
+        res.setHeader('access-control-allow-origin', '*');
         sendJson(res, 200, opts.webTransport?.() ?? { enabled: false, port: null, path: null, serverCertificateHashes: [] });
       },
     },
