@@ -86,6 +86,15 @@ describe('relay WebTransport edge', () => {
     }
   });
 
+  test('allow_protocols: a token without webtransport is refused on WebTransport (forbidden), one with it is served', async () => {
+    const quicOnly = await env.token(relay, { allow_protocols: ['quic'] });
+    assert.equal(await webTransportEdge.connectRefused(relay, quicOnly), 'forbidden');
+    const wtOnly = await env.token(relay, { allow_protocols: ['webtransport'] });
+    const c = (await webTransportEdge.connect(relay, wtOnly)) as QuicTestClient;
+    await c.ping();
+    await c.close();
+  });
+
   test('revoking a token closes its WebTransport sessions with TokenRevoked, and only those', async () => {
     const doomed = await env.token(relay);
     const d = (await webTransportEdge.connect(relay, doomed)) as QuicTestClient;
