@@ -2,7 +2,7 @@
 // same TicketVerifier, dispatcher, limits and metrics as the WebSocket edge. Closes a revoked
 // token's connections and runs the graceful shutdown (ERR `reconnect`, serve during the grace
 // period, then close with GoingAway).
-import { QuicEndpoint, type QuicConnection } from '@fastpubsub/quic';
+import { QuicEndpoint, type QuicConnection, type WebTransportSessionInfo } from '@fastpubsub/quic';
 import { ErrorCode, type Logger, type RelayConfig } from '@fastpubsub/core';
 import type { Dispatcher } from '../../delivery/index.js';
 import type { Admission, TenantCapacity } from '../../limits/index.js';
@@ -14,7 +14,7 @@ import { QuicSession, type QuicSessionContext } from './session.js';
 import type { QuicTlsIdentity } from './tls.js';
 import { SessionRegistry } from '../session-registry.js';
 import { QuicPreAuth } from './pre-auth.js';
-import { H3_ALPN, routeWebTransport } from '../webtransport/index.js';
+import { H3_ALPN, acceptContractSession, routeWebTransport, type ContractWtSession } from '../webtransport/index.js';
 
 export interface QuicEdgeOptions {
   config: RelayConfig;
@@ -38,6 +38,7 @@ export class QuicEdge {
   readonly #sessions = new SessionRegistry<QuicSession>();
   readonly #unsubscribeRevoked: () => void;
   readonly #preAuth: QuicPreAuth<QuicSession>;
+  readonly #contractSessions = new Set<ContractWtSession>();
   #nextId = 1;
   #accepting = true;
 
@@ -110,10 +111,24 @@ export class QuicEdge {
   #onConnection(c: QuicConnection): void {
     if (!this.#accepting) return c.close(QuicCloseCode.GoingAway, ErrorCode.ShuttingDown);
     if (c.alpn === H3_ALPN) {
-      const routes = { native: () => this.#onSession(c), refused: (reason: string) => this.#refuseWebTransport(reason) };
+      const routes = {
+        native: () => this.#onSession(c),
+        contract: (_c: QuicConnection, info: WebTransportSessionInfo) => void this.#onContractSession(c, info.headers),
+        refused: (reason: string) => this.#refuseWebTransport(reason),
+      };
       return routeWebTransport(c, routes, this.#opts.config.quic.authTimeoutMs);
     }
     this.#onSession(c);
+  }
+
+  /** The contract's WebTransport (../webtransport/contract-session.ts), revocable like the rest. */
+  async #onContractSession(c: QuicConnection, headers: Readonly<Record<string, string>>): Promise<void> {
+    const o = this.#opts;
+    const ctx = { dispatcher: o.dispatcher, metrics: o.metrics, logger: o.logger, now: o.now, maxPayloadBytes: o.config.limits.maxPayloadBytes, maxSubscriptions: o.config.limits.maxSubscriptionsPerConnection };
+    const session = await acceptContractSession(c, headers, o.verifier, o.config.region, ctx);
+    if (session === undefined) return;
+    this.#contractSessions.add(session);
+    c.on('close', () => this.#contractSessions.delete(session));
   }
 
   #refuseWebTransport(reason: string): void {
@@ -173,6 +188,7 @@ export class QuicEdge {
   }
 
   #onRevoked(tokenId: string): void {
+    for (const s of this.#contractSessions) if (s.ticket.tokenId === tokenId) s.close(QuicCloseCode.TokenRevoked, ErrorCode.TokenRevoked);
     const peers = this.#sessions.withToken(tokenId);
     if (peers.length === 0) return;
     this.#opts.logger.info('closing quic connections of a revoked token', { tokenId, connections: peers.length });

@@ -4,19 +4,24 @@
 // exactly like a QUIC edge connection (streams and datagrams without the WebTransport
 // prefixes, close codes as session close codes), so the QUIC edge's session code serves it
 // with the same dispatcher, auth, limits, metrics and revocation. Any other path is refused
-// with 404; no CONNECT within the auth timeout closes the connection with AuthTimeout.
+// At `/` and `/wt` it is the contract's WebTransport (contract-session.ts). Any other path is
+// refused with 404; no CONNECT within the auth timeout closes the connection with AuthTimeout.
 import type { QuicConnection, WebTransportSessionInfo } from '@fastpubsub/quic';
 import { ErrorCode } from '@fastpubsub/core';
 import { QuicCloseCode } from '@fastpubsub/wire';
 
 /** The CONNECT path of the native protocol over WebTransport. */
 export const WEBTRANSPORT_PATH = '/fastpubsub';
+/** The CONNECT paths of the contract's WebTransport (contract v0.1 §11.2). */
+export const CONTRACT_WT_PATHS: readonly string[] = ['/', '/wt'];
 /** The ALPN WebTransport rides on. */
 export const H3_ALPN = 'h3';
 
 export interface WebTransportRoutes {
   /** A session at WEBTRANSPORT_PATH, accepted: serve it as a QUIC edge connection. */
   native(c: QuicConnection, info: WebTransportSessionInfo): void;
+  /** A session at `/` or `/wt` (not yet answered): the contract's WebTransport. */
+  contract(c: QuicConnection, info: WebTransportSessionInfo): void;
   /** A session refused (wrong path, no CONNECT in time): reason for the refusal counter. */
   refused(reason: 'webtransport_path' | 'webtransport_no_connect'): void;
 }
@@ -35,6 +40,7 @@ export function routeWebTransport(c: QuicConnection, routes: WebTransportRoutes,
       routes.native(c, info);
       return;
     }
+    if (path !== undefined && CONTRACT_WT_PATHS.includes(path)) return routes.contract(c, info);
     routes.refused('webtransport_path');
     c.respondSession(404);
   };
