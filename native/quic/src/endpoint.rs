@@ -97,6 +97,7 @@ pub struct ConnectOptions {
     pub cert_pem: Option<String>,
     pub key_pem: Option<String>,
     /// With ALPN "h3": the WebTransport CONNECT path, and extra request headers as name, value, ...
+    /// (names sent as given: a server must accept any case, as some clients send `Authorization`)
     pub webtransport_path: Option<String>,
     pub webtransport_headers: Option<Vec<String>>,
 }
@@ -184,7 +185,7 @@ impl NativeEndpoint {
         let request = o.webtransport_path.map(|path| WtRequest {
             authority: format!("{}:{}", o.server_name, addr.port()),
             path,
-            headers: o.webtransport_headers.unwrap_or_default().chunks(2).map(|p| (p[0].to_ascii_lowercase(), p.get(1).cloned().unwrap_or_default())).collect(),
+            headers: o.webtransport_headers.unwrap_or_default().chunks(2).map(|p| (p[0].clone(), p.get(1).cloned().unwrap_or_default())).collect(),
         });
         let id = self.shared.next_id();
         self.shared.conn_started();

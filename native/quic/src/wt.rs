@@ -314,6 +314,10 @@ async fn read_capsules(entry: Arc<ConnEntry>, mut r: RecvStream) {
             }
         }
     }
+    // The stream died with the connection: the connection's own ending tells how it ended.
+    if entry.conn.close_reason().is_some() {
+        return;
+    }
     let mut local = lock(&entry.local_close);
     if local.is_none() {
         *local = Some((u64::from(closed.0), closed.1.clone()));

@@ -25,6 +25,9 @@ fn field_sections_round_trip() {
     let want: Vec<(String, String)> = fields.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
     assert_eq!(got, want);
     assert_eq!(encode_fields(&[(":status", "200")]), vec![0, 0, 0xd9], "indexed static :status 200");
+    // A literal name in capitals (one SDK sends `Authorization`) decodes lower-cased.
+    let got = decode_fields(&encode_fields(&[("Authorization", "Bearer AT_x_y")])).unwrap();
+    assert_eq!(got, vec![("authorization".to_string(), "Bearer AT_x_y".to_string())]);
 }
 
 #[test]

@@ -30,12 +30,8 @@ export class ClientImpl implements Client {
   rttMs: number | undefined;
   edge: Edge | undefined;
   readonly stats: ClientStats = { published: 0, queued: 0, queueDropped: 0, duplicatesDropped: 0, reconnects: 0 };
-
   /** What carries the active connection (undefined while none is open). */
-  get transport(): TransportName | undefined {
-    const link = this.active?.link;
-    return link === undefined ? undefined : (link.transport ?? 'websocket');
-  }
+  get transport(): TransportName | undefined { return this.active?.link === undefined ? undefined : (this.active.link.transport ?? 'websocket'); }
 
   private readonly events = new Emitter<ClientEvents>();
   private readonly opts: ResolvedOptions;

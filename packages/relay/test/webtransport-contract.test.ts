@@ -219,3 +219,18 @@ describe("the contract's WebTransport (checks 22–32)", () => {
     await b.close();
   });
 });
+
+test("32: on shutdown a contract session gets RECONNECT (in place of a close), then the session ends", async () => {
+  const relay = await env.relay();
+  const token = await env.token(relay, { tenant_grants: [{ tenant_ids: ['t1'], allow_channels_pub: ['#'], allow_channels_sub: ['#'] }] });
+  const c = await connectContract(relay, token);
+  c.send(1, 'SUB:t1:r.#');
+  await c.next();
+  const closed = c.c.closed;
+  const stopping = relay.close({ graceMs: 200 });
+  assert.deepEqual(await c.next(), { kind: 'text', on: 'bidi', text: 'RECONNECT' });
+  const info = await closed;
+  assert.equal(info.code, 0x3, JSON.stringify(info));
+  await stopping;
+  await c.ep.close();
+});

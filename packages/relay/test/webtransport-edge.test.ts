@@ -7,11 +7,20 @@ import assert from 'node:assert/strict';
 import { X509Certificate, createHash } from 'node:crypto';
 import { QuicEndpoint, type QuicConnection, type QuicStream, type WebTransportSessionInfo } from '@fastpubsub/quic';
 import { QuicCloseCode, QuicStreamCode } from '@fastpubsub/wire';
-import { TestEnv, http, webTransportEdge, type Relay } from '@fastpubsub/testkit/relay';
+import { TestEnv, http, tokenBody, webTransportEdge, type Relay } from '@fastpubsub/testkit/relay';
 import type { QuicTestClient } from '@fastpubsub/testkit/relay';
 
 const env = new TestEnv();
 after(() => env.cleanup());
+
+/** A token whose `allow_protocols` is `protocols`. */
+async function tokenFor(relay: Relay, protocols: string[]): Promise<string> {
+  const body = tokenBody();
+  (body.right as Record<string, unknown>).allow_protocols = protocols;
+  const r = await http(relay.httpUrl, 'POST', '/v1/get-token', { body });
+  assert.equal(r.status, 200, r.text);
+  return (r.json as { token: string }).token;
+}
 
 /** A bare WebTransport session (no AUTH sent) to the relay at `path`. */
 async function bareSession(relay: Relay, path: string): Promise<{ ep: QuicEndpoint; c: QuicConnection; info: WebTransportSessionInfo }> {
@@ -87,9 +96,9 @@ describe('relay WebTransport edge', () => {
   });
 
   test('allow_protocols: a token without webtransport is refused on WebTransport (forbidden), one with it is served', async () => {
-    const quicOnly = await env.token(relay, { allow_protocols: ['quic'] });
+    const quicOnly = await tokenFor(relay, ['quic']);
     assert.equal(await webTransportEdge.connectRefused(relay, quicOnly), 'forbidden');
-    const wtOnly = await env.token(relay, { allow_protocols: ['webtransport'] });
+    const wtOnly = await tokenFor(relay, ['webtransport']);
     const c = (await webTransportEdge.connect(relay, wtOnly)) as QuicTestClient;
     await c.ping();
     await c.close();

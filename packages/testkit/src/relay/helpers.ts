@@ -29,8 +29,6 @@ export interface RightSpec {
   allow_ip_masks?: string[];
   allow_regions?: string[];
   allowed_ws_origin?: string[];
-  /** Absent: every protocol. */
-  allow_protocols?: string[];
   /** Defaults to one hour ahead. */
   expires_at?: string;
 }
@@ -105,7 +103,6 @@ export function tokenBody(right: RightSpec = {}, extra: Record<string, unknown> 
       allow_ip_masks: right.allow_ip_masks ?? [],
       allow_regions: right.allow_regions ?? [],
       allowed_ws_origin: right.allowed_ws_origin ?? [],
-      ...(right.allow_protocols === undefined ? {} : { allow_protocols: right.allow_protocols }),
       expires_at: right.expires_at ?? isoIn(3600_000),
     },
     created_by: 'conformance-tests',

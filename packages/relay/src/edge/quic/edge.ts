@@ -204,6 +204,7 @@ export class QuicEdge {
     this.#accepting = false;
     this.#unsubscribeRevoked();
     for (const s of this.#sessions) s.notify(QUIC_RECONNECT_CODE, 'relay is shutting down');
+    for (const s of this.#contractSessions) s.reconnect();
     await this.#sessions.waitEmpty(drainMs);
     for (const s of this.#sessions) s.close(QuicCloseCode.GoingAway, ErrorCode.ShuttingDown);
     await this.#sessions.waitEmpty(closeMs);

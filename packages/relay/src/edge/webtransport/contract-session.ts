@@ -65,6 +65,14 @@ export class ContractWtSession {
     this.ticket.release?.();
   }
 
+  /** §11.6: on WebTransport `RECONNECT` ends the session, so it is sent only in place of a close. */
+  reconnect(): void {
+    if (this.#closed) return;
+    this.#sendText('RECONNECT');
+    this.dispose();
+    setTimeout(() => this.#conn.close(0x3, ErrorCode.ShuttingDown), 50).unref();
+  }
+
   close(code: number, reason: string): void {
     this.dispose();
     this.#conn.close(code, reason);
