@@ -36,7 +36,8 @@ function collect(st: QuicStream): Promise<string> {
     const parts: Buffer[] = [];
     st.on('data', (d: Buffer) => parts.push(d));
     st.on('end', () => resolve(Buffer.concat(parts).toString()));
-    st.on('error', reject);
+    st.on('reset', (code) => reject(new Error(`stream reset ${code}`)));
+    st.on('close', (err) => err !== undefined && reject(err));
   });
 }
 
