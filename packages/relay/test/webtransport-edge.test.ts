@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate, createHash } from 'node:crypto';
 import { QuicEndpoint, type QuicConnection, type QuicStream, type WebTransportSessionInfo } from '@fastpubsub/quic';
 import { QuicCloseCode, QuicStreamCode } from '@fastpubsub/wire';
-import { TestEnv, http, tokenBody, webTransportEdge, type Relay } from '@fastpubsub/testkit/relay';
+import { TestEnv, http, metricValue, tokenBody, webTransportEdge, type Relay } from '@fastpubsub/testkit/relay';
 import type { QuicTestClient } from '@fastpubsub/testkit/relay';
 
 const env = new TestEnv();
@@ -102,6 +102,24 @@ describe('relay WebTransport edge', () => {
     const c = (await webTransportEdge.connect(relay, wtOnly)) as QuicTestClient;
     await c.ping();
     await c.close();
+  });
+
+  test('datagram publishes that fail are dropped and counted, never answered; datagrams that pass are delivered', async () => {
+    const a = (await webTransportEdge.connect(relay, token)) as QuicTestClient;
+    try {
+      await a.subscribe('t1', 'a.dg.#');
+      const count = async (): Promise<number> => metricValue(await relay.metricsText(), 'fastpubsub_errors_total', { code: 'permission_denied' }) ?? 0;
+      const before = await count();
+      for (let i = 0; i < 5; i++) a.q.publish('t1', 'denied.x', Buffer.from('no'), { datagram: true });
+      a.q.publish('t1', 'a.dg.ok', Buffer.from('yes'), { datagram: true });
+      assert.equal((await a.nextMessage()).payload.toString(), 'yes');
+      // Datagrams may be reordered: wait (bounded) for all five to be counted.
+      for (let i = 0; i < 40 && (await count()) < before + 5; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await count(), before + 5);
+      await assert.rejects(a.nextError(200), /no ERR/);
+    } finally {
+      await a.close();
+    }
   });
 
   test('revoking a token closes its WebTransport sessions with TokenRevoked, and only those', async () => {
