@@ -173,6 +173,21 @@ describe("the contract's WebTransport (checks 22–32)", () => {
     await c.close();
   });
 
+  test('26: SUB …:U:3:64 caps that subscription at 64 KiB/s plus a burst; excess is dropped, not queued', async () => {
+    const c = await connectContract(relay, token);
+    c.send(1, 'SUB:t1:cap.#:U:3:64');
+    assert.equal((await c.next()).text, 'OK:SUB:t1:cap.#:U:3');
+    const started = Date.now();
+    for (let i = 0; i < 400; i++) c.send(0, encodePublish({ tenant: 't1', channel: 'cap.x', payload: Buffer.alloc(1024, 1) }));
+    await new Promise((r) => setTimeout(r, 700));
+    const elapsedS = (Date.now() - started) / 1000;
+    const bytes = c.got.filter((g) => g.kind === 'delivery').length * 1024;
+    // Bucket: 64 KiB full at the start, refilled at 64 KiB/s; one frame of slack.
+    assert.ok(bytes > 0 && bytes <= 64 * 1024 * (1 + elapsedS) + 2048, `${bytes} bytes in ${elapsedS} s`);
+    assert.ok(bytes < 400 * 1024, 'the excess was dropped');
+    await c.close();
+  });
+
   test('28: a 65535-byte WebSocket publish never reaches the session in a frame over 65536 bytes; the session stays open', async () => {
     const c = await connectContract(relay, token);
     c.send(1, 'SUB:t1:big.#');

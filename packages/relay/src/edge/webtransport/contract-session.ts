@@ -16,6 +16,8 @@ import { patternsKey, type Dispatcher, type Encodings } from '../../delivery/ind
 import type { RelayMetrics } from '../../metrics.js';
 import type { EdgeTicket, TicketVerifier } from '../../auth/edge-ticket.js';
 import type { DispatchMessage } from '../../delivery/types.js';
+import { ByteRateLimiter } from '../../limits/index.js';
+
 
 /** §11.3: the largest frame payload either side may send. */
 export const CONTRACT_WT_MAX_FRAME = 65536;
@@ -43,12 +45,16 @@ export class ContractWtSession {
   #inbound: Buffer = Buffer.alloc(0);
   /** `tenant\0pattern` of the subscriptions delivered on the line. */
   readonly #onLine = new Set<string>();
+  /** §11.4 per-subscription caps (`:U:{line}:{kbps}`, `:D:{kbps}`), and the token's egress rate. */
+  readonly #caps = new Map<string, ByteRateLimiter>();
+  readonly #egress: ByteRateLimiter;
   #closed = false;
 
   constructor(ctx: ContractWtContext, conn: QuicConnection, ticket: EdgeTicket) {
     this.#ctx = ctx;
     this.#conn = conn;
     this.ticket = ticket;
+    this.#egress = new ByteRateLimiter(ticket.egressBytesPerSec, performance.now());
     conn.on('stream', (s) => this.#onStream(s));
     conn.on('close', () => this.dispose());
   }
@@ -118,8 +124,8 @@ export class ContractWtSession {
   }
 
   #onText(text: string): void {
-    const [verb, tenant = '', pattern = '', suffix, line] = text.split(':');
-    if (verb === 'SUB') return this.#onSub(tenant, pattern, suffix, line);
+    const [verb, tenant = '', pattern = '', suffix, line, cap] = text.split(':');
+    if (verb === 'SUB') return this.#onSub(tenant, pattern, suffix, line, cap);
     if (verb === 'UNSUB') {
       this.#ctx.dispatcher.unsubscribe(tenant, pattern, this);
       this.#onLine.delete(`${tenant}\0${pattern}`);
@@ -129,7 +135,7 @@ export class ContractWtSession {
   }
 
   /** §11.4: OK:SUB, with `:U:{line}` for a `U` request; refusals answer OK:SUB then OK:UNSUB. */
-  #onSub(tenant: string, pattern: string, suffix: string | undefined, line: string | undefined): void {
+  #onSub(tenant: string, pattern: string, suffix: string | undefined, line: string | undefined, cap: string | undefined): void {
     const refusal = this.#refusal(tenant, pattern);
     const ok = formatOk('SUB', tenant, pattern);
     if (refusal !== undefined) {
@@ -138,8 +144,13 @@ export class ContractWtSession {
       return this.#sendText(formatOk('UNSUB', tenant, pattern));
     }
     this.#ctx.dispatcher.subscribe(tenant, pattern, this);
-    if (suffix === 'U' || suffix === 'D') this.#onLine.add(`${tenant}\0${pattern}`);
-    else this.#onLine.delete(`${tenant}\0${pattern}`);
+    const key = `${tenant}\0${pattern}`;
+    if (suffix === 'U' || suffix === 'D') this.#onLine.add(key);
+    else this.#onLine.delete(key);
+    // A repeated SUB replaces the options; the cap is the suffix's last number (0: none asked).
+    const kbps = Number((suffix === 'U' ? cap : suffix === 'D' ? line : undefined) ?? '');
+    if (Number.isInteger(kbps) && kbps > 0) this.#caps.set(key, new ByteRateLimiter(kbps * 1024, performance.now()));
+    else this.#caps.delete(key);
     // Line deliveries all travel on line 1; a named line 1–8 is echoed as asked.
     const asked = Number(line);
     const named = suffix === 'U' && Number.isInteger(asked) && asked >= 1 && asked <= 8 ? asked : 1;
@@ -195,6 +206,14 @@ export class ContractWtSession {
     });
     if (frame.byteLength - prefix > CONTRACT_WT_MAX_FRAME) {
       this.#ctx.metrics.error(ErrorCode.PayloadTooLarge);
+      return 0;
+    }
+    // Over a cap: dropped, never queued (§11.4). Capped only when every matching subscription is.
+    const now = performance.now();
+    const caps = patterns.map((p) => this.#caps.get(`${msg.tenant}\0${p}`));
+    const overCap = caps.every((c) => c !== undefined) && !caps.every((c) => c?.admit(frame.byteLength, now));
+    if (overCap || !this.#egress.admit(frame.byteLength, now)) {
+      this.#ctx.metrics.dropped('rate_limited');
       return 0;
     }
     const line = bidi ? this.#bidi : this.#openLine();
