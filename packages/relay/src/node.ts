@@ -250,7 +250,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
       await store.close();
       throw nameTheSocket(err, 'QUIC edge', config.quic.listen, 'quic.listen, --quic-listen');
     }
-    logger.info('quic edge listening', { host: config.quic.listen.host, port: built.quic.port, alpn: 'fastpubsub/1' });
+    logger.info('quic edge listening', { host: config.quic.listen.host, port: built.quic.port, alpn: 'fastpubsub/1, h3 (WebTransport at /fastpubsub, / and /wt)' });
   }
   const quicEdge = built.quic;
   if (config.mqtt !== undefined) {
