@@ -2,6 +2,7 @@
 //! verification for mutual TLS) has completed, accept incoming streams and datagrams, and
 //! report how the connection ended.
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use quinn::ConnectionError;
@@ -10,13 +11,17 @@ use crate::events::{Ending, Event};
 use crate::registry::{ConnEntry, Registry};
 use crate::stream::StreamEntry;
 use crate::sync::lock;
+use crate::wt::{self, WtRequest, WtState};
+
+/// The ALPN of HTTP/3, which carries WebTransport.
+pub const H3_ALPN: &str = "h3";
 
 /// Registers an established connection and pushes its CONNECTION/CONNECTED event with the
 /// remote address (text), negotiated ALPN (text2) and the peer's leaf certificate DER (data).
 /// `inbound`: accepted by a server (CONNECTION) rather than a completed connect (CONNECTED).
-pub fn established(shared: &Arc<Registry>, id: u32, conn: quinn::Connection, inbound: bool) {
-    let entry = Arc::new(ConnEntry { conn: conn.clone(), local_close: Mutex::new(None), last_srtt_us: Mutex::new((-1.0, 0.0)) });
-    shared.insert_conn(id, entry.clone());
+/// A connection that negotiated ALPN `h3` carries WebTransport (wt.rs); `request` is what a
+/// client asks for in its CONNECT.
+pub fn established(shared: &Arc<Registry>, id: u32, conn: quinn::Connection, inbound: bool, request: Option<WtRequest>) {
     let alpn = conn
         .handshake_data()
         .and_then(|h| h.downcast::<quinn::crypto::rustls::HandshakeData>().ok())
@@ -26,8 +31,14 @@ pub fn established(shared: &Arc<Registry>, id: u32, conn: quinn::Connection, inb
         .peer_identity()
         .and_then(|p| p.downcast::<Vec<rustls::pki_types::CertificateDer<'static>>>().ok())
         .and_then(|v| v.first().map(|c| c.as_ref().to_vec()));
+    let wt = (alpn.as_deref() == Some(H3_ALPN)).then(|| WtState::new(inbound, request));
+    let entry = Arc::new(ConnEntry { conn: conn.clone(), local_close: Mutex::new(None), last_srtt_us: Mutex::new((-1.0, 0.0)), wt: wt.clone() });
+    shared.insert_conn(id, entry.clone());
     shared.push(Event::Established { id, inbound, remote: conn.remote_address().to_string(), alpn, peer_cert: cert });
-    tokio::spawn(drive(shared.clone(), id, entry));
+    match wt {
+        Some(wt) => tokio::spawn(wt::drive(shared.clone(), id, entry, wt)),
+        None => tokio::spawn(drive(shared.clone(), id, entry)),
+    };
 }
 
 async fn drive(shared: Arc<Registry>, id: u32, entry: Arc<ConnEntry>) {
@@ -48,13 +59,18 @@ async fn drive(shared: Arc<Registry>, id: u32, entry: Arc<ConnEntry>) {
             },
         }
     };
-    let ending = classify(&shared, &entry, &err);
+    finish(&shared, id, &entry, &err);
+}
+
+/// Reports how a connection ended and forgets it.
+pub fn finish(shared: &Registry, id: u32, entry: &ConnEntry, err: &ConnectionError) {
+    let ending = classify(shared, entry, err);
     shared.remove_conn(id);
     shared.push(Event::ConnClosed { id, ending });
     shared.conn_gone();
 }
 
-fn incoming(shared: &Registry, conn: u32, send: Option<quinn::SendStream>, recv: quinn::RecvStream, bidi: bool) {
+pub fn incoming(shared: &Registry, conn: u32, send: Option<quinn::SendStream>, recv: quinn::RecvStream, bidi: bool) {
     let e = StreamEntry::new(&shared.streams, conn, send.is_some(), true);
     shared.push(Event::Stream { id: e.id, conn, bidi, index: recv.id().index() });
     e.start(&shared.streams, send, Some(recv));
@@ -71,6 +87,13 @@ fn classify(shared: &Registry, entry: &ConnEntry, err: &ConnectionError) -> Endi
         ConnectionError::LocallyClosed => {
             let local = lock(&entry.local_close).clone();
             let (c, r) = local.unwrap_or_else(|| lock(&shared.close_code).clone());
+            // A WebTransport peer closes its session with a capsule; we then close the connection.
+            let peer = entry.wt.as_ref().is_some_and(|w| w.peer_closed.load(Ordering::Acquire));
+            ending(if peer { "remote" } else { "local" }, Some(c), r)
+        }
+        // We closed the WebTransport session (capsule) and the peer then closed the connection.
+        ConnectionError::ApplicationClosed(_) if entry.wt.is_some() && lock(&entry.local_close).is_some() => {
+            let (c, r) = lock(&entry.local_close).clone().unwrap_or_default();
             ending("local", Some(c), r)
         }
         ConnectionError::ApplicationClosed(a) => ending("remote", Some(a.error_code.into_inner()), String::from_utf8_lossy(&a.reason).into_owned()),

@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -18,10 +18,12 @@ use quinn::VarInt;
 use crate::conn;
 use crate::events::{Event, RawEvent, Wake};
 use crate::registry::Registry;
+use crate::server::{self, ServerOptions};
 use crate::stream::{StreamEntry, WriteResult};
 use crate::sync::lock;
 use crate::tls;
 use crate::transport::{self, TransportOptions};
+use crate::wt::WtRequest;
 
 type WakeFn = ThreadsafeFunction<u32, (), u32, Status, false>;
 
@@ -57,7 +59,7 @@ pub enum DatagramResult {
 
 static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
 
-fn rt() -> &'static tokio::runtime::Runtime {
+pub(crate) fn rt() -> &'static tokio::runtime::Runtime {
     RT.get_or_init(|| {
         let threads = std::env::var("FASTPUBSUB_QUIC_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(2usize);
         tokio::runtime::Builder::new_multi_thread().worker_threads(threads.max(1)).thread_name("fastpubsub-quic").enable_all().build().expect("tokio runtime")
@@ -73,15 +75,6 @@ fn varint(code: f64) -> Result<VarInt> {
         return Err(invalid(format!("error code must be an integer in [0, 2^53): {code}")));
     }
     VarInt::from_u64(code as u64).map_err(|_| invalid("error code too large"))
-}
-
-#[napi(object)]
-pub struct ServerOptions {
-    pub cert_pem: String,
-    pub key_pem: String,
-    pub alpn: Vec<String>,
-    pub client_ca_pem: Option<String>,
-    pub require_client_cert: Option<bool>,
 }
 
 #[napi(object)]
@@ -103,6 +96,10 @@ pub struct ConnectOptions {
     pub ca_pem: Option<String>,
     pub cert_pem: Option<String>,
     pub key_pem: Option<String>,
+    /// With ALPN "h3": the WebTransport CONNECT path, and extra request headers as name, value, ...
+    /// (names sent as given: a server must accept any case, as some clients send `Authorization`)
+    pub webtransport_path: Option<String>,
+    pub webtransport_headers: Option<Vec<String>>,
 }
 
 #[napi(object)]
@@ -126,8 +123,10 @@ pub struct ConnStats {
 
 #[napi]
 pub struct NativeEndpoint {
-    shared: Arc<Registry>,
-    transport: Arc<quinn::TransportConfig>,
+    pub(crate) shared: Arc<Registry>,
+    pub(crate) transport: Arc<quinn::TransportConfig>,
+    /// The server options, kept to rebuild the TLS configuration with a new certificate.
+    pub(crate) server: Mutex<Option<ServerOptions>>,
     close_timeout: Duration,
     local: String,
 }
@@ -140,18 +139,7 @@ impl NativeEndpoint {
         let addr: SocketAddr = options.address.parse().map_err(|e| invalid(format!("address {:?}: {e}", options.address)))?;
         let _guard = rt().enter();
         let endpoint = match &options.server {
-            Some(s) => {
-                let crypto = tls::server_crypto(tls::ServerTls {
-                    cert_pem: &s.cert_pem,
-                    key_pem: &s.key_pem,
-                    alpn: &s.alpn,
-                    client_ca_pem: s.client_ca_pem.as_deref(),
-                    require_client_cert: s.require_client_cert.unwrap_or(true),
-                })?;
-                let mut sc = quinn::ServerConfig::with_crypto(Arc::new(crypto));
-                sc.transport_config(built.config.clone());
-                quinn::Endpoint::server(sc, addr)
-            }
+            Some(s) => quinn::Endpoint::server(server::config(s, built.config.clone())?, addr),
             None => quinn::Endpoint::client(addr),
         }
         .map_err(|e| Error::new(Status::GenericFailure, format!("bind {addr}: {e}")))?;
@@ -164,6 +152,7 @@ impl NativeEndpoint {
         Ok(NativeEndpoint {
             shared,
             transport: built.config,
+            server: Mutex::new(options.server),
             close_timeout: Duration::from_millis(u64::from(options.close_timeout_ms.unwrap_or(2_000))),
             local,
         })
@@ -193,12 +182,17 @@ impl NativeEndpoint {
         let ep = lock(&self.shared.endpoint).clone().ok_or_else(|| Error::new(Status::GenericFailure, "endpoint is closed"))?;
         let _guard = rt().enter();
         let connecting = ep.connect_with(cc, addr, &o.server_name).map_err(|e| invalid(format!("connect: {e}")))?;
+        let request = o.webtransport_path.map(|path| WtRequest {
+            authority: format!("{}:{}", o.server_name, addr.port()),
+            path,
+            headers: o.webtransport_headers.unwrap_or_default().chunks(2).map(|p| (p[0].clone(), p.get(1).cloned().unwrap_or_default())).collect(),
+        });
         let id = self.shared.next_id();
         self.shared.conn_started();
         let shared = self.shared.clone();
         rt().spawn(async move {
             match connecting.await {
-                Ok(c) => conn::established(&shared, id, c, false),
+                Ok(c) => conn::established(&shared, id, c, false, request),
                 Err(e) => {
                     shared.push(Event::ConnectFailed { id, ending: conn::describe(&e) });
                     shared.conn_gone();
@@ -214,6 +208,9 @@ impl NativeEndpoint {
     pub fn open_stream(&self, conn: u32, bidi: bool) -> Result<u32> {
         let c = self.shared.conn(conn).ok_or_else(|| invalid("connection is closed"))?;
         let e = StreamEntry::new(&self.shared.streams, conn, true, bidi);
+        if let Some(prefix) = c.wt.as_ref().and_then(|w| w.stream_prefix(bidi)) {
+            e.send.as_ref().map(|s| s.write([prefix]));
+        }
         let id = e.id;
         let shared = self.shared.clone();
         rt().spawn(async move {
@@ -299,7 +296,15 @@ impl NativeEndpoint {
     #[napi]
     pub fn send_datagram(&self, conn: u32, data: BufferSlice) -> DatagramResult {
         let Some(c) = self.shared.conn(conn) else { return DatagramResult::ConnectionLost };
-        match c.conn.send_datagram(Bytes::copy_from_slice(&data)) {
+        let payload = match c.wt.as_ref().map(|w| w.datagram_prefix()) {
+            Some(Some(mut prefixed)) => {
+                prefixed.extend_from_slice(&data);
+                Bytes::from(prefixed)
+            }
+            Some(None) => return DatagramResult::UnsupportedByPeer,
+            None => Bytes::copy_from_slice(&data),
+        };
+        match c.conn.send_datagram(payload) {
             Ok(()) => DatagramResult::Sent,
             Err(quinn::SendDatagramError::TooLarge) => DatagramResult::TooLarge,
             Err(quinn::SendDatagramError::UnsupportedByPeer) => DatagramResult::UnsupportedByPeer,
@@ -310,7 +315,9 @@ impl NativeEndpoint {
 
     #[napi]
     pub fn max_datagram_size(&self, conn: u32) -> Option<u32> {
-        self.shared.conn(conn).and_then(|c| c.conn.max_datagram_size()).map(|n| n as u32)
+        let c = self.shared.conn(conn)?;
+        let prefix = c.wt.as_ref().map_or(Some(0), |w| w.datagram_prefix().map(|p| p.len()))?;
+        c.conn.max_datagram_size().map(|n| n.saturating_sub(prefix) as u32)
     }
 
     #[napi]
@@ -421,7 +428,7 @@ async fn accept_loop(shared: Arc<Registry>, endpoint: quinn::Endpoint) {
             match res {
                 Ok(c) => {
                     let id = shared.next_id();
-                    conn::established(&shared, id, c, true);
+                    conn::established(&shared, id, c, true, None);
                 }
                 Err(e) => {
                     let ending = conn::describe(&e);

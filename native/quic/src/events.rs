@@ -36,6 +36,7 @@ pub enum EventKind {
     EndpointClosed = 14,
     HandshakeFailed = 15,
     StreamOpened = 16,
+    Session = 17,
 }
 
 /// Why a stream ended abnormally (STREAM_ERROR code).
@@ -126,6 +127,14 @@ pub enum Event {
         conn: u32,
     },
     EndpointClosed,
+    /// A WebTransport CONNECT arrived (server: `status` None) or was answered (client).
+    Session {
+        conn: u32,
+        status: Option<u16>,
+        path: String,
+        /// The request's (server) or response's (client) fields as a JSON object.
+        headers: String,
+    },
     HandshakeFailed {
         remote: String,
         detail: String,
@@ -166,6 +175,7 @@ impl Event {
             Event::StreamClosed { .. } => EventKind::StreamClosed,
             Event::EndpointClosed => EventKind::EndpointClosed,
             Event::HandshakeFailed { .. } => EventKind::HandshakeFailed,
+            Event::Session { .. } => EventKind::Session,
         }
     }
 
@@ -193,6 +203,9 @@ impl Event {
             Event::Datagram { conn, data } => RawEvent { data: Some(Buffer::from(data)), ..raw(0, conn) },
             Event::StreamError { id, conn, failure, message } => RawEvent { code: Some(f64::from(failure as u8)), text: Some(message), ..raw(id, conn) },
             Event::EndpointClosed => raw(0, 0),
+            Event::Session { conn, status, path, headers } => {
+                RawEvent { code: status.map(f64::from), text: Some(path), text2: Some(headers), ..raw(conn, conn) }
+            }
             Event::HandshakeFailed { remote, detail } => RawEvent { text: Some(remote), text2: Some(detail), ..raw(0, 0) },
         }
     }

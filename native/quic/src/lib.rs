@@ -8,6 +8,7 @@
 //! - `stream`: writer and reader tasks, receive credit, the stream table;
 //! - `registry`: what an endpoint and its tasks share (events, connections, streams);
 //! - `conn`: connection tasks; `endpoint`: the JS-facing `NativeEndpoint`;
+//! - `wt_wire`, `wt`, `wt_api`: WebTransport over HTTP/3 on connections with ALPN `h3`;
 //! - `transport`, `congestion`, `tls`, `pki`: configuration.
 
 #![deny(clippy::all)]
@@ -19,13 +20,19 @@ mod events;
 mod pki;
 mod registry;
 mod send_buf;
+mod server;
 mod stream;
 mod sync;
 mod tls;
 mod transport;
+mod wt;
+mod wt_api;
+mod wt_wire;
 
-pub use crate::endpoint::{ConnStats, ConnectOptions, DatagramResult, EndpointOptions, NativeEndpoint, ServerOptions};
+pub use crate::endpoint::{ConnStats, ConnectOptions, DatagramResult, EndpointOptions, NativeEndpoint};
 pub use crate::events::{EventKind, RawEvent};
-pub use crate::pki::{generate_test_pki, TestPki};
+pub use crate::pki::{generate_test_pki, generate_webtransport_cert, TestPki, WebTransportCert};
+pub use crate::server::ServerOptions;
 pub use crate::stream::WriteResult;
 pub use crate::transport::TransportOptions;
+pub use crate::wt_api::{http3_code_to_webtransport, webtransport_code_to_http3};

@@ -49,3 +49,32 @@ pub fn generate_test_pki(server_names: Vec<String>, client_name: String) -> Resu
         client_key_pem: ck.serialize_pem(),
     })
 }
+
+#[napi(object)]
+pub struct WebTransportCert {
+    pub cert_pem: String,
+    pub key_pem: String,
+    /// Validity window, Unix seconds.
+    pub not_before: f64,
+    pub not_after: f64,
+}
+
+/// A self-signed ECDSA P-256 certificate for `names`, valid from `not_before` (Unix seconds) for
+/// `valid_secs` (at most 14 days): what browsers accept through `serverCertificateHashes`.
+#[napi]
+pub fn generate_webtransport_cert(names: Vec<String>, not_before: f64, valid_secs: u32) -> Result<WebTransportCert> {
+    const MAX_VALID_SECS: u32 = 14 * 24 * 3600;
+    if valid_secs == 0 || valid_secs > MAX_VALID_SECS || !not_before.is_finite() {
+        return Err(Error::new(Status::InvalidArg, format!("validity must be in (0, {MAX_VALID_SECS}] seconds: {valid_secs}")));
+    }
+    let start = time::OffsetDateTime::from_unix_timestamp(not_before as i64).map_err(|x| Error::new(Status::InvalidArg, format!("notBefore: {x}")))?;
+    let mut p = CertificateParams::new(names.clone()).map_err(e)?;
+    p.distinguished_name.push(DnType::CommonName, names.first().cloned().unwrap_or_default());
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    p.not_before = start;
+    p.not_after = start + time::Duration::seconds(i64::from(valid_secs));
+    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(e)?;
+    let (from, until) = (p.not_before.unix_timestamp() as f64, p.not_after.unix_timestamp() as f64);
+    let cert = p.self_signed(&key).map_err(e)?;
+    Ok(WebTransportCert { cert_pem: cert.pem(), key_pem: key.serialize_pem(), not_before: from, not_after: until })
+}

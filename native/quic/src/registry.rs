@@ -10,6 +10,7 @@ use tokio::sync::Notify;
 use crate::events::{Event, EventQueue, Wake};
 use crate::stream::{StreamEntry, Streams};
 use crate::sync::{lock, IdSpace};
+use crate::wt::WtState;
 
 pub struct ConnEntry {
     pub conn: quinn::Connection,
@@ -17,6 +18,8 @@ pub struct ConnEntry {
     pub local_close: Mutex<Option<(u64, String)>>,
     /// (last smoothed RTT, its mean deviation), both in ms; -1 before the first sample.
     pub last_srtt_us: Mutex<(f64, f64)>,
+    /// WebTransport state when the connection negotiated ALPN `h3` (wt.rs).
+    pub wt: Option<Arc<WtState>>,
 }
 
 pub struct Registry {

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use napi::{Error, Result, Status};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::server::WebPkiClientVerifier;
+use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
+use rustls::sign::CertifiedKey;
 use rustls::RootCertStore;
 
 fn err(what: &str, e: impl std::fmt::Display) -> Error {
@@ -45,6 +46,9 @@ fn alpn_bytes(alpn: &[String]) -> Vec<Vec<u8>> {
 pub struct ServerTls<'a> {
     pub cert_pem: &'a str,
     pub key_pem: &'a str,
+    /// Served instead to clients that offer ALPN `h3` (WebTransport with a short-lived
+    /// certificate browsers pin by hash), when given.
+    pub h3: Option<(&'a str, &'a str)>,
     pub alpn: &'a [String],
     pub client_ca_pem: Option<&'a str>,
     pub require_client_cert: bool,
@@ -64,10 +68,36 @@ pub fn server_crypto(o: ServerTls<'_>) -> Result<quinn::crypto::rustls::QuicServ
         }
         None => builder.with_no_client_auth(),
     };
-    let mut cfg = builder.with_single_cert(certs_from_pem(o.cert_pem, "certPem")?, key_from_pem(o.key_pem)?).map_err(|e| err("certPem/keyPem", e))?;
+    let main = certified(o.cert_pem, o.key_pem, "certPem/keyPem")?;
+    let h3 = o.h3.map(|(c, k)| certified(c, k, "webTransportCert")).transpose()?;
+    let mut cfg = builder.with_cert_resolver(Arc::new(AlpnResolver { main, h3 }));
     cfg.alpn_protocols = alpn_bytes(o.alpn);
     cfg.max_early_data_size = 0;
     quinn::crypto::rustls::QuicServerConfig::try_from(cfg).map_err(|e| err("tls", e))
+}
+
+fn certified(cert_pem: &str, key_pem: &str, what: &str) -> Result<Arc<CertifiedKey>> {
+    let key = rustls::crypto::ring::sign::any_supported_type(&key_from_pem(key_pem)?).map_err(|e| err(what, e))?;
+    let ck = CertifiedKey::new(certs_from_pem(cert_pem, what)?, key);
+    ck.keys_match().map_err(|e| err(what, e))?;
+    Ok(Arc::new(ck))
+}
+
+/// Picks the server certificate by the client's ALPN offer: `h3` gets the WebTransport one.
+#[derive(Debug)]
+struct AlpnResolver {
+    main: Arc<CertifiedKey>,
+    h3: Option<Arc<CertifiedKey>>,
+}
+
+impl ResolvesServerCert for AlpnResolver {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let offers_h3 = hello.alpn().is_some_and(|mut a| a.any(|p| p == b"h3"));
+        Some(match (&self.h3, offers_h3) {
+            (Some(h3), true) => h3.clone(),
+            _ => self.main.clone(),
+        })
+    }
 }
 
 pub struct ClientTls<'a> {

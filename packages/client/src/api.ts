@@ -49,6 +49,8 @@ export interface Client {
   readonly stats: Readonly<ClientStats>;
   /** Bytes the active connection holds unsent (backpressure hint; 0 when disconnected). */
   readonly bufferedAmount: number;
+  /** What carries the active connection: 'websocket', 'webtransport' or 'quic' (undefined while none is open). */
+  readonly transport: 'websocket' | 'webtransport' | 'quic' | undefined;
   on<K extends keyof ClientEvents>(event: K, listener: (e: ClientEvents[K]) => void): () => void;
   publish(tenant: string, channel: string, payload: Uint8Array | string, options?: PublishOptions): void;
   subscribe(tenant: string, pattern: string, options?: SubscribeOptions): Promise<Subscription>;

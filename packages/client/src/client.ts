@@ -9,7 +9,7 @@ import { EdgePicker, type Edge } from './endpoint.js';
 import { OverlapFilter, payloadKey } from './dedupe.js';
 import { resolveOptions, type ConnectOptions, type ResolvedOptions, type TokenProvider, type TokenReason } from './options.js';
 import { SubscriptionImpl, type Message, type SubscribeOptions, type Subscription } from './subscription.js';
-import type { Delivery, DeliveryMode, Transport } from './transport.js';
+import type { Delivery, DeliveryMode, Transport, TransportName } from './transport.js';
 import { PublishQueue } from './queue.js';
 import { Conn } from './conn.js';
 import { Heartbeat } from './heartbeat.js';
@@ -29,6 +29,8 @@ export class ClientImpl implements Client {
   rttMs: number | undefined;
   edge: Edge | undefined;
   readonly stats: ClientStats = { published: 0, queued: 0, queueDropped: 0, duplicatesDropped: 0, reconnects: 0 };
+  /** What carries the active connection (undefined while none is open). */
+  get transport(): TransportName | undefined { return this.active?.link === undefined ? undefined : (this.active.link.transport ?? 'websocket'); }
 
   private readonly events = new Emitter<ClientEvents>();
   private readonly opts: ResolvedOptions;
@@ -51,7 +53,7 @@ export class ClientImpl implements Client {
 
   constructor(
     options: ConnectOptions,
-    private readonly transport: Transport,
+    private readonly carrier: Transport,
   ) {
     this.opts = resolveOptions(options);
     this.queue = new PublishQueue(this.opts.queue.maxMessages, this.opts.queue.policy, this.stats);
@@ -151,7 +153,7 @@ export class ClientImpl implements Client {
     const edge = await this.pickEdge(reselect);
     if (this.tokens.token === undefined) await this.refreshToken('initial');
     const conn = new Conn(edge);
-    const link = await this.transport.open({
+    const link = await this.carrier.open({
       edge,
       token: this.tokens.token!,
       signal: this.closeAc.signal,
@@ -399,7 +401,7 @@ export class ClientImpl implements Client {
     const conn = this.active;
     try {
       if (conn?.link?.meshReady === undefined) {
-        throw new ClientError('bad_argument', `meshReady needs a connected transport that supports it (${this.transport.name} does not)`);
+        throw new ClientError('bad_argument', `meshReady needs a connected transport that supports it (${this.carrier.name} does not)`);
       }
       const waiting = this.meshReady.wait(conn, tenant, pattern, options.meshReadyTimeoutMs ?? 10_000);
       waiting.catch(() => undefined); // settled later by its timer if the signal wins the race

@@ -42,8 +42,14 @@ export interface ConnectOptions {
   tokenProvider?: TokenProvider;
   /** Ask for a new token this long before expiry (default 30 000 ms, at most half the remaining lifetime). */
   tokenRefreshMarginMs?: number;
-  /** 'ws' (default), or a Transport object (the seam the QUIC transport will plug into). */
-  transport?: 'ws' | 'quic' | Transport;
+  /**
+   * 'ws' / 'websocket' (default); 'webtransport' (browsers: the QUIC edge protocol over
+   * WebTransport, docs/webtransport.md); 'auto' (WebTransport, falling back to WebSocket when
+   * it is missing or blocked); or a Transport object. `client.transport` names the one in use.
+   */
+  transport?: 'ws' | 'websocket' | 'webtransport' | 'auto' | 'quic' | Transport;
+  /** WebTransport ('webtransport', 'auto'): ask for datagram delivery on every subscription ("latest matters"). */
+  webTransport?: { datagramSubscriptions?: boolean };
   /** WebSocket constructor; defaults to the global WebSocket (browsers). `@fastpubsub/client/node` passes `ws`. */
   webSocketImpl?: WebSocketConstructor;
   signal?: AbortSignal;

@@ -61,8 +61,12 @@ export interface TransportConnection {
    * watches `bufferedAmount`.
    */
   drained?(): Promise<void> | undefined;
+  /** What carries this connection (default: 'websocket'). */
+  readonly transport?: TransportName;
   close(): void;
 }
+
+export type TransportName = 'websocket' | 'webtransport' | 'quic';
 
 export interface OpenParams {
   edge: Edge;

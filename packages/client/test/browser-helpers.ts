@@ -27,10 +27,12 @@ export async function serve(files: Record<string, [string, string]>): Promise<{ 
   }) };
 }
 
-/** Launches headless Chromium with a fresh profile; the returned close() removes it. */
-export async function launchChromium(): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+/** Launches headless Chromium with a fresh profile (QUIC off unless `quic`); the returned close() removes it. */
+export async function launchChromium(opts: { quic?: boolean } = {}): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'fps-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  // WebTransport needs QUIC: the WebTransport tests allow it.
+  const args = opts.quic === true ? CHROMIUM_ARGS.filter((a) => a !== '--disable-quic') : CHROMIUM_ARGS;
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args });
   return {
     context,
     close: async () => {

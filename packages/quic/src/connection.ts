@@ -52,7 +52,19 @@ export interface QuicConnectionStats {
   mtu: number;
 }
 
+/** A WebTransport session's CONNECT (server side) or its answer (client side). */
+export interface WebTransportSessionInfo {
+  /** The CONNECT's :path (with its query). */
+  path: string;
+  /** Server: the request's fields (lower-case names, pseudo-headers included); client: the response's. */
+  headers: Record<string, string>;
+  /** Client: the response status (0 when no valid response came). Server: undefined. */
+  status: number | undefined;
+}
+
 export interface QuicConnectionEvents {
+  /** ALPN h3: a WebTransport CONNECT arrived (answer it with respondSession) or was answered. */
+  session: [info: WebTransportSessionInfo];
   /** The peer opened a stream (it becomes visible when its first byte or FIN arrives). */
   stream: [stream: QuicStream];
   datagram: [data: Buffer];
@@ -190,10 +202,43 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> {
     };
   }
 
-  /** Closes immediately with an application code (integer < 2^53) and reason; 'close' follows with how 'local'. */
+  /**
+   * Closes immediately with an application code (integer < 2^53) and reason; 'close' follows with how 'local'.
+   * On an open WebTransport session (code ≤ u32) this closes the session with that code (closeSession).
+   */
   close(code = 0, reason = ''): void {
     if (this.#closeInfo !== undefined) return;
+    if (this.#sessionOpen && Number.isInteger(code) && code >= 0 && code <= 0xffff_ffff) return this.closeSession(code, reason);
     this.#native.closeConnection(this.id, code, reason);
+  }
+
+  /** Set once the 'session' event was emitted (ALPN h3 only). */
+  webTransportSession: WebTransportSessionInfo | undefined;
+  #sessionOpen = false;
+
+  /** Answers a WebTransport CONNECT: 200 opens the session, another status (400–599) refuses it. */
+  respondSession(status: number): boolean {
+    if (!Number.isInteger(status) || status < 200 || status > 599) throw new QuicError(QuicErrorCode.InvalidOptions, `status must be an integer in [200, 599]: ${status}`);
+    const answered = this.#native.respondSession(this.id, status);
+    this.#sessionOpen = answered && status === 200;
+    return answered;
+  }
+
+  /**
+   * Closes the WebTransport session with a code (u32) and reason: the browser's
+   * `WebTransport.closed` resolves with them; then the connection closes ('close' reports them).
+   */
+  closeSession(code: number, reason = ''): void {
+    if (!Number.isInteger(code) || code < 0 || code > 0xffff_ffff) throw new QuicError(QuicErrorCode.InvalidOptions, `session close code must be a u32: ${code}`);
+    if (this.#closeInfo !== undefined) return;
+    this.#native.closeSession(this.id, code, reason);
+  }
+
+  /** @internal */
+  _session(info: WebTransportSessionInfo): void {
+    this.webTransportSession = info;
+    if (info.status === 200) this.#sessionOpen = true;
+    this.emit('session', info);
   }
 
   /** @internal */

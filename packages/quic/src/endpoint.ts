@@ -67,6 +67,7 @@ export class QuicEndpoint extends EventEmitter<QuicEndpointEvents> implements St
                   alpn: [...s.alpn],
                   ...(s.clientCaPem === undefined ? {} : { clientCaPem: s.clientCaPem }),
                   ...(s.requireClientCert === undefined ? {} : { requireClientCert: s.requireClientCert }),
+                  ...(s.h3CertPem === undefined || s.h3KeyPem === undefined ? {} : { h3CertPem: s.h3CertPem, h3KeyPem: s.h3KeyPem }),
                 },
               }),
           transport,
@@ -104,6 +105,12 @@ export class QuicEndpoint extends EventEmitter<QuicEndpointEvents> implements St
         ...(options.caPem === undefined ? {} : { caPem: options.caPem }),
         ...(options.certPem === undefined ? {} : { certPem: options.certPem }),
         ...(options.keyPem === undefined ? {} : { keyPem: options.keyPem }),
+        ...(options.webTransport === undefined
+          ? {}
+          : {
+              webtransportPath: options.webTransport.path,
+              webtransportHeaders: Object.entries(options.webTransport.headers ?? {}).flat(),
+            }),
       });
     } catch (err) {
       throw new QuicError(QuicErrorCode.InvalidOptions, err instanceof Error ? err.message : String(err), { cause: err });
@@ -140,6 +147,19 @@ export class QuicEndpoint extends EventEmitter<QuicEndpointEvents> implements St
       this.#native.close(code, reason);
     });
     return this.#closing;
+  }
+
+  /**
+   * Serves new handshakes with another certificate (PEM): with `{ h3: true }` the one for
+   * clients offering ALPN h3 (WebTransport), else the main one. Open connections keep theirs.
+   * Throws QuicError InvalidOptions for a bad certificate or a client-only endpoint.
+   */
+  setServerCertificate(certPem: string, keyPem: string, opts: { h3?: boolean } = {}): void {
+    try {
+      this.#native.setServerCertificate(certPem, keyPem, opts.h3 === true);
+    } catch (err) {
+      throw new QuicError(QuicErrorCode.InvalidOptions, err instanceof Error ? err.message : String(err), { cause: err });
+    }
   }
 
   /** Let the process exit while this endpoint is open (like socket.unref()). */
@@ -260,6 +280,11 @@ export class QuicEndpoint extends EventEmitter<QuicEndpointEvents> implements St
         this.#conns.delete(ev.id);
         for (const s of c._streams) this.#streams.delete(s.id);
         c._closed({ how: ev.text2 as QuicCloseHow, code: ev.code ?? undefined, reason: ev.text });
+        return;
+      }
+      case EventKind.Session: {
+        const c = this.#conns.get(ev.conn);
+        if (c !== undefined) c._session({ path: ev.text, headers: JSON.parse(ev.text2) as Record<string, string>, status: ev.code ?? undefined });
         return;
       }
       case EventKind.HandshakeFailed:

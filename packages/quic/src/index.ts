@@ -5,7 +5,15 @@ export {
   type QuicCloseInfo,
   type QuicConnectionEvents,
   type QuicConnectionStats,
+  type WebTransportSessionInfo,
 } from './connection.js';
+export {
+  WEBTRANSPORT_CERT_MAX_VALID_MS,
+  generateWebTransportCert,
+  http3CodeToWebTransport,
+  webTransportCodeToHttp3,
+  type WebTransportCert,
+} from './webtransport.js';
 export { QuicStream, type QuicStreamDirection, type QuicStreamEvents } from './stream.js';
 export { QuicError, QuicErrorCode } from './errors.js';
 export {

@@ -23,6 +23,7 @@ export const EventKind = {
   EndpointClosed: 14,
   HandshakeFailed: 15,
   StreamOpened: 16,
+  Session: 17,
 } as const;
 
 type Kind = typeof EventKind;
@@ -65,6 +66,15 @@ export type RawEvent =
   | (EventBase & { kind: Kind['Reset'] | Kind['Stopped']; code: number })
   | (EventBase & { kind: Kind['StreamError']; code: (typeof StreamFailure)[keyof typeof StreamFailure]; text: string })
   | (EventBase & { kind: Kind['Fin'] | Kind['Drain'] | Kind['StreamClosed'] | Kind['EndpointClosed'] })
+  | (EventBase & {
+      kind: Kind['Session'];
+      /** The CONNECT's :path. */
+      text: string;
+      /** Request (server) or response (client) fields as a JSON object. */
+      text2: string;
+      /** Client: the response status (0: no valid response). Server: absent. */
+      code?: number | null;
+    })
   | (EventBase & { kind: Kind['HandshakeFailed']; /** Remote address. */ text: string; /** how: reason. */ text2: string });
 
 /** Result of write()/writev() (native/quic/src/stream.rs `WriteResult`). */
@@ -111,7 +121,7 @@ export interface RawTransportOptions {
 
 export interface RawEndpointOptions {
   address: string;
-  server?: { certPem: string; keyPem: string; alpn: string[]; clientCaPem?: string; requireClientCert?: boolean };
+  server?: { certPem: string; keyPem: string; alpn: string[]; clientCaPem?: string; requireClientCert?: boolean; h3CertPem?: string; h3KeyPem?: string };
   transport: RawTransportOptions;
   closeTimeoutMs?: number;
 }
@@ -123,6 +133,8 @@ export interface RawConnectOptions {
   caPem?: string;
   certPem?: string;
   keyPem?: string;
+  webtransportPath?: string;
+  webtransportHeaders?: string[];
 }
 
 export interface RawStats {
@@ -159,6 +171,9 @@ export interface NativeEndpoint {
   sendDatagram(conn: number, data: Uint8Array): DatagramResult;
   maxDatagramSize(conn: number): number | null;
   closeConnection(conn: number, code: number, reason: string): void;
+  respondSession(conn: number, status: number): boolean;
+  setServerCertificate(certPem: string, keyPem: string, h3: boolean): void;
+  closeSession(conn: number, code: number, reason: string): void;
   stats(conn: number): RawStats | null;
   close(code: number, reason: string): void;
   unref(): void;
@@ -173,9 +188,19 @@ export interface RawTestPki {
   clientKeyPem: string;
 }
 
+export interface RawWebTransportCert {
+  certPem: string;
+  keyPem: string;
+  notBefore: number;
+  notAfter: number;
+}
+
 interface Addon {
   NativeEndpoint: new (options: RawEndpointOptions, wake: (n: number) => void) => NativeEndpoint;
   generateTestPki(serverNames: string[], clientName: string): RawTestPki;
+  webtransportCodeToHttp3(code: number): number;
+  generateWebtransportCert(names: string[], notBefore: number, validSecs: number): RawWebTransportCert;
+  http3CodeToWebtransport(code: number): number | null;
 }
 
 let addon: Addon | undefined;

@@ -115,6 +115,12 @@ export interface QuicServerTlsOptions {
   clientCaPem?: string;
   /** With clientCaPem: refuse clients without a certificate. Default true. */
   requireClientCert?: boolean;
+  /**
+   * Certificate and key (PEM) served instead to clients offering ALPN h3 (WebTransport), e.g. a
+   * short-lived one browsers pin by hash; both or neither. Replace with setServerCertificate.
+   */
+  h3CertPem?: string;
+  h3KeyPem?: string;
 }
 
 export interface QuicEndpointOptions {
@@ -145,6 +151,11 @@ export interface QuicConnectOptions {
   keyPem?: string;
   /** Abort the attempt (closes the half-open connection). */
   signal?: AbortSignal;
+  /**
+   * Open a WebTransport session (needs alpn ['h3']): the CONNECT's path and extra request
+   * headers. The connection's 'session' event then carries the response status.
+   */
+  webTransport?: { path: string; headers?: Readonly<Record<string, string>> };
 }
 
 function invalid(msg: string): never {

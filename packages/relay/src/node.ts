@@ -47,6 +47,7 @@ import { createTelemetry, startTenantStats } from './telemetry-wiring.js';
 import { SYSTEM_TENANT } from '@fastpubsub/protocol';
 import { PublishMode } from '@fastpubsub/wire';
 import { performance } from 'node:perf_hooks';
+import { WEBTRANSPORT_PATH, WebTransportDevCerts } from './edge/webtransport/index.js';
 
 export interface RelayDeps {
   logger?: Logger;
@@ -70,6 +71,11 @@ export interface Relay {
   readonly quicPort: number | undefined;
   /** The CA certificate QUIC clients must trust when the relay generated its own (no cert configured). */
   readonly quicCaPem: string | undefined;
+  /**
+   * With a generated QUIC identity: the self-signed certificate served now to WebTransport
+   * (ALPN h3) clients, which browsers pin by hash (GET /v1/webtransport); Node clients may trust it as their CA.
+   */
+  readonly webTransportCertPem: string | undefined;
   /** The bound TCP port of the MQTT listener; undefined without config `mqtt`. */
   readonly mqttPort: number | undefined;
   /** The relay mesh (config `mesh`), undefined for a standalone relay. */
@@ -205,6 +211,12 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     tokens,
     metrics,
     edges: () => config.discovery.edges,
+    webTransport: () => ({
+      enabled: built.quic !== undefined,
+      port: built.quic?.port ?? null,
+      path: WEBTRANSPORT_PATH,
+      serverCertificateHashes: webTransportCerts?.hashes() ?? [],
+    }),
     isShuttingDown: () => shuttingDown,
     mesh: () => built.mesh,
     logger,
@@ -243,10 +255,17 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
 
   // The QUIC edge starts once HTTP is bound, so both are up (or neither) when startRelay resolves.
   let quicCaPem: string | undefined;
+  let webTransportCerts: WebTransportDevCerts | undefined;
   if (config.quic.enabled) {
     try {
       const quicTls = await loadQuicTls(config, logger);
       quicCaPem = quicTls.caPem;
+      // A generated identity: browsers get a short-lived certificate they pin by hash.
+      if (quicTls.caPem !== undefined) {
+        webTransportCerts = new WebTransportDevCerts({ names: quicTls.names ?? ['localhost', '127.0.0.1'], onServe: (c) => built.quic?.setWebTransportCertificate(c.certPem, c.keyPem) });
+        quicTls.webTransport = { h3CertPem: webTransportCerts.serving.certPem, h3KeyPem: webTransportCerts.serving.keyPem };
+        webTransportCerts.start();
+      }
       built.quic = new QuicEdge({
         config,
         verifier: throttledVerifier(authThrottle, verifier, 'quic'),
@@ -267,7 +286,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
       await store.close();
       throw nameTheSocket(err, 'QUIC edge', config.quic.listen, 'quic.listen, --quic-listen');
     }
-    logger.info('quic edge listening', { host: config.quic.listen.host, port: built.quic.port, alpn: 'fastpubsub/1' });
+    logger.info('quic edge listening', { host: config.quic.listen.host, port: built.quic.port, alpn: 'fastpubsub/1, h3 (WebTransport at /fastpubsub, / and /wt)' });
   }
   const quicEdge = built.quic;
   if (config.mqtt !== undefined) {
@@ -376,6 +395,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     await bridges?.close();
     // The mesh stays up while the edges drain: clients that got RECONNECT are still served
     // through it (messages from other PoPs) until they moved to another edge.
+    webTransportCerts?.stop();
     await Promise.all([edge.shutdown(drainMs, closeMs), quicEdge?.shutdown(drainMs, closeMs), mqttEdge?.shutdown(closeMs)]);
     built.agent?.close();
     await mesh?.close();
@@ -395,6 +415,9 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     wsUrl,
     quicPort: quicEdge?.port,
     quicCaPem,
+    get webTransportCertPem() {
+      return webTransportCerts?.serving.certPem;
+    },
     mqttPort: mqttEdge?.port,
     mesh,
     agent: built.agent,

@@ -11,6 +11,7 @@ import {
   type QuicConnection,
   type QuicStream,
   type QuicTransportOptions,
+  type WebTransportSessionInfo,
 } from '@fastpubsub/quic';
 import {
   FrameDecoder,
@@ -85,6 +86,11 @@ export interface QuicEdgeClientOptions {
    * without bound (latency would grow to seconds). Bytes, default 16 MiB, ≥ publishHighWaterMark.
    */
   maxBufferedBytes?: number;
+  /**
+   * Carry the same protocol over WebTransport (HTTP/3, ALPN h3) at this CONNECT path (the
+   * relay's is '/fastpubsub', GET /v1/webtransport) instead of raw QUIC.
+   */
+  webTransportPath?: string;
 }
 
 export const QUIC_PUBLISH_HIGH_WATER_MARK = 1024 * 1024;
@@ -95,6 +101,21 @@ export { QuicEdgeSubscription, type QuicMessage, type QuicSubscribeOptions } fro
 interface Pending {
   resolve: () => void;
   reject: (e: ClientError) => void;
+}
+
+/** Waits for the relay's answer to the WebTransport CONNECT: streams may open only after a 200. */
+async function webTransportSession(conn: QuicConnection, signal: AbortSignal): Promise<void> {
+  const info =
+    conn.webTransportSession ??
+    (await new Promise<WebTransportSessionInfo>((resolve, reject) => {
+      conn.once('session', resolve);
+      conn.once('close', (c) => reject(new Error(`closed before the session opened (${c.how}: ${c.reason})`)));
+      signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+    }));
+  if (info.status !== 200) {
+    conn.close(0, 'session refused');
+    throw new Error(`WebTransport CONNECT ${info.path} answered ${String(info.status)}`);
+  }
 }
 
 export class QuicEdgeClient {
@@ -165,11 +186,13 @@ export class QuicEdgeClient {
         conn = await endpoint.connect({
           host: opts.host,
           port: opts.port,
-          alpn: [QUIC_ALPN],
+          alpn: opts.webTransportPath === undefined ? [QUIC_ALPN] : ['h3'],
           serverName: opts.serverName ?? opts.host,
           ...(opts.caPem === undefined ? {} : { caPem: opts.caPem }),
+          ...(opts.webTransportPath === undefined ? {} : { webTransport: { path: opts.webTransportPath } }),
           signal: ac.signal,
         });
+        if (opts.webTransportPath !== undefined) await webTransportSession(conn, ac.signal);
       } catch (err) {
         if (ac.signal.reason instanceof ClientError) throw ac.signal.reason;
         throw new ClientError('connect_failed', `QUIC connect to ${opts.host}:${opts.port} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });

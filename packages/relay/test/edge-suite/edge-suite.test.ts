@@ -1,13 +1,13 @@
-// One edge conformance suite, run against the WebSocket and the QUIC edge (STYLE.md #7), plus
-// cross-edge delivery through the shared dispatcher.
+// One edge conformance suite, run against the WebSocket, the QUIC and the WebTransport edge
+// (STYLE.md #7), plus cross-edge delivery through the shared dispatcher.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestEnv, type Relay } from '@fastpubsub/testkit/relay';
 import type { EdgeClient, EdgeFactory } from '@fastpubsub/testkit/relay';
 import { wsEdge } from '@fastpubsub/testkit/relay';
-import { quicEdge } from '@fastpubsub/testkit/relay';
+import { quicEdge, webTransportEdge } from '@fastpubsub/testkit/relay';
 
-for (const edge of [wsEdge, quicEdge] as EdgeFactory[]) {
+for (const edge of [wsEdge, quicEdge, webTransportEdge] as EdgeFactory[]) {
   describe(`edge suite: ${edge.kind}`, () => {
     const env = new TestEnv();
     let relay: Relay;
@@ -151,6 +151,8 @@ describe('edge suite: cross-edge delivery', () => {
   for (const [from, to] of [
     [wsEdge, quicEdge],
     [quicEdge, wsEdge],
+    [webTransportEdge, wsEdge],
+    [quicEdge, webTransportEdge],
   ] as const) {
     test(`publish on ${from.kind} → subscriber on ${to.kind}`, async () => {
       const sub = await to.connect(relay, token);

@@ -5,7 +5,7 @@
 // so the suite compares the set of (pattern) deliveries per message.
 import type { Relay } from './helpers.js';
 
-export type EdgeKind = 'ws' | 'quic';
+export type EdgeKind = 'ws' | 'quic' | 'webtransport';
 
 export interface EdgeMessage {
   tenant: string;

@@ -10,14 +10,15 @@ import type { EdgeClient, EdgeFactory, EdgeMessage } from './edge-client.js';
 const MERGE_MS = 30;
 
 export class QuicTestClient implements EdgeClient {
-  readonly kind = 'quic' as const;
+  readonly kind: 'quic' | 'webtransport';
   readonly q: QuicEdgeClient;
   readonly #subs = new Map<string, QuicEdgeSubscription>();
   readonly #deliveries: EdgeMessage[] = [];
   readonly #errors: string[] = [];
   #wake: (() => void) | undefined;
 
-  constructor(q: QuicEdgeClient, errors: string[], setWake: (w: () => void) => void) {
+  constructor(q: QuicEdgeClient, errors: string[], setWake: (w: () => void) => void, kind: 'quic' | 'webtransport' = 'quic') {
+    this.kind = kind;
     this.q = q;
     this.#errors = errors;
     setWake(() => this.#notify());
@@ -137,30 +138,44 @@ export class QuicTestClient implements EdgeClient {
   }
 }
 
-export const quicEdge: EdgeFactory = {
-  kind: 'quic',
-  async connect(relay: Relay, token: string): Promise<EdgeClient> {
-    const errors: string[] = [];
-    let wake: () => void = () => {};
-    const q = await QuicEdgeClient.connect({
-      host: '127.0.0.1',
-      port: relay.quicPort as number,
-      token,
-      ...(relay.quicCaPem === undefined ? {} : { caPem: relay.quicCaPem }),
-      onServerError: (code) => {
-        errors.push(code);
-        wake();
-      },
-    });
-    return new QuicTestClient(q, errors, (w) => (wake = w));
-  },
-  async connectRefused(relay: Relay, token: string): Promise<string> {
-    try {
-      const q = await QuicEdgeClient.connect({ host: '127.0.0.1', port: relay.quicPort as number, token, ...(relay.quicCaPem === undefined ? {} : { caPem: relay.quicCaPem }) });
-      await q.closed();
-    } catch (err) {
-      return (err as { serverCode?: string }).serverCode ?? String(err);
-    }
-    assert.fail('connection was accepted');
-  },
-};
+function edgeFactory(kind: 'quic' | 'webtransport'): EdgeFactory {
+  // The same protocol over raw QUIC, or over WebTransport at the relay's path (our addon is the
+  // HTTP/3 client: SETTINGS, extended CONNECT, prefixed streams and datagrams).
+  const over = kind === 'webtransport' ? { webTransportPath: '/fastpubsub' } : {};
+  // A relay with a generated identity serves h3 clients its short-lived self-signed certificate.
+  const ca = (relay: Relay): { caPem?: string } => {
+    const pem = kind === 'webtransport' ? (relay.webTransportCertPem ?? relay.quicCaPem) : relay.quicCaPem;
+    return pem === undefined ? {} : { caPem: pem };
+  };
+  return {
+    kind,
+    async connect(relay: Relay, token: string): Promise<EdgeClient> {
+      const errors: string[] = [];
+      let wake: () => void = () => {};
+      const q = await QuicEdgeClient.connect({
+        host: '127.0.0.1',
+        port: relay.quicPort as number,
+        token,
+        ...over,
+        ...ca(relay),
+        onServerError: (code) => {
+          errors.push(code);
+          wake();
+        },
+      });
+      return new QuicTestClient(q, errors, (w) => (wake = w), kind);
+    },
+    async connectRefused(relay: Relay, token: string): Promise<string> {
+      try {
+        const q = await QuicEdgeClient.connect({ host: '127.0.0.1', port: relay.quicPort as number, token, ...over, ...ca(relay) });
+        await q.closed();
+      } catch (err) {
+        return (err as { serverCode?: string }).serverCode ?? String(err);
+      }
+      assert.fail('connection was accepted');
+    },
+  };
+}
+
+export const quicEdge: EdgeFactory = edgeFactory('quic');
+export const webTransportEdge: EdgeFactory = edgeFactory('webtransport');

@@ -25,6 +25,8 @@ export interface HttpApiOptions {
   metrics: { text(): Promise<string>; readonly contentType: string };
   /** The bare `host[:port]` list served at /v1/edges. */
   edges(): readonly string[];
+  /** Served at /v1/webtransport. */
+  webTransport?: () => { enabled: boolean; port: number | null; path: string; serverCertificateHashes: readonly { algorithm: string; value: string }[] };
   isShuttingDown(): boolean;
   logger: Logger;
   /** The relay mesh, for GET /v1/mesh/links and /v1/mesh/routes (404 without one). */
@@ -120,6 +122,14 @@ export function createHttpApi(opts: HttpApiOptions): (req: IncomingMessage, res:
     },
     '/openapi.json': {
       GET: async (_req, res) => sendJson(res, 200, relayOpenapi),
+    },
+    '/v1/webtransport': {
+      // What a browser needs for `new WebTransport(url, { serverCertificateHashes })`.
+      GET: async (_req, res) => {
+        // Public and credential-free: pages of any origin read it before opening a session.
+        res.setHeader('access-control-allow-origin', '*');
+        sendJson(res, 200, opts.webTransport?.() ?? { enabled: false, port: null, path: null, serverCertificateHashes: [] });
+      },
     },
     '/v1/edges': {
       GET: async (_req, res) => sendJson(res, 200, { edges: opts.edges() }),

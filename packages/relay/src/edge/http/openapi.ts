@@ -69,6 +69,22 @@ export const relayOpenapi = {
     '/healthz': { get: { summary: 'Health (503 while shutting down)', responses: { '200': ok('ok'), '503': ok('shutting down') } } },
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
     '/openapi.json': { get: { summary: 'This document', responses: { '200': ok('OpenAPI 3.1') } } },
+    '/v1/webtransport': {
+      get: {
+        summary: 'WebTransport: UDP port, CONNECT path and the certificate hashes to pass as serverCertificateHashes (empty with a CA-issued certificate)',
+        responses: {
+          '200': ok('webtransport', {
+            type: 'object',
+            properties: {
+              enabled: { type: 'boolean', description: 'false when the QUIC edge (and so WebTransport) is disabled' },
+              port: { type: ['integer', 'null'] },
+              path: { type: 'string' },
+              serverCertificateHashes: { type: 'array', items: { type: 'object', properties: { algorithm: { type: 'string', enum: ['sha-256'] }, value: { type: 'string', format: 'byte' } } } },
+            },
+          }),
+        },
+      },
+    },
     '/v1/edges': { get: { summary: 'Discovery: the edges to offer clients', responses: { '200': ok('edges', { type: 'object', properties: { edges: { type: 'array', items: { type: 'string' } } } }) } } },
     '/v1/mesh/links': { get: { summary: 'Mesh links of this PoP', responses: { '200': ok('links'), '404': err('no mesh') } } },
     '/v1/mesh/routes': { get: { summary: 'Mesh routes of this PoP', responses: { '200': ok('routes'), '404': err('no mesh') } } },

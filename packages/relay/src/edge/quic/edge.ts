@@ -2,7 +2,7 @@
 // same TicketVerifier, dispatcher, limits and metrics as the WebSocket edge. Closes a revoked
 // token's connections and runs the graceful shutdown (ERR `reconnect`, serve during the grace
 // period, then close with GoingAway).
-import { FlushBatcher, QuicEndpoint, type QuicConnection } from '@fastpubsub/quic';
+import { FlushBatcher, QuicEndpoint, type QuicConnection, type WebTransportSessionInfo } from '@fastpubsub/quic';
 import { ErrorCode, type Logger, type RelayConfig } from '@fastpubsub/core';
 import type { Dispatcher } from '../../delivery/index.js';
 import type { Admission, TenantCapacity } from '../../limits/index.js';
@@ -15,6 +15,7 @@ import { SessionRegistry } from '../session-registry.js';
 import { QuicPreAuth } from './pre-auth.js';
 import type { ConnectionObserver } from '../connection-observer.js';
 import type { PresenceService } from '../../presence/service.js';
+import { H3_ALPN, acceptContractSession, routeWebTransport, type ContractWtSession } from '../webtransport/index.js';
 
 export interface QuicEdgeOptions {
   config: RelayConfig;
@@ -42,6 +43,7 @@ export class QuicEdge {
   readonly #sessions = new SessionRegistry<QuicSession>();
   readonly #unsubscribeRevoked: () => void;
   readonly #preAuth: QuicPreAuth<QuicSession>;
+  readonly #contractSessions = new Set<ContractWtSession>();
   #nextId = 1;
   #accepting = true;
 
@@ -51,13 +53,15 @@ export class QuicEdge {
     this.#endpoint = new QuicEndpoint({
       host: q.listen.host,
       port: q.listen.port,
-      server: { certPem: opts.tls.certPem, keyPem: opts.tls.keyPem, alpn: [ALPN] },
+      // ALPN h3: WebTransport on the same socket (../webtransport/router.ts).
+      server: { certPem: opts.tls.certPem, keyPem: opts.tls.keyPem, alpn: [ALPN, H3_ALPN], ...opts.tls.webTransport },
       transport: {
         streamReceiveWindow: q.streamReceiveWindowBytes,
         receiveWindow: q.connectionReceiveWindowBytes,
         sendHighWaterMark: q.streamSendBufferBytes,
         idleTimeoutMs: q.idleTimeoutMs,
-        // The client opens one control stream and no unidirectional stream.
+        // The client opens one control stream and no unidirectional stream (over WebTransport:
+        // also the CONNECT stream, and HTTP/3's control and QPACK unidirectional streams).
         maxConcurrentBidiStreams: 4,
         maxConcurrentUniStreams: 4,
         // Loss recovery (docs/quic-edge.md "Loss recovery"): the relay is the sender that decides
@@ -92,6 +96,11 @@ export class QuicEdge {
     this.#unsubscribeRevoked = opts.verifier.onRevoked((tokenId) => this.#onRevoked(tokenId));
   }
 
+  /** Serves new WebTransport (ALPN h3) handshakes with this certificate (dev-certificate rotation). */
+  setWebTransportCertificate(certPem: string, keyPem: string): void {
+    this.#endpoint.setServerCertificate(certPem, keyPem, { h3: true });
+  }
+
   get port(): number {
     return this.#endpoint.address.port;
   }
@@ -106,6 +115,34 @@ export class QuicEdge {
   }
 
   #onConnection(c: QuicConnection): void {
+    if (!this.#accepting) return c.close(QuicCloseCode.GoingAway, ErrorCode.ShuttingDown);
+    if (c.alpn === H3_ALPN) {
+      const routes = {
+        native: () => this.#onSession(c),
+        contract: (_c: QuicConnection, info: WebTransportSessionInfo) => void this.#onContractSession(c, info.headers),
+        refused: (reason: string) => this.#refuseWebTransport(reason),
+      };
+      return routeWebTransport(c, routes, this.#opts.config.quic.authTimeoutMs);
+    }
+    this.#onSession(c);
+  }
+
+  /** The contract's WebTransport (../webtransport/contract-session.ts), revocable like the rest. */
+  async #onContractSession(c: QuicConnection, headers: Readonly<Record<string, string>>): Promise<void> {
+    const o = this.#opts;
+    const ctx = { dispatcher: o.dispatcher, metrics: o.metrics, logger: o.logger, now: o.now, maxPayloadBytes: o.config.limits.maxPayloadBytes, maxSubscriptions: o.config.limits.maxSubscriptionsPerConnection };
+    const session = await acceptContractSession(c, headers, o.verifier, o.config.region, ctx);
+    if (session === undefined) return;
+    this.#contractSessions.add(session);
+    c.on('close', () => this.#contractSessions.delete(session));
+  }
+
+  #refuseWebTransport(reason: string): void {
+    this.#opts.metrics.error(ErrorCode.BadRequest);
+    this.#opts.onRefused?.(reason);
+  }
+
+  #onSession(c: QuicConnection): void {
     if (!this.#accepting) return c.close(QuicCloseCode.GoingAway, ErrorCode.ShuttingDown);
     const ip = c.remoteAddress.host;
     const session = new QuicSession(this.#ctx, this.#nextId++, c);
@@ -159,6 +196,7 @@ export class QuicEdge {
   }
 
   #onRevoked(tokenId: string): void {
+    for (const s of this.#contractSessions) if (s.ticket.tokenId === tokenId) s.close(QuicCloseCode.TokenRevoked, ErrorCode.TokenRevoked);
     const closed = this.#sessions.closeToken(tokenId, (s) => s.close(QuicCloseCode.TokenRevoked, ErrorCode.TokenRevoked));
     if (closed > 0) this.#opts.logger.info('closed quic connections of a revoked token', { tokenId, connections: closed });
   }
@@ -171,6 +209,7 @@ export class QuicEdge {
   async shutdown(drainMs: number, closeMs: number): Promise<void> {
     this.#accepting = false;
     this.#unsubscribeRevoked();
+    for (const s of this.#contractSessions) s.reconnect();
     await this.#sessions.drain(drainMs, closeMs, {
       askToLeave: (s) => s.notify(QUIC_RECONNECT_CODE, 'relay is shutting down'),
       close: (s) => s.close(QuicCloseCode.GoingAway, ErrorCode.ShuttingDown),

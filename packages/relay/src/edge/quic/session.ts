@@ -216,9 +216,11 @@ export class QuicSession implements SubscriptionOwner {
       (ticket) => {
         if (this.#closed) return ticket.release?.();
         clearTimeout(this.#authTimer);
-        if (!ticket.allowsProtocol('quic')) {
+        // The same protocol over a WebTransport session (ALPN h3) is the `webtransport` protocol.
+        const protocol = this.connection.alpn === 'h3' ? 'webtransport' : 'quic';
+        if (!ticket.allowsProtocol(protocol)) {
           ticket.release?.();
-          this.#error(ErrorCode.Forbidden, 0, 'access token not allowed on quic (allow_protocols)');
+          this.#error(ErrorCode.Forbidden, 0, `access token not allowed on ${protocol} (allow_protocols)`);
           return this.#closeSoon(QuicCloseCode.Unauthorized, ErrorCode.Forbidden);
         }
         this.#ticket = ticket;
