@@ -22,7 +22,7 @@ import { AuthFailureThrottle } from '@fastpubsub/protocol';
 import { EmbeddedTokenStore, TokenService, throttledVerifier } from './auth/index.js';
 import { ControlClient } from './control-client/index.js';
 import { RegistryDiscovery } from './mesh/link/registry-discovery.js';
-import { Admission, FanoutBudget, PreAuthGate, RefusalCounters, TenantCapacity, processDescriptorLimit, raiseDescriptorLimit, acceptErrorLogger } from './limits/index.js';
+import { Admission, FanoutBudget, PreAuthGate, RefusalCounters, TenantCapacity, prepareDescriptorLimit, acceptErrorLogger } from './limits/index.js';
 import { registerAdmissionMetrics } from './limits/metrics.js';
 import { Dispatcher } from './delivery/index.js';
 import { RelayMetrics } from './metrics.js';
@@ -38,16 +38,12 @@ import { MqttEdge } from './edge/mqtt/edge.js';
 import { startMesh, type Mesh } from './mesh/start.js';
 import { EdgeAgent } from './agent/index.js';
 import { startBridges, validateBridges, type Bridges, type CarrierView } from './bridges/index.js';
+import { createTelemetry, startNetworkState, startTenantStats } from './telemetry-wiring.js';
+import { WEBTRANSPORT_PATH, WebTransportDevCerts, webTransportInfo } from './edge/webtransport/index.js';
 
-/** A batch publish body holds up to this many bytes (base64 inflates payloads by a third). */
+/** A batch publish body holds up to this many bytes (base64 inflates payloads by a third), and this many items. */
 const HTTP_BATCH_MAX_BYTES = 4 * 1024 * 1024;
 const HTTP_BATCH_MAX_ITEMS = 1000;
-import { NetworkStatePublisher } from './telemetry/index.js';
-import { createTelemetry, startTenantStats } from './telemetry-wiring.js';
-import { SYSTEM_TENANT } from '@fastpubsub/protocol';
-import { PublishMode } from '@fastpubsub/wire';
-import { performance } from 'node:perf_hooks';
-import { WEBTRANSPORT_PATH, WebTransportDevCerts } from './edge/webtransport/index.js';
 
 export interface RelayDeps {
   logger?: Logger;
@@ -166,14 +162,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   // Client telemetry: GeoIP, User-Agent and bot signals per connection, top-K tenants and channels.
   const telemetry = createTelemetry({ registry: metrics.registry, dispatcher, logger, now, onPublish: (msg) => webhooks.observe(msg) });
   const verifier = telemetry.watchAuth(control?.verifier ?? tokens);
-  const presence = new PresenceService({
-    registry: metrics.registry,
-    heartbeatMs: config.presence.heartbeatMs,
-    flushMs: config.presence.batchIntervalMs,
-    deadAfterHeartbeats: config.presence.deadAfterHeartbeats,
-    eventThreshold: config.presence.eventThreshold,
-    maxMemberDataBytes: config.presence.maxMemberDataBytes,
-  });
+  const presence = PresenceService.fromConfig(config.presence, metrics.registry);
   presence.start();
   const capacity = new TenantCapacity(config.limits);
   const edge = new WsEdge({
@@ -211,12 +200,7 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     tokens,
     metrics,
     edges: () => config.discovery.edges,
-    webTransport: () => ({
-      enabled: built.quic !== undefined,
-      port: built.quic?.port ?? null,
-      path: WEBTRANSPORT_PATH,
-      serverCertificateHashes: webTransportCerts?.hashes() ?? [],
-    }),
+    webTransport: () => webTransportInfo(built.quic?.port, WEBTRANSPORT_PATH, webTransportCerts),
     isShuttingDown: () => shuttingDown,
     mesh: () => built.mesh,
     logger,
@@ -228,18 +212,8 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
   server.on('upgrade', (req, socket, head: Buffer) => edge.handleUpgrade(req, socket, head));
   server.on('clientError', (_err, socket) => socket.destroy());
   // Before the gate reads it: every connection is a descriptor.
-  const fdReport = raiseDescriptorLimit();
-  logger.info('descriptor limit (RLIMIT_NOFILE)', { soft: fdReport.after?.soft ?? null, hard: fdReport.after?.hard ?? null, wasSoft: fdReport.before?.soft ?? null });
-  if (fdReport.failure !== undefined) logger.warn('could not raise the soft descriptor limit to the hard limit', { reason: fdReport.failure });
+  prepareDescriptorLimit(config.limits, logger);
   new PreAuthGate(config.limits, (reason) => connectionRefusals.inc({ edge: 'ws', reason })).attach(server);
-  const fdLimit = processDescriptorLimit();
-  const fdNeeded = config.limits.maxConnections + config.limits.maxPreAuthConnections + config.limits.fdReserve;
-  if (fdLimit !== undefined && fdLimit < fdNeeded) {
-    logger.warn(
-      `the descriptor limit (${fdLimit}) is below the configured capacity (${fdNeeded} = maxConnections + maxPreAuthConnections + fdReserve): connections beyond ${Math.max(16, fdLimit - config.limits.fdReserve)} open sockets are refused; raise the hard limit (ulimit -Hn, LimitNOFILE=) or lower limits.maxConnections`,
-      { fdLimit, fdNeeded },
-    );
-  }
 
   try {
     await control?.start();
@@ -349,26 +323,20 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
       ? undefined
       : startBridges(config.bridges, { dispatcher, registry: metrics.registry, logger: logger.child({ component: 'bridges' }), carrier: () => carrierView(mesh) });
   // The PoP's links, routes and health on the system tenant (the live map, docs/console.md).
-  const networkState =
+  const stopNetworkState =
     mesh === undefined || built.agent !== undefined
       ? undefined
-      : new NetworkStatePublisher({
+      : startNetworkState({
           source: mesh,
-          publish: (channel, payload) =>
-            dispatcher.publish({ tenant: SYSTEM_TENANT, channel, payload, mode: PublishMode.BROADCAST, arrivedAtMs: performance.now(), origin: 'system' }),
+          dispatcher,
           region: config.region,
           location: config.location,
           connections: () => (built.edge?.connectionCount ?? 0) + (built.quic?.connectionCount ?? 0),
           now,
         });
-  networkState?.start();
   // Each tenant's traffic here, for its console (needs the per-tenant counters of admission).
   const tenantStats =
     admission === undefined ? undefined : startTenantStats({ pop: mesh?.id ?? cc?.popId ?? config.region, telemetry, admission, dispatcher, metrics, now });
-  // A new map subscriber here gets the current state at once instead of at the next heartbeat.
-  const stopStateOnInterest = networkState === undefined ? undefined : dispatcher.onInterestChange((tenant) => {
-    if (tenant === SYSTEM_TENANT) networkState.publishAll();
-  });
 
   const host = config.listen.host;
   const hostForUrl = host.includes(':') ? `[${host}]` : host;
@@ -388,10 +356,9 @@ export async function startRelay(input: RelayConfigInput, deps: RelayDeps = {}):
     const drainMs = Math.min(graceMs ?? config.reconnectGraceMs, config.shutdownGraceMs);
     const closeMs = Math.min(2000, Math.max(250, config.shutdownGraceMs - drainMs));
     stopDiscovery();
-    stopStateOnInterest?.();
     tenantStats?.stop();
     telemetry.stop();
-    networkState?.stop();
+    stopNetworkState?.();
     await bridges?.close();
     // The mesh stays up while the edges drain: clients that got RECONNECT are still served
     // through it (messages from other PoPs) until they moved to another edge.

@@ -11,7 +11,7 @@ import type { TicketVerifier } from './auth/edge-ticket.js';
 import type { Dispatcher, PublishObserver } from './delivery/index.js';
 import type { Admission } from './limits/index.js';
 import type { RelayMetrics } from './metrics.js';
-import { ChannelCounter, ConnectionInsights, TenantStatsPublisher, TrafficMetrics } from './telemetry/index.js';
+import { ChannelCounter, ConnectionInsights, NetworkStatePublisher, TenantStatsPublisher, TrafficMetrics, type NetworkStatePublisherOptions } from './telemetry/index.js';
 
 export interface RelayTelemetry {
   readonly insights: ConnectionInsights;
@@ -86,4 +86,26 @@ export function startTenantStats(o: {
   });
   publisher.start();
   return publisher;
+}
+
+/**
+ * The PoP's links, routes and health on the system tenant (the live map, docs/console.md); a new
+ * map subscriber here gets the current state at once instead of at the next heartbeat. Returns
+ * the stop function.
+ */
+export function startNetworkState(o: Omit<NetworkStatePublisherOptions, 'publish'> & { dispatcher: Dispatcher }): () => void {
+  const { dispatcher, ...rest } = o;
+  const state = new NetworkStatePublisher({
+    ...rest,
+    publish: (channel, payload) =>
+      dispatcher.publish({ tenant: SYSTEM_TENANT, channel, payload, mode: PublishMode.BROADCAST, arrivedAtMs: performance.now(), origin: 'system' }),
+  });
+  state.start();
+  const stopOnInterest = dispatcher.onInterestChange((tenant) => {
+    if (tenant === SYSTEM_TENANT) state.publishAll();
+  });
+  return () => {
+    stopOnInterest();
+    state.stop();
+  };
 }

@@ -4,10 +4,8 @@
 // subscriptions and PUB datagrams for unreliable publishes. Node only: it loads the native
 // QUIC addon, so the browser entry never imports this file.
 import {
-  FlushBatcher,
   LOW_LATENCY_TRANSPORT,
   QuicEndpoint,
-  writeFrames,
   type QuicConnection,
   type QuicStream,
   type QuicTransportOptions,
@@ -40,10 +38,10 @@ import {
   QuicCloseCode,
 } from '@fastpubsub/wire';
 import { ClientError } from '../errors.js';
+import { ControlWriter } from './quic-control-writer.js';
 import { QuicEdgeSubscription, type QuicSubscribeOptions } from './quic-subscription.js';
 
 /** Every connection of this process flushes its control stream from one end-of-turn microtask. */
-const OUTBOUND = new FlushBatcher();
 
 export const QUIC_ALPN = ALPN;
 export { QUIC_RECONNECT_CODE };
@@ -129,17 +127,9 @@ export class QuicEdgeClient {
   readonly #pings: Array<(rttMs: number) => void> = [];
   #pingSent: number[] = [];
   #nextId = 1;
-  #out: Uint8Array[] = [];
-  #outBytes = 0;
-  #flushScheduled = false;
-  readonly #flusher = { flush: (): void => this.#flush() };
-  /** The control stream's write() returned false: hold frames in #out until its 'drain'. */
-  #blocked = false;
+  readonly #writer: ControlWriter;
   readonly #highWaterMark: number;
   readonly #maxBuffered: number;
-  #drainWaiters: Pending[] = [];
-  /** written() callers: settled when #out is empty and the control stream is not blocked. */
-  #writtenWaiters: (() => void)[] = [];
   #closed = false;
   #auth: Pending | undefined;
 
@@ -151,7 +141,7 @@ export class QuicEdgeClient {
     this.#maxBuffered = opts.maxBufferedBytes ?? QUIC_MAX_BUFFERED_BYTES;
     this.#control = conn.openBidiStream();
     this.#control.on('data', (chunk) => this.#onControl(chunk));
-    this.#control.on('drain', () => this.#onDrain());
+    this.#writer = new ControlWriter(this.#control, this.#highWaterMark);
     conn.on('stream', (s) => this.#onStream(s));
     conn.on('datagram', (d) => this.#onDatagram(d));
     conn.on('close', (info) => {
@@ -161,8 +151,7 @@ export class QuicEdgeClient {
       for (const s of this.#subs.values()) if (!s.settled) s._reject(err);
       for (const list of this.#unsubs.values()) for (const p of list) p.reject(err);
       this.#unsubs.clear();
-      this.#settleDrainWaiters(err);
-      this.#settleWritten();
+      this.#writer.closed(err);
       void this.#endpoint.close();
       opts.onClose?.({ code: info.code, reason: info.reason, how: info.how });
     });
@@ -227,7 +216,7 @@ export class QuicEdgeClient {
 
   /** Bytes of control-stream frames not yet handed to QUIC. */
   get bufferedAmount(): number {
-    return this.#outBytes + (this.#closed ? 0 : this.#control.writableLength);
+    return this.#writer.bufferedAmount;
   }
 
   /**
@@ -235,30 +224,12 @@ export class QuicEdgeClient {
    * rejects with the connection's error if it closes first.
    */
   drained(): Promise<void> {
-    if (this.#closed) return Promise.reject(new ClientError('closed', 'quic client closed'));
-    if (!this.#blocked && this.bufferedAmount < this.#highWaterMark) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
+    return this.#writer.drained();
   }
 
-  /**
-   * Resolves once every frame sent so far has been handed to QUIC (none held here for the next
-   * flush or for 'drain', none in the binding's send buffer), or the connection is closed.
-   */
+  /** Resolves once every frame sent so far has been handed to QUIC, or the connection is closed. */
   written(): Promise<void> {
-    if (this.#isWritten()) return Promise.resolve();
-    return new Promise<void>((resolve) => this.#writtenWaiters.push(resolve));
-  }
-
-  /** True when nothing is held; otherwise arranges a 'drain' for when the binding's buffer empties. */
-  #isWritten(): boolean {
-    if (this.#closed || this.#control.closed) return true;
-    return this.#out.length === 0 && !this.#blocked && this.#control.notifyWhenEmpty();
-  }
-
-  #settleWritten(): void {
-    const waiters = this.#writtenWaiters;
-    this.#writtenWaiters = [];
-    for (const w of waiters) w();
+    return this.#writer.written();
   }
 
   subscribe(tenant: string, pattern: string, options: QuicSubscribeOptions = {}): QuicEdgeSubscription {
@@ -335,7 +306,7 @@ export class QuicEdgeClient {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#flush();
+    this.#writer.flush();
     this.#conn.close(0, 'client close');
   }
 
@@ -346,45 +317,7 @@ export class QuicEdgeClient {
   }
 
   #send(frame: Uint8Array): void {
-    if (this.#closed) return;
-    this.#out.push(frame);
-    this.#outBytes += frame.byteLength;
-    if (!this.#flushScheduled && !this.#blocked) {
-      this.#flushScheduled = true;
-      OUTBOUND.enlist(this.#flusher);
-    }
-  }
-
-  #flush(): void {
-    this.#flushScheduled = false;
-    const out = this.#out;
-    if (out.length === 0 || this.#control.closed || this.#blocked) return;
-    this.#out = [];
-    this.#outBytes = 0;
-    try {
-      // false: the stream's send buffer is at its high-water mark (or it can no longer send;
-      // 'close' then reports it). Hold later frames here until 'drain'.
-      this.#blocked = !writeFrames(this.#control, out);
-    } catch {
-      // the connection is going away; 'close' reports it
-    }
-    if (this.#writtenWaiters.length > 0 && this.#isWritten()) this.#settleWritten();
-  }
-
-  #onDrain(): void {
-    this.#blocked = false;
-    this.#flush();
-    if (this.#writtenWaiters.length > 0 && this.#isWritten()) this.#settleWritten();
-    if (!this.#blocked && this.bufferedAmount < this.#highWaterMark) this.#settleDrainWaiters(undefined);
-  }
-
-  #settleDrainWaiters(err: ClientError | undefined): void {
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const w of waiters) {
-      if (err === undefined) w.resolve();
-      else w.reject(err);
-    }
+    if (!this.#closed) this.#writer.send(frame);
   }
 
   #onControl(chunk: Buffer): void {

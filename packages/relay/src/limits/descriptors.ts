@@ -6,6 +6,8 @@
 // values are read back from /proc/self/limits, so what is logged is what the kernel holds.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { Logger, RelayConfig } from '@fastpubsub/core';
+import { processDescriptorLimit } from './pre-auth.js';
 
 export interface DescriptorLimits {
   soft: number;
@@ -82,4 +84,22 @@ export function acceptErrorLogger(logger: { error(msg: string, fields?: Record<s
     );
     suppressed = 0;
   };
+}
+
+/**
+ * At start, before the pre-auth gate reads the limit: raises the soft limit, logs the result and
+ * warns when the limit cannot hold the configured capacity (connections past it are refused).
+ */
+export function prepareDescriptorLimit(limits: RelayConfig['limits'], logger: Logger): void {
+  const report = raiseDescriptorLimit();
+  logger.info('descriptor limit (RLIMIT_NOFILE)', { soft: report.after?.soft ?? null, hard: report.after?.hard ?? null, wasSoft: report.before?.soft ?? null });
+  if (report.failure !== undefined) logger.warn('could not raise the soft descriptor limit to the hard limit', { reason: report.failure });
+  const fdLimit = processDescriptorLimit();
+  const fdNeeded = limits.maxConnections + limits.maxPreAuthConnections + limits.fdReserve;
+  if (fdLimit !== undefined && fdLimit < fdNeeded) {
+    logger.warn(
+      `the descriptor limit (${fdLimit}) is below the configured capacity (${fdNeeded} = maxConnections + maxPreAuthConnections + fdReserve): connections beyond ${Math.max(16, fdLimit - limits.fdReserve)} open sockets are refused; raise the hard limit (ulimit -Hn, LimitNOFILE=) or lower limits.maxConnections`,
+      { fdLimit, fdNeeded },
+    );
+  }
 }

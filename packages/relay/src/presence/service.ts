@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { encodePresence, type PresenceFrame, type PresenceMember } from '@fastpubsub/wire';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { PresenceConfig } from '@fastpubsub/core';
 import { PresenceTable, changeChars, channelKey, type MemberInfo } from './table.js';
 import { ReorderBuffer } from './reorder.js';
 
@@ -83,6 +84,12 @@ export class PresenceService {
   #links: PresenceLinks | undefined;
   #beat = 0;
   #timers: NodeJS.Timeout[] = [];
+
+  /** A service with the relay config's presence timings and limits. */
+  static fromConfig(c: PresenceConfig, registry: Registry): PresenceService {
+    const { heartbeatMs, batchIntervalMs: flushMs, deadAfterHeartbeats, eventThreshold, maxMemberDataBytes } = c;
+    return new PresenceService({ registry, heartbeatMs, flushMs, deadAfterHeartbeats, eventThreshold, maxMemberDataBytes });
+  }
 
   constructor(o: PresenceOptions = {}) {
     this.heartbeatMs = o.heartbeatMs ?? DEFAULT_PRESENCE_HEARTBEAT_MS;

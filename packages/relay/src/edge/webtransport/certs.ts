@@ -76,3 +76,8 @@ export class WebTransportDevCerts {
     return generateWebTransportCert(this.#names, { notBefore: this.#now() - 60_000, validMs: this.#validMs });
   }
 }
+
+/** What GET /v1/webtransport answers: where the edge is and the certificate hashes to pin. */
+export function webTransportInfo(port: number | undefined, path: string, certs: WebTransportDevCerts | undefined): { enabled: boolean; port: number | null; path: string; serverCertificateHashes: readonly CertificateHash[] } {
+  return { enabled: port !== undefined, port: port ?? null, path, serverCertificateHashes: certs?.hashes() ?? [] };
+}
