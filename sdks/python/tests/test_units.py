@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import get_args
 
 import pytest
 
@@ -125,3 +126,15 @@ def test_every_error_code_has_its_class() -> None:
          "unauthorized", "forbidden", "protocol", "token_provider", "http", "server"]
     )
     assert all(issubclass(c, fastpubsub.ClientError) for c in ERROR_CLASSES.values())
+    assert sorted(ERROR_CLASSES) == sorted(get_args(fastpubsub.ErrorCode)), "one class per ErrorCode"
+    assert all(c.code == code for code, c in ERROR_CLASSES.items())
+    assert ERROR_CLASSES["unauthorized"] is fastpubsub.UnauthorizedError
+    assert issubclass(fastpubsub.ClientTimeoutError, TimeoutError)
+    assert issubclass(fastpubsub.BadArgumentError, ValueError)
+
+
+def test_an_error_code_cannot_get_a_second_class() -> None:
+    with pytest.raises(TypeError, match="already belongs to UnauthorizedError"):
+
+        class AnotherUnauthorized(fastpubsub.ClientError, code="unauthorized"):
+            pass
