@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,5 +150,28 @@ func TestDriverProtocol(t *testing.T) {
 	}
 	if res := call(map[string]any{"op": "exit"}); res["ok"] != true {
 		t.Fatalf("exit: %v", res)
+	}
+}
+
+// TestFieldReaders checks the command field readers: values in the order asked, the first
+// missing or mistyped field named in a bad_argument error.
+func TestFieldReaders(t *testing.T) {
+	c := cmd{"tenant": "t1", "channel": "a.b", "count": 3.0, "size": "big"}
+	got, err := strs(c, "channel", "tenant")
+	if err != nil || len(got) != 2 || got[0] != "a.b" || got[1] != "t1" {
+		t.Fatalf("strs = %v, %v", got, err)
+	}
+	for _, keys := range [][]string{{"tenant", "payload"}, {"count"}} {
+		_, err := strs(c, keys...)
+		var de *driverError
+		if !errors.As(err, &de) || de.code != "bad_argument" || !strings.Contains(de.msg, fmt.Sprintf("%q", keys[len(keys)-1])) {
+			t.Fatalf("strs(%v) error = %v", keys, err)
+		}
+	}
+	if _, err := nums(c, "count", "size"); err == nil || !strings.Contains(err.Error(), `"size" must be a number`) {
+		t.Fatalf("nums error = %v", err)
+	}
+	if n, err := nums(c, "count"); err != nil || n[0] != 3 {
+		t.Fatalf("nums = %v, %v", n, err)
 	}
 }

@@ -102,6 +102,32 @@ func num(c cmd, key string) (float64, error) {
 	return v, nil
 }
 
+// strs reads several string fields at once (in the order of keys), or names the first bad one.
+func strs(c cmd, keys ...string) ([]string, error) {
+	vals := make([]string, len(keys))
+	for i, key := range keys {
+		v, err := str(c, key)
+		if err != nil {
+			return nil, err
+		}
+		vals[i] = v
+	}
+	return vals, nil
+}
+
+// nums reads several number fields at once (in the order of keys), or names the first bad one.
+func nums(c cmd, keys ...string) ([]float64, error) {
+	vals := make([]float64, len(keys))
+	for i, key := range keys {
+		v, err := num(c, key)
+		if err != nil {
+			return nil, err
+		}
+		vals[i] = v
+	}
+	return vals, nil
+}
+
 func obj(c cmd, key string) cmd {
 	if v, ok := c[key].(map[string]any); ok {
 		return v
@@ -310,18 +336,11 @@ func (d *driver) publish(c cmd) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	tenant, err := str(c, "tenant")
+	fields, err := strs(c, "tenant", "channel", "payload")
 	if err != nil {
 		return nil, err
 	}
-	channel, err := str(c, "channel")
-	if err != nil {
-		return nil, err
-	}
-	p64, err := str(c, "payload")
-	if err != nil {
-		return nil, err
-	}
+	tenant, channel, p64 := fields[0], fields[1], fields[2]
 	payload, err := base64.StdEncoding.DecodeString(p64)
 	if err != nil {
 		return nil, badArg("payload is not base64: %v", err)
