@@ -157,21 +157,21 @@ func TestDriverProtocol(t *testing.T) {
 // missing or mistyped field named in a bad_argument error.
 func TestFieldReaders(t *testing.T) {
 	c := cmd{"tenant": "t1", "channel": "a.b", "count": 3.0, "size": "big"}
-	got, err := strs(c, "channel", "tenant")
+	got, err := fields(c, str, "channel", "tenant")
 	if err != nil || len(got) != 2 || got[0] != "a.b" || got[1] != "t1" {
-		t.Fatalf("strs = %v, %v", got, err)
+		t.Fatalf("fields(str) = %v, %v", got, err)
 	}
 	for _, keys := range [][]string{{"tenant", "payload"}, {"count"}} {
-		_, err := strs(c, keys...)
+		_, err := fields(c, str, keys...)
 		var de *driverError
 		if !errors.As(err, &de) || de.code != "bad_argument" || !strings.Contains(de.msg, fmt.Sprintf("%q", keys[len(keys)-1])) {
-			t.Fatalf("strs(%v) error = %v", keys, err)
+			t.Fatalf("fields(str, %v) error = %v", keys, err)
 		}
 	}
-	if _, err := nums(c, "count", "size"); err == nil || !strings.Contains(err.Error(), `"size" must be a number`) {
-		t.Fatalf("nums error = %v", err)
+	if _, err := fields(c, num, "count", "size"); err == nil || !strings.Contains(err.Error(), `"size" must be a number`) {
+		t.Fatalf("fields(num) error = %v", err)
 	}
-	if n, err := nums(c, "count"); err != nil || n[0] != 3 {
-		t.Fatalf("nums = %v, %v", n, err)
+	if n, err := fields(c, num, "count"); err != nil || n[0] != 3 {
+		t.Fatalf("fields(num) = %v, %v", n, err)
 	}
 }

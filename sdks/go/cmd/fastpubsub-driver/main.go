@@ -102,24 +102,12 @@ func num(c cmd, key string) (float64, error) {
 	return v, nil
 }
 
-// strs reads several string fields at once (in the order of keys), or names the first bad one.
-func strs(c cmd, keys ...string) ([]string, error) {
-	vals := make([]string, len(keys))
+// fields reads several fields with read (str or num), in the order of keys, or names the first
+// missing or mistyped one.
+func fields[T any](c cmd, read func(cmd, string) (T, error), keys ...string) ([]T, error) {
+	vals := make([]T, len(keys))
 	for i, key := range keys {
-		v, err := str(c, key)
-		if err != nil {
-			return nil, err
-		}
-		vals[i] = v
-	}
-	return vals, nil
-}
-
-// nums reads several number fields at once (in the order of keys), or names the first bad one.
-func nums(c cmd, keys ...string) ([]float64, error) {
-	vals := make([]float64, len(keys))
-	for i, key := range keys {
-		v, err := num(c, key)
+		v, err := read(c, key)
 		if err != nil {
 			return nil, err
 		}
@@ -336,11 +324,11 @@ func (d *driver) publish(c cmd) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	fields, err := strs(c, "tenant", "channel", "payload")
+	vals, err := fields(c, str, "tenant", "channel", "payload")
 	if err != nil {
 		return nil, err
 	}
-	tenant, channel, p64 := fields[0], fields[1], fields[2]
+	tenant, channel, p64 := vals[0], vals[1], vals[2]
 	payload, err := base64.StdEncoding.DecodeString(p64)
 	if err != nil {
 		return nil, badArg("payload is not base64: %v", err)

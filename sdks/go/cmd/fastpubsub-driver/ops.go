@@ -161,11 +161,11 @@ func (d *driver) subscribe(c cmd) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	fields, err := strs(c, "sub", "tenant", "pattern")
+	vals, err := fields(c, str, "sub", "tenant", "pattern")
 	if err != nil {
 		return nil, err
 	}
-	name, tenant, pattern := fields[0], fields[1], fields[2]
+	name, tenant, pattern := vals[0], vals[1], vals[2]
 	var opts []fastpubsub.SubscribeOption
 	if v, ok := c["bufferSize"].(float64); ok {
 		opts = append(opts, fastpubsub.WithBufferSize(int(v)))
@@ -223,12 +223,12 @@ func (d *driver) throughput(c cmd) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	fields, err := strs(c, "tenant", "channel")
+	vals, err := fields(c, str, "tenant", "channel")
 	if err != nil {
 		return nil, err
 	}
-	tenant, channel := fields[0], fields[1]
-	sizes, err := nums(c, "count", "size")
+	tenant, channel := vals[0], vals[1]
+	sizes, err := fields(c, num, "count", "size")
 	if err != nil {
 		return nil, err
 	}
