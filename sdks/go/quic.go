@@ -320,29 +320,13 @@ func (l *quicLink) readSubStream(s *quic.ReceiveStream) {
 	}
 }
 
-// writeLoop writes each burst of queued control frames with one stream write.
+// writeLoop writes each burst of queued control frames with one stream write. A failed write
+// ends it; the control reader reports the connection's end.
 func (l *quicLink) writeLoop() {
-	var arena []byte
-	var frames []outFrame
-	for {
-		select {
-		case <-l.out.wake:
-		case <-l.ctx.Done():
-			l.out.shut()
-			return
-		}
-		var seq uint64
-		arena, frames, seq = l.out.take(arena, frames)
-		if len(frames) == 0 {
-			continue
-		}
+	_ = l.out.serve(l.ctx, func(arena []byte, _ []outFrame) error {
 		_, err := l.ctrl.Write(arena)
-		l.out.done(seq, len(arena))
-		if err != nil {
-			l.out.shut()
-			return // the control reader reports the connection's end
-		}
-	}
+		return err
+	})
 }
 
 func (l *quicLink) finish(err *Error) {

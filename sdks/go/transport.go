@@ -132,6 +132,33 @@ func (o *outbox) shut() {
 	o.mu.Unlock()
 }
 
+// serve is a link's writer goroutine: each time frames are queued it takes the whole burst
+// and hands it to write (which sends it as one burst). It returns nil when ctx ends, or
+// write's error (the outbox is shut either way, so waiting publishers and flushers wake).
+func (o *outbox) serve(ctx context.Context, write func(arena []byte, frames []outFrame) error) error {
+	var arena []byte
+	var frames []outFrame
+	for {
+		select {
+		case <-o.wake:
+		case <-ctx.Done():
+			o.shut()
+			return nil
+		}
+		var seq uint64
+		arena, frames, seq = o.take(arena, frames)
+		if len(frames) == 0 {
+			continue
+		}
+		err := write(arena, frames)
+		o.done(seq, len(arena))
+		if err != nil {
+			o.shut()
+			return err
+		}
+	}
+}
+
 func (o *outbox) pending() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()

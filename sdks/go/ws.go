@@ -177,41 +177,27 @@ func closeError(err error) error {
 
 // writeLoop writes each burst of queued frames corked, so the burst leaves in one write.
 func (l *wsLink) writeLoop() {
-	var arena []byte
-	var frames []outFrame
-	for {
-		select {
-		case <-l.out.wake:
-		case <-l.ctx.Done():
-			l.out.shut()
-			return
+	if err := l.out.serve(l.ctx, l.writeBurst); err != nil {
+		l.finish(&Error{Code: CodeConnectFailed, Message: "write failed", Err: err})
+	}
+}
+
+func (l *wsLink) writeBurst(arena []byte, frames []outFrame) error {
+	l.cork.cork()
+	var err error
+	for _, f := range frames {
+		typ := websocket.MessageBinary
+		if f.text {
+			typ = websocket.MessageText
 		}
-		var seq uint64
-		arena, frames, seq = l.out.take(arena, frames)
-		if len(frames) == 0 {
-			continue
-		}
-		l.cork.cork()
-		var err error
-		for _, f := range frames {
-			typ := websocket.MessageBinary
-			if f.text {
-				typ = websocket.MessageText
-			}
-			if err = l.ws.Write(context.Background(), typ, arena[f.off:f.off+f.n]); err != nil {
-				break
-			}
-		}
-		if uerr := l.cork.uncork(); err == nil {
-			err = uerr
-		}
-		l.out.done(seq, len(arena))
-		if err != nil {
-			l.out.shut()
-			l.finish(&Error{Code: CodeConnectFailed, Message: "write failed", Err: err})
-			return
+		if err = l.ws.Write(context.Background(), typ, arena[f.off:f.off+f.n]); err != nil {
+			break
 		}
 	}
+	if uerr := l.cork.uncork(); err == nil {
+		err = uerr
+	}
+	return err
 }
 
 // finish reports the end once, and releases the socket.

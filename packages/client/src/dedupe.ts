@@ -5,44 +5,60 @@
 // every live connection delivered it. Unlike "drop every repeat within 5 s", a publisher
 // legitimately sending the same bytes twice still gets both delivered, and this holds for any
 // number of overlapping connections (two quick migrations leave three alive). Active only
-// while more than one connection is live, so the single-connection hot path pays nothing.
+// while more than one connection is live (or a closed one is in its grace period), so the
+// single-connection hot path pays nothing.
+//
+// A closed connection's copies are kept for a grace period (the Java SDK's 2 s): what it
+// delivered just before closing may still be on its way through the connection that replaces
+// it, and forgetting those copies at once would let them through a second time.
+
+/** How long a closed connection's copies still hold back the same copies on other connections. */
+export const OVERLAP_GRACE_MS = 2000;
+
+export interface OverlapFilterOptions {
+  /** Monotonic milliseconds (tests inject a fake clock). */
+  now?: () => number;
+  graceMs?: number;
+}
 
 export class OverlapFilter<C> {
   private readonly live = new Set<C>();
+  /** Closed connections whose copies still count → the time their grace period ends. */
+  private readonly closing = new Map<C, number>();
   /** key → the copies accepted during the overlap (oldest first), each with who delivered it. */
   private readonly copies = new Map<string, Set<C>[]>();
+  private readonly now: () => number;
+  private readonly graceMs: number;
+
+  constructor(options: OverlapFilterOptions = {}) {
+    this.now = options.now ?? (() => performance.now());
+    this.graceMs = options.graceMs ?? OVERLAP_GRACE_MS;
+  }
 
   /** Starts tracking a connection (when a second one opens). */
   track(conn: C): void {
     this.live.add(conn);
   }
 
-  /** Forgets a connection that closed: it cannot deliver again. */
+  /** A connection closed: it delivers nothing more; its copies stay for the grace period. */
   forget(conn: C): void {
     if (!this.live.delete(conn)) return;
-    if (this.live.size < 2) {
-      this.live.clear();
-      this.copies.clear();
-      return;
-    }
-    for (const [key, list] of this.copies) {
-      const open = list.filter((copy) => !this.complete(copy));
-      if (open.length === 0) this.copies.delete(key);
-      else this.copies.set(key, open);
-    }
+    this.closing.set(conn, this.now() + this.graceMs);
+    this.dropCompleteCopies();
   }
 
   get active(): boolean {
-    return this.live.size >= 2;
-  }
-
-  private complete(copy: Set<C>): boolean {
-    for (const c of this.live) if (!copy.has(c)) return false;
-    return true;
+    if (this.live.size >= 2) return true;
+    if (this.closing.size === 0) return false;
+    this.expireClosing();
+    return this.live.size >= 2 || this.closing.size > 0;
   }
 
   /** True if this delivery is new and should reach the app. */
   accept(conn: C, key: string): boolean {
+    this.expireClosing();
+    // A closed connection's late delivery is redundant: its successor delivers the message.
+    if (this.closing.has(conn)) return false;
     const list = this.copies.get(key);
     if (list !== undefined) {
       for (let i = 0; i < list.length; i++) {
@@ -58,9 +74,58 @@ export class OverlapFilter<C> {
     }
     if (!this.live.has(conn)) return true;
     const copy = new Set<C>([conn]);
+    if (this.complete(copy)) return true; // the only live connection: nobody else will repeat it
     if (list === undefined) this.copies.set(key, [copy]);
     else list.push(copy);
     return true;
+  }
+
+  /** Every live connection delivered this copy (closed ones deliver nothing more). */
+  private complete(copy: Set<C>): boolean {
+    for (const c of this.live) if (!copy.has(c)) return false;
+    return true;
+  }
+
+  private expireClosing(): void {
+    if (this.closing.size === 0) return;
+    const now = this.now();
+    let expired = false;
+    for (const [conn, until] of this.closing) {
+      if (now < until) continue;
+      this.closing.delete(conn);
+      expired = true;
+    }
+    if (!expired) return;
+    if (this.live.size < 2 && this.closing.size === 0) {
+      this.reset();
+      return;
+    }
+    for (const [key, list] of this.copies) {
+      const held = list.filter((copy) => {
+        for (const c of copy) if (!this.live.has(c) && !this.closing.has(c)) copy.delete(c);
+        return copy.size > 0;
+      });
+      if (held.length === 0) this.copies.delete(key);
+      else this.copies.set(key, held);
+    }
+  }
+
+  private dropCompleteCopies(): void {
+    if (this.live.size === 0) {
+      this.reset();
+      return;
+    }
+    for (const [key, list] of this.copies) {
+      const open = list.filter((copy) => !this.complete(copy));
+      if (open.length === 0) this.copies.delete(key);
+      else this.copies.set(key, open);
+    }
+  }
+
+  private reset(): void {
+    this.live.clear();
+    this.closing.clear();
+    this.copies.clear();
   }
 }
 

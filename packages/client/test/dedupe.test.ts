@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OverlapFilter, payloadKey } from '../src/dedupe.js';
+import { OVERLAP_GRACE_MS, OverlapFilter, payloadKey } from '../src/dedupe.js';
 import { backoffDelay } from '../src/options.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -48,13 +48,57 @@ test('overlap filter: three overlapping connections (two quick migrations) deliv
   assert.equal(f.accept('C', keys[2]!), true, 'a second copy is new');
 });
 
-test('overlap filter is inactive with one connection; forgetting a closed one stops matching', () => {
-  const f = new OverlapFilter<string>();
+test('overlap filter is inactive with one connection; a closed one stops matching after its grace period', () => {
+  let now = 0;
+  const f = new OverlapFilter<string>({ now: () => now });
   f.track('A');
   assert.equal(f.active, false);
   f.track('B');
   assert.equal(f.active, true);
   f.forget('A');
+  assert.equal(f.active, true, 'A is in its grace period');
+  now += OVERLAP_GRACE_MS - 1;
+  assert.equal(f.active, true);
+  now += 1;
+  assert.equal(f.active, false);
+});
+
+test('overlap filter: a copy the closed connection delivered just before closing is not delivered again', () => {
+  const x = payloadKey('t', 'c', enc('x'));
+  let now = 0;
+  const f = new OverlapFilter<string>({ now: () => now });
+  f.track('A');
+  f.track('B');
+  assert.equal(f.accept('A', x), true, 'the old connection delivers x');
+  f.forget('A'); // and closes before the new one delivered x
+  now += 500;
+  assert.equal(f.accept('B', x), false, 'x arriving on the new connection right after is the same copy');
+  assert.equal(f.accept('B', x), true, 'a second x is a new message');
+  assert.equal(f.accept('A', x), false, 'a late delivery on the closed connection is redundant');
+});
+
+test('overlap filter: after the grace period the closed connection holds nothing back', () => {
+  const x = payloadKey('t', 'c', enc('x'));
+  let now = 0;
+  const f = new OverlapFilter<string>({ now: () => now, graceMs: 100 });
+  f.track('A');
+  f.track('B');
+  assert.equal(f.accept('A', x), true);
+  f.forget('A');
+  now += 100;
+  assert.equal(f.active, false);
+  assert.equal(f.accept('B', x), true, 'x later than the grace period is a new message');
+});
+
+test('overlap filter: the default clock is performance.now', async () => {
+  const x = payloadKey('t', 'c', enc('x'));
+  const f = new OverlapFilter<string>({ graceMs: 30 });
+  f.track('A');
+  f.track('B');
+  f.accept('A', x);
+  f.forget('A');
+  assert.equal(f.active, true);
+  await new Promise((resolve) => setTimeout(resolve, 60));
   assert.equal(f.active, false);
 });
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import get_args
 
 import pytest
 
@@ -42,7 +43,27 @@ def test_overlap_filter_forgets_old_keys_and_everything_with_one_connection_left
     now[0] = 11
     assert f.accept("b", K1)  # forgotten after the horizon
     f.forget("a")
+    assert f.active, "a's counts hold for the grace period"
+    now[0] = 13
     assert not f.active
+
+
+def test_overlap_filter_drops_what_the_closed_connection_delivered_just_before_closing() -> None:
+    now = [0.0]
+    f: OverlapFilter[str] = OverlapFilter(clock=lambda: now[0])
+    f.track("old")
+    f.track("new")
+    assert f.accept("old", K1)
+    f.forget("old")  # closes before "new" delivered K1
+    now[0] = 0.5
+    assert f.active
+    assert not f.accept("new", K1), "the same copy arriving on the new connection right after"
+    assert f.accept("new", K1), "a second K1 is a new message"
+    now[0] = 2.0
+    assert not f.active, "after the grace period the single connection pays nothing"
+    f.track("new")
+    f.track("newer")
+    assert f.accept("newer", K1), "nothing from before the grace period is held back"
 
 
 def test_backoff_is_full_jitter_capped() -> None:
@@ -125,3 +146,15 @@ def test_every_error_code_has_its_class() -> None:
          "unauthorized", "forbidden", "protocol", "token_provider", "http", "server"]
     )
     assert all(issubclass(c, fastpubsub.ClientError) for c in ERROR_CLASSES.values())
+    assert sorted(ERROR_CLASSES) == sorted(get_args(fastpubsub.ErrorCode)), "one class per ErrorCode"
+    assert all(c.code == code for code, c in ERROR_CLASSES.items())
+    assert ERROR_CLASSES["unauthorized"] is fastpubsub.UnauthorizedError
+    assert issubclass(fastpubsub.ClientTimeoutError, TimeoutError)
+    assert issubclass(fastpubsub.BadArgumentError, ValueError)
+
+
+def test_an_error_code_cannot_get_a_second_class() -> None:
+    with pytest.raises(TypeError, match="already belongs to UnauthorizedError"):
+
+        class AnotherUnauthorized(fastpubsub.ClientError, code="unauthorized"):
+            pass

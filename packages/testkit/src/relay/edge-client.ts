@@ -40,3 +40,34 @@ export interface EdgeFactory {
   /** Resolves with the refusal code (WS: HTTP status as a string; QUIC: ERR code). */
   connectRefused(relay: Relay, token: string): Promise<string>;
 }
+
+/**
+ * Bounded waits on a client's inbound queues: `next` takes the head of a queue, waiting (up to
+ * `ms`) for `notify()`, which the client calls whenever it pushes to any of its queues.
+ */
+export class QueueWaiter {
+  #wake: (() => void) | undefined;
+
+  notify(): void {
+    const w = this.#wake;
+    this.#wake = undefined;
+    w?.();
+  }
+
+  async next<T>(queue: T[], ms: number, what: string): Promise<T> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const v = queue.shift();
+      if (v !== undefined) return v;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no ${what} within ${ms} ms`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.#wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+  }
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { encodeFrame, FrameType } from '@fastpubsub/wire';
 import { QuicEdgeClient, type QuicEdgeSubscription } from '@fastpubsub/client/quic';
 import type { Relay } from './helpers.js';
-import type { EdgeClient, EdgeFactory, EdgeMessage } from './edge-client.js';
+import { QueueWaiter, type EdgeClient, type EdgeFactory, type EdgeMessage } from './edge-client.js';
 
 // Deliveries of one message on several subscription streams arrive in any order; wait this
 // long after the first before merging them into one EdgeMessage.
@@ -15,43 +15,20 @@ export class QuicTestClient implements EdgeClient {
   readonly #subs = new Map<string, QuicEdgeSubscription>();
   readonly #deliveries: EdgeMessage[] = [];
   readonly #errors: string[] = [];
-  #wake: (() => void) | undefined;
+  readonly #waiter = new QueueWaiter();
 
   constructor(q: QuicEdgeClient, errors: string[], setWake: (w: () => void) => void, kind: 'quic' | 'webtransport' = 'quic') {
     this.kind = kind;
     this.q = q;
     this.#errors = errors;
-    setWake(() => this.#notify());
-  }
-
-  #notify(): void {
-    const w = this.#wake;
-    this.#wake = undefined;
-    w?.();
-  }
-
-  async #wait<T>(queue: T[], ms: number, what: string): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = queue.shift();
-      if (v !== undefined) return v;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no ${what} within ${ms} ms`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.#wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-    }
+    setWake(() => this.#waiter.notify());
   }
 
   async subscribe(tenant: string, pattern: string): Promise<void> {
     const sub = this.q.subscribe(tenant, pattern);
     sub.onMessage = (m) => {
       this.#deliveries.push({ tenant, channel: m.channel, payload: Buffer.from(m.data), patterns: [pattern] });
-      this.#notify();
+      this.#waiter.notify();
     };
     try {
       await sub.ready;
@@ -108,7 +85,7 @@ export class QuicTestClient implements EdgeClient {
   }
 
   async nextMessage(ms = 2000): Promise<EdgeMessage> {
-    const first = await this.#wait(this.#deliveries, ms, 'message');
+    const first = await this.#waiter.next(this.#deliveries, ms, 'message');
     if (this.#subs.size > 1) await new Promise((r) => setTimeout(r, MERGE_MS));
     for (let i = 0; i < this.#deliveries.length; ) {
       const d = this.#deliveries[i] as EdgeMessage;
@@ -126,7 +103,7 @@ export class QuicTestClient implements EdgeClient {
   }
 
   nextError(ms = 2000): Promise<string> {
-    return this.#wait(this.#errors, ms, 'ERR');
+    return this.#waiter.next(this.#errors, ms, 'ERR');
   }
 
   async ping(): Promise<void> {

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { connectWs, type Client, type Relay } from './helpers.js';
 import { decodeDelivery, encodePublishV1, encodePublishV2 } from './codec.js';
-import type { EdgeClient, EdgeFactory, EdgeMessage } from './edge-client.js';
+import { QueueWaiter, type EdgeClient, type EdgeFactory, type EdgeMessage } from './edge-client.js';
 
 class WsEdgeClient implements EdgeClient {
   readonly kind = 'ws' as const;
   readonly #messages: EdgeMessage[] = [];
   readonly #texts: string[] = [];
-  #wake: (() => void) | undefined;
+  readonly #waiter = new QueueWaiter();
 
   constructor(readonly c: Client) {
     c.ws.on('message', () => this.#pump());
@@ -23,32 +23,13 @@ class WsEdgeClient implements EdgeClient {
           const d = decodeDelivery(m.data);
           this.#messages.push({ tenant: d.tenant, channel: d.channel, payload: Buffer.from(d.payload), patterns: [...d.patterns] });
         } else this.#texts.push(m.data.toString('utf8'));
-        const w = this.#wake;
-        this.#wake = undefined;
-        w?.();
-      });
-    }
-  }
-
-  async #wait<T>(queue: T[], ms: number, what: string): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = queue.shift();
-      if (v !== undefined) return v;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no ${what} within ${ms} ms`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.#wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
+        this.#waiter.notify();
       });
     }
   }
 
   async #text(ms = 2000): Promise<string> {
-    return this.#wait(this.#texts, ms, 'text');
+    return this.#waiter.next(this.#texts, ms, 'text');
   }
 
   async subscribe(tenant: string, pattern: string): Promise<void> {
@@ -92,7 +73,7 @@ class WsEdgeClient implements EdgeClient {
   }
 
   nextMessage(ms = 2000): Promise<EdgeMessage> {
-    return this.#wait(this.#messages, ms, 'message');
+    return this.#waiter.next(this.#messages, ms, 'message');
   }
 
   async expectNoMessage(ms = 200): Promise<void> {

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,5 +150,28 @@ func TestDriverProtocol(t *testing.T) {
 	}
 	if res := call(map[string]any{"op": "exit"}); res["ok"] != true {
 		t.Fatalf("exit: %v", res)
+	}
+}
+
+// TestFieldReaders checks the command field readers: values in the order asked, the first
+// missing or mistyped field named in a bad_argument error.
+func TestFieldReaders(t *testing.T) {
+	c := cmd{"tenant": "t1", "channel": "a.b", "count": 3.0, "size": "big"}
+	got, err := fields(c, str, "channel", "tenant")
+	if err != nil || len(got) != 2 || got[0] != "a.b" || got[1] != "t1" {
+		t.Fatalf("fields(str) = %v, %v", got, err)
+	}
+	for _, keys := range [][]string{{"tenant", "payload"}, {"count"}} {
+		_, err := fields(c, str, keys...)
+		var de *driverError
+		if !errors.As(err, &de) || de.code != "bad_argument" || !strings.Contains(de.msg, fmt.Sprintf("%q", keys[len(keys)-1])) {
+			t.Fatalf("fields(str, %v) error = %v", keys, err)
+		}
+	}
+	if _, err := fields(c, num, "count", "size"); err == nil || !strings.Contains(err.Error(), `"size" must be a number`) {
+		t.Fatalf("fields(num) error = %v", err)
+	}
+	if n, err := fields(c, num, "count"); err != nil || n[0] != 3 {
+		t.Fatalf("fields(num) = %v, %v", n, err)
 	}
 }

@@ -102,6 +102,20 @@ func num(c cmd, key string) (float64, error) {
 	return v, nil
 }
 
+// fields reads several fields with read (str or num), in the order of keys, or names the first
+// missing or mistyped one.
+func fields[T any](c cmd, read func(cmd, string) (T, error), keys ...string) ([]T, error) {
+	vals := make([]T, len(keys))
+	for i, key := range keys {
+		v, err := read(c, key)
+		if err != nil {
+			return nil, err
+		}
+		vals[i] = v
+	}
+	return vals, nil
+}
+
 func obj(c cmd, key string) cmd {
 	if v, ok := c[key].(map[string]any); ok {
 		return v
@@ -310,18 +324,11 @@ func (d *driver) publish(c cmd) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	tenant, err := str(c, "tenant")
+	vals, err := fields(c, str, "tenant", "channel", "payload")
 	if err != nil {
 		return nil, err
 	}
-	channel, err := str(c, "channel")
-	if err != nil {
-		return nil, err
-	}
-	p64, err := str(c, "payload")
-	if err != nil {
-		return nil, err
-	}
+	tenant, channel, p64 := vals[0], vals[1], vals[2]
 	payload, err := base64.StdEncoding.DecodeString(p64)
 	if err != nil {
 		return nil, badArg("payload is not base64: %v", err)

@@ -161,18 +161,11 @@ func (d *driver) subscribe(c cmd) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	name, err := str(c, "sub")
+	vals, err := fields(c, str, "sub", "tenant", "pattern")
 	if err != nil {
 		return nil, err
 	}
-	tenant, err := str(c, "tenant")
-	if err != nil {
-		return nil, err
-	}
-	pattern, err := str(c, "pattern")
-	if err != nil {
-		return nil, err
-	}
+	name, tenant, pattern := vals[0], vals[1], vals[2]
 	var opts []fastpubsub.SubscribeOption
 	if v, ok := c["bufferSize"].(float64); ok {
 		opts = append(opts, fastpubsub.WithBufferSize(int(v)))
@@ -230,22 +223,16 @@ func (d *driver) throughput(c cmd) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	tenant, err := str(c, "tenant")
+	vals, err := fields(c, str, "tenant", "channel")
 	if err != nil {
 		return nil, err
 	}
-	channel, err := str(c, "channel")
+	tenant, channel := vals[0], vals[1]
+	sizes, err := fields(c, num, "count", "size")
 	if err != nil {
 		return nil, err
 	}
-	countF, err := num(c, "count")
-	if err != nil {
-		return nil, err
-	}
-	size, err := num(c, "size")
-	if err != nil {
-		return nil, err
-	}
+	countF, size := sizes[0], sizes[1]
 	timeout := 60 * time.Second
 	if v, ok := c["timeoutMs"].(float64); ok {
 		timeout = ms(v)

@@ -5,12 +5,9 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,10 +18,7 @@ import (
 type Mesh struct {
 	Relays      map[string]*MeshRelay // by name: tokyo, singapore, frankfurt
 	MasterToken string                // of the ready tenant "demo"
-	cmd         *exec.Cmd
-	exited      chan struct{}
-	mu          sync.Mutex
-	logs        strings.Builder
+	process
 }
 
 // MeshRelay is one relay of the mesh; Shutdown sends it SIGTERM (graceful: RECONNECT).
@@ -48,9 +42,10 @@ func StartMesh(t testing.TB, topology string) *Mesh {
 	if err := os.WriteFile(topoFile, []byte(topology), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cli := filepath.Join(RepoRoot(), "packages", "cli", "bin", "fastpubsub.js")
-	cmd := exec.Command("node", cli, "dev", "--dir", dir, "--topology", topoFile)
-	cmd.Dir = RepoRoot()
+	cmd, err := cliCommand("dev", "--dir", dir, "--topology", topoFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +54,7 @@ func StartMesh(t testing.TB, topology string) *Mesh {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("cannot start fastpubsub dev: %v", err)
 	}
-	m := &Mesh{Relays: map[string]*MeshRelay{}, cmd: cmd, exited: make(chan struct{})}
+	m := &Mesh{Relays: map[string]*MeshRelay{}, process: process{cmd: cmd, exited: make(chan struct{})}}
 	ready := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -67,9 +62,7 @@ func StartMesh(t testing.TB, topology string) *Mesh {
 		for sc.Scan() {
 			line := sc.Text()
 			m.mu.Lock()
-			if m.logs.Len() < 1<<20 {
-				m.logs.WriteString(line + "\n")
-			}
+			m.logLine(line)
 			if g := meshRelayLine.FindStringSubmatch(line); g != nil {
 				pid, _ := strconv.Atoi(g[3])
 				m.Relays[g[1]] = &MeshRelay{Name: g[1], URL: g[2], pid: pid}
@@ -83,7 +76,7 @@ func StartMesh(t testing.TB, topology string) *Mesh {
 		_ = cmd.Wait()
 		close(m.exited)
 	}()
-	t.Cleanup(m.stop)
+	t.Cleanup(func() { m.terminate(20 * time.Second) })
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	select {
@@ -101,13 +94,6 @@ func StartMesh(t testing.TB, topology string) *Mesh {
 	return m
 }
 
-// Logs returns what `fastpubsub dev` printed so far.
-func (m *Mesh) Logs() string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.logs.String()
-}
-
 // ByURL finds the relay serving url.
 func (m *Mesh) ByURL(url string) (*MeshRelay, error) {
 	for _, r := range m.Relays {
@@ -120,18 +106,3 @@ func (m *Mesh) ByURL(url string) (*MeshRelay, error) {
 
 // Shutdown stops one relay of the mesh gracefully (SIGTERM: it sends RECONNECT, then drains).
 func (r *MeshRelay) Shutdown() error { return syscall.Kill(r.pid, syscall.SIGTERM) }
-
-func (m *Mesh) stop() {
-	select {
-	case <-m.exited:
-		return
-	default:
-	}
-	_ = m.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-m.exited:
-	case <-time.After(20 * time.Second):
-		_ = m.cmd.Process.Kill()
-		<-m.exited
-	}
-}

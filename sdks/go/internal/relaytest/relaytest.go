@@ -10,13 +10,11 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -30,10 +28,7 @@ type Relay struct {
 	QUICAddr string // 127.0.0.1:PORT (UDP)
 	CAFile   string // the QUIC edge's generated CA
 	DataDir  string
-	cmd      *exec.Cmd
-	exited   chan struct{}
-	mu       sync.Mutex
-	logs     strings.Builder
+	process
 }
 
 // RepoRoot is the repository root (sdks/go/internal/relaytest → ../../../..).
@@ -73,17 +68,14 @@ func FreePort(t testing.TB) int {
 }
 
 func start(dataDir, listen string) (*Relay, error) {
-	cli := filepath.Join(RepoRoot(), "packages", "cli", "bin", "fastpubsub.js")
-	if _, err := os.Stat(cli); err != nil {
-		return nil, fmt.Errorf("relay CLI missing (%s): run npm ci and npm run build at the repo root: %w", cli, err)
-	}
 	// The relay keeps secrets there and refuses a directory other users can read.
 	if err := os.Chmod(dataDir, 0o700); err != nil {
 		return nil, err
 	}
-	args := []string{cli, "relay", "--listen", listen, "--master-token", MasterToken, "--data-dir", dataDir}
-	cmd := exec.Command("node", args...)
-	cmd.Dir = RepoRoot()
+	cmd, err := cliCommand("relay", "--listen", listen, "--master-token", MasterToken, "--data-dir", dataDir)
+	if err != nil {
+		return nil, err
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -95,7 +87,7 @@ func start(dataDir, listen string) (*Relay, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("cannot start the relay (is node installed?): %w", err)
 	}
-	r := &Relay{DataDir: dataDir, cmd: cmd, exited: make(chan struct{}), CAFile: filepath.Join(dataDir, "quic", "ca.pem")}
+	r := &Relay{DataDir: dataDir, process: process{cmd: cmd, exited: make(chan struct{})}, CAFile: filepath.Join(dataDir, "quic", "ca.pem")}
 	urlCh := make(chan string, 1)
 	quicCh := make(chan string, 1)
 	var readers sync.WaitGroup
@@ -156,37 +148,15 @@ func (r *Relay) scan(rd io.Reader, onLine func(string)) {
 	for sc.Scan() {
 		line := sc.Text()
 		r.mu.Lock()
-		if r.logs.Len() < 1<<20 {
-			r.logs.WriteString(line + "\n")
-		}
+		r.logLine(line)
 		r.mu.Unlock()
 		onLine(line)
 	}
 }
 
-// Logs returns what the relay printed so far.
-func (r *Relay) Logs() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.logs.String()
-}
-
 // Stop sends SIGTERM (the relay then sends RECONNECT to its clients and drains), waits up to
 // 15 s, then kills it. Safe to call more than once.
-func (r *Relay) Stop() {
-	select {
-	case <-r.exited:
-		return
-	default:
-	}
-	_ = r.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-r.exited:
-	case <-time.After(15 * time.Second):
-		_ = r.cmd.Process.Kill()
-		<-r.exited
-	}
-}
+func (r *Relay) Stop() { r.terminate(15 * time.Second) }
 
 // Kill stops the relay at once (SIGKILL): clients see a lost connection.
 func (r *Relay) Kill() {

@@ -7,7 +7,10 @@ message reaches the app once however many connections carry it (two or three ove
 token refreshes follow each other quickly), while a publisher sending the same bytes twice
 still gets both delivered (each connection sees both copies). Keys are forgotten ``horizon``
 seconds after first sight (copies on other connections arrive within the overlap window) and
-all at once when only one connection is left, so the single-connection path pays nothing."""
+all at once ``grace`` seconds after only one connection is left, so the single-connection path
+pays nothing. That grace period (2 s, as the other SDKs) is for what the closed connection
+delivered just before closing: the same copies may still be on their way through the one left,
+and forgetting them at once would deliver them twice."""
 
 from __future__ import annotations
 
@@ -28,26 +31,45 @@ class _Seen:
         self.per_conn: dict[object, int] = {}
 
 
+#: Seconds a closed connection's deliveries still hold back the same copies on the one left.
+CLOSED_GRACE = 2.0
+
+
 class OverlapFilter(Generic[C]):
-    def __init__(self, horizon: float = 15.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, horizon: float = 15.0, clock: Callable[[], float] = time.monotonic, grace: float = CLOSED_GRACE
+    ) -> None:
         self._conns: set[C] = set()
         #: Insertion order is first-sight order, so expired keys are at the front.
         self._keys: dict[Key, _Seen] = {}
         self._horizon = horizon
         self._clock = clock
+        self._grace = grace
+        #: While fewer than two connections are live: when the last closed one's counts expire.
+        self._grace_until: float | None = None
 
     def track(self, conn: C) -> None:
         self._conns.add(conn)
 
     def forget(self, conn: C) -> None:
+        if conn not in self._conns:
+            return
         self._conns.discard(conn)
         if len(self._conns) < 2:
-            self._conns.clear()
-            self._keys.clear()
+            self._grace_until = self._clock() + self._grace
 
     @property
     def active(self) -> bool:
-        return len(self._conns) >= 2
+        if len(self._conns) >= 2:
+            return True
+        if self._grace_until is None:
+            return False
+        if self._clock() < self._grace_until:
+            return True
+        self._grace_until = None
+        self._conns.clear()
+        self._keys.clear()
+        return False
 
     def accept(self, conn: C, key: Key) -> bool:
         """True if this delivery is new and should reach the app."""

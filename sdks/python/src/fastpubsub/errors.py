@@ -30,10 +30,21 @@ ErrorCode = Literal[
 ]
 
 
+#: code → the error class for it, filled in as each subclass below is defined (one place per code).
+ERROR_CLASSES: dict[str, type[ClientError]] = {}
+
+
 class ClientError(Exception):
     """Base of every SDK error; ``code`` is the stable error code."""
 
     code: ClassVar[ErrorCode]
+
+    def __init_subclass__(cls, *, code: ErrorCode, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if code in ERROR_CLASSES:
+            raise builtins.TypeError(f"error code {code!r} already belongs to {ERROR_CLASSES[code].__name__}")
+        cls.code = code
+        ERROR_CLASSES[code] = cls
 
     def __init__(
         self,
@@ -57,96 +68,58 @@ class ClientError(Exception):
         return f"{type(self).__name__}(code={self.code!r}{extra}, {self.message!r})"
 
 
-class BadArgumentError(ClientError, ValueError):
+# One class per code (statically declared so type checkers and ``except`` clauses know them).
+class BadArgumentError(ClientError, ValueError, code="bad_argument"):
     """Invalid tenant, channel, pattern, payload or option given to the SDK."""
 
-    code = "bad_argument"
+
+class QueueFullError(ClientError, code="queue_full"):
+    """The outgoing queue is full."""
 
 
-class QueueFullError(ClientError):
-    code = "queue_full"
-
-
-class ClosedError(ClientError):
+class ClosedError(ClientError, code="closed"):
     """The client or subscription is closed."""
 
-    code = "closed"
+
+class AbortedError(ClientError, code="aborted"):
+    """The operation was cancelled."""
 
 
-class AbortedError(ClientError):
-    code = "aborted"
-
-
-class ClientTimeoutError(ClientError, builtins.TimeoutError):
+class ClientTimeoutError(ClientError, builtins.TimeoutError, code="timeout"):
     """A bounded wait expired."""
 
-    code = "timeout"
 
-
-class NoEdgeError(ClientError):
+class NoEdgeError(ClientError, code="no_edge"):
     """No candidate edge answered ``GET /ping`` with ``pong``."""
 
-    code = "no_edge"
+
+class DiscoveryFailedError(ClientError, code="discovery_failed"):
+    """The discovery URL gave no usable edge list."""
 
 
-class DiscoveryFailedError(ClientError):
-    code = "discovery_failed"
-
-
-class ConnectFailedError(ClientError):
+class ConnectFailedError(ClientError, code="connect_failed"):
     """The connection could not be opened, or it was lost."""
 
-    code = "connect_failed"
 
-
-class UnauthorizedError(ClientError):
+class UnauthorizedError(ClientError, code="unauthorized"):
     """The edge answered 401: a bad, expired or revoked token (or master token)."""
 
-    code = "unauthorized"
+
+class ForbiddenError(ClientError, code="forbidden"):
+    """The edge answered 403."""
 
 
-class ForbiddenError(ClientError):
-    code = "forbidden"
-
-
-class ProtocolError(ClientError):
+class ProtocolError(ClientError, code="protocol"):
     """The edge broke the contract (wrong subprotocol, malformed reply)."""
 
-    code = "protocol"
+
+class TokenProviderError(ClientError, code="token_provider"):
+    """The token provider raised or returned no token."""
 
 
-class TokenProviderError(ClientError):
-    code = "token_provider"
-
-
-class HttpError(ClientError):
+class HttpError(ClientError, code="http"):
     """A REST call answered a non-2xx status."""
 
-    code = "http"
 
-
-class ServerError(ClientError):
+class ServerError(ClientError, code="server"):
     """An ``ERR:`` line from the edge; ``server_code`` holds the wire code."""
-
-    code = "server"
-
-
-ERROR_CLASSES: dict[str, type[ClientError]] = {
-    cls.code: cls
-    for cls in (
-        BadArgumentError,
-        QueueFullError,
-        ClosedError,
-        AbortedError,
-        ClientTimeoutError,
-        NoEdgeError,
-        DiscoveryFailedError,
-        ConnectFailedError,
-        UnauthorizedError,
-        ForbiddenError,
-        ProtocolError,
-        TokenProviderError,
-        HttpError,
-        ServerError,
-    )
-}

@@ -1,6 +1,6 @@
 //! The client task's handling of what a connection reports: deliveries, confirmations, PONGs,
 //! `ERR`s, `RECONNECT` and the end of a connection.
-use super::{accept_once, delivery_key, pattern_key, AfterToken, Core, Role, Timer};
+use super::{delivery_key, pattern_key, AfterToken, Core, Role, Timer};
 use crate::error::Error;
 use crate::options::{ClientEvent, TokenReason};
 use crate::subscription::Message;
@@ -36,12 +36,12 @@ impl Core {
     }
 
     pub(super) fn on_delivery(&mut self, id: u64, tenant: Arc<str>, channel: Arc<str>, payload: bytes::Bytes, patterns: Arc<[String]>) {
-        let overlap = self.conns.len() >= 2;
+        let overlap = self.overlap.active(self.conns.len());
         let base = if overlap { delivery_key(&tenant, &channel, &payload) } else { 0 };
         let Some(by_pattern) = self.entries.get(&*tenant) else { return };
         for pattern in patterns.iter() {
             let Some(entry) = by_pattern.get(pattern) else { continue };
-            if overlap && !accept_once(&mut self.overlap, id, pattern_key(base, pattern)) {
+            if overlap && !self.overlap.accept(id, pattern_key(base, pattern)) {
                 self.shared.counters.duplicates_dropped.fetch_add(1, Ordering::Relaxed);
                 continue;
             }

@@ -18,7 +18,7 @@ mod dedupe;
 mod events;
 mod subscriptions;
 mod timers;
-use dedupe::{accept_once, delivery_key, pattern_key, Copies};
+use dedupe::{delivery_key, pattern_key, Overlap};
 
 /// Where `publish` sends: the active connection, or the bounded queue.
 pub(crate) enum Route {
@@ -101,7 +101,7 @@ pub(crate) struct Core {
     entries: HashMap<String, HashMap<String, Entry>>,
     conns: HashMap<u64, Conn>,
     /// Duplicate suppression while connections overlap: delivery key → copies seen.
-    overlap: HashMap<u64, Copies>,
+    overlap: Overlap,
     active: Option<u64>,
     next_conn: u64,
     next_sub: u64,
@@ -129,7 +129,7 @@ impl Core {
             candidates,
             entries: HashMap::new(),
             conns: HashMap::new(),
-            overlap: HashMap::new(),
+            overlap: Overlap::default(),
             active: None,
             next_conn: 0,
             next_sub: 0,
@@ -352,9 +352,7 @@ impl Core {
     fn drop_conn(&mut self, id: u64) -> Option<Conn> {
         let conn = self.conns.remove(&id)?;
         conn.link.send(LinkCmd::Close);
-        if self.conns.len() < 2 {
-            self.overlap.clear();
-        }
+        self.overlap.closed(self.conns.len());
         Some(conn)
     }
 

@@ -99,7 +99,12 @@ export function createHttpApi(opts: HttpApiOptions): (req: IncomingMessage, res:
 
   const routes: Record<string, Partial<Record<string, Handler>>> = {
     '/ping': {
-      GET: async (_req, res) => send(res, 200, 'text/plain; charset=utf-8', 'pong'),
+      // A draining relay fails the edge-selection check, so clients pick another edge
+      // (contract §7: any non-2xx fails it; §11.9: failed candidates are skipped).
+      GET: async (_req, res) =>
+        opts.isShuttingDown()
+          ? sendJson(res, 503, { error: ErrorCode.ShuttingDown, message: 'relay is draining; pick another edge' })
+          : send(res, 200, 'text/plain; charset=utf-8', 'pong'),
     },
     '/healthz': {
       GET: async (_req, res) =>

@@ -65,7 +65,12 @@ export const relayOpenapi = {
   },
   security: [],
   paths: {
-    '/ping': { get: { summary: 'Liveness for edge selection (body `pong`)', responses: { '200': { description: 'pong', content: { 'text/plain': { schema: { const: 'pong' } } } } } } },
+    '/ping': {
+      get: {
+        summary: 'Liveness for edge selection (body `pong`; 503 while draining, so clients pick another edge)',
+        responses: { '200': { description: 'pong', content: { 'text/plain': { schema: { const: 'pong' } } } }, '503': err('shutting_down: the relay is draining') },
+      },
+    },
     '/healthz': { get: { summary: 'Health (503 while shutting down)', responses: { '200': ok('ok'), '503': ok('shutting down') } } },
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
     '/openapi.json': { get: { summary: 'This document', responses: { '200': ok('OpenAPI 3.1') } } },

@@ -3,6 +3,7 @@ package com.fastpubsub.client;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * Connect options, immutable: every {@code withX}/setter returns a copy. Start from
@@ -59,6 +60,13 @@ public final class Options {
         return d;
     }
 
+    /** A copy with one change applied: every setter leaves the receiver as it was. */
+    private Options with(Consumer<Options> change) {
+        Options o = copy();
+        change.accept(o);
+        return o;
+    }
+
     private static int atLeast(String name, int v, int min) {
         if (v < min) throw FastPubSubException.badArgument(name + " must be ≥ " + min + ", got " + v);
         return v;
@@ -81,101 +89,79 @@ public final class Options {
 
     /** Adds a provider to a fixed token: the token is used first, the provider for refreshes. */
     public Options tokenProvider(TokenProvider provider) {
-        Options o = copy();
-        o.tokenProvider = Objects.requireNonNull(provider, "provider");
-        return o;
+        return with(o -> o.tokenProvider = Objects.requireNonNull(provider, "provider"));
     }
 
     /** The expiry of the fixed token, so the provider is asked for a new one in time. */
     public Options tokenExpiresAt(Instant expiresAt) {
-        Options o = copy();
-        o.tokenExpiresAt = expiresAt;
-        return o;
+        return with(o -> o.tokenExpiresAt = expiresAt);
     }
 
     /** Ask for a new token this long before expiry (default 30 s; at most half the remaining lifetime). */
     public Options tokenRefreshMargin(Duration margin) {
-        Options o = copy();
-        o.tokenRefreshMargin = nonNegative("tokenRefreshMargin", margin);
-        return o;
+        return with(o -> o.tokenRefreshMargin = nonNegative("tokenRefreshMargin", margin));
     }
 
     /** Full-jitter backoff: attempt n waits a uniform random time in [0, min(max, base·2ⁿ⁻¹)]. */
     public Options reconnect(Duration baseDelay, Duration maxDelay) {
-        Options o = copy();
-        o.reconnectBaseDelay = nonNegative("reconnect base delay", baseDelay);
-        o.reconnectMaxDelay = nonNegative("reconnect max delay", maxDelay);
-        return o;
+        return with(o -> {
+            o.reconnectBaseDelay = nonNegative("reconnect base delay", baseDelay);
+            o.reconnectMaxDelay = nonNegative("reconnect max delay", maxDelay);
+        });
     }
 
     /** Give up (the client closes with the last error) after this many failed attempts (default unlimited). */
     public Options maxReconnectAttempts(int attempts) {
-        Options o = copy();
-        o.maxReconnectAttempts = atLeast("maxReconnectAttempts", attempts, 1);
-        return o;
+        return with(o -> o.maxReconnectAttempts = atLeast("maxReconnectAttempts", attempts, 1));
     }
 
     /** Disables reconnecting: a lost connection closes the client. */
     public Options noReconnect() {
-        Options o = copy();
-        o.reconnect = false;
-        return o;
+        return with(o -> o.reconnect = false);
     }
 
     /** How long an old connection is still read after a switch (default 5 s, contract §6). */
     public Options overlap(Duration overlap) {
-        Options o = copy();
-        o.overlap = nonNegative("overlap", overlap);
-        return o;
+        return with(o -> o.overlap = nonNegative("overlap", overlap));
     }
 
     /** The bounded publish queue used while disconnected (default 1000 messages, drop oldest). */
     public Options publishQueue(int maxMessages, QueuePolicy policy) {
-        Options o = copy();
-        o.publishQueueSize = atLeast("publishQueue size", maxMessages, 0);
-        o.publishQueuePolicy = Objects.requireNonNull(policy, "policy");
-        return o;
+        return with(o -> {
+            o.publishQueueSize = atLeast("publishQueue size", maxMessages, 0);
+            o.publishQueuePolicy = Objects.requireNonNull(policy, "policy");
+        });
     }
 
     /** PING every {@code interval}; the connection counts as lost after {@code timeout} without PONG. */
     public Options ping(Duration interval, Duration timeout) {
-        Options o = copy();
-        o.pingInterval = nonNegative("ping interval", interval);
-        o.pingTimeout = nonNegative("ping timeout", timeout);
-        o.ping = true;
-        return o;
+        return with(o -> {
+            o.pingInterval = nonNegative("ping interval", interval);
+            o.pingTimeout = nonNegative("ping timeout", timeout);
+            o.ping = true;
+        });
     }
 
     public Options noPing() {
-        Options o = copy();
-        o.ping = false;
-        return o;
+        return with(o -> o.ping = false);
     }
 
     /** Bound on opening one connection (default 10 s). */
     public Options openTimeout(Duration timeout) {
-        Options o = copy();
-        o.openTimeout = nonNegative("openTimeout", timeout);
-        return o;
+        return with(o -> o.openTimeout = nonNegative("openTimeout", timeout));
     }
 
     /** Bound on getting OK:SUB for every subscription on a new connection, and for subscribe() (default 10 s). */
     public Options resubscribeTimeout(Duration timeout) {
-        Options o = copy();
-        o.resubscribeTimeout = nonNegative("resubscribeTimeout", timeout);
-        return o;
+        return with(o -> o.resubscribeTimeout = nonNegative("resubscribeTimeout", timeout));
     }
 
     /** Default per-subscription buffer (messages; default 1024; the oldest is dropped and counted when full). */
     public Options subscriptionBuffer(int size) {
-        Options o = copy();
-        o.subscriptionBufferSize = atLeast("subscriptionBuffer size", size, 1);
-        return o;
+        return with(o -> o.subscriptionBufferSize = atLeast("subscriptionBuffer size", size, 1));
     }
 
     public Options listener(ClientListener listener) {
-        Options o = copy();
-        o.listener = Objects.requireNonNull(listener, "listener");
-        return o;
+        return with(o -> o.listener = Objects.requireNonNull(listener, "listener"));
     }
 }

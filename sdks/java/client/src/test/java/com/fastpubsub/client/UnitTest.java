@@ -47,6 +47,26 @@ class UnitTest {
     }
 
     @Test
+    void optionsSettersReturnChangedCopiesAndLeaveTheReceiverAlone() {
+        Options base = Options.withToken("AT_a_b");
+        Options changed = base.overlap(Duration.ofSeconds(1)).ping(Duration.ofMillis(100), Duration.ofMillis(900)).noReconnect()
+                .publishQueue(7, QueuePolicy.DROP_NEWEST).subscriptionBuffer(3);
+        assertEquals(Duration.ofSeconds(5), base.overlap);
+        assertTrue(base.reconnect);
+        assertEquals(1000, base.publishQueueSize);
+        assertEquals(Duration.ofSeconds(1), changed.overlap);
+        assertEquals(Duration.ofMillis(100), changed.pingInterval);
+        assertEquals(Duration.ofMillis(900), changed.pingTimeout);
+        assertEquals(false, base.noPing().ping);
+        assertTrue(base.ping);
+        assertEquals(false, changed.reconnect);
+        assertEquals(7, changed.publishQueueSize);
+        assertEquals(QueuePolicy.DROP_NEWEST, changed.publishQueuePolicy);
+        assertEquals(3, changed.subscriptionBufferSize);
+        assertEquals("AT_a_b", changed.token);
+    }
+
+    @Test
     void publishQueuePolicies() {
         PublishQueue newest = new PublishQueue(2, QueuePolicy.DROP_NEWEST);
         for (int i = 0; i < 4; i++) newest.push(new PublishQueue.Item(new byte[] {(byte) i}));
