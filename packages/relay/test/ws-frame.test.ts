@@ -1,8 +1,10 @@
 // The WebSocket edge's delivery frames: the in-place header (written into the headroom the
 // delivery was encoded after) must give exactly the bytes of a frame built by copying, at every
-// header size, and a publish's frames are built once per distinct pattern list.
+// header size, and a publish's frames are built once per distinct pattern list. And the cost of
+// reading client frames: ws must find its native unmasking.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { decodeDelivery } from '@fastpubsub/wire';
 import { MAX_FRAME_HEADER_BYTES, frameInPlace, frameMessage } from '../src/edge/ws/frame.js';
 import { wsDeliveryFrame } from '../src/edge/ws/publish.js';
@@ -33,4 +35,17 @@ test('wsDeliveryFrame: one frame per distinct pattern list, each a valid binary 
     const d = decodeDelivery(frame.subarray(2));
     assert.deepEqual({ ...d, payload: Buffer.from(d.payload) }, { tenant: 't1', channel: 'a.b.c', payload, patterns: [...patterns] });
   }
+});
+
+test('ws, as the relay loads it, finds its native masking module (bufferutil)', () => {
+  // Without it ws unmasks every client frame in a JavaScript byte loop, the largest single
+  // cost of a publish in the relay's profile (docs/performance.md).
+  const fromRelay = createRequire(new URL('../src/edge/ws/edge.ts', import.meta.url));
+  const fromWs = createRequire(fromRelay.resolve('ws'));
+  const bufferUtil = fromWs('bufferutil') as { unmask(buf: Buffer, mask: Buffer): void };
+  const data = Buffer.from('0123456789abcdef0123456789abcdef0123456789');
+  const mask = Buffer.from([1, 2, 3, 4]);
+  const copy = Buffer.from(data);
+  bufferUtil.unmask(copy, mask);
+  for (let i = 0; i < data.length; i++) assert.equal(copy[i], data[i]! ^ mask[i & 3]!);
 });
