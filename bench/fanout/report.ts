@@ -13,9 +13,16 @@ export interface MedianRow {
   p99Ms: number;
   maxMs: number;
   brokerCpuPercent: number;
+  /** Broker CPU-seconds per million deliveries (median of the repeats): the machine-independent cost. */
+  brokerCpuSecPerMillion: number;
   brokerRssMb: number;
   genCpuPercent: number;
   slowConsumerDelta: number;
+}
+
+/** Broker CPU-seconds per million deliveries of one row: CPU % / 100 ÷ delivered msg/s × 10⁶. */
+export function cpuSecPerMillion(r: Pick<RowResult, 'brokerCpuPercent' | 'deliveredPerSec'>): number {
+  return r.deliveredPerSec > 0 ? (r.brokerCpuPercent / 100 / r.deliveredPerSec) * 1e6 : Number.NaN;
 }
 
 export function median(xs: readonly number[]): number {
@@ -39,6 +46,7 @@ export function medianRow(broker: string, scenario: Scenario, runs: readonly Row
     p99Ms: m((r) => r.p99Ms),
     maxMs: m((r) => r.maxMs),
     brokerCpuPercent: m((r) => r.brokerCpuPercent),
+    brokerCpuSecPerMillion: m(cpuSecPerMillion),
     brokerRssMb: m((r) => r.brokerRssMb),
     genCpuPercent: m((r) => r.genCpuPercent),
     slowConsumerDelta: m((r) => r.slowConsumerDelta),
@@ -59,7 +67,7 @@ function table(header: string[], rows: string[][]): string {
 
 export function renderTable(rows: readonly MedianRow[]): string {
   return table(
-    ['broker', 'scenario', 'delivered msg/s', 'p50 ms', 'p99 ms', 'max ms', 'broker CPU %', 'broker RSS MB', 'lost', 'gen CPU %'],
+    ['broker', 'scenario', 'delivered msg/s', 'p50 ms', 'p99 ms', 'max ms', 'broker CPU %', 'CPU-s / M', 'broker RSS MB', 'lost', 'gen CPU %'],
     rows.map((r) => [
       r.broker,
       r.scenario.label,
@@ -68,6 +76,7 @@ export function renderTable(rows: readonly MedianRow[]): string {
       fmt(r.p99Ms, 3),
       fmt(r.maxMs, 2),
       fmt(r.brokerCpuPercent, 0),
+      fmt(r.brokerCpuSecPerMillion, 2),
       fmt(r.brokerRssMb, 1),
       r.lossless === undefined ? '-' : String(r.lost),
       fmt(r.genCpuPercent, 0),
@@ -99,6 +108,14 @@ export function ratios(rows: readonly MedianRow[]): Ratio[] {
     out.push({ name: 'FastPubSub / NATS delivered msg/s, fan-out 100, fixed rate', value: v, target: '(both should deliver everything: 1.0)', met: undefined });
     const p = fpsRate.p99Ms / natsRate.p99Ms;
     out.push({ name: 'FastPubSub / NATS p99, fan-out 100, fixed rate', value: p, target: '(lower is better)', met: undefined });
+  }
+  // CPU per delivery against nats-server, every row both brokers ran (lower is better).
+  for (const row of rows) {
+    if (row.broker !== 'fastpubsub' || row.scenario.stalled) continue;
+    const other = get('nats', row.scenario.key);
+    if (other === undefined) continue;
+    const v = row.brokerCpuSecPerMillion / other.brokerCpuSecPerMillion;
+    out.push({ name: `FastPubSub / NATS CPU-s per million deliveries, ${row.scenario.label}`, value: v, target: '<= 1.0', met: v <= 1.0 });
   }
   for (const broker of ['fastpubsub', 'nats']) {
     const stalled = get(broker, 'rate-f10-stalled');

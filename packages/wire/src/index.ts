@@ -69,6 +69,7 @@ export { decodePublish, encodePublish, type Publish, type PublishInput } from '.
 export {
   DELIVERY_TAG,
   encodeDelivery,
+  encodeDeliveryAfter,
   encodeDeliveryHead,
   encodeDeliveryTail,
   decodeDelivery,

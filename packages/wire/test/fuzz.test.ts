@@ -11,6 +11,7 @@ import {
   decodeFrame,
   decodePublish,
   encodeDelivery,
+  encodeDeliveryAfter,
   encodeDeliveryHead,
   encodeDeliveryTail,
   encodeFrame,
@@ -158,6 +159,9 @@ test('publish and delivery round-trip', () => {
     const whole = encodeDelivery(t, c, payload, patterns);
     assert.deepEqual(whole, concat([encodeDeliveryHead(t, c, payload), encodeDeliveryTail(patterns)]));
     assert.deepEqual(decodeDelivery(whole), { tenant: t, channel: c, payload, patterns });
+    // With headroom and uninitialised memory (as Buffer.allocUnsafe gives): the same bytes after it.
+    const room = encodeDeliveryAfter(10, t, c, payload, patterns, (n) => new Uint8Array(n).fill(0xee));
+    assert.deepEqual(room.subarray(10), whole);
   }), { numRuns: RUNS });
 });
 

@@ -5,7 +5,7 @@
 // deliverRemote() for publishes that came from another PoP, and interest-change notifications.
 import { performance } from 'node:perf_hooks';
 import { SubscriptionIndex, isLiteralPattern, pickOne } from '../fanout/index.js';
-import type { EdgeName, RelayMetrics } from '../metrics.js';
+import type { RelayMetrics } from '../metrics.js';
 import { Encodings } from './encodings.js';
 import { IdempotencyWindow } from './idempotency.js';
 import type { DispatchMessage, Sink } from './types.js';
@@ -203,50 +203,25 @@ export class Dispatcher {
     }
     if (matches.size === 0) return 'none';
     const enc = new Encodings(msg);
-    // Direct writes per edge; a relay has two edges, so two plain variables beat a map.
+    // Direct writes per edge; a relay has two edges, so two plain variables beat a map. Counted
+    // inline, not through a closure, so a publish allocates no function and no context for them.
     let wsCount = 0;
     let wsBytes = 0;
     let quicCount = 0;
     let quicBytes = 0;
-    const count = (edge: EdgeName, bytes: number): void => {
-      if (bytes <= 0) return;
-      if (edge === 'ws') {
+    const targets = msg.mode !== 0 ? this.#deliverOneTargets(matches) : matches.keys();
+    for (const sink of targets) {
+      const patterns = matches.get(sink);
+      if (patterns === undefined) continue;
+      const bytes = sink.deliver(msg, patterns, enc);
+      if (bytes <= 0) continue;
+      if (sink.edge === 'ws') {
         wsCount++;
         wsBytes += bytes;
       } else {
         quicCount++;
         quicBytes += bytes;
       }
-    };
-
-    if (msg.mode !== 0) {
-      // Deliver-one (contract §10.7): uniform over connections, the publisher's included. A
-      // QUIC connection may hold several matching subscription streams: each of them gets it.
-      let byConn: Map<object, Sink[]> | undefined;
-      let plain = true;
-      for (const sink of matches.keys()) {
-        if (sink.connection !== sink) plain = false;
-      }
-      let targets: readonly Sink[];
-      if (plain) {
-        const one = pickOne<Sink>([...matches.keys()], this.#random);
-        targets = one === undefined ? [] : [one];
-      } else {
-        byConn = new Map();
-        for (const sink of matches.keys()) {
-          const list = byConn.get(sink.connection);
-          if (list === undefined) byConn.set(sink.connection, [sink]);
-          else list.push(sink);
-        }
-        const conn = pickOne<object>([...byConn.keys()], this.#random);
-        targets = conn === undefined ? [] : (byConn.get(conn) ?? []);
-      }
-      for (const sink of targets) {
-        const patterns = matches.get(sink);
-        if (patterns !== undefined) count(sink.edge, sink.deliver(msg, patterns, enc));
-      }
-    } else {
-      for (const [sink, patterns] of matches) count(sink.edge, sink.deliver(msg, patterns, enc));
     }
 
     const m = this.#metrics;
@@ -262,6 +237,29 @@ export class Dispatcher {
     // deliveries are observed by their sink when they are written.
     if (wsCount + quicCount > 0) m.observePublishToWrite((performance.now() - msg.arrivedAtMs) / 1000);
     return 'delivered';
+  }
+
+  /**
+   * Deliver-one (contract §10.7): uniform over connections, the publisher's included. A QUIC
+   * connection may hold several matching subscription streams: each of them gets it.
+   */
+  #deliverOneTargets(matches: ReadonlyMap<Sink, readonly string[]>): readonly Sink[] {
+    let plain = true;
+    for (const sink of matches.keys()) {
+      if (sink.connection !== sink) plain = false;
+    }
+    if (plain) {
+      const one = pickOne<Sink>([...matches.keys()], this.#random);
+      return one === undefined ? [] : [one];
+    }
+    const byConn = new Map<object, Sink[]>();
+    for (const sink of matches.keys()) {
+      const list = byConn.get(sink.connection);
+      if (list === undefined) byConn.set(sink.connection, [sink]);
+      else list.push(sink);
+    }
+    const conn = pickOne<object>([...byConn.keys()], this.#random);
+    return conn === undefined ? [] : (byConn.get(conn) ?? []);
   }
 
   /** Returns true if the tenant's interest set changed; emits unless `emit` is false. */

@@ -10,8 +10,6 @@ export class Encodings implements EncodingCache {
   #lastKey = '';
   #last: Uint8Array | undefined;
   #more: Map<string, Uint8Array> | undefined;
-  #partFormat = '';
-  #part: Uint8Array | undefined;
 
   constructor(msg: DispatchMessage) {
     this.msg = msg;
@@ -19,33 +17,33 @@ export class Encodings implements EncodingCache {
 
   /** The frame for (format, key), built by `build` the first time it is asked for. */
   get(format: string, key: string, build: (msg: DispatchMessage) => Uint8Array): Uint8Array {
+    return this.find(format, key) ?? this.put(format, key, build(this.msg));
+  }
+
+  /** The frame already built for (format, key), if any; remembers it as the last hit. */
+  find(format: string, key: string): Uint8Array | undefined {
     if (this.#last !== undefined && format === this.#lastFormat && key === this.#lastKey) return this.#last;
+    if (this.#more === undefined) return undefined;
     // '\0' occurs neither in format names nor in valid patterns: an unambiguous map key.
-    const mapKey = `${format}\0${key}`;
-    let frame = this.#more?.get(mapKey);
-    if (frame === undefined) {
-      frame = build(this.msg);
-      if (this.#last !== undefined) {
-        this.#more ??= new Map([[`${this.#lastFormat}\0${this.#lastKey}`, this.#last]]);
-        this.#more.set(mapKey, frame);
-      }
-    }
-    this.#lastFormat = format;
-    this.#lastKey = key;
-    this.#last = frame;
+    const frame = this.#more.get(`${format}\0${key}`);
+    if (frame !== undefined) this.#remember(format, key, frame);
     return frame;
   }
 
-  /**
-   * A part shared by every frame of one format (e.g. the WebSocket delivery head, before the
-   * per-sink pattern list), built once per publish. One slot: one format uses it at a time.
-   */
-  part(format: string, build: (msg: DispatchMessage) => Uint8Array): Uint8Array {
-    if (this.#part === undefined || this.#partFormat !== format) {
-      this.#part = build(this.msg);
-      this.#partFormat = format;
+  /** Stores the frame built for (format, key) and returns it. */
+  put(format: string, key: string, frame: Uint8Array): Uint8Array {
+    if (this.#last !== undefined) {
+      this.#more ??= new Map([[`${this.#lastFormat}\0${this.#lastKey}`, this.#last]]);
+      this.#more.set(`${format}\0${key}`, frame);
     }
-    return this.#part;
+    this.#remember(format, key, frame);
+    return frame;
+  }
+
+  #remember(format: string, key: string, frame: Uint8Array): void {
+    this.#lastFormat = format;
+    this.#lastKey = key;
+    this.#last = frame;
   }
 }
 

@@ -46,8 +46,10 @@ export interface EncodingCache {
   readonly msg: DispatchMessage;
   /** The frame for (format, key), built by `build` the first time it is asked for. */
   get(format: string, key: string, build: (msg: DispatchMessage) => Uint8Array): Uint8Array;
-  /** A part shared by every frame of one format, built once per publish. */
-  part(format: string, build: (msg: DispatchMessage) => Uint8Array): Uint8Array;
+  /** The frame already built for (format, key), if any (for callers that build without a closure). */
+  find(format: string, key: string): Uint8Array | undefined;
+  /** Stores the frame built for (format, key) and returns it. */
+  put(format: string, key: string, frame: Uint8Array): Uint8Array;
 }
 
 /**

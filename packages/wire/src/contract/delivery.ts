@@ -62,11 +62,51 @@ export function encodeDeliveryTail(patterns: readonly string[]): Uint8Array {
 }
 
 export function encodeDelivery(tenant: string, channel: string, payload: Uint8Array, patterns: readonly string[]): Uint8Array {
-  const head = encodeDeliveryHead(tenant, channel, payload);
-  const tail = encodeDeliveryTail(patterns);
-  const buf = new Uint8Array(head.length + tail.length);
-  buf.set(head, 0);
-  buf.set(tail, head.length);
+  return encodeDeliveryAfter(0, tenant, channel, payload, patterns);
+}
+
+/**
+ * The delivery encoded at offset `headroom` of one new buffer, whose first `headroom` bytes are
+ * left for a transport's own frame header: one allocation and one copy of the payload per
+ * frame. `alloc` lets a Node caller take pooled memory (Buffer.allocUnsafe); the bytes before
+ * `headroom` are then undefined until the caller writes them.
+ */
+export function encodeDeliveryAfter(
+  headroom: number,
+  tenant: string,
+  channel: string,
+  payload: Uint8Array,
+  patterns: readonly string[],
+  alloc: (size: number) => Uint8Array = (size) => new Uint8Array(size),
+): Uint8Array {
+  const tenantLen = str16Length(tenant, 'tenant');
+  const channelLen = str16Length(channel, 'channel');
+  if (payload.length > MAX_PAYLOAD) throw new WireError('payload_too_large', `delivery payload is ${payload.length} bytes, more than ${MAX_PAYLOAD}`);
+  const count = patterns.length;
+  if (count === 0) throw badFrame('delivery lists no pattern');
+  if (count > 0xffff) throw badFrame(`delivery lists ${count} patterns, more than 65535`);
+  // Almost every delivery lists one pattern: its length needs no array.
+  const firstLen = str16Length(patterns[0]!, 'pattern');
+  const lens = count === 1 ? undefined : patterns.map((p) => str16Length(p, 'pattern'));
+  let tailSize = 2;
+  if (lens === undefined) tailSize += 2 + firstLen;
+  else for (const n of lens) tailSize += 2 + n;
+  const n = payload.length;
+  const buf = alloc(headroom + 1 + 2 + tenantLen + 2 + channelLen + 4 + n + tailSize);
+  buf[headroom] = DELIVERY_TAG;
+  let off = writeStr16(buf, headroom + 1, tenant, tenantLen);
+  off = writeStr16(buf, off, channel, channelLen);
+  buf[off] = n >>> 24;
+  buf[off + 1] = (n >>> 16) & 0xff;
+  buf[off + 2] = (n >>> 8) & 0xff;
+  buf[off + 3] = n & 0xff;
+  buf.set(payload, off + 4);
+  off += 4 + n;
+  buf[off] = count >>> 8;
+  buf[off + 1] = count & 0xff;
+  off += 2;
+  if (lens === undefined) writeStr16(buf, off, patterns[0]!, firstLen);
+  else for (let i = 0; i < count; i++) off = writeStr16(buf, off, patterns[i]!, lens[i]!);
   return buf;
 }
 
