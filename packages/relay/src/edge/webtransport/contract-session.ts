@@ -195,7 +195,7 @@ export class ContractWtSession {
     // Bidi: `u8 0 | u32 length | delivery`; line: `u32 length | delivery`.
     const prefix = bidi ? 5 : 4;
     const frame = encodings.get(bidi ? 'wt-bidi' : 'wt-line', patternsKey(patterns), () => {
-      const head = encodings.part('ws-head', (x) => encodeDeliveryHead(x.tenant, x.channel, x.payload));
+      const head = encodeDeliveryHead(msg.tenant, msg.channel, msg.payload);
       const tail = encodeDeliveryTail(patterns);
       const out = Buffer.allocUnsafe(prefix + head.byteLength + tail.byteLength);
       if (bidi) out[0] = KIND_BINARY;
