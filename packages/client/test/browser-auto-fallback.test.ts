@@ -26,7 +26,8 @@ function runPage(): { transport?: string; openMs?: number; got: string[]; failed
   return JSON.parse(line) as { transport?: string; openMs?: number; got: string[]; failed?: string };
 }
 
-test("browser: transport 'auto' uses WebTransport, and falls back to WebSocket when UDP is blocked", { skip: !canNetns() && 'needs root, ip, nft and /usr/bin/chromium', timeout: 240_000 }, () => {
+test("browser: transport 'auto' uses WebTransport, and falls back to WebSocket when UDP is blocked", { timeout: 240_000 }, () => {
+  assert.ok(canNetns(), 'this test needs root, ip (iproute2), nft (nftables) and /usr/bin/chromium (Debian chromium)');
   sh(['ip', 'netns', 'add', NS]);
   try {
     sh(['ip', 'netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up']);

@@ -2,7 +2,7 @@
 // endpoint, trusting a 14-day ECDSA certificate by its hash (serverCertificateHashes): echo
 // over a bidirectional stream, a server-opened unidirectional stream, datagrams both ways,
 // and the session close code the server chose.
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -49,7 +49,8 @@ try {
 }
 </script>`;
 
-describe('WebTransport from Chromium', { skip: !existsSync(CHROMIUM) && 'no /usr/bin/chromium' }, () => {
+describe('WebTransport from Chromium', () => {
+  before(() => assert.ok(existsSync(CHROMIUM), `these tests need ${CHROMIUM}: install Debian's chromium package`));
   const cert = generateWebTransportCert(['127.0.0.1', 'localhost']);
   const ep = new QuicEndpoint({ host: '127.0.0.1', server: { certPem: cert.certPem, keyPem: cert.keyPem, alpn: ['h3'] }, closeTimeoutMs: 1000 });
   after(() => ep.close());

@@ -124,7 +124,8 @@ async function localToken(lab: NetnsLab): Promise<string> {
   return token;
 }
 
-describe('edge agent in a private network (inbound blocked by nft)', { skip: available ? false : 'needs root, ip and nft', timeout: 180_000 }, () => {
+describe('edge agent in a private network (inbound blocked by nft)', { timeout: 180_000 }, () => {
+  before(() => assert.ok(available, 'these tests need root, ip (iproute2) and nft (nftables)'));
   it('serves local clients, exchanges messages with the fabric both ways, and moves when its PoP is killed', async () => {
     const lab = new NetnsLab();
     const clients: Client[] = [];
