@@ -113,7 +113,15 @@ pub fn respond(entry: &Arc<ConnEntry>, wt: &WtState, status: u16) -> bool {
 /// Closes the session with a WebTransport code: CLOSE_WEBTRANSPORT_SESSION, FIN, then the
 /// connection.
 pub fn close_session(entry: &Arc<ConnEntry>, wt: &WtState, code: u32, reason: String) {
-    *lock(&entry.local_close) = Some((u64::from(code), reason.clone()));
+    {
+        let mut local = lock(&entry.local_close);
+        // Closing already: the first close's capsule and linger stand (a second close must not
+        // cut the connection before the peer has read the capsule).
+        if local.is_some() {
+            return;
+        }
+        *local = Some((u64::from(code), reason.clone()));
+    }
     if wt.send_connect(ConnectOp::Bytes(close_capsule(code, &reason))) {
         wt.send_connect(ConnectOp::Finish);
         linger_then_close(entry.clone(), reason);

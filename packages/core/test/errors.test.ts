@@ -26,6 +26,7 @@ const TABLE: ReadonlyArray<readonly [keyof typeof ErrorCode, string, number]> = 
   ['BadRequest', 'bad_request', 400],
   ['UnsupportedMediaType', 'unsupported_media_type', 415],
   ['ShuttingDown', 'shutting_down', 503],
+  ['SignatureInvalid', 'signature_invalid', 401],
   ['Internal', 'internal', 500],
 ];
 
