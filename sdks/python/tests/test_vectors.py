@@ -101,9 +101,11 @@ def test_text(v: dict[str, Any]) -> None:
         if f["kind"] == "PING":
             assert text == wire.PING
         else:
-            assert (parsed.tenant, parsed.pattern) == (f["tenant"], f["pattern"])
-            fmt = wire.format_sub if f["kind"] == "SUB" else wire.format_unsub
-            assert fmt(f["tenant"], f["pattern"]) == text
+            assert (parsed.tenant, parsed.pattern, parsed.latest) == (f["tenant"], f["pattern"], f.get("latest", False))
+            if f["kind"] == "SUB":
+                assert wire.format_sub(f["tenant"], f["pattern"], latest=f.get("latest", False)) == text
+            else:
+                assert wire.format_unsub(f["tenant"], f["pattern"]) == text
         return
     assert v["kind"] == "server-text"
     f = v["fields"]

@@ -197,8 +197,16 @@ pub fn decode_delivery(frame: &Bytes) -> Result<Delivery, &'static str> {
 /// A text command a client sends (parsed by the relay; here for the vectors).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientText {
-    Sub { tenant: String, pattern: String },
-    Unsub { tenant: String, pattern: String },
+    /// `latest`: the `:L` suffix (latest-mode delivery; patterns never contain `:`).
+    Sub {
+        tenant: String,
+        pattern: String,
+        latest: bool,
+    },
+    Unsub {
+        tenant: String,
+        pattern: String,
+    },
     Ping,
 }
 
@@ -212,7 +220,18 @@ pub fn parse_client_text(text: &str) -> Result<ClientText, &'static str> {
     }
     if let Some(rest) = text.strip_prefix("SUB:") {
         let (tenant, pattern) = split_target(rest).ok_or("bad_command")?;
-        return Ok(ClientText::Sub { tenant, pattern });
+        return Ok(match pattern.strip_suffix(":L") {
+            Some(p) => ClientText::Sub {
+                tenant,
+                pattern: p.to_owned(),
+                latest: true,
+            },
+            None => ClientText::Sub {
+                tenant,
+                pattern,
+                latest: false,
+            },
+        });
     }
     if let Some(rest) = text.strip_prefix("UNSUB:") {
         let (tenant, pattern) = split_target(rest).ok_or("bad_command")?;
@@ -223,7 +242,7 @@ pub fn parse_client_text(text: &str) -> Result<ClientText, &'static str> {
 
 pub fn format_client_text(cmd: &ClientText) -> String {
     match cmd {
-        ClientText::Sub { tenant, pattern } => format!("SUB:{tenant}:{pattern}"),
+        ClientText::Sub { tenant, pattern, latest } => format!("SUB:{tenant}:{pattern}{}", if *latest { ":L" } else { "" }),
         ClientText::Unsub { tenant, pattern } => format!("UNSUB:{tenant}:{pattern}"),
         ClientText::Ping => "PING".to_owned(),
     }

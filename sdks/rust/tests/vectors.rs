@@ -113,6 +113,7 @@ fn text_vectors() {
                         "SUB" => ClientText::Sub {
                             tenant: s(f, "tenant"),
                             pattern: s(f, "pattern"),
+                            latest: f.get("latest").and_then(Value::as_bool).unwrap_or(false),
                         },
                         "UNSUB" => ClientText::Unsub {
                             tenant: s(f, "tenant"),

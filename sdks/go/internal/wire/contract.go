@@ -213,8 +213,12 @@ func ParseServerText(text string) ServerText {
 	return ServerText{Kind: "unknown", Text: text}
 }
 
-// ClientText is a parsed client command (the relay's side; used by the vector tests).
-type ClientText struct{ Kind, Tenant, Pattern string }
+// ClientText is a parsed client command (the relay's side; used by the vector tests). Latest is
+// the `:L` suffix of a SUB (latest-mode delivery; patterns never contain ':').
+type ClientText struct {
+	Kind, Tenant, Pattern string
+	Latest                bool
+}
 
 // ParseClientText accepts `PING`, `SUB:t:p`, `UNSUB:t:p`; anything else is bad_command.
 func ParseClientText(text string) (ClientText, error) {
@@ -234,12 +238,16 @@ func ParseClientText(text string) (ClientText, error) {
 	if !found {
 		return ClientText{}, fail("bad_command", "%s needs {tenant}:{pattern}", kind)
 	}
+	if p, ok := strings.CutSuffix(pattern, ":L"); ok && kind == "SUB" {
+		return ClientText{Kind: kind, Tenant: tenant, Pattern: p, Latest: true}, nil
+	}
 	return ClientText{Kind: kind, Tenant: tenant, Pattern: pattern}, nil
 }
 
 // FormatSub, FormatUnsub and FormatOK build text commands.
-func FormatSub(tenant, pattern string) string   { return "SUB:" + tenant + ":" + pattern }
-func FormatUnsub(tenant, pattern string) string { return "UNSUB:" + tenant + ":" + pattern }
+func FormatSub(tenant, pattern string) string       { return "SUB:" + tenant + ":" + pattern }
+func FormatSubLatest(tenant, pattern string) string { return FormatSub(tenant, pattern) + ":L" }
+func FormatUnsub(tenant, pattern string) string     { return "UNSUB:" + tenant + ":" + pattern }
 func FormatOK(op, tenant, pattern string) string {
 	return "OK:" + op + ":" + tenant + ":" + pattern
 }

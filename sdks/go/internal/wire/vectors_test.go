@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -145,10 +146,19 @@ func TestDeliveryVectors(t *testing.T) {
 
 func TestTextVectors(t *testing.T) {
 	for _, v := range loadVectors(t, "text.json") {
-		var want map[string]string
+		want := map[string]string{}
+		wantLatest := false
 		if v.Fields != nil {
-			if err := json.Unmarshal(v.Fields, &want); err != nil {
+			var raw map[string]any
+			if err := json.Unmarshal(v.Fields, &raw); err != nil {
 				t.Fatal(err)
+			}
+			for k, x := range raw {
+				if k == "latest" {
+					wantLatest, _ = x.(bool)
+					continue
+				}
+				want[k] = fmt.Sprint(x)
 			}
 		}
 		text := *v.Text
@@ -162,11 +172,14 @@ func TestTextVectors(t *testing.T) {
 			if c.Kind != "PING" {
 				got["tenant"], got["pattern"] = c.Tenant, c.Pattern
 			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("%s: got %v, want %v", v.Name, got, want)
+			if !reflect.DeepEqual(got, want) || c.Latest != wantLatest {
+				t.Errorf("%s: got %v (latest %v), want %v (latest %v)", v.Name, got, c.Latest, want, wantLatest)
 			}
 			if v.wantEncode() && c.Kind != "PING" {
 				enc := FormatSub(c.Tenant, c.Pattern)
+				if c.Latest {
+					enc = FormatSubLatest(c.Tenant, c.Pattern)
+				}
 				if c.Kind == "UNSUB" {
 					enc = FormatUnsub(c.Tenant, c.Pattern)
 				}

@@ -219,8 +219,9 @@ def decode_delivery(frame: bytes) -> Delivery:
 # ---- text frames (contract §4) -----------------------------------------------------------
 
 
-def format_sub(tenant: str, pattern: str) -> str:
-    return f"SUB:{tenant}:{pattern}"
+def format_sub(tenant: str, pattern: str, latest: bool = False) -> str:
+    """``SUB:{tenant}:{pattern}``; ``latest`` adds the ``:L`` suffix (latest-mode delivery)."""
+    return f"SUB:{tenant}:{pattern}:L" if latest else f"SUB:{tenant}:{pattern}"
 
 
 def format_unsub(tenant: str, pattern: str) -> str:
@@ -242,6 +243,7 @@ class ClientText:
     kind: Literal["SUB", "UNSUB", "PING"]
     tenant: str | None = None
     pattern: str | None = None
+    latest: bool = False
 
 
 def parse_client_text(text: str) -> ClientText:
@@ -253,6 +255,8 @@ def parse_client_text(text: str) -> ClientText:
             tenant, sep, pattern = text[len(prefix) :].partition(":")
             if sep == "":
                 raise WireError("bad_command", f"{kind} needs {{tenant}}:{{pattern}}, got {text[:40]!r}")
+            if kind == "SUB" and pattern.endswith(":L"):  # patterns never contain ':'
+                return ClientText("SUB", tenant, pattern[:-2], latest=True)
             return ClientText("SUB" if kind == "SUB" else "UNSUB", tenant, pattern)
     raise WireError("bad_command", f"unknown command {text[:40]!r}")
 

@@ -264,6 +264,11 @@ public final class Wire {
         return "SUB:" + tenant + ":" + pattern;
     }
 
+    /** {@code SUB:{tenant}:{pattern}:L}: a subscription in latest-mode delivery. */
+    public static String formatSubLatest(String tenant, String pattern) {
+        return formatSub(tenant, pattern) + ":L";
+    }
+
     public static String formatUnsub(String tenant, String pattern) {
         return "UNSUB:" + tenant + ":" + pattern;
     }

@@ -108,7 +108,9 @@ class WireVectorsTest {
                     JsonNode f = v.get("fields");
                     String k = f.get("kind").asText();
                     String expected = switch (k) {
-                        case "SUB" -> Wire.formatSub(f.get("tenant").asText(), f.get("pattern").asText());
+                        case "SUB" -> f.path("latest").asBoolean(false)
+                                ? Wire.formatSubLatest(f.get("tenant").asText(), f.get("pattern").asText())
+                                : Wire.formatSub(f.get("tenant").asText(), f.get("pattern").asText());
                         case "UNSUB" -> Wire.formatUnsub(f.get("tenant").asText(), f.get("pattern").asText());
                         default -> Wire.PING;
                     };
