@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { bundleBrowser, bundleBrowserSplit } from './bundle.js';
 
-const BUDGET = 15 * 1024; // WebSocket client, min+gzip (issue 5)
+const BUDGET = 15 * 1024; // the entry every page loads, min+gzip
 
 // One file (the lazy WebTransport transport inlined): browser-safe. Its size budget applies to
 // what every page loads, checked on the split build below.
