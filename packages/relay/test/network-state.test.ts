@@ -42,9 +42,11 @@ test('network state: health with location, links with RTT, overlay routes; a kil
   await until('health of all three PoPs', 15_000, () => (health.size === 3 ? true : undefined));
   const hf = health.get('frankfurt')!;
   assert.deepEqual([hf.city, hf.lat, hf.lon, hf.status], ['Frankfurt', 50.11, 8.68, 'up']);
-  const tf = await until('tokyo→frankfurt route via singapore', 30_000, () => {
+  // The route via Singapore can be published before the direct link's first measurement:
+  // wait for a route message that carries both.
+  const tf = await until('tokyo→frankfurt route via singapore, with the direct link measured', 30_000, () => {
     const r = routes.get('tokyo')?.routes.find((x) => x.dest === 'frankfurt');
-    return r !== undefined && r.path.join() === 'tokyo,singapore,frankfurt' ? r : undefined;
+    return r !== undefined && r.path.join() === 'tokyo,singapore,frankfurt' && r.directLatencyMs !== null ? r : undefined;
   });
   // One-way costs: the overlay ≈ 70 + 150 ms, the direct link ≈ 240 ms (both published; loose
   // bounds, the probes run on a shared machine).
